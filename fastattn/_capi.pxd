@@ -1,0 +1,54 @@
+# The C API of csrc/, declared once. Bindings live in _core.pyx.
+from libc.stddef cimport ptrdiff_t
+
+
+cdef extern from "fastattn/status.h" nogil:
+    ctypedef enum fa_status:
+        FA_OK
+    const char *fa_status_text(fa_status status)
+
+
+cdef extern from "fastattn/cpu.h" nogil:
+    ctypedef enum fa_isa:
+        FA_ISA_SCALAR
+        FA_ISA_AVX2
+        FA_ISA_NEON
+        FA_ISA_NEONDOT
+        FA_ISA_COUNT
+    int fa_cpu_has(fa_isa isa)
+    int fa_isa_allowed(fa_isa isa, fa_isa cap)
+    const char *fa_isa_name(fa_isa isa)
+
+
+cdef extern from "fastattn/pool.h" nogil:
+    enum: FA_MAX_THREADS
+
+
+cdef extern from "fastattn/dense.h" nogil:
+    ptrdiff_t FA_BAND_NONE
+
+    ctypedef struct fa_dense_f32_params:
+        const float *q
+        const float *k
+        const float *v
+        float *out
+        const float *mask
+        size_t batch, heads, kv_heads, lq, lk, d, dv
+        ptrdiff_t q_stride[3]
+        ptrdiff_t k_stride[3]
+        ptrdiff_t v_stride[3]
+        ptrdiff_t out_stride[3]
+        ptrdiff_t mask_stride[3]
+        float scale
+        ptrdiff_t band_lo, band_hi
+
+    ctypedef struct fa_dense_f32_variant:
+        const char *name
+        fa_isa isa
+
+    const fa_dense_f32_variant fa_dense_f32_variants[]
+    const size_t fa_dense_f32_nvariants
+    size_t fa_dense_f32_pick(fa_isa cap)
+    size_t fa_dense_f32_workspace_size(const fa_dense_f32_params *p)
+    fa_status fa_dense_f32(const fa_dense_f32_params *p, size_t index, size_t nthreads,
+                           void *workspace, size_t workspace_size)

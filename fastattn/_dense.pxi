@@ -1,0 +1,58 @@
+# Dense attention bindings (included by _core.pyx).
+
+
+def dense_f32_variants():
+    """[(name, isa, runs_here)] for every compiled dense float32 kernel, best first."""
+    return [(fa_dense_f32_variants[i].name.decode(), ISA_NAMES[<int>fa_dense_f32_variants[i].isa],
+             bool(fa_cpu_has(fa_dense_f32_variants[i].isa)))
+            for i in range(fa_dense_f32_nvariants)]
+
+
+def dense_f32_pick(str cap):
+    """Index of the dense float32 variant dispatch picks under the ISA cap."""
+    return fa_dense_f32_pick(_isa_from_name(cap))
+
+
+cdef void _strides3(ptrdiff_t *dst, tuple strides):
+    dst[0] = strides[0] // 4
+    dst[1] = strides[1] // 4
+    dst[2] = strides[2] // 4
+
+
+def dense_f32(q, k, v, out, mask, float scale, ptrdiff_t band_lo, ptrdiff_t band_hi,
+              size_t variant, size_t nthreads):
+    """out[b,h] = attention(q[b,h], k[b,h'], v[b,h']) with 4-d float32 arrays whose last
+    axis is contiguous; mask is a 4-d additive float32 array (broadcast strides allowed)
+    or None. Shapes are validated by the caller; the C side checks them again."""
+    cdef const float[:, :, :, ::1] qv = q
+    cdef const float[:, :, :, ::1] kv = k
+    cdef const float[:, :, :, ::1] vv = v
+    cdef float[:, :, :, ::1] ov = out
+    cdef const float[:, :, :, ::1] mv
+    cdef fa_dense_f32_params p
+    memset(&p, 0, sizeof(p))
+    if out.size == 0 or k.size == 0:
+        return
+    p.q = &qv[0, 0, 0, 0]
+    p.k = &kv[0, 0, 0, 0]
+    p.v = &vv[0, 0, 0, 0]
+    p.out = &ov[0, 0, 0, 0]
+    p.batch, p.heads, p.lq, p.dv = ov.shape[0], ov.shape[1], ov.shape[2], ov.shape[3]
+    p.kv_heads, p.lk, p.d = kv.shape[1], kv.shape[2], kv.shape[3]
+    _strides3(p.q_stride, q.strides)
+    _strides3(p.k_stride, k.strides)
+    _strides3(p.v_stride, v.strides)
+    _strides3(p.out_stride, out.strides)
+    if mask is not None:
+        mv = mask
+        p.mask = &mv[0, 0, 0, 0]
+        _strides3(p.mask_stride, mask.strides)
+    p.scale = scale
+    p.band_lo = band_lo
+    p.band_hi = band_hi
+    cdef size_t per_thread = fa_dense_f32_workspace_size(&p)
+    cdef unsigned char[::1] ws = bytearray(per_thread * nthreads)
+    cdef fa_status status
+    with nogil:
+        status = fa_dense_f32(&p, variant, nthreads, &ws[0], per_thread * nthreads)
+    _check(status)

@@ -1,0 +1,97 @@
+"""Run-time kernel choice: the best compiled variant this CPU runs, under an
+optional cap from the environment variable FASTATTN_ISA (scalar, avx2, neon,
+neondot). The choice is made once, at import, by the C side's dispatch table."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+
+from fastattn import _core
+
+ISA_NAMES = tuple(_core.ISA_NAMES)
+
+
+def _read_cap() -> str | None:
+    cap = os.environ.get("FASTATTN_ISA", "").strip().lower()
+    if not cap:
+        return None
+    if cap not in ISA_NAMES:
+        warnings.warn(
+            f"FASTATTN_ISA={cap!r} is not one of {ISA_NAMES}; ignoring it", RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
+    return cap
+
+
+ISA_CAP = _read_cap()
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One compiled kernel: its name (``"f32-avx2"``), ISA, and whether it runs here."""
+
+    index: int
+    name: str
+    isa: str
+    runs_here: bool
+
+
+class Op:
+    """The compiled variants of one op and the one dispatch picked."""
+
+    def __init__(self, op: str, listing, pick) -> None:
+        self.op = op
+        self.variants = tuple(Variant(i, *row) for i, row in enumerate(listing()))
+        self.chosen = self.variants[pick(ISA_CAP or "neondot")]
+
+    def resolve(self, name: str | None) -> Variant:
+        """The chosen variant, or the one called `name` (which must run on this CPU)."""
+        if name is None:
+            return self.chosen
+        for variant in self.variants:
+            if variant.name == name:
+                if not variant.runs_here:
+                    raise ValueError(f"variant {name!r} of {self.op} does not run on this CPU")
+                return variant
+        names = [v.name for v in self.variants]
+        raise ValueError(f"unknown variant {name!r} for {self.op}; compiled: {names}")
+
+
+DENSE_F32 = Op("dense f32", _core.dense_f32_variants, _core.dense_f32_pick)
+
+OPS = {"dense-f32": DENSE_F32}
+
+
+def default_num_threads() -> int:
+    """FASTATTN_NUM_THREADS if set, else the CPUs this process may run on."""
+    env = os.environ.get("FASTATTN_NUM_THREADS", "").strip()
+    if env:
+        try:
+            n = int(env)
+        except ValueError:
+            n = 0
+        if 1 <= n <= _core.MAX_THREADS:
+            return n
+        warnings.warn(f"FASTATTN_NUM_THREADS={env!r} is not an integer in [1, "
+                      f"{_core.MAX_THREADS}]; ignoring it", RuntimeWarning, stacklevel=3)
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:
+        n = os.cpu_count() or 1
+    return max(1, min(n, _core.MAX_THREADS))
+
+
+def resolve_threads(num_threads: int | None) -> int:
+    if num_threads is None:
+        return default_num_threads()
+    if isinstance(num_threads, bool) or not isinstance(num_threads, (int,)) and not hasattr(
+        num_threads, "__index__"
+    ):
+        raise TypeError(f"num_threads must be an int or None, got {type(num_threads).__name__}")
+    n = int(num_threads)
+    if not 1 <= n <= _core.MAX_THREADS:
+        raise ValueError(f"num_threads must be in [1, {_core.MAX_THREADS}], got {n}")
+    return n

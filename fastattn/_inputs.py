@@ -1,0 +1,156 @@
+"""Validation and normalisation of attention inputs, shared by every op.
+
+Arrays arrive in PyTorch's scaled_dot_product_attention layout,
+q (..., Lq, D), k (..., Lk, D), v (..., Lk, Dv), and leave as 4-d float32
+views (B, H, L, D) whose last axis is contiguous, copied only when needed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+_FLOAT_DTYPES = (np.float16, np.float32, np.float64)
+
+
+def as_float_array(x, name: str) -> np.ndarray:
+    a = np.asarray(x)
+    if a.dtype.type not in _FLOAT_DTYPES:
+        raise TypeError(f"{name} must be float16, float32 or float64, got dtype {a.dtype}")
+    if a.ndim < 2:
+        raise ValueError(f"{name} must have at least 2 dims (..., L, D), got shape {a.shape}")
+    return a
+
+
+def _float32_rows(a: np.ndarray) -> np.ndarray:
+    """float32 with a contiguous last axis (a view when it already is one)."""
+    a = a.astype(np.float32, copy=False)
+    if a.shape[-1] > 1 and a.strides[-1] != 4:
+        a = np.ascontiguousarray(a)
+    return a
+
+
+def _as_4d(a: np.ndarray, batch: tuple, heads: int) -> np.ndarray:
+    """Broadcast (..., H', L, D) to batch + (heads, L, D) and fold batch into one axis."""
+    full = np.broadcast_to(a, batch + (heads,) + a.shape[-2:])
+    return full.reshape((math.prod(batch), heads) + a.shape[-2:])
+
+
+def _pad3(a: np.ndarray) -> np.ndarray:
+    return a.reshape((1,) * (3 - a.ndim) + a.shape) if a.ndim < 3 else a
+
+
+@dataclass
+class Prepared:
+    q: np.ndarray         # (B, Hq, Lq, D) float32
+    k: np.ndarray         # (B, Hkv, Lk, D) float32
+    v: np.ndarray         # (B, Hkv, Lk, Dv) float32
+    out_shape: tuple      # batch + (Hq, Lq, Dv): the shape the caller gets back
+    dtype: np.dtype       # the caller's dtype
+    batch: tuple
+    scale: float
+
+    @property
+    def lq(self) -> int:
+        return self.q.shape[2]
+
+    @property
+    def lk(self) -> int:
+        return self.k.shape[2]
+
+    def new_output(self) -> tuple:
+        """(user-shaped float32 output, its 4-d view for the kernel)."""
+        out = np.empty(self.out_shape, dtype=np.float32)
+        return out, out.reshape(self.q.shape[:3] + (self.out_shape[-1],))
+
+    def finish(self, out: np.ndarray) -> np.ndarray:
+        return out if self.dtype == np.float32 else out.astype(self.dtype)
+
+
+def prepare(q, k, v, *, scale=None, gqa: bool = True) -> Prepared:
+    """Checks shapes and dtypes and returns 4-d float32 views of q, k, v.
+
+    Leading dims broadcast; the head axis (-3) may also differ by grouped-query
+    attention (q heads a multiple of k/v heads) when `gqa` is true.
+    """
+    q = as_float_array(q, "query")
+    k = as_float_array(k, "key")
+    v = as_float_array(v, "value")
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(f"query and key must share the last dim D: query {q.shape}, key {k.shape}")
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"key and value must have the same length Lk (dim -2): "
+                         f"key {k.shape}, value {v.shape}")
+    for name, a in (("query", q), ("key", k), ("value", v)):
+        if a.shape[-2] == 0 or a.shape[-1] == 0:
+            raise ValueError(f"{name} has an empty sequence or feature dim: shape {a.shape}")
+    dtype = np.result_type(q.dtype, k.dtype, v.dtype)
+
+    q3, k3, v3 = _pad3(q), _pad3(k), _pad3(v)
+    try:
+        batch = np.broadcast_shapes(q3.shape[:-3], k3.shape[:-3], v3.shape[:-3])
+    except ValueError:
+        raise ValueError(f"leading dims of query {q.shape}, key {k.shape}, value {v.shape} "
+                         "do not broadcast") from None
+    hq, hk, hv = q3.shape[-3], k3.shape[-3], v3.shape[-3]
+    if hk != hv and 1 not in (hk, hv):
+        raise ValueError(f"key and value head counts differ: key {k.shape}, value {v.shape}")
+    hkv = max(hk, hv)
+    if hq == 1 or hkv == 1 or hq == hkv:
+        hq = max(hq, hkv)
+    elif not gqa:
+        raise ValueError(f"query heads {hq} and key/value heads {hkv} differ: pass "
+                         f"enable_gqa=True for grouped-query attention (query {q.shape}, "
+                         f"key {k.shape})")
+    elif hq % hkv != 0:
+        raise ValueError(f"grouped-query attention needs query heads ({hq}) to be a multiple "
+                         f"of key/value heads ({hkv}): query {q.shape}, key {k.shape}")
+
+    if scale is None:
+        scale = 1.0 / math.sqrt(q.shape[-1])
+    else:
+        try:
+            scale = float(scale)
+        except (TypeError, ValueError):
+            raise TypeError(f"scale must be a real number or None, got {scale!r}") from None
+        if not math.isfinite(scale):
+            raise ValueError(f"scale must be finite, got {scale}")
+
+    q4 = _as_4d(_float32_rows(q3), batch, hq)
+    k4 = _as_4d(_float32_rows(k3), batch, hkv if hkv != 1 else 1)
+    v4 = _as_4d(_float32_rows(v3), batch, hkv if hkv != 1 else 1)
+    out_shape = (batch + (hq,) if q.ndim >= 3 or k.ndim >= 3 or v.ndim >= 3 else ())
+    out_shape = out_shape + (q.shape[-2], v.shape[-1])
+    return Prepared(q4, k4, v4, out_shape, dtype, batch, scale)
+
+
+def prepare_mask(mask, prep: Prepared, name: str = "attn_mask") -> np.ndarray | None:
+    """A boolean (True = attend) or additive float mask broadcastable to
+    (..., Hq, Lq, Lk), as a 4-d additive float32 array with a contiguous last axis
+    (broadcast axes keep stride 0)."""
+    if mask is None:
+        return None
+    m = np.asarray(mask)
+    hq, lq, lk = prep.q.shape[1], prep.lq, prep.lk
+    target = prep.batch + (hq, lq, lk)
+    if m.dtype == np.bool_:
+        m = np.where(m, np.float32(0.0), np.float32(-np.inf))
+    elif m.dtype.type in _FLOAT_DTYPES:
+        m = m.astype(np.float32, copy=False)
+    else:
+        raise TypeError(f"{name} must be bool (True = attend) or float (additive), "
+                        f"got dtype {m.dtype}")
+    try:
+        np.broadcast_shapes(m.shape, target)
+        if m.ndim > len(target):
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"{name} of shape {m.shape} does not broadcast to (..., Hq, Lq, Lk) = "
+                         f"{target}") from None
+    m = np.broadcast_to(m, m.shape[:-1] + (lk,)) if m.ndim else np.broadcast_to(m, (lk,))
+    if m.strides[-1] != 4:
+        m = np.ascontiguousarray(m)
+    m = np.broadcast_to(m, target)
+    return m.reshape((prep.q.shape[0], hq, lq, lk))

@@ -1,0 +1,59 @@
+"""Builds fastattn._core: fastattn/_core.pyx plus the C kernels for the target CPU.
+
+ISA flags are set per file inside the C sources (pragmas / target attributes),
+never library-wide, so the dispatcher and scalar code run on any CPU of the
+architecture. Only the kernel files of the target architecture are compiled:
+*-scalar.c everywhere, *-avx2.c on x86-64, *-neon.c and *-neondot.c on aarch64.
+"""
+
+import os
+import platform
+from pathlib import Path
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+ROOT = Path(__file__).parent
+
+
+def target_arch() -> str:
+    """The architecture being built for, honouring cross builds."""
+    explicit = os.environ.get("FASTATTN_TARGET_ARCH")
+    if explicit:
+        return explicit
+    host_platform = os.environ.get("_PYTHON_HOST_PLATFORM", "")
+    for name in ("aarch64", "arm64", "x86_64"):
+        if name in host_platform:
+            return name
+    return platform.machine().lower()
+
+
+def kernel_sources(arch: str) -> list:
+    isa_suffixes = {"x86_64": ("-avx2",), "amd64": ("-avx2",), "aarch64": ("-neon", "-neondot"),
+                    "arm64": ("-neon", "-neondot")}.get(arch, ())
+    sources = []
+    for path in sorted((ROOT / "csrc").rglob("*.c")):
+        stem = path.stem
+        is_isa_file = any(stem.endswith(s) for s in ("-avx2", "-neon", "-neondot"))
+        if is_isa_file and not stem.endswith(isa_suffixes):
+            continue
+        sources.append(str(path.relative_to(ROOT)))
+    return sources
+
+
+extension = Extension(
+    "fastattn._core",
+    sources=["fastattn/_core.pyx", *kernel_sources(target_arch())],
+    include_dirs=["csrc/include", "csrc"],
+    extra_compile_args=["-std=gnu11", "-O3", "-fno-math-errno"] if os.name != "nt" else [],
+    libraries=["m", "pthread"] if os.name != "nt" else [],
+    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+)
+
+setup(
+    ext_modules=cythonize(
+        [extension],
+        language_level=3,
+        compiler_directives={"boundscheck": False, "wraparound": False, "cdivision": True},
+    )
+)
