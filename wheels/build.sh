@@ -8,6 +8,7 @@
 #   a glibc newer than 2.17.
 # Output: wheels/dist/fastattn-*-cp311-cp311-manylinux2014_aarch64*.whl and the sdist.
 set -euo pipefail
+# shellcheck source=wheels/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 OUT="$WHEELS_DIR/dist"

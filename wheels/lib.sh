@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Shared helpers for wheels/build.sh and wheels/test.sh (sourced, not run).
 #
 # Everything downloaded or unpacked lives under $CACHE (default wheels/.cache,

@@ -13,6 +13,7 @@
 #        FASTATTN_PYTEST_ARGS="..."      extra pytest arguments, e.g. "-x -k dense"
 # Exits non-zero if any run fails, crashes, times out, or runs no test.
 set -euo pipefail
+# shellcheck source=wheels/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 CPUS=("$@")
@@ -71,18 +72,31 @@ find "$WORK/run/tests" -name __pycache__ -prune -exec rm -rf {} +
 # The hypothesis profile tests/conftest.py registers for emulation, else its CI one.
 profile_args=()
 for p in emu ci; do
-  if grep -qE "register_profile\(\s*[\"']$p[\"']" "$ROOT"/tests/conftest.py 2>/dev/null; then
+  if grep -qE "register_profile\(\s*[\"']${p}[\"']" "$ROOT"/tests/conftest.py 2>/dev/null; then
     profile_args=("--hypothesis-profile=$p"); break
   fi
 done
+
+# The interpreter as a host script that starts qemu: without binfmt_misc the
+# kernel cannot exec an aarch64 ELF, so tests that run sys.executable in a
+# subprocess need sys.executable to be this script (qemu -0 sets argv[0], from
+# which Python takes sys.executable). CPU model and sysroot reach every nested
+# qemu through QEMU_CPU and QEMU_LD_PREFIX.
+mkdir -p "$WORK/bin"
+PYEMU="$WORK/bin/python$PYVER"
+cat > "$PYEMU" <<EOF
+#!/bin/sh
+exec qemu-aarch64-static -0 "\$0" "$SYSROOT/usr/bin/python$PYVER" "\$@"
+EOF
+chmod +x "$PYEMU"
 
 # emu SECONDS CPU ARGS...: the arm64 python3.11 under qemu, the wheel on its path.
 emu() {
   local limit="$1" cpu="$2"; shift 2
   (cd "$WORK/run" && env -u PYTHONHOME -u PYTHONSTARTUP \
-     PYTHONPATH="$WORK/site:$DEPS/site" PYTHONNOUSERSITE=1 QEMU_LD_PREFIX="$SYSROOT" \
-     timeout --kill-after=30 "$limit" \
-     qemu-aarch64-static -cpu "$cpu" "$SYSROOT/usr/bin/python$PYVER" "$@")
+     PYTHONPATH="$WORK/site:$DEPS/site" PYTHONNOUSERSITE=1 \
+     QEMU_CPU="$cpu" QEMU_LD_PREFIX="$SYSROOT" \
+     timeout --kill-after=30 "$limit" "$PYEMU" "$@")
 }
 
 summary=()
@@ -113,7 +127,7 @@ t, f, e, s = (sum(int(x.get(k, 0)) for x in suites) for k in ("tests", "failures
 print(t, t - f - e - s, f, e, s)
 EOF
 )
-  read -r total passed failed errors skipped <<<"$counts"
+  read -r _total passed failed errors skipped <<<"$counts"
   line="-cpu $cpu: $passed passed, $failed failed, $errors errors, $skipped skipped in ${took}s (pytest exit $rc)"
   echo "$line"
   summary+=("$line")
