@@ -71,7 +71,8 @@ ensure_tools() {
   log "creating build-tools venv in $TOOLS"
   rm -rf "$TOOLS"
   "$(host_python)" -m venv "$TOOLS"
-  "$TOOLS/bin/python" -m pip install -q --disable-pip-version-check -r "$req"
+  "$TOOLS/bin/python" -m pip install -q --disable-pip-version-check -r "$req" 2>&1 \
+    | { grep -v "^WARNING: Location '.*' is ignored" || true; }
   cp "$req" "$stamp"
 }
 
