@@ -21,6 +21,9 @@ EXT_SUFFIX=".cpython-311-aarch64-linux-gnu.so"
 SYSROOT="$CACHE/sysroot-py$PYVER"
 TOOLS="$CACHE/tools-venv"
 
+[ "$(uname -m)" = x86_64 ] && command -v apt-get >/dev/null \
+  || { echo "error: wheels/ expects an x86-64 Debian (bookworm) host with apt-get" >&2; exit 1; }
+
 log() { printf '\n=== %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
