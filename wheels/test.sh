@@ -93,10 +93,38 @@ chmod +x "$PYEMU"
 # emu SECONDS CPU ARGS...: the arm64 python3.11 under qemu, the wheel on its path.
 emu() {
   local limit="$1" cpu="$2"; shift 2
-  (cd "$WORK/run" && env -u PYTHONHOME -u PYTHONSTARTUP \
+  (cd "$WORK/run" && env -u PYTHONHOME -u PYTHONSTARTUP -u FASTATTN_ISA -u FASTATTN_NUM_THREADS \
      PYTHONPATH="$WORK/site:$DEPS/site" PYTHONNOUSERSITE=1 \
      QEMU_CPU="$cpu" QEMU_LD_PREFIX="$SYSROOT" \
      timeout --kill-after=30 "$limit" "$PYEMU" "$@")
+}
+
+# check_dispatch CPU INFO_JSON: dispatch must pick the dotprod variant of an op
+# exactly when the CPU model has dotprod, else the NEON one (when compiled).
+check_dispatch() {
+  local dot
+  case "$1" in
+    cortex-a53|cortex-a57|cortex-a72) dot=0 ;;
+    cortex-a76|neoverse-n1|max) dot=1 ;;
+    *) echo "(no dispatch expectation for -cpu $1)"; return 0 ;;
+  esac
+  "$HOSTPY" - "$2" "$dot" "$1" <<'EOF'
+import json, sys
+info, has_dot, cpu = json.load(open(sys.argv[1])), sys.argv[2] == "1", sys.argv[3]
+bad = []
+if info["cpu_features"].get("neondot") != has_dot:
+    bad.append(f"cpu_features.neondot is {info['cpu_features'].get('neondot')}")
+for op, d in info["ops"].items():
+    names = d["compiled"]
+    want = [n for n in names if n.endswith("-neondot")] if has_dot else []
+    want = want or [n for n in names if n.endswith("-neon")]
+    if want and d["chosen"] not in want:
+        bad.append(f"{op}: chose {d['chosen']}, expected one of {want}")
+    print(f"dispatch -cpu {cpu}: {op} -> {d['chosen']}")
+for b in bad:
+    print(f"error: dispatch under -cpu {cpu}: {b}", file=sys.stderr)
+sys.exit(1 if bad else 0)
+EOF
 }
 
 summary=()
@@ -105,7 +133,12 @@ for cpu in "${CPUS[@]}"; do
   log "qemu -cpu $cpu: python -m fastattn info"
   emu 600 "$cpu" -c 'import fastattn; print("fastattn imported from", fastattn.__file__)' \
     || { echo "error: import fastattn failed under -cpu $cpu" >&2; status=1; }
-  emu 600 "$cpu" -m fastattn info || { echo "error: python -m fastattn info failed under -cpu $cpu" >&2; status=1; }
+  if emu 600 "$cpu" -m fastattn info > "$WORK/info-$cpu.json"; then
+    cat "$WORK/info-$cpu.json"
+    check_dispatch "$cpu" "$WORK/info-$cpu.json" || status=1
+  else
+    echo "error: python -m fastattn info failed under -cpu $cpu" >&2; status=1
+  fi
 
   log "qemu -cpu $cpu: pytest tests ${profile_args[*]}"
   junit="$WORK/junit-$cpu.xml"; rm -f "$junit"
