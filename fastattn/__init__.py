@@ -8,5 +8,26 @@ __version__ = "0.1.0"
 
 from fastattn._info import info
 from fastattn.dense import attention, scaled_dot_product_attention
+from fastattn.sparse import (
+    BlockLayout,
+    bigbird_layout,
+    block_sparse_attention,
+    fixed_layout,
+    local_attention,
+    local_layout,
+    strided_layout,
+)
 
-__all__ = ["__version__", "attention", "info", "scaled_dot_product_attention"]
+__all__ = [
+    "BlockLayout",
+    "__version__",
+    "attention",
+    "bigbird_layout",
+    "block_sparse_attention",
+    "fixed_layout",
+    "info",
+    "local_attention",
+    "local_layout",
+    "scaled_dot_product_attention",
+    "strided_layout",
+]
