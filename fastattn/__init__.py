@@ -8,6 +8,7 @@ __version__ = "0.1.0"
 
 from fastattn._info import info
 from fastattn.dense import attention, scaled_dot_product_attention
+from fastattn.routed import route, routed_attention
 from fastattn.sparse import (
     BlockLayout,
     bigbird_layout,
@@ -28,6 +29,8 @@ __all__ = [
     "info",
     "local_attention",
     "local_layout",
+    "route",
+    "routed_attention",
     "scaled_dot_product_attention",
     "strided_layout",
 ]
