@@ -20,11 +20,11 @@ def sparse_f32(q, k, v, out, mask, float scale, ptrdiff_t band_lo, ptrdiff_t ban
     """Block-sparse attention over 4-d float32 arrays (as dense_f32). indptr is an int32
     (nlayouts, nqblocks + 1) array, indices int32 (nnz,), layout_of int32 (batch * heads,),
     q_global / k_global uint8 (lq,) / (lk,) or None. The C side validates every index."""
-    cdef const float[:, :, :, ::1] qv = q
-    cdef const float[:, :, :, ::1] kv = k
-    cdef const float[:, :, :, ::1] vv = v
-    cdef float[:, :, :, ::1] ov = out
-    cdef const float[:, :, :, ::1] mv
+    cdef const float[:, :, :, :] qv = q
+    cdef const float[:, :, :, :] kv = k
+    cdef const float[:, :, :, :] vv = v
+    cdef float[:, :, :, :] ov = out
+    cdef const float[:, :, :, :] mv
     cdef const int32_t[:, ::1] ptrv = indptr
     cdef const int32_t[::1] idxv = indices
     cdef const int32_t[::1] ofv = layout_of
@@ -41,14 +41,14 @@ def sparse_f32(q, k, v, out, mask, float scale, ptrdiff_t band_lo, ptrdiff_t ban
     p.attn.out = &ov[0, 0, 0, 0]
     p.attn.batch, p.attn.heads, p.attn.lq, p.attn.dv = ov.shape[0], ov.shape[1], ov.shape[2], ov.shape[3]
     p.attn.kv_heads, p.attn.lk, p.attn.d = kv.shape[1], kv.shape[2], kv.shape[3]
-    _strides3(p.attn.q_stride, q.strides)
-    _strides3(p.attn.k_stride, k.strides)
-    _strides3(p.attn.v_stride, v.strides)
-    _strides3(p.attn.out_stride, out.strides)
+    _strides3(p.attn.q_stride, q, "q")
+    _strides3(p.attn.k_stride, k, "k")
+    _strides3(p.attn.v_stride, v, "v")
+    _strides3(p.attn.out_stride, out, "out")
     if mask is not None:
         mv = mask
         p.attn.mask = &mv[0, 0, 0, 0]
-        _strides3(p.attn.mask_stride, mask.strides)
+        _strides3(p.attn.mask_stride, mask, "mask")
     p.attn.scale = scale
     p.attn.band_lo = band_lo
     p.attn.band_hi = band_hi
@@ -66,12 +66,12 @@ def sparse_f32(q, k, v, out, mask, float scale, ptrdiff_t band_lo, ptrdiff_t ban
     p.layout.layout_of = &ofv[0]
     if q_global is not None:
         qgv = q_global
-        if qgv.shape[0] != p.attn.lq:
+        if <size_t>qgv.shape[0] != p.attn.lq:
             raise ValueError(f"q_global has {qgv.shape[0]} flags for {p.attn.lq} queries")
         p.layout.q_global = &qgv[0]
     if k_global is not None:
         kgv = k_global
-        if kgv.shape[0] != p.attn.lk:
+        if <size_t>kgv.shape[0] != p.attn.lk:
             raise ValueError(f"k_global has {kgv.shape[0]} flags for {p.attn.lk} keys")
         p.layout.k_global = &kgv[0]
     p.layout.global_hi = global_hi

@@ -32,10 +32,13 @@ def _budget(top_k, density, visible: np.ndarray) -> np.ndarray:
 
 def _block_means(x: np.ndarray, block: int) -> np.ndarray:
     """(B, H, nblocks, D) float64 means of every block of rows of a (B, H, L, D) array."""
-    starts = np.arange(0, x.shape[2], block)
-    sums = np.add.reduceat(x, starts, axis=2, dtype=np.float64)
-    counts = np.minimum(starts + block, x.shape[2]) - starts
-    return sums / counts[:, None]
+    b, h, length, d = x.shape
+    full = length // block
+    parts = [x[:, :, :full * block].reshape(b, h, full, block, d).sum(axis=3, dtype=np.float64)
+             / block]
+    if length % block:
+        parts.append(x[:, :, full * block:].mean(axis=2, keepdims=True, dtype=np.float64))
+    return np.concatenate(parts, axis=2) if len(parts) > 1 else parts[0]
 
 
 def route(
@@ -129,8 +132,10 @@ def route(
                         | (kb[None, :] < sink_blocks))
     budget = np.maximum(_budget(top_k, density, visible.sum(axis=1)), forced.sum(axis=1))
     # Forced blocks first, then visible ones by score (ties: lower index), never the rest.
-    tier = np.where(forced, 0, np.where(visible, 1, 2))
-    order = np.lexsort((-scores, np.broadcast_to(tier, scores.shape)), axis=-1)
+    key = np.negative(scores, out=scores)
+    key[..., ~visible] = np.inf
+    key[..., forced] = -np.inf
+    order = np.argsort(key, axis=-1, kind="stable")
     rank = np.empty_like(order)
     np.put_along_axis(rank, order, np.broadcast_to(kb, order.shape), axis=-1)
     keep = (rank < budget[:, None]) & visible
