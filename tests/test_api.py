@@ -71,9 +71,12 @@ def test_info_reports_the_run_time_choice():
 
 
 def _run_with_env(env_update, code):
+    """A fresh interpreter, started outside the source tree so that it imports the
+    installed fastattn (as the tests do), with some environment variables set."""
     env = dict(os.environ, **env_update)
+    here = os.path.dirname(os.path.abspath(fastattn.__file__))
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          check=True)
+                          check=True, cwd=os.path.dirname(here))
 
 
 def test_isa_cap_scalar_really_runs_scalar():

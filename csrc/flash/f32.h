@@ -16,7 +16,7 @@
 #include <string.h>
 
 #define FA_F32_MQ 96 /* query rows per block (job) */
-#define FA_F32_NK 64 /* keys per tile */
+#define FA_F32_NK 128 /* keys per tile */
 #define FA_F32_NR 16 /* tile columns are padded to a multiple of this */
 #define FA_F32_MR_MAX 8
 #define FA_LOG2E 1.4426950408889634f
