@@ -9,8 +9,13 @@ import time
 import numpy as np
 
 from fastattn._inputs import prepare
-from fastattn.sparse import BlockLayout, _check_bool, _nonneg_int, _positive_int
-from fastattn.sparse import block_sparse_attention
+from fastattn.sparse import (
+    BlockLayout,
+    _check_bool,
+    _nonneg_int,
+    _positive_int,
+    block_sparse_attention,
+)
 
 
 def _budget(top_k, density, visible: np.ndarray) -> np.ndarray:

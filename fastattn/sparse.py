@@ -62,7 +62,8 @@ def _block_pair(block) -> tuple:
     try:
         bq, bk = block
     except (TypeError, ValueError):
-        raise TypeError(f"block must be an int or a pair (block_q, block_k), got {block!r}") from None
+        raise TypeError(f"block must be an int or a pair (block_q, block_k), "
+                        f"got {block!r}") from None
     return (_positive_int(bq, "block[0] (block_q)"), _positive_int(bk, "block[1] (block_k)"))
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import compiled, f32_tolerance
 from hypothesis import given
 from hypothesis import strategies as st
 
 import fastattn
+from conftest import compiled, f32_tolerance
 from fastattn import _core
 from fastattn.reference import dense as dense_ref
 from fastattn.reference import sparse as ref
