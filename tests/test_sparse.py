@@ -83,6 +83,8 @@ def test_random_layouts_match_reference(variant, batch, kv_heads, group, lq, lk,
     layout = fastattn.BlockLayout.from_block_mask(blocks, (lq, lk), (block_q, block_k),
                                                   window=window, causal=causal,
                                                   global_tokens=globals_)
+    np.testing.assert_array_equal(layout.to_dense_mask(), ref.token_mask(
+        layout.indptr, layout.indices, lq, lk, block_q, block_k, layout.window, causal, globals_))
     mask = rng.random((1, heads, lq, lk)) < 0.8 if masked else None
     out = check_layout(variant, layout, rng, batch, heads, kv_heads, d, dv, mask)
     sees_nothing = ~layout.to_dense_mask().any(axis=-1)
