@@ -4,6 +4,7 @@
 #define FASTATTN_SPARSE_JOB_H
 
 #include "fastattn/sparse.h"
+#include "dense/job.h"
 #include "flash/f32.h"
 #include "sparse/layout.h"
 
@@ -12,18 +13,10 @@ static inline fa_status fa_sparse_f32_job(const fa_f32_ukernels *uk, const fa_sp
   const fa_dense_f32_params *p = &sp->attn;
   const fa_sparse_layout *l = &sp->layout;
   const fa_sparse_job jb = fa_sparse_decode(l, p->heads, job);
-  const size_t kh = jb.h / (p->heads / p->kv_heads);
-  const ptrdiff_t ib = (ptrdiff_t)jb.b, ih = (ptrdiff_t)jb.h, ik = (ptrdiff_t)kh;
-  fa_f32_problem prob = {
-      .q = p->q + ib * p->q_stride[0] + ih * p->q_stride[1], .q_rs = p->q_stride[2],
-      .k = p->k + ib * p->k_stride[0] + ik * p->k_stride[1], .k_rs = p->k_stride[2],
-      .v = p->v + ib * p->v_stride[0] + ik * p->v_stride[1], .v_rs = p->v_stride[2],
-      .out = p->out + ib * p->out_stride[0] + ih * p->out_stride[1], .out_rs = p->out_stride[2],
-      .mask = p->mask ? p->mask + ib * p->mask_stride[0] + ih * p->mask_stride[1] : NULL,
-      .mask_rs = p->mask_stride[2],
-      .lk = p->lk, .d = p->d, .dv = p->dv, .scale = p->scale,
-      .band_lo = p->band_lo, .band_hi = p->band_hi,
-      .q_global = l->q_global, .k_global = l->k_global, .global_hi = l->global_hi};
+  fa_f32_problem prob = fa_dense_f32_head(p, jb.b, jb.h);
+  prob.q_global = l->q_global;
+  prob.k_global = l->k_global;
+  prob.global_hi = l->global_hi;
 
   fa_range *ranges = fa_sparse_ranges_buffer(workspace);
   void *flash_ws = (char *)workspace + fa_sparse_ranges_bytes(l);
