@@ -17,5 +17,29 @@ except ImportError as exc:  # pragma: no cover - depends on how it was imported
 
 from fastattn._info import info
 from fastattn.dense import attention, scaled_dot_product_attention
+from fastattn.routed import route, routed_attention
+from fastattn.sparse import (
+    BlockLayout,
+    bigbird_layout,
+    block_sparse_attention,
+    fixed_layout,
+    local_attention,
+    local_layout,
+    strided_layout,
+)
 
-__all__ = ["__version__", "attention", "info", "scaled_dot_product_attention"]
+__all__ = [
+    "BlockLayout",
+    "__version__",
+    "attention",
+    "bigbird_layout",
+    "block_sparse_attention",
+    "fixed_layout",
+    "info",
+    "local_attention",
+    "local_layout",
+    "route",
+    "routed_attention",
+    "scaled_dot_product_attention",
+    "strided_layout",
+]

@@ -62,7 +62,10 @@ class Op:
 
 DENSE_F32 = Op("dense f32", _core.dense_f32_variants, _core.dense_f32_pick)
 
+SPARSE_F32 = Op("sparse f32", _core.sparse_f32_variants, _core.sparse_f32_pick)
+
 OPS = {"dense-f32": DENSE_F32}
+OPS["sparse-f32"] = SPARSE_F32
 
 
 def default_num_threads() -> int:
