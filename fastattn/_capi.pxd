@@ -52,3 +52,42 @@ cdef extern from "fastattn/dense.h" nogil:
     size_t fa_dense_f32_workspace_size(const fa_dense_f32_params *p)
     fa_status fa_dense_f32(const fa_dense_f32_params *p, size_t index, size_t nthreads,
                            void *workspace, size_t workspace_size)
+
+
+cdef extern from "fastattn/dense_i8.h" nogil:
+    ctypedef signed char int8_t
+    ctypedef int int32_t
+    ctypedef unsigned long long uint64_t
+
+    ctypedef struct fa_dense_i8_params:
+        const int8_t *q
+        const int8_t *k
+        const int8_t *v
+        const float *q_scale
+        const float *k_scale
+        const float *v_scale
+        float *out
+        const float *mask
+        size_t batch, heads, kv_heads, lq, lk, d, dv, q_block, k_block
+        ptrdiff_t q_stride[3]
+        ptrdiff_t k_stride[3]
+        ptrdiff_t v_stride[3]
+        ptrdiff_t out_stride[3]
+        ptrdiff_t mask_stride[3]
+        ptrdiff_t q_scale_stride[2]
+        ptrdiff_t k_scale_stride[2]
+        ptrdiff_t v_scale_stride[2]
+        float scale
+        ptrdiff_t band_lo, band_hi
+
+    ctypedef struct fa_dense_i8_variant:
+        const char *name
+        fa_isa isa
+
+    const fa_dense_i8_variant fa_dense_i8_variants[]
+    const size_t fa_dense_i8_nvariants
+    size_t fa_dense_i8_pick(fa_isa cap)
+    size_t fa_dense_i8_workspace_size(const fa_dense_i8_params *p)
+    fa_status fa_dense_i8(const fa_dense_i8_params *p, size_t index, size_t nthreads,
+                          void *workspace, size_t workspace_size)
+    uint64_t fa_i8_peak_loop(uint64_t iters, int32_t *sink)

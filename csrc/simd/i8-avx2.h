@@ -1,0 +1,215 @@
+/* AVX2 int8 micro-kernels for the int8 flash engine. Include only from a file
+ * compiled with the avx2,fma target enabled.
+ *
+ * Dot products use vpmaddubsw (u8 x s8 -> two products summed into s16) then
+ * vpmaddwd by ones (-> s32). q.k: the sign trick, |q| x (k * sign(q)), so each
+ * s16 sum is at most 2 * 127 * 127 = 32258 (no saturation). P.v: P <= 127, so
+ * 2 * 127 * 127 again. The softmax table lookups are two 16-entry vpermd. */
+#ifndef FASTATTN_SIMD_I8_AVX2_H
+#define FASTATTN_SIMD_I8_AVX2_H
+
+#include <immintrin.h>
+#include "flash/i8.h"
+
+/* Keys grouped by 4 features: kp[(g * FA_I8_NK + c) * 4 + u] = k[c][4g + u]. */
+static void fa_i8_pack_k_avx2(const int8_t *k, ptrdiff_t k_rs, size_t n, size_t d, size_t dp,
+                              int8_t *kp) {
+  if (d % 4 != 0) {
+    fa_i8_pack_k_groups(k, k_rs, n, d, dp, kp);
+    return;
+  }
+  int32_t *kp32 = (int32_t *)kp;
+  for (size_t c = 0; c < n; c++) {
+    const int8_t *row = k + (ptrdiff_t)c * k_rs;
+    for (size_t g = 0; g < d / 4; g++) memcpy(kp32 + g * FA_I8_NK + c, row + 4 * g, 4);
+  }
+  for (size_t g = 0; g < dp / 4; g++)
+    for (size_t c = (g < d / 4 ? n : 0); c < FA_I8_NK; c++) kp32[g * FA_I8_NK + c] = 0;
+}
+
+static inline int32_t fa_i8_load4(const void *p) {
+  int32_t x;
+  memcpy(&x, p, 4);
+  return x;
+}
+
+/* A 4-row x 16-column tile of q.k over dp features (multiple of 4). */
+static void fa_i8_qk_avx2(const int8_t *qp, size_t mpad, size_t dp, const int8_t *kp,
+                          size_t npad, int32_t *s) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (size_t i = 0; i < mpad; i += 4) {
+    const int8_t *q0 = qp + i * dp, *q1 = q0 + dp, *q2 = q1 + dp, *q3 = q2 + dp;
+    for (size_t c = 0; c < npad; c += 16) {
+      __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00;
+      __m256i c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+      const int8_t *kc = kp + c * 4;
+      for (size_t g = 0; g < dp / 4; g++) {
+        const __m256i k0 = _mm256_loadu_si256((const __m256i *)(kc + g * FA_I8_NK * 4));
+        const __m256i k1 = _mm256_loadu_si256((const __m256i *)(kc + g * FA_I8_NK * 4 + 32));
+        __m256i a = _mm256_set1_epi32(fa_i8_load4(q0 + 4 * g)), ua = _mm256_abs_epi8(a);
+        c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k0, a)), ones));
+        c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k1, a)), ones));
+        a = _mm256_set1_epi32(fa_i8_load4(q1 + 4 * g)), ua = _mm256_abs_epi8(a);
+        c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k0, a)), ones));
+        c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k1, a)), ones));
+        a = _mm256_set1_epi32(fa_i8_load4(q2 + 4 * g)), ua = _mm256_abs_epi8(a);
+        c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k0, a)), ones));
+        c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k1, a)), ones));
+        a = _mm256_set1_epi32(fa_i8_load4(q3 + 4 * g)), ua = _mm256_abs_epi8(a);
+        c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k0, a)), ones));
+        c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k1, a)), ones));
+      }
+      int32_t *sr = s + i * FA_I8_NK + c;
+      _mm256_storeu_si256((__m256i *)(sr + 0 * FA_I8_NK), c00);
+      _mm256_storeu_si256((__m256i *)(sr + 0 * FA_I8_NK + 8), c01);
+      _mm256_storeu_si256((__m256i *)(sr + 1 * FA_I8_NK), c10);
+      _mm256_storeu_si256((__m256i *)(sr + 1 * FA_I8_NK + 8), c11);
+      _mm256_storeu_si256((__m256i *)(sr + 2 * FA_I8_NK), c20);
+      _mm256_storeu_si256((__m256i *)(sr + 2 * FA_I8_NK + 8), c21);
+      _mm256_storeu_si256((__m256i *)(sr + 3 * FA_I8_NK), c30);
+      _mm256_storeu_si256((__m256i *)(sr + 3 * FA_I8_NK + 8), c31);
+    }
+  }
+}
+
+static void fa_i8_dequant_avx2(const int32_t *s, float qs, const float *ks, float *t,
+                               size_t npad) {
+  const __m256 vq = _mm256_set1_ps(qs);
+  for (size_t c = 0; c < npad; c += 8) {
+    const __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(s + c))), vq);
+    _mm256_storeu_ps(t + c, _mm256_mul_ps(x, _mm256_loadu_ps(ks + c)));
+  }
+}
+
+static float fa_i8_max_avx2(const float *t, size_t npad) {
+  __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0;
+  for (size_t c = 0; c < npad; c += 16) {
+    m0 = _mm256_max_ps(m0, _mm256_loadu_ps(t + c));
+    m1 = _mm256_max_ps(m1, _mm256_loadu_ps(t + c + 8));
+  }
+  m0 = _mm256_max_ps(m0, m1);
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(m0), _mm256_extractf128_ps(m0, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_movehdup_ps(m));
+  return _mm_cvtss_f32(m);
+}
+
+/* A 16-entry table lookup in 32-bit lanes: two vpermd and a blend on bit 3. */
+static inline __m256i fa_i8_lookup16_avx2(__m256i lo8, __m256i hi8, __m256i idx) {
+  const __m256 a = _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(lo8, idx));
+  const __m256 b = _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(hi8, idx));
+  const __m256 sel = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28));
+  return _mm256_castps_si256(_mm256_blendv_ps(a, b, sel));
+}
+
+/* P for 8 scores: z, the two table lookups, the product and the shift. */
+static inline __m256i fa_i8_exp8_avx2(__m256 t, __m256 m, __m256i a_lo, __m256i a_hi,
+                                      __m256i b_lo, __m256i b_hi) {
+  __m256 y = _mm256_mul_ps(_mm256_sub_ps(m, t), _mm256_set1_ps(256.0f));
+  y = _mm256_min_ps(y, _mm256_set1_ps(FA_I8_ZMAX));
+  const __m256i z = _mm256_cvtps_epi32(y);
+  const __m256i fifteen = _mm256_set1_epi32(15);
+  const __m256i ta = fa_i8_lookup16_avx2(a_lo, a_hi, _mm256_and_si256(_mm256_srli_epi32(z, 4), fifteen));
+  const __m256i tb = fa_i8_lookup16_avx2(b_lo, b_hi, _mm256_and_si256(z, fifteen));
+  const __m256i e = _mm256_srli_epi32(_mm256_add_epi32(_mm256_mullo_epi32(ta, tb), _mm256_set1_epi32(16384)), 15);
+  const __m256i sh = _mm256_add_epi32(_mm256_srli_epi32(z, 8), _mm256_set1_epi32(7));
+  return _mm256_srli_epi32(_mm256_add_epi32(_mm256_srlv_epi32(e, sh), _mm256_set1_epi32(1)), 1);
+}
+
+static uint32_t fa_i8_exp_lut_avx2(const float *t, size_t npad, float m, uint8_t *p) {
+  const __m256i a_lo = _mm256_setr_epi32(32512, 31134, 29814, 28550, 27339, 26180, 25070, 24007);
+  const __m256i a_hi = _mm256_setr_epi32(22989, 22015, 21081, 20188, 19332, 18512, 17727, 16976);
+  const __m256i b_lo = _mm256_setr_epi32(32768, 32679, 32591, 32503, 32415, 32327, 32240, 32153);
+  const __m256i b_hi = _mm256_setr_epi32(32066, 31979, 31893, 31806, 31720, 31635, 31549, 31464);
+  const __m256 vm = _mm256_set1_ps(m);
+  __m256i sum = _mm256_setzero_si256();
+  for (size_t c = 0; c < npad; c += 16) {
+    const __m256i p0 = fa_i8_exp8_avx2(_mm256_loadu_ps(t + c), vm, a_lo, a_hi, b_lo, b_hi);
+    const __m256i p1 = fa_i8_exp8_avx2(_mm256_loadu_ps(t + c + 8), vm, a_lo, a_hi, b_lo, b_hi);
+    sum = _mm256_add_epi32(sum, _mm256_add_epi32(p0, p1));
+    const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(p0, p1), 0xD8);
+    const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+    _mm_storeu_si128((__m128i *)(p + c), bytes);
+  }
+  __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+  s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+  s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+  return (uint32_t)_mm_cvtsi128_si32(s4);
+}
+
+/* Values grouped by 4 keys: vp[((j / 4) * dvp + c) * 4 + j % 4] = v[j][c], by byte
+ * and word interleaves of 4 rows, 32 channels at a time. */
+static void fa_i8_pack_v_avx2(const int8_t *v, ptrdiff_t v_rs, size_t n, size_t dv,
+                              size_t dvp, int8_t *vp) {
+  if (dv % 32 != 0 || n % 4 != 0) {
+    fa_i8_pack_v_groups(v, v_rs, n, dv, dvp, vp);
+    return;
+  }
+  for (size_t j = 0; j < n; j += 4) {
+    const int8_t *r0 = v + (ptrdiff_t)j * v_rs;
+    int8_t *dst = vp + (j / 4) * dvp * 4;
+    for (size_t c = 0; c < dv; c += 32) {
+      const __m256i x0 = _mm256_loadu_si256((const __m256i *)(r0 + c));
+      const __m256i x1 = _mm256_loadu_si256((const __m256i *)(r0 + v_rs + c));
+      const __m256i x2 = _mm256_loadu_si256((const __m256i *)(r0 + 2 * v_rs + c));
+      const __m256i x3 = _mm256_loadu_si256((const __m256i *)(r0 + 3 * v_rs + c));
+      const __m256i a = _mm256_unpacklo_epi8(x0, x1), b = _mm256_unpackhi_epi8(x0, x1);
+      const __m256i e = _mm256_unpacklo_epi8(x2, x3), f = _mm256_unpackhi_epi8(x2, x3);
+      const __m256i w0 = _mm256_unpacklo_epi16(a, e), w1 = _mm256_unpackhi_epi16(a, e);
+      const __m256i w2 = _mm256_unpacklo_epi16(b, f), w3 = _mm256_unpackhi_epi16(b, f);
+      int8_t *o = dst + c * 4;
+      _mm256_storeu_si256((__m256i *)(o + 0), _mm256_permute2x128_si256(w0, w1, 0x20));
+      _mm256_storeu_si256((__m256i *)(o + 32), _mm256_permute2x128_si256(w2, w3, 0x20));
+      _mm256_storeu_si256((__m256i *)(o + 64), _mm256_permute2x128_si256(w0, w1, 0x31));
+      _mm256_storeu_si256((__m256i *)(o + 96), _mm256_permute2x128_si256(w2, w3, 0x31));
+    }
+    if (dvp > dv) memset(dst + dv * 4, 0, (dvp - dv) * 4);
+  }
+  memset(vp + n / 4 * dvp * 4, 0, (FA_I8_NK - n) / 4 * dvp * 4);
+}
+
+/* A 4-row x 16-channel tile of P.v over npad keys (multiple of 4). */
+static void fa_i8_pv_avx2(const uint8_t *p, size_t mpad, size_t npad, const int8_t *vp,
+                          size_t dvp, int32_t *acc) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (size_t i = 0; i < mpad; i += 4) {
+    const uint8_t *p0 = p + i * FA_I8_NK, *p1 = p0 + FA_I8_NK, *p2 = p1 + FA_I8_NK,
+                  *p3 = p2 + FA_I8_NK;
+    for (size_t c = 0; c < dvp; c += 16) {
+      __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00;
+      __m256i c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+      const int8_t *vc = vp + c * 4;
+      for (size_t g = 0; g < npad / 4; g++) {
+        const __m256i v0 = _mm256_loadu_si256((const __m256i *)(vc + g * dvp * 4));
+        const __m256i v1 = _mm256_loadu_si256((const __m256i *)(vc + g * dvp * 4 + 32));
+        __m256i a = _mm256_set1_epi32(fa_i8_load4(p0 + 4 * g));
+        c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(_mm256_maddubs_epi16(a, v0), ones));
+        c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(_mm256_maddubs_epi16(a, v1), ones));
+        a = _mm256_set1_epi32(fa_i8_load4(p1 + 4 * g));
+        c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(_mm256_maddubs_epi16(a, v0), ones));
+        c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(_mm256_maddubs_epi16(a, v1), ones));
+        a = _mm256_set1_epi32(fa_i8_load4(p2 + 4 * g));
+        c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(_mm256_maddubs_epi16(a, v0), ones));
+        c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(_mm256_maddubs_epi16(a, v1), ones));
+        a = _mm256_set1_epi32(fa_i8_load4(p3 + 4 * g));
+        c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(_mm256_maddubs_epi16(a, v0), ones));
+        c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(_mm256_maddubs_epi16(a, v1), ones));
+      }
+      int32_t *ar = acc + i * dvp + c;
+      _mm256_storeu_si256((__m256i *)(ar + 0 * dvp), c00);
+      _mm256_storeu_si256((__m256i *)(ar + 0 * dvp + 8), c01);
+      _mm256_storeu_si256((__m256i *)(ar + 1 * dvp), c10);
+      _mm256_storeu_si256((__m256i *)(ar + 1 * dvp + 8), c11);
+      _mm256_storeu_si256((__m256i *)(ar + 2 * dvp), c20);
+      _mm256_storeu_si256((__m256i *)(ar + 2 * dvp + 8), c21);
+      _mm256_storeu_si256((__m256i *)(ar + 3 * dvp), c30);
+      _mm256_storeu_si256((__m256i *)(ar + 3 * dvp + 8), c31);
+    }
+  }
+}
+
+static const fa_i8_ukernels fa_i8_ukernels_avx2 = {
+    fa_i8_pack_k_avx2,   fa_i8_qk_avx2,     fa_i8_dequant_avx2, fa_i8_max_avx2,
+    fa_i8_exp_lut_avx2,  fa_i8_pack_v_avx2, fa_i8_pv_avx2};
+
+#endif

@@ -1,0 +1,76 @@
+# Dense int8 attention bindings (included by _core.pyx).
+
+
+def dense_i8_variants():
+    """[(name, isa, runs_here)] for every compiled dense int8 kernel, best first."""
+    return [(fa_dense_i8_variants[i].name.decode(), ISA_NAMES[<int>fa_dense_i8_variants[i].isa],
+             bool(fa_cpu_has(fa_dense_i8_variants[i].isa)))
+            for i in range(fa_dense_i8_nvariants)]
+
+
+def dense_i8_pick(str cap):
+    """Index of the dense int8 variant dispatch picks under the ISA cap."""
+    return fa_dense_i8_pick(_isa_from_name(cap))
+
+
+cdef void _strides_scale(ptrdiff_t *dst, tuple strides):
+    dst[0] = strides[0] // 4
+    dst[1] = strides[1] // 4
+
+
+def dense_i8(q, q_scale, size_t q_block, k, k_scale, size_t k_block, v, v_scale, out, mask,
+             float scale, ptrdiff_t band_lo, ptrdiff_t band_hi, size_t variant, size_t nthreads):
+    """out[b,h] = int8 attention of q[b,h], k[b,h'], v[b,h']: 4-d int8 arrays whose last axis
+    is contiguous, 3-d float32 scales (last axis contiguous), 4-d float32 out, mask as for
+    dense_f32. Shapes are validated by the caller; the C side checks them again."""
+    cdef const signed char[:, :, :, ::1] qv = q
+    cdef const signed char[:, :, :, ::1] kv = k
+    cdef const signed char[:, :, :, ::1] vv = v
+    cdef const float[:, :, ::1] qsv = q_scale
+    cdef const float[:, :, ::1] ksv = k_scale
+    cdef const float[:, :, ::1] vsv = v_scale
+    cdef float[:, :, :, ::1] ov = out
+    cdef const float[:, :, :, ::1] mv
+    cdef fa_dense_i8_params p
+    memset(&p, 0, sizeof(p))
+    if out.size == 0 or k.size == 0:
+        return
+    p.q = <const int8_t *>&qv[0, 0, 0, 0]
+    p.k = <const int8_t *>&kv[0, 0, 0, 0]
+    p.v = <const int8_t *>&vv[0, 0, 0, 0]
+    p.q_scale = &qsv[0, 0, 0]
+    p.k_scale = &ksv[0, 0, 0]
+    p.v_scale = &vsv[0, 0, 0]
+    p.out = &ov[0, 0, 0, 0]
+    p.batch, p.heads, p.lq, p.dv = ov.shape[0], ov.shape[1], ov.shape[2], ov.shape[3]
+    p.kv_heads, p.lk, p.d = kv.shape[1], kv.shape[2], kv.shape[3]
+    p.q_block, p.k_block = q_block, k_block
+    p.q_stride[0], p.q_stride[1], p.q_stride[2] = q.strides[0], q.strides[1], q.strides[2]
+    p.k_stride[0], p.k_stride[1], p.k_stride[2] = k.strides[0], k.strides[1], k.strides[2]
+    p.v_stride[0], p.v_stride[1], p.v_stride[2] = v.strides[0], v.strides[1], v.strides[2]
+    _strides3(p.out_stride, out.strides)
+    _strides_scale(p.q_scale_stride, q_scale.strides)
+    _strides_scale(p.k_scale_stride, k_scale.strides)
+    _strides_scale(p.v_scale_stride, v_scale.strides)
+    if mask is not None:
+        mv = mask
+        p.mask = &mv[0, 0, 0, 0]
+        _strides3(p.mask_stride, mask.strides)
+    p.scale = scale
+    p.band_lo = band_lo
+    p.band_hi = band_hi
+    cdef size_t per_thread = fa_dense_i8_workspace_size(&p)
+    cdef unsigned char[::1] ws = bytearray(per_thread * nthreads)
+    cdef fa_status status
+    with nogil:
+        status = fa_dense_i8(&p, variant, nthreads, &ws[0], per_thread * nthreads)
+    _check(status)
+
+
+def i8_peak_loop(unsigned long long iters):
+    """Runs the int8 multiply-accumulate peak loop; returns the number of MACs done."""
+    cdef int32_t sink = 0
+    cdef uint64_t macs
+    with nogil:
+        macs = fa_i8_peak_loop(iters, &sink)
+    return macs
