@@ -8,5 +8,7 @@ __version__ = "0.1.0"
 
 from fastattn._info import info
 from fastattn.dense import attention, scaled_dot_product_attention
+from fastattn.int8 import QuantizedTensor, int8_error_report, quantize
 
-__all__ = ["__version__", "attention", "info", "scaled_dot_product_attention"]
+__all__ = ["QuantizedTensor", "__version__", "attention", "info", "int8_error_report", "quantize",
+           "scaled_dot_product_attention"]

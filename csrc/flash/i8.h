@@ -191,7 +191,9 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
       b->alpha[i] = 1.0f;
       continue;
     }
-    const float alpha = b->rmax[i] == -INFINITY ? 0.0f : exp2f(b->rmax[i] - new_max);
+    const float alpha = b->rmax[i] == -INFINITY ? 0.0f
+                        : b->rmax[i] == new_max ? 1.0f
+                                                : exp2f(b->rmax[i] - new_max);
     const uint32_t tile_sum = uk->exp_lut(trow, npad, new_max, prow);
     b->rsum[i] = b->rsum[i] * alpha + (float)tile_sum;
     b->rmax[i] = new_max;
