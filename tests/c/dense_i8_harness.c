@@ -2,7 +2,8 @@
  * in C alone, so aarch64 kernels can be checked under qemu-user without Python:
  *   aarch64-linux-gnu-gcc -std=gnu11 -O2 -static -Icsrc/include -Icsrc \
  *     tests/c/dense_i8_harness.c csrc/dense/i8-scalar.c csrc/dense/i8-neon.c \
- *     csrc/dense/i8-neondot.c csrc/dense/dispatch-i8.c csrc/common/*.c -lm -lpthread -o h
+ *     csrc/dense/i8-neondot.c csrc/dense/dispatch-i8.c csrc/common/cpu.c csrc/common/pool.c \
+ *     csrc/common/status.c -lm -lpthread -o h
  *   qemu-aarch64-static -cpu cortex-a76 ./h; qemu-aarch64-static -cpu cortex-a72 ./h
  * (on x86-64: gcc with i8-scalar.c i8-avx2.c instead). Exit status 0 = all equal. */
 #include <math.h>
