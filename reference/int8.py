@@ -20,24 +20,26 @@ Attention, one query row i at a time over key tiles of 64 keys:
 - online max: ``m = max(m, max_tile t)``;
 - ``z = rint(min((m - t) · 256, 4095))``: 8 fractional bits, 4 integer bits;
 - ``P = ((T[z & 255] >> ((z >> 8) + 7)) + 1) >> 1``: the fraction through a
-  256-entry table ``T[f] ≈ 32512 · 2^(-f/256)``, the integer part by a shift
-  (exponent arithmetic), rounded half up. ``P = round(127 · 2^(t - m))``, in
-  0..127: 7 bits, so that AVX2's vpmaddubsw, which adds two u8·s8 products into
-  int16, cannot saturate (2 · 127 · 127 = 32258 <= 32767), and P is also a
-  valid s8 operand for NEON's SDOT;
-- ``acc = Σ_j P_j · v_j`` in int32 per tile of 64 keys (|acc| <= 64 · 127 · 127
-  = 1,032,256, so int32 cannot overflow: the accumulator is flushed every tile),
+  256-entry table ``T[f] ≈ 65280 · 2^(-f/256)``, the integer part by a shift
+  (exponent arithmetic), rounded half up: ``P = round(255 · 2^(t - m))`` as uint8.
+  (P · v is never formed with vpmaddubsw, whose pairs of u8·s8 products would
+  saturate int16 at 2 · 255 · 127 = 64770: AVX2 multiplies P and v as int16
+  pairs with vpmaddwd, NEON-dotprod uses UDOT on v + 128 and subtracts 128 · ΣP.)
+- ``acc = Σ_j P_j · v_j`` in int32 per tile of 64 keys: |acc| <= 64 · 255 · 127
+  = 2,072,640 (UDOT's offset sum <= 64 · 255 · 255 = 4,161,600), far below 2³¹,
+  because the accumulator is flushed to float every tile;
   ``o = o · 2^(m_old - m) + float(acc)``, ``l = l · 2^(m_old - m) + Σ P``;
 - ``out = o · (vscale / l)``; a row that sees no key is zeros.
 
 The table ``T[16h + l] = (A[h] · B[l] + 2¹⁴) >> 15`` is the product of two
-16-entry tables, ``A[h] = round(32512 · 2^(-h/16))`` and
+16-entry tables, ``A[h] = round(65280 · 2^(-h/16))`` and
 ``B[l] = round(32768 · 2^(-l/256))``, so SIMD code looks it up with two
 16-entry shuffles (vpermd on AVX2, tbl on NEON) and one multiply. Why 256
-fraction steps: see `lut_error`; with 256 steps the index error of 2^x
-(<= 0.14 %) is below P's own rounding to 7 bits (0.39 % at P = 127), so P is
-within 0.5 of ``127 · 2^(t - m)``; 64 steps would add up to 0.54 %, and 1024
-steps change nothing measurable.
+fraction steps (measured by `lut_error` over x in [-9, 0]): the largest error of
+P against ``255 · 2^x`` is 0.50 for an exact exp (P's own rounding), 0.57 with 1024
+steps, 0.82 with 256 (this table), 1.81 with 64 and 5.53 with 16; with 256 steps the index
+error of 2^x (<= 0.14 %) stays below P's rounding step at the top of its range
+(1/255 = 0.39 %), while 64 steps (0.54 %) would exceed it.
 """
 
 from __future__ import annotations
@@ -51,28 +53,31 @@ Z_MAX = 4095
 KEY_TILE = 64
 DEFAULT_BLOCK = 64
 
-TABLE_A = np.round(32512.0 * 2.0 ** (-np.arange(16) / 16.0)).astype(np.int64)
+TABLE_A = np.round(65280.0 * 2.0 ** (-np.arange(16) / 16.0)).astype(np.int64)
 TABLE_B = np.round(32768.0 * 2.0 ** (-np.arange(16) / 256.0)).astype(np.int64)
 # The 256-entry fraction table: T[f] for f = 16h + l.
 TABLE = ((TABLE_A[:, None] * TABLE_B[None, :] + (1 << 14)) >> 15).reshape(256)
 
 
 def exp_lut(z: np.ndarray) -> np.ndarray:
-    """P = round(127 · 2^(-z/256)) through the table: z int in [0, 4095] -> int in [0, 127]."""
+    """P = round(255 · 2^(-z/256)) through the table: z int in [0, 4095] -> int in [0, 255]."""
     z = np.asarray(z, dtype=np.int64)
     return ((TABLE[z & 255] >> ((z >> FRAC_BITS) + 7)) + 1) >> 1
 
 
 def lut_error(frac_bits: int = FRAC_BITS) -> dict:
     """Measured error of P for a fraction table of 2**frac_bits steps, on a fine grid of x in
-    [-9, 0]: the largest |P - 127·2^x| (in units of P) and the largest relative error of
+    [-9, 0]: the largest |P - 255·2^x| (in units of P) and the largest relative error of
     2^x before P is rounded to an integer."""
     steps = 1 << frac_bits
     x = -np.linspace(0.0, 9.0, 200001)
     z = np.minimum(np.rint(-x * steps), 16 * steps - 1).astype(np.int64)
-    exact = 127.0 * np.exp2(x)
-    frac = np.round(32512.0 * np.exp2(-(z & (steps - 1)) / steps))
-    p = ((frac.astype(np.int64) >> ((z >> frac_bits) + 7)) + 1) >> 1
+    exact = 255.0 * np.exp2(x)
+    if frac_bits == FRAC_BITS:  # the real (product) table
+        p = exp_lut(z)
+    else:
+        frac = np.round(65280.0 * np.exp2(-(z & (steps - 1)) / steps)).astype(np.int64)
+        p = ((frac >> ((z >> frac_bits) + 7)) + 1) >> 1
     fine = 2.0 ** (-(z / steps))
     rel = np.abs(fine - np.exp2(x)) / np.exp2(x)
     return {"max_abs_p": float(np.max(np.abs(p - exact))), "max_rel_index": float(rel.max())}

@@ -6,12 +6,13 @@
  * reference/int8.py spells out:
  *   s = q.k exactly in int32; t = ((float)s * qscale) * (kscale * scale * log2 e);
  *   z = rint(min((m - t) * 256, 4095)); P = ((T[z & 255] >> ((z >> 8) + 7)) + 1) >> 1
- *   (0..127, the fraction from a 256-entry table, the integer part by a shift);
+ *   (uint8 0..255, the fraction from a 256-entry table, the integer part by a shift);
  *   acc = sum P * v in int32 per key tile, o = o * 2^(m_old - m) + acc in float.
  * Overflow bounds (also tested with extreme values): |s| <= d * 127^2 < 2^31 for
- * d < 2^16 (checked by the drivers); |acc| <= FA_I8_NK * 127 * 127 = 1,032,256 and
- * the tile sum of P <= FA_I8_NK * 127, because acc is flushed to float every tile.
- * int8 inputs must lie in [-127, 127] (the quantiser guarantees it).
+ * d < 2^16 (checked by the drivers); |acc| <= FA_I8_NK * 255 * 127 = 2,072,640 (and
+ * sum P * (v + 128) <= FA_I8_NK * 255 * 255 = 4,161,600 for UDOT), because acc is
+ * flushed to float every tile. int8 inputs must lie in [-127, 127] (the quantiser
+ * guarantees it). Never feed P to vpmaddubsw: 2 * 255 * 127 saturates int16.
  *
  * ISA files include this header after enabling their target and pass their
  * micro-kernels in a const struct. Files including it are compiled with
@@ -35,9 +36,9 @@
 #define FA_I8_ZMAX 4095.0f
 
 /* The fraction table T[16h + l] = (A[h] * B[l] + 2^14) >> 15 with
- * A[h] = round(32512 * 2^(-h/16)), B[l] = round(32768 * 2^(-l/256)). */
-static const uint16_t fa_i8_exp_a[16] = {32512, 31134, 29814, 28550, 27339, 26180, 25070, 24007,
-                                         22989, 22015, 21081, 20188, 19332, 18512, 17727, 16976};
+ * A[h] = round(65280 * 2^(-h/16)), B[l] = round(32768 * 2^(-l/256)); A * B < 2^32. */
+static const uint16_t fa_i8_exp_a[16] = {65280, 62512, 59862, 57324, 54894, 52566, 50338, 48204,
+                                         46160, 44203, 42329, 40534, 38816, 37170, 35594, 34085};
 static const uint16_t fa_i8_exp_b[16] = {32768, 32679, 32591, 32503, 32415, 32327, 32240, 32153,
                                          32066, 31979, 31893, 31806, 31720, 31635, 31549, 31464};
 
@@ -57,6 +58,8 @@ static inline int32_t fa_i8_z1(float m, float t) {
 }
 
 typedef struct fa_i8_ukernels {
+  /* bytes per stored P (1: uint8; 2: uint16 for kernels that multiply 16-bit pairs) */
+  size_t p_size;
   /* kp = keys [0, n) of k packed for qk, zero-filled to FA_I8_NK keys and dp features */
   void (*pack_k)(const int8_t *k, ptrdiff_t k_rs, size_t n, size_t d, size_t dp, int8_t *kp);
   /* s[i * FA_I8_NK + c] = q row i . key c for i < mpad, c < npad; qp rows have dp bytes */
@@ -66,13 +69,14 @@ typedef struct fa_i8_ukernels {
   void (*dequant)(const int32_t *s, float qs, const float *ks, float *t, size_t npad);
   /* max of t[0..npad) */
   float (*max)(const float *t, size_t npad);
-  /* p[c] = P(z(m, t[c])) for c < npad; returns the sum of p */
-  uint32_t (*exp_lut)(const float *t, size_t npad, float m, uint8_t *p);
+  /* p[c] = P(z(m, t[c])) for c < npad, stored in p_size bytes each; returns the sum */
+  uint32_t (*exp_lut)(const float *t, size_t npad, float m, void *p);
   /* vp = values [0, n) packed for pv, zero-filled to FA_I8_NK keys and dvp channels;
    * vp has room for 2 * FA_I8_NK * dvp bytes */
   void (*pack_v)(const int8_t *v, ptrdiff_t v_rs, size_t n, size_t dv, size_t dvp, int8_t *vp);
-  /* acc[i * dvp + c] = sum_{j < npad} p[i * FA_I8_NK + j] * v[j][c] for i < mpad, c < dvp */
-  void (*pv)(const uint8_t *p, size_t mpad, size_t npad, const int8_t *vp, size_t dvp,
+  /* acc[i * dvp + c] = sum_{j < npad} P[i][j] * v[j][c] for i < mpad, c < dvp; P rows are
+   * FA_I8_NK * p_size bytes apart */
+  void (*pv)(const void *p, size_t mpad, size_t npad, const int8_t *vp, size_t dvp,
              int32_t *acc);
 } fa_i8_ukernels;
 
@@ -101,7 +105,7 @@ static inline size_t fa_i8_workspace_size(size_t d, size_t dv) {
          + fa_round_up(FA_I8_NK * dp, 64)            /* packed k tile */
          + rows * FA_I8_NK * 4                       /* int32 scores */
          + rows * FA_I8_NK * 4                       /* float scores t */
-         + rows * FA_I8_NK                           /* P */
+         + rows * FA_I8_NK * 2                       /* P (uint8 or uint16) */
          + fa_round_up(2 * FA_I8_NK * dvp, 64)       /* packed v tile */
          + rows * dvp * 4                            /* int32 P.V */
          + rows * dvp * 4                            /* float output accumulator */
@@ -165,7 +169,7 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
   const int band_cut = jlo - last_row < p->band_lo || jhi - first_row > p->band_hi;
   for (size_t i = 0; i < m; i++) {
     float *trow = b->t + i * FA_I8_NK;
-    uint8_t *prow = b->p + i * FA_I8_NK;
+    uint8_t *prow = b->p + i * FA_I8_NK * uk->p_size;
     uk->dequant(b->s + i * FA_I8_NK, p->q_scale[(q0 + i) / p->q_block], b->ks, trow, npad);
     if (p->mask) {
       const float *mrow = p->mask + (ptrdiff_t)(q0 + i) * p->mask_rs + j0;
@@ -187,7 +191,7 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
     const float tile_max = uk->max(trow, npad);
     const float new_max = tile_max > b->rmax[i] ? tile_max : b->rmax[i];
     if (new_max == -INFINITY) { /* nothing visible yet */
-      memset(prow, 0, npad);
+      memset(prow, 0, npad * uk->p_size);
       b->alpha[i] = 1.0f;
       continue;
     }
@@ -199,7 +203,7 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
     b->rmax[i] = new_max;
     b->alpha[i] = alpha;
   }
-  for (size_t i = m; i < mpad; i++) memset(b->p + i * FA_I8_NK, 0, npad);
+  for (size_t i = m; i < mpad; i++) memset(b->p + i * FA_I8_NK * uk->p_size, 0, npad * uk->p_size);
 
   uk->pack_v(p->v + (ptrdiff_t)j0 * p->v_rs, p->v_rs, n, p->dv, dvp, b->vp);
   uk->pv(b->p, mpad, npad, b->vp, dvp, b->acc);
@@ -233,7 +237,7 @@ static inline void fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p,
   b.kp = (int8_t *)w, w += fa_round_up(FA_I8_NK * dp, 64);
   b.s = (int32_t *)w, w += rows * FA_I8_NK * 4;
   b.t = (float *)w, w += rows * FA_I8_NK * 4;
-  b.p = (uint8_t *)w, w += rows * FA_I8_NK;
+  b.p = (uint8_t *)w, w += rows * FA_I8_NK * 2;
   b.vp = (int8_t *)w, w += fa_round_up(2 * FA_I8_NK * dvp, 64);
   b.acc = (int32_t *)w, w += rows * dvp * 4;
   b.o = (float *)w, w += rows * dvp * 4;

@@ -1,10 +1,12 @@
 /* AVX2 int8 micro-kernels for the int8 flash engine. Include only from a file
  * compiled with the avx2,fma target enabled.
  *
- * Dot products use vpmaddubsw (u8 x s8 -> two products summed into s16) then
- * vpmaddwd by ones (-> s32). q.k: the sign trick, |q| x (k * sign(q)), so each
- * s16 sum is at most 2 * 127 * 127 = 32258 (no saturation). P.v: P <= 127, so
- * 2 * 127 * 127 again. The softmax table lookups are two 16-entry vpermd. */
+ * q.k: vpmaddubsw (u8 x s8, two products summed into s16) then vpmaddwd by ones,
+ * with the sign trick |q| x (k * sign(q)), so each s16 sum is at most
+ * 2 * 127 * 127 = 32258: no saturation. P.v: P reaches 255 and 2 * 255 * 127
+ * would saturate vpmaddubsw, so P is stored as uint16 and v widened to s16
+ * pairs once per tile, multiplied with vpmaddwd (exact in s32). The softmax
+ * table lookups are two 16-entry vpermd. */
 #ifndef FASTATTN_SIMD_I8_AVX2_H
 #define FASTATTN_SIMD_I8_AVX2_H
 
@@ -116,9 +118,11 @@ static inline __m256i fa_i8_exp8_avx2(__m256 t, __m256 m, __m256i a_lo, __m256i 
   return _mm256_srli_epi32(_mm256_add_epi32(_mm256_srlv_epi32(e, sh), _mm256_set1_epi32(1)), 1);
 }
 
-static uint32_t fa_i8_exp_lut_avx2(const float *t, size_t npad, float m, uint8_t *p) {
-  const __m256i a_lo = _mm256_setr_epi32(32512, 31134, 29814, 28550, 27339, 26180, 25070, 24007);
-  const __m256i a_hi = _mm256_setr_epi32(22989, 22015, 21081, 20188, 19332, 18512, 17727, 16976);
+/* P as uint16 (see pv). */
+static uint32_t fa_i8_exp_lut_avx2(const float *t, size_t npad, float m, void *pv) {
+  uint16_t *p = (uint16_t *)pv;
+  const __m256i a_lo = _mm256_setr_epi32(65280, 62512, 59862, 57324, 54894, 52566, 50338, 48204);
+  const __m256i a_hi = _mm256_setr_epi32(46160, 44203, 42329, 40534, 38816, 37170, 35594, 34085);
   const __m256i b_lo = _mm256_setr_epi32(32768, 32679, 32591, 32503, 32415, 32327, 32240, 32153);
   const __m256i b_hi = _mm256_setr_epi32(32066, 31979, 31893, 31806, 31720, 31635, 31549, 31464);
   const __m256 vm = _mm256_set1_ps(m);
@@ -128,8 +132,7 @@ static uint32_t fa_i8_exp_lut_avx2(const float *t, size_t npad, float m, uint8_t
     const __m256i p1 = fa_i8_exp8_avx2(_mm256_loadu_ps(t + c + 8), vm, a_lo, a_hi, b_lo, b_hi);
     sum = _mm256_add_epi32(sum, _mm256_add_epi32(p0, p1));
     const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(p0, p1), 0xD8);
-    const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
-    _mm_storeu_si128((__m128i *)(p + c), bytes);
+    _mm256_storeu_si256((__m256i *)(p + c), w);
   }
   __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
   s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
@@ -137,63 +140,58 @@ static uint32_t fa_i8_exp_lut_avx2(const float *t, size_t npad, float m, uint8_t
   return (uint32_t)_mm_cvtsi128_si32(s4);
 }
 
-/* Values grouped by 4 keys: vp[((j / 4) * dvp + c) * 4 + j % 4] = v[j][c], by byte
- * and word interleaves of 4 rows, 32 channels at a time. */
+/* Values as s16 pairs of keys: vp16[((j / 2) * dvp + c) * 2 + j % 2] = v[j][c]. */
 static void fa_i8_pack_v_avx2(const int8_t *v, ptrdiff_t v_rs, size_t n, size_t dv,
                               size_t dvp, int8_t *vp) {
-  if (dv % 32 != 0 || n % 4 != 0) {
-    fa_i8_pack_v_groups(v, v_rs, n, dv, dvp, vp);
-    return;
-  }
-  for (size_t j = 0; j < n; j += 4) {
-    const int8_t *r0 = v + (ptrdiff_t)j * v_rs;
-    int8_t *dst = vp + (j / 4) * dvp * 4;
-    for (size_t c = 0; c < dv; c += 32) {
-      const __m256i x0 = _mm256_loadu_si256((const __m256i *)(r0 + c));
-      const __m256i x1 = _mm256_loadu_si256((const __m256i *)(r0 + v_rs + c));
-      const __m256i x2 = _mm256_loadu_si256((const __m256i *)(r0 + 2 * v_rs + c));
-      const __m256i x3 = _mm256_loadu_si256((const __m256i *)(r0 + 3 * v_rs + c));
-      const __m256i a = _mm256_unpacklo_epi8(x0, x1), b = _mm256_unpackhi_epi8(x0, x1);
-      const __m256i e = _mm256_unpacklo_epi8(x2, x3), f = _mm256_unpackhi_epi8(x2, x3);
-      const __m256i w0 = _mm256_unpacklo_epi16(a, e), w1 = _mm256_unpackhi_epi16(a, e);
-      const __m256i w2 = _mm256_unpacklo_epi16(b, f), w3 = _mm256_unpackhi_epi16(b, f);
-      int8_t *o = dst + c * 4;
-      _mm256_storeu_si256((__m256i *)(o + 0), _mm256_permute2x128_si256(w0, w1, 0x20));
-      _mm256_storeu_si256((__m256i *)(o + 32), _mm256_permute2x128_si256(w2, w3, 0x20));
-      _mm256_storeu_si256((__m256i *)(o + 64), _mm256_permute2x128_si256(w0, w1, 0x31));
-      _mm256_storeu_si256((__m256i *)(o + 96), _mm256_permute2x128_si256(w2, w3, 0x31));
+  int16_t *vp16 = (int16_t *)(void *)vp;
+  memset(vp16 + n / 2 * dvp * 2, 0, (FA_I8_NK - n / 2 * 2) * dvp * sizeof(int16_t));
+  const size_t dv16 = dv / 16 * 16;
+  for (size_t j = 0; j < n; j += 2) {
+    const int8_t *r0 = v + (ptrdiff_t)j * v_rs, *r1 = r0 + v_rs;
+    int16_t *dst = vp16 + (j / 2) * dvp * 2;
+    if (j + 1 < n) {
+      for (size_t c = 0; c < dv16; c += 16) {
+        const __m256i x0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(r0 + c)));
+        const __m256i x1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(r1 + c)));
+        const __m256i lo = _mm256_unpacklo_epi16(x0, x1), hi = _mm256_unpackhi_epi16(x0, x1);
+        _mm256_storeu_si256((__m256i *)(dst + c * 2), _mm256_permute2x128_si256(lo, hi, 0x20));
+        _mm256_storeu_si256((__m256i *)(dst + c * 2 + 16), _mm256_permute2x128_si256(lo, hi, 0x31));
+      }
+      for (size_t c = dv16; c < dv; c++) dst[c * 2] = r0[c], dst[c * 2 + 1] = r1[c];
+    } else {
+      for (size_t c = 0; c < dv; c++) dst[c * 2] = r0[c], dst[c * 2 + 1] = 0;
     }
-    if (dvp > dv) memset(dst + dv * 4, 0, (dvp - dv) * 4);
+    for (size_t c = dv; c < dvp; c++) dst[c * 2] = 0, dst[c * 2 + 1] = 0;
   }
-  memset(vp + n / 4 * dvp * 4, 0, (FA_I8_NK - n) / 4 * dvp * 4);
 }
 
-/* A 4-row x 16-channel tile of P.v over npad keys (multiple of 4). */
-static void fa_i8_pv_avx2(const uint8_t *p, size_t mpad, size_t npad, const int8_t *vp,
+/* A 4-row x 16-channel tile of P.v over npad keys (even), two keys per vpmaddwd. */
+static void fa_i8_pv_avx2(const void *pv, size_t mpad, size_t npad, const int8_t *vp,
                           size_t dvp, int32_t *acc) {
-  const __m256i ones = _mm256_set1_epi16(1);
+  const uint16_t *p = (const uint16_t *)pv;
+  const int16_t *vp16 = (const int16_t *)(const void *)vp;
   for (size_t i = 0; i < mpad; i += 4) {
-    const uint8_t *p0 = p + i * FA_I8_NK, *p1 = p0 + FA_I8_NK, *p2 = p1 + FA_I8_NK,
-                  *p3 = p2 + FA_I8_NK;
+    const uint16_t *p0 = p + i * FA_I8_NK, *p1 = p0 + FA_I8_NK, *p2 = p1 + FA_I8_NK,
+                   *p3 = p2 + FA_I8_NK;
     for (size_t c = 0; c < dvp; c += 16) {
       __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00;
       __m256i c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-      const int8_t *vc = vp + c * 4;
-      for (size_t g = 0; g < npad / 4; g++) {
-        const __m256i v0 = _mm256_loadu_si256((const __m256i *)(vc + g * dvp * 4));
-        const __m256i v1 = _mm256_loadu_si256((const __m256i *)(vc + g * dvp * 4 + 32));
-        __m256i a = _mm256_set1_epi32(fa_i8_load4(p0 + 4 * g));
-        c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(_mm256_maddubs_epi16(a, v0), ones));
-        c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(_mm256_maddubs_epi16(a, v1), ones));
-        a = _mm256_set1_epi32(fa_i8_load4(p1 + 4 * g));
-        c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(_mm256_maddubs_epi16(a, v0), ones));
-        c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(_mm256_maddubs_epi16(a, v1), ones));
-        a = _mm256_set1_epi32(fa_i8_load4(p2 + 4 * g));
-        c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(_mm256_maddubs_epi16(a, v0), ones));
-        c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(_mm256_maddubs_epi16(a, v1), ones));
-        a = _mm256_set1_epi32(fa_i8_load4(p3 + 4 * g));
-        c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(_mm256_maddubs_epi16(a, v0), ones));
-        c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(_mm256_maddubs_epi16(a, v1), ones));
+      const int16_t *vc = vp16 + c * 2;
+      for (size_t g = 0; g < npad / 2; g++) {
+        const __m256i v0 = _mm256_loadu_si256((const __m256i *)(vc + g * dvp * 2));
+        const __m256i v1 = _mm256_loadu_si256((const __m256i *)(vc + g * dvp * 2 + 16));
+        __m256i a = _mm256_set1_epi32(fa_i8_load4(p0 + 2 * g));
+        c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(a, v0));
+        c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(a, v1));
+        a = _mm256_set1_epi32(fa_i8_load4(p1 + 2 * g));
+        c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(a, v0));
+        c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(a, v1));
+        a = _mm256_set1_epi32(fa_i8_load4(p2 + 2 * g));
+        c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(a, v0));
+        c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(a, v1));
+        a = _mm256_set1_epi32(fa_i8_load4(p3 + 2 * g));
+        c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(a, v0));
+        c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(a, v1));
       }
       int32_t *ar = acc + i * dvp + c;
       _mm256_storeu_si256((__m256i *)(ar + 0 * dvp), c00);
@@ -209,7 +207,7 @@ static void fa_i8_pv_avx2(const uint8_t *p, size_t mpad, size_t npad, const int8
 }
 
 static const fa_i8_ukernels fa_i8_ukernels_avx2 = {
-    fa_i8_pack_k_avx2,   fa_i8_qk_avx2,     fa_i8_dequant_avx2, fa_i8_max_avx2,
+    2,                   fa_i8_pack_k_avx2,   fa_i8_qk_avx2,     fa_i8_dequant_avx2, fa_i8_max_avx2,
     fa_i8_exp_lut_avx2,  fa_i8_pack_v_avx2, fa_i8_pv_avx2};
 
 #endif

@@ -1,7 +1,7 @@
 /* aarch64 Advanced SIMD int8 micro-kernels for the int8 flash engine (no dotprod:
  * Cortex-A72 class). q.k: smull/smull2 (s8 x s8 -> s16, |x| <= 127^2 fits) then
  * sadalp into s32, row by row; P.v: values widened to s16 once per tile, then
- * smlal by the scalar P. The softmax tables are looked up with tbl over the
+ * smlal by the scalar P (uint8, as s16). The softmax tables are looked up with tbl over the
  * 16-bit entries of the two 16-entry tables. */
 #ifndef FASTATTN_SIMD_I8_NEON_H
 #define FASTATTN_SIMD_I8_NEON_H
@@ -78,7 +78,8 @@ static inline uint32x4_t fa_i8_exp4_neon(float32x4_t t, float32x4_t m, uint8x16x
   return vshrq_n_u32(vaddq_u32(vshlq_u32(e, vnegq_s32(sh)), vdupq_n_u32(1)), 1);
 }
 
-static uint32_t fa_i8_exp_lut_neon(const float *t, size_t npad, float m, uint8_t *p) {
+static uint32_t fa_i8_exp_lut_neon(const float *t, size_t npad, float m, void *pv) {
+  uint8_t *p = (uint8_t *)pv;
   uint8x16x2_t ta, tb;
   ta.val[0] = vreinterpretq_u8_u16(vld1q_u16(fa_i8_exp_a));
   ta.val[1] = vreinterpretq_u8_u16(vld1q_u16(fa_i8_exp_a + 8));
@@ -114,9 +115,10 @@ static void fa_i8_pack_v_neon(const int8_t *v, ptrdiff_t v_rs, size_t n, size_t 
   memset(vp16 + n * dvp, 0, (FA_I8_NK - n) * dvp * sizeof(int16_t));
 }
 
-static void fa_i8_pv_neon(const uint8_t *p, size_t mpad, size_t npad, const int8_t *vp,
+static void fa_i8_pv_neon(const void *pv, size_t mpad, size_t npad, const int8_t *vp,
                           size_t dvp, int32_t *acc) {
   const int16_t *vp16 = (const int16_t *)(const void *)vp;
+  const uint8_t *p = (const uint8_t *)pv;
   for (size_t i = 0; i < mpad; i++) {
     const uint8_t *prow = p + i * FA_I8_NK;
     for (size_t c = 0; c < dvp; c += 16) {
@@ -137,7 +139,7 @@ static void fa_i8_pv_neon(const uint8_t *p, size_t mpad, size_t npad, const int8
 }
 
 static const fa_i8_ukernels fa_i8_ukernels_neon = {
-    fa_i8_pack_k_neon,   fa_i8_qk_neon,     fa_i8_dequant_neon, fa_i8_max_neon,
+    1,                   fa_i8_pack_k_neon,   fa_i8_qk_neon,     fa_i8_dequant_neon, fa_i8_max_neon,
     fa_i8_exp_lut_neon,  fa_i8_pack_v_neon, fa_i8_pv_neon};
 
 #endif

@@ -1,5 +1,5 @@
-/* aarch64 NEON + dotprod int8 micro-kernels: SDOT for q.k and P.v (P <= 127 is a
- * valid s8 operand), on operands grouped by 4 (flash/i8.h packings); softmax
+/* aarch64 NEON + dotprod int8 micro-kernels: SDOT for q.k, UDOT for P.v (on v + 128,
+ * corrected by 128 * sum P), on operands grouped by 4 (flash/i8.h packings); softmax
  * steps shared with the NEON kernels. Include only from a file compiled with
  * dotprod enabled. */
 #ifndef FASTATTN_SIMD_I8_NEONDOT_H
@@ -52,18 +52,54 @@ static void fa_i8_qk_neondot(const int8_t *qp, size_t mpad, size_t dp, const int
   fa_i8_sdot_tiles(qp, dp, mpad, kp, FA_I8_NK * 4, dp / 4, npad, s, FA_I8_NK);
 }
 
+/* Values grouped by 4 keys and offset to unsigned: vp = (uint8)(v + 128), so that
+ * UDOT takes P (0..255) as it is; padding becomes 128, i.e. 0. */
 static void fa_i8_pack_v_neondot(const int8_t *v, ptrdiff_t v_rs, size_t n, size_t dv,
                                  size_t dvp, int8_t *vp) {
   fa_i8_pack_v_groups(v, v_rs, n, dv, dvp, vp);
+  const uint8x16_t bias = vdupq_n_u8(0x80);
+  uint8_t *u = (uint8_t *)vp;
+  for (size_t x = 0; x < FA_I8_NK * dvp; x += 16) vst1q_u8(u + x, veorq_u8(vld1q_u8(u + x), bias));
 }
 
-static void fa_i8_pv_neondot(const uint8_t *p, size_t mpad, size_t npad, const int8_t *vp,
+/* UDOT of P (uint8) with v + 128, minus 128 * sum P: exact, and every partial sum
+ * stays below FA_I8_NK * 255 * 255 < 2^31. */
+static void fa_i8_pv_neondot(const void *pv, size_t mpad, size_t npad, const int8_t *vp,
                              size_t dvp, int32_t *acc) {
-  fa_i8_sdot_tiles((const int8_t *)p, FA_I8_NK, mpad, vp, dvp * 4, npad / 4, dvp, acc, dvp);
+  const uint8_t *p = (const uint8_t *)pv, *vu = (const uint8_t *)vp;
+  for (size_t i = 0; i < mpad; i += 4) {
+    int32x4_t bias[4];
+    for (int r = 0; r < 4; r++) {
+      uint32_t sum = 0;
+      for (size_t j = 0; j < npad; j += 16) sum += vaddlvq_u8(vld1q_u8(p + (i + r) * FA_I8_NK + j));
+      bias[r] = vdupq_n_s32(-128 * (int32_t)sum);
+    }
+    for (size_t col = 0; col < dvp; col += 16) {
+      uint32x4_t a4[4][4];
+      for (int r = 0; r < 4; r++)
+        for (int u = 0; u < 4; u++) a4[r][u] = vdupq_n_u32(0);
+      for (size_t g = 0; g < npad / 4; g++) {
+        const uint8_t *bg = vu + g * dvp * 4 + col * 4;
+        const uint8x16_t b0 = vld1q_u8(bg), b1 = vld1q_u8(bg + 16);
+        const uint8x16_t b2 = vld1q_u8(bg + 32), b3 = vld1q_u8(bg + 48);
+        for (int r = 0; r < 4; r++) {
+          const uint8x16_t ar = vreinterpretq_u8_s8(fa_i8_dup4_neon((const int8_t *)p + (i + r) * FA_I8_NK + 4 * g));
+          a4[r][0] = vdotq_u32(a4[r][0], b0, ar);
+          a4[r][1] = vdotq_u32(a4[r][1], b1, ar);
+          a4[r][2] = vdotq_u32(a4[r][2], b2, ar);
+          a4[r][3] = vdotq_u32(a4[r][3], b3, ar);
+        }
+      }
+      for (int r = 0; r < 4; r++)
+        for (int u = 0; u < 4; u++)
+          vst1q_s32(acc + (i + r) * dvp + col + 4 * u,
+                    vaddq_s32(vreinterpretq_s32_u32(a4[r][u]), bias[r]));
+    }
+  }
 }
 
 static const fa_i8_ukernels fa_i8_ukernels_neondot = {
-    fa_i8_pack_k_neondot, fa_i8_qk_neondot,     fa_i8_dequant_neon, fa_i8_max_neon,
+    1,                    fa_i8_pack_k_neondot, fa_i8_qk_neondot,     fa_i8_dequant_neon, fa_i8_max_neon,
     fa_i8_exp_lut_neon,   fa_i8_pack_v_neondot, fa_i8_pv_neondot};
 
 #endif
