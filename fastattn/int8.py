@@ -212,6 +212,9 @@ def attention_int8(q, k, v, mask, band_hi, scale, num_threads, variant, gqa, mas
         raise ValueError(f"grouped-query attention needs query heads ({hq}) to be a multiple "
                          f"of key/value heads ({hkv}): query {q.shape}, key {kd.shape}")
     d = q.shape[-1]
+    if d >= 1 << 16:
+        raise ValueError(f"precision='int8' needs D < 65536 (so that D·127² fits int32), "
+                         f"got query {q.shape}")
     scale = 1.0 / math.sqrt(d) if scale is None else float(scale)
     if not math.isfinite(scale):
         raise ValueError(f"scale must be finite, got {scale}")
@@ -232,6 +235,8 @@ def attention_int8(q, k, v, mask, band_hi, scale, num_threads, variant, gqa, mas
     out_shape = out_shape + (q.shape[-2], vd.shape[-1])
     prep = Prepared(q4, ki, vi, out_shape, dtype, batch, scale)
     m4 = prepare_mask(mask, prep, mask_name)
+    if m4 is not None and m4.shape[-1] == 1 and m4.strides[-1] != 4:
+        m4 = np.ascontiguousarray(m4)  # Lk = 1: the key axis came back with stride 0
     threads = resolve_threads(num_threads)
     kernel = DENSE_I8.resolve(variant)
     lq, lk = q4.shape[2], ki.shape[2]
