@@ -6,6 +6,15 @@ cache-tiled SIMD C kernels chosen at run time from the CPU's features.
 
 __version__ = "0.1.0"
 
+try:
+    from fastattn import _core  # noqa: F401
+except ImportError as exc:  # pragma: no cover - depends on how it was imported
+    raise ImportError(
+        f"fastattn's compiled extension is missing from {__path__[0]}: this is a source tree "
+        "without a built extension. Run Python from another directory to use the installed "
+        "fastattn, or build in place with `pip install -e .`."
+    ) from exc
+
 from fastattn._info import info
 from fastattn.dense import attention, scaled_dot_product_attention
 from fastattn.int8 import QuantizedTensor, int8_error_report, quantize

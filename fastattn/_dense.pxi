@@ -13,10 +13,14 @@ def dense_f32_pick(str cap):
     return fa_dense_f32_pick(_isa_from_name(cap))
 
 
-cdef void _strides3(ptrdiff_t *dst, tuple strides):
-    dst[0] = strides[0] // 4
-    dst[1] = strides[1] // 4
-    dst[2] = strides[2] // 4
+cdef int _strides3(ptrdiff_t *dst, x, str name) except -1:
+    """Element strides of the three outer axes; the last axis must be contiguous."""
+    if x.shape[3] > 1 and x.strides[3] != 4:
+        raise ValueError(f"{name}: the last axis must be contiguous float32")
+    dst[0] = x.strides[0] // 4
+    dst[1] = x.strides[1] // 4
+    dst[2] = x.strides[2] // 4
+    return 0
 
 
 def dense_f32(q, k, v, out, mask, float scale, ptrdiff_t band_lo, ptrdiff_t band_hi,
@@ -24,11 +28,11 @@ def dense_f32(q, k, v, out, mask, float scale, ptrdiff_t band_lo, ptrdiff_t band
     """out[b,h] = attention(q[b,h], k[b,h'], v[b,h']) with 4-d float32 arrays whose last
     axis is contiguous; mask is a 4-d additive float32 array (broadcast strides allowed)
     or None. Shapes are validated by the caller; the C side checks them again."""
-    cdef const float[:, :, :, ::1] qv = q
-    cdef const float[:, :, :, ::1] kv = k
-    cdef const float[:, :, :, ::1] vv = v
-    cdef float[:, :, :, ::1] ov = out
-    cdef const float[:, :, :, ::1] mv
+    cdef const float[:, :, :, :] qv = q
+    cdef const float[:, :, :, :] kv = k
+    cdef const float[:, :, :, :] vv = v
+    cdef float[:, :, :, :] ov = out
+    cdef const float[:, :, :, :] mv
     cdef fa_dense_f32_params p
     memset(&p, 0, sizeof(p))
     if out.size == 0 or k.size == 0:
@@ -39,14 +43,14 @@ def dense_f32(q, k, v, out, mask, float scale, ptrdiff_t band_lo, ptrdiff_t band
     p.out = &ov[0, 0, 0, 0]
     p.batch, p.heads, p.lq, p.dv = ov.shape[0], ov.shape[1], ov.shape[2], ov.shape[3]
     p.kv_heads, p.lk, p.d = kv.shape[1], kv.shape[2], kv.shape[3]
-    _strides3(p.q_stride, q.strides)
-    _strides3(p.k_stride, k.strides)
-    _strides3(p.v_stride, v.strides)
-    _strides3(p.out_stride, out.strides)
+    _strides3(p.q_stride, q, "q")
+    _strides3(p.k_stride, k, "k")
+    _strides3(p.v_stride, v, "v")
+    _strides3(p.out_stride, out, "out")
     if mask is not None:
         mv = mask
         p.mask = &mv[0, 0, 0, 0]
-        _strides3(p.mask_stride, mask.strides)
+        _strides3(p.mask_stride, mask, "mask")
     p.scale = scale
     p.band_lo = band_lo
     p.band_hi = band_hi

@@ -32,10 +32,18 @@ def _float32_rows(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _unit_last_stride(a: np.ndarray) -> np.ndarray:
+    """A last axis of length 1 may carry any stride; the kernels' views want itemsize."""
+    if a.shape[-1] == 1 and a.strides[-1] != a.itemsize:
+        a = np.lib.stride_tricks.as_strided(a, strides=a.strides[:-1] + (a.itemsize,),
+                                            writeable=False)
+    return a
+
+
 def _as_4d(a: np.ndarray, batch: tuple, heads: int) -> np.ndarray:
     """Broadcast (..., H', L, D) to batch + (heads, L, D) and fold batch into one axis."""
     full = np.broadcast_to(a, batch + (heads,) + a.shape[-2:])
-    return full.reshape((math.prod(batch), heads) + a.shape[-2:])
+    return _unit_last_stride(full.reshape((math.prod(batch), heads) + a.shape[-2:]))
 
 
 def _pad3(a: np.ndarray) -> np.ndarray:
@@ -153,4 +161,4 @@ def prepare_mask(mask, prep: Prepared, name: str = "attn_mask") -> np.ndarray | 
     if m.strides[-1] != 4:
         m = np.ascontiguousarray(m)
     m = np.broadcast_to(m, target)
-    return m.reshape((prep.q.shape[0], hq, lq, lk))
+    return _unit_last_stride(m.reshape((prep.q.shape[0], hq, lq, lk)))

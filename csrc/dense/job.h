@@ -12,8 +12,10 @@ static inline size_t fa_dense_f32_qblocks(const fa_dense_f32_params *p) {
 
 static inline fa_status fa_dense_f32_job(const fa_f32_ukernels *uk, const fa_dense_f32_params *p,
                                          size_t job, void *workspace) {
-  const size_t qblocks = fa_dense_f32_qblocks(p);
-  const size_t qb = job % qblocks, bh = job / qblocks;
+  /* Last query blocks first: under a causal mask they are the longest jobs, and
+   * handing them out first keeps the threads' finishing times close. */
+  const size_t qblocks = fa_dense_f32_qblocks(p), bhs = p->batch * p->heads;
+  const size_t qb = qblocks - 1 - job / bhs, bh = job % bhs;
   const size_t h = bh % p->heads, b = bh / p->heads;
   const size_t kh = h / (p->heads / p->kv_heads);
   const ptrdiff_t ib = (ptrdiff_t)b, ih = (ptrdiff_t)h, ik = (ptrdiff_t)kh;

@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#define FA_F32_MQ 64 /* query rows per block (job) */
-#define FA_F32_NK 64 /* keys per tile */
+#define FA_F32_MQ 96 /* query rows per block (job) */
+#define FA_F32_NK 128 /* keys per tile */
 #define FA_F32_NR 16 /* tile columns are padded to a multiple of this */
 #define FA_F32_MR_MAX 8
 #define FA_LOG2E 1.4426950408889634f
@@ -26,13 +26,15 @@ typedef struct fa_f32_ukernels {
   /* c[mr][16] (accumulate ? += : =) a[mr][k] * b[k][16]; strides in elements */
   void (*gemm)(size_t k, const float *a, size_t lda, const float *b, size_t ldb, float *c,
                size_t ldc, int accumulate);
-  /* max of x[0..n), n a multiple of 16 */
+  /* max of x[0..n), n a multiple of 16; NaN if any x is NaN */
   float (*max)(const float *x, size_t n);
   /* x[i] = exp2(x[i] - shift) for i < n (n a multiple of 16); returns the sum.
    * exp2 of -inf is 0 and NaN stays NaN. */
   float (*exp2_sum)(float *x, size_t n, float shift);
   /* x[i] *= s for i < n (n a multiple of 16) */
   void (*scale)(float *x, size_t n, float s);
+  /* kt[x * FA_F32_NK + c] = k[c * k_rs + x] for c < n, x < d: a key tile, transposed */
+  void (*pack_kt)(const float *k, ptrdiff_t k_rs, size_t n, size_t d, float *kt);
 } fa_f32_ukernels;
 
 /* One (batch, head) problem with its pointers resolved. */
@@ -68,6 +70,15 @@ static inline size_t fa_f32_workspace_size(size_t d, size_t dv) {
   return floats * sizeof(float) + 64;
 }
 
+/* The portable key-tile transpose; SIMD versions use it for their edges. */
+static inline void fa_f32_pack_kt_rows(const float *k, ptrdiff_t k_rs, size_t c0, size_t n,
+                                       size_t x0, size_t d, float *kt) {
+  for (size_t c = c0; c < n; c++) {
+    const float *krow = k + (ptrdiff_t)c * k_rs;
+    for (size_t x = x0; x < d; x++) kt[x * FA_F32_NK + c] = krow[x];
+  }
+}
+
 static inline void fa_f32_attend_tile(const fa_f32_ukernels *uk, const fa_f32_problem *p,
                                       size_t q0, size_t m, size_t mpad, size_t j0, size_t n,
                                       const float *qp, float *kt, float *s, float *o, float *vp,
@@ -75,10 +86,7 @@ static inline void fa_f32_attend_tile(const fa_f32_ukernels *uk, const fa_f32_pr
   const size_t d = p->d, dvp = fa_f32_dv_pad(p->dv), npad = fa_round_up(n, FA_F32_NR);
   const size_t mr = uk->mr;
 
-  for (size_t c = 0; c < n; c++) {
-    const float *krow = p->k + (ptrdiff_t)(j0 + c) * p->k_rs;
-    for (size_t x = 0; x < d; x++) kt[x * FA_F32_NK + c] = krow[x];
-  }
+  uk->pack_kt(p->k + (ptrdiff_t)j0 * p->k_rs, p->k_rs, n, d, kt);
   for (size_t x = 0; x < d; x++)
     for (size_t c = n; c < npad; c++) kt[x * FA_F32_NK + c] = 0.0f;
 
@@ -110,7 +118,8 @@ static inline void fa_f32_attend_tile(const fa_f32_ukernels *uk, const fa_f32_pr
   for (size_t i = 0; i < m; i++) {
     float *srow = s + i * FA_F32_NK;
     const float tile_max = uk->max(srow, npad);
-    const float new_max = tile_max > rmax[i] ? tile_max : rmax[i];
+    /* NaN must stick: it marks the row as NaN, as in the reference. */
+    const float new_max = tile_max > rmax[i] || tile_max != tile_max ? tile_max : rmax[i];
     if (new_max == -INFINITY) { /* nothing visible yet: probabilities are all zero */
       memset(srow, 0, npad * sizeof(float));
       continue;

@@ -81,12 +81,14 @@ static void fa_f32_gemm_6x16_avx2(size_t k, const float *a, size_t lda, const fl
 }
 
 static float fa_f32_max_avx2(const float *x, size_t n) {
-  __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0;
+  __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0, nan = _mm256_setzero_ps();
   for (size_t i = 0; i < n; i += 16) {
-    m0 = _mm256_max_ps(m0, _mm256_loadu_ps(x + i));
-    m1 = _mm256_max_ps(m1, _mm256_loadu_ps(x + i + 8));
+    const __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
+    m0 = _mm256_max_ps(m0, x0);
+    m1 = _mm256_max_ps(m1, x1);
+    nan = _mm256_or_ps(nan, _mm256_cmp_ps(x0, x1, _CMP_UNORD_Q));
   }
-  return fa_avx2_hmax(_mm256_max_ps(m0, m1));
+  return _mm256_movemask_ps(nan) ? NAN : fa_avx2_hmax(_mm256_max_ps(m0, m1));
 }
 
 static float fa_f32_exp2_sum_avx2(float *x, size_t n, float shift) {
@@ -106,7 +108,37 @@ static void fa_f32_scale_avx2(float *x, size_t n, float s) {
   for (size_t i = 0; i < n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vs));
 }
 
+/* Transposes 8 x 8 blocks of the key tile in registers; edges go through the portable loop. */
+static void fa_f32_pack_kt_avx2(const float *k, ptrdiff_t k_rs, size_t n, size_t d, float *kt) {
+  const size_t n8 = n & ~(size_t)7, d8 = d & ~(size_t)7;
+  for (size_t c = 0; c < n8; c += 8) {
+    const float *rows = k + (ptrdiff_t)c * k_rs;
+    for (size_t x = 0; x < d8; x += 8) {
+      __m256 r[8], t[8];
+      for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(rows + i * k_rs + x);
+      for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+      }
+      for (int i = 0; i < 8; i += 4) {
+        r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+        r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+        r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+      }
+      float *dst = kt + x * FA_F32_NK + c;
+      for (int i = 0; i < 4; i++) {
+        _mm256_storeu_ps(dst + i * FA_F32_NK, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+        _mm256_storeu_ps(dst + (i + 4) * FA_F32_NK, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+      }
+    }
+  }
+  fa_f32_pack_kt_rows(k, k_rs, 0, n8, d8, d, kt); /* right edge of the full row groups */
+  fa_f32_pack_kt_rows(k, k_rs, n8, n, 0, d, kt);  /* the last rows */
+}
+
 static const fa_f32_ukernels fa_f32_ukernels_avx2 = {
-    6, fa_f32_gemm_6x16_avx2, fa_f32_max_avx2, fa_f32_exp2_sum_avx2, fa_f32_scale_avx2};
+    6, fa_f32_gemm_6x16_avx2, fa_f32_max_avx2, fa_f32_exp2_sum_avx2, fa_f32_scale_avx2,
+    fa_f32_pack_kt_avx2};
 
 #endif

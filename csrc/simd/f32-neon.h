@@ -51,6 +51,7 @@ static void fa_f32_gemm_4x16_neon(size_t k, const float *a, size_t lda, const fl
 }
 
 static float fa_f32_max_neon(const float *x, size_t n) {
+  /* FMAX propagates NaN, as the flash engine requires. */
   float32x4_t m0 = vdupq_n_f32(-INFINITY), m1 = m0;
   for (size_t i = 0; i < n; i += 8) {
     m0 = vmaxq_f32(m0, vld1q_f32(x + i));
@@ -77,7 +78,33 @@ static void fa_f32_scale_neon(float *x, size_t n, float s) {
   for (size_t i = 0; i < n; i += 4) vst1q_f32(x + i, vmulq_n_f32(vld1q_f32(x + i), s));
 }
 
+/* Transposes 4 x 4 blocks of the key tile in registers; edges go through the portable loop. */
+static void fa_f32_pack_kt_neon(const float *k, ptrdiff_t k_rs, size_t n, size_t d, float *kt) {
+  const size_t n4 = n & ~(size_t)3, d4 = d & ~(size_t)3;
+  for (size_t c = 0; c < n4; c += 4) {
+    const float *r0 = k + (ptrdiff_t)c * k_rs, *r1 = r0 + k_rs, *r2 = r1 + k_rs, *r3 = r2 + k_rs;
+    for (size_t x = 0; x < d4; x += 4) {
+      const float32x4_t a = vld1q_f32(r0 + x), b = vld1q_f32(r1 + x);
+      const float32x4_t e = vld1q_f32(r2 + x), f = vld1q_f32(r3 + x);
+      const float32x4_t ab_lo = vtrn1q_f32(a, b), ab_hi = vtrn2q_f32(a, b);
+      const float32x4_t ef_lo = vtrn1q_f32(e, f), ef_hi = vtrn2q_f32(e, f);
+      float *dst = kt + x * FA_F32_NK + c;
+      vst1q_f32(dst, vreinterpretq_f32_f64(vtrn1q_f64(vreinterpretq_f64_f32(ab_lo),
+                                                       vreinterpretq_f64_f32(ef_lo))));
+      vst1q_f32(dst + FA_F32_NK, vreinterpretq_f32_f64(vtrn1q_f64(
+                                     vreinterpretq_f64_f32(ab_hi), vreinterpretq_f64_f32(ef_hi))));
+      vst1q_f32(dst + 2 * FA_F32_NK, vreinterpretq_f32_f64(vtrn2q_f64(
+                                         vreinterpretq_f64_f32(ab_lo), vreinterpretq_f64_f32(ef_lo))));
+      vst1q_f32(dst + 3 * FA_F32_NK, vreinterpretq_f32_f64(vtrn2q_f64(
+                                         vreinterpretq_f64_f32(ab_hi), vreinterpretq_f64_f32(ef_hi))));
+    }
+  }
+  fa_f32_pack_kt_rows(k, k_rs, 0, n4, d4, d, kt); /* right edge of the full row groups */
+  fa_f32_pack_kt_rows(k, k_rs, n4, n, 0, d, kt);  /* the last rows */
+}
+
 static const fa_f32_ukernels fa_f32_ukernels_neon = {
-    4, fa_f32_gemm_4x16_neon, fa_f32_max_neon, fa_f32_exp2_sum_neon, fa_f32_scale_neon};
+    4, fa_f32_gemm_4x16_neon, fa_f32_max_neon, fa_f32_exp2_sum_neon, fa_f32_scale_neon,
+    fa_f32_pack_kt_neon};
 
 #endif

@@ -23,7 +23,10 @@ static void fa_f32_gemm_4x16_scalar(size_t k, const float *a, size_t lda, const 
 
 static float fa_f32_max_scalar(const float *x, size_t n) {
   float m = -INFINITY;
-  for (size_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+  for (size_t i = 0; i < n; i++) {
+    if (x[i] != x[i]) return x[i];
+    m = x[i] > m ? x[i] : m;
+  }
   return m;
 }
 
@@ -40,7 +43,12 @@ static void fa_f32_scale_scalar(float *x, size_t n, float s) {
   for (size_t i = 0; i < n; i++) x[i] *= s;
 }
 
+static void fa_f32_pack_kt_scalar(const float *k, ptrdiff_t k_rs, size_t n, size_t d, float *kt) {
+  fa_f32_pack_kt_rows(k, k_rs, 0, n, 0, d, kt);
+}
+
 static const fa_f32_ukernels fa_f32_ukernels_scalar = {
-    4, fa_f32_gemm_4x16_scalar, fa_f32_max_scalar, fa_f32_exp2_sum_scalar, fa_f32_scale_scalar};
+    4, fa_f32_gemm_4x16_scalar, fa_f32_max_scalar, fa_f32_exp2_sum_scalar, fa_f32_scale_scalar,
+    fa_f32_pack_kt_scalar};
 
 #endif

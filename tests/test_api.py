@@ -1,0 +1,109 @@
+"""Bad input gets a clear exception naming the argument; dispatch is introspectable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import fastattn
+
+Q = np.zeros((2, 4, 10, 8), np.float32)
+K = np.zeros((2, 4, 12, 8), np.float32)
+V = np.zeros((2, 4, 12, 6), np.float32)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        (dict(q=Q.astype(np.int32)), TypeError, "query"),
+        (dict(k=K.astype(np.complex64)), TypeError, "key"),
+        (dict(v=np.zeros(12, np.float32)), ValueError, "value"),
+        (dict(k=np.zeros((2, 4, 12, 9), np.float32)), ValueError, "last dim D"),
+        (dict(v=np.zeros((2, 4, 11, 6), np.float32)), ValueError, "same length"),
+        (dict(k=K[:, :3], v=V[:, :3]), ValueError, "multiple"),
+        (dict(k=np.zeros((3, 4, 12, 8), np.float32)), ValueError, "broadcast"),
+        (dict(q=Q[:, :, :0]), ValueError, "empty"),
+        (dict(k=K[:, :, :0], v=V[:, :, :0]), ValueError, "empty"),
+        (dict(mask=np.zeros((10, 13), bool)), ValueError, "mask"),
+        (dict(mask=np.zeros((10, 12), np.int64)), TypeError, "mask"),
+        (dict(scale=float("nan")), ValueError, "scale"),
+        (dict(scale="big"), TypeError, "scale"),
+        (dict(num_threads=0), ValueError, "num_threads"),
+        (dict(num_threads=1.5), TypeError, "num_threads"),
+        (dict(variant="f32-nope"), ValueError, "variant"),
+        (dict(causal="yes"), TypeError, "causal"),
+    ],
+)
+def test_bad_input_raises_naming_the_argument(kwargs, error, words):
+    args = dict(q=Q, k=K, v=V)
+    args.update(kwargs)
+    with pytest.raises(error, match=words):
+        fastattn.attention(args.pop("q"), args.pop("k"), args.pop("v"), **args)
+
+
+def test_sdpa_rejects_what_pytorch_rejects():
+    with pytest.raises(ValueError, match="is_causal"):
+        fastattn.scaled_dot_product_attention(Q, K, V, attn_mask=np.ones((10, 12), bool),
+                                              is_causal=True)
+    with pytest.raises(ValueError, match="enable_gqa"):
+        fastattn.scaled_dot_product_attention(Q, K[:, :2], V[:, :2])
+    with pytest.raises(ValueError, match="dropout"):
+        fastattn.scaled_dot_product_attention(Q, K, V, dropout_p=0.1)
+    out = fastattn.scaled_dot_product_attention(Q, K[:, :2], V[:, :2], enable_gqa=True)
+    assert out.shape == (2, 4, 10, 6)
+
+
+def test_info_reports_the_run_time_choice():
+    info = fastattn.info()
+    dense = info["ops"]["dense-f32"]
+    assert dense["compiled"][dense["chosen"]] is True
+    assert info["cpu_features"]["scalar"] is True
+    isa = dense["chosen"].split("-", 1)[1]
+    assert info["cpu_features"][isa] is True
+    # The best variant this CPU runs is the chosen one when nothing caps it.
+    if info["isa_cap"] is None:
+        runnable = [name for name, ok in dense["compiled"].items() if ok]
+        assert dense["chosen"] == runnable[0]
+
+
+def _run_with_env(env_update, code):
+    """A fresh interpreter, started outside the source tree so that it imports the
+    installed fastattn (as the tests do), with some environment variables set."""
+    env = dict(os.environ, **env_update)
+    here = os.path.dirname(os.path.abspath(fastattn.__file__))
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True, cwd=os.path.dirname(here))
+
+
+def test_isa_cap_scalar_really_runs_scalar():
+    code = ("import fastattn, numpy as np; from fastattn import _dispatch;"
+            "print(fastattn.info()['ops']['dense-f32']['chosen']);"
+            "x = np.ones((4, 8), np.float32); print(fastattn.attention(x, x, x).sum())")
+    result = _run_with_env({"FASTATTN_ISA": "scalar"}, code)
+    chosen, total = result.stdout.split()
+    assert chosen == "f32-scalar" and float(total) == 32.0
+
+
+def test_unknown_isa_cap_warns_and_is_ignored():
+    result = _run_with_env({"FASTATTN_ISA": "sse9"},
+                           "import fastattn; print(fastattn.info()['isa_cap'])")
+    assert result.stdout.strip() == "None"
+    assert "FASTATTN_ISA" in result.stderr
+
+
+def test_num_threads_default_from_environment():
+    result = _run_with_env({"FASTATTN_NUM_THREADS": "3"},
+                           "import fastattn; print(fastattn.info()['num_threads'])")
+    assert result.stdout.strip() == "3"
+
+
+def test_lists_and_float16_are_accepted():
+    x = [[1.0, 0.0], [0.0, 1.0]]
+    out = fastattn.attention(x, x, x)
+    assert out.dtype == np.float64 and out.shape == (2, 2)
+    h = np.ones((3, 4), np.float16)
+    assert fastattn.attention(h, h, h).dtype == np.float16
