@@ -13,24 +13,37 @@ def dense_i8_pick(str cap):
     return fa_dense_i8_pick(_isa_from_name(cap))
 
 
-cdef void _strides_scale(ptrdiff_t *dst, tuple strides):
-    dst[0] = strides[0] // 4
-    dst[1] = strides[1] // 4
+cdef int _strides_i8(ptrdiff_t *dst, x, str name) except -1:
+    """Element (= byte) strides of the three outer axes of a 4-d int8 array."""
+    if x.shape[3] > 1 and x.strides[3] != 1:
+        raise ValueError(f"{name}: the last axis must be contiguous int8")
+    dst[0], dst[1], dst[2] = x.strides[0], x.strides[1], x.strides[2]
+    return 0
+
+
+cdef int _strides_scale(ptrdiff_t *dst, x, str name) except -1:
+    """Element strides of the batch and head axes of a 3-d float32 scale array."""
+    if x.shape[2] > 1 and x.strides[2] != 4:
+        raise ValueError(f"{name}: the last axis must be contiguous float32")
+    dst[0] = x.strides[0] // 4
+    dst[1] = x.strides[1] // 4
+    return 0
 
 
 def dense_i8(q, q_scale, size_t q_block, k, k_scale, size_t k_block, v, v_scale, out, mask,
              float scale, ptrdiff_t band_lo, ptrdiff_t band_hi, size_t variant, size_t nthreads):
     """out[b,h] = int8 attention of q[b,h], k[b,h'], v[b,h']: 4-d int8 arrays whose last axis
-    is contiguous, 3-d float32 scales (last axis contiguous), 4-d float32 out, mask as for
-    dense_f32. Shapes are validated by the caller; the C side checks them again."""
-    cdef const signed char[:, :, :, ::1] qv = q
-    cdef const signed char[:, :, :, ::1] kv = k
-    cdef const signed char[:, :, :, ::1] vv = v
-    cdef const float[:, :, ::1] qsv = q_scale
-    cdef const float[:, :, ::1] ksv = k_scale
-    cdef const float[:, :, ::1] vsv = v_scale
-    cdef float[:, :, :, ::1] ov = out
-    cdef const float[:, :, :, ::1] mv
+    is contiguous (other axes any strides, 0 broadcasts), 3-d float32 scales (last axis
+    contiguous), 4-d float32 out, mask as for dense_f32. Shapes are validated by the caller;
+    the C side checks them again."""
+    cdef const signed char[:, :, :, :] qv = q
+    cdef const signed char[:, :, :, :] kv = k
+    cdef const signed char[:, :, :, :] vv = v
+    cdef const float[:, :, :] qsv = q_scale
+    cdef const float[:, :, :] ksv = k_scale
+    cdef const float[:, :, :] vsv = v_scale
+    cdef float[:, :, :, :] ov = out
+    cdef const float[:, :, :, :] mv
     cdef fa_dense_i8_params p
     memset(&p, 0, sizeof(p))
     if out.size == 0 or k.size == 0:
@@ -45,17 +58,17 @@ def dense_i8(q, q_scale, size_t q_block, k, k_scale, size_t k_block, v, v_scale,
     p.batch, p.heads, p.lq, p.dv = ov.shape[0], ov.shape[1], ov.shape[2], ov.shape[3]
     p.kv_heads, p.lk, p.d = kv.shape[1], kv.shape[2], kv.shape[3]
     p.q_block, p.k_block = q_block, k_block
-    p.q_stride[0], p.q_stride[1], p.q_stride[2] = q.strides[0], q.strides[1], q.strides[2]
-    p.k_stride[0], p.k_stride[1], p.k_stride[2] = k.strides[0], k.strides[1], k.strides[2]
-    p.v_stride[0], p.v_stride[1], p.v_stride[2] = v.strides[0], v.strides[1], v.strides[2]
-    _strides3(p.out_stride, out.strides)
-    _strides_scale(p.q_scale_stride, q_scale.strides)
-    _strides_scale(p.k_scale_stride, k_scale.strides)
-    _strides_scale(p.v_scale_stride, v_scale.strides)
+    _strides_i8(p.q_stride, q, "q")
+    _strides_i8(p.k_stride, k, "k")
+    _strides_i8(p.v_stride, v, "v")
+    _strides3(p.out_stride, out, "out")
+    _strides_scale(p.q_scale_stride, q_scale, "q_scale")
+    _strides_scale(p.k_scale_stride, k_scale, "k_scale")
+    _strides_scale(p.v_scale_stride, v_scale, "v_scale")
     if mask is not None:
         mv = mask
         p.mask = &mv[0, 0, 0, 0]
-        _strides3(p.mask_stride, mask.strides)
+        _strides3(p.mask_stride, mask, "mask")
     p.scale = scale
     p.band_lo = band_lo
     p.band_hi = band_hi

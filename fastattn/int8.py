@@ -229,14 +229,11 @@ def attention_int8(q, k, v, mask, band_hi, scale, num_threads, variant, gqa, mas
     ks = _to_4d(k.scale, batch, hkv, 1)
     vi = _to_4d(vd, batch, hkv, 2)
     vs = _to_4d(v.scale, batch, hkv, 1)
-    ks, vs = np.ascontiguousarray(ks), np.ascontiguousarray(vs)
 
     out_shape = (batch + (hq,) if max(q.ndim, kd.ndim, vd.ndim) >= 3 else ())
     out_shape = out_shape + (q.shape[-2], vd.shape[-1])
     prep = Prepared(q4, ki, vi, out_shape, dtype, batch, scale)
     m4 = prepare_mask(mask, prep, mask_name)
-    if m4 is not None and m4.shape[-1] == 1 and m4.strides[-1] != 4:
-        m4 = np.ascontiguousarray(m4)  # Lk = 1: the key axis came back with stride 0
     threads = resolve_threads(num_threads)
     kernel = DENSE_I8.resolve(variant)
     lq, lk = q4.shape[2], ki.shape[2]

@@ -13,11 +13,7 @@ import numpy as np
 import pytest
 
 import fastattn
-
-try:
-    from fastattn.reference import dense as ref_dense
-except ImportError:  # running from a source tree on PYTHONPATH
-    from reference import dense as ref_dense
+from fastattn.reference import dense as ref_dense
 
 MIN_COSINE = 0.999
 MAX_REL_L2 = 0.03
