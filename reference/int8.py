@@ -12,7 +12,7 @@ Quantisation (float32 arithmetic, round half to even):
   tokens, one float32 scale ``max|x| / 127`` per block (1 for an all-zero block);
 - values: symmetric int8 per channel, one float32 scale per channel.
 
-Attention, one query row i at a time over key tiles of 64 keys:
+Attention, one query row i at a time over key tiles of 128 keys:
 - ``s = Σ q_i k_j`` exactly in int32 (|s| <= 65535 · 127² < 2³¹ for D < 2¹⁶);
 - ``t = (float(s) · qscale_i) · (kscale_j · c)`` in float32 with
   ``c = scale · log2(e)``: scores in base-2 units; ``t += mask · log2(e)``;
@@ -25,8 +25,8 @@ Attention, one query row i at a time over key tiles of 64 keys:
   (P · v is never formed with vpmaddubsw, whose pairs of u8·s8 products would
   saturate int16 at 2 · 255 · 127 = 64770: AVX2 multiplies P and v as int16
   pairs with vpmaddwd, NEON-dotprod uses UDOT on v + 128 and subtracts 128 · ΣP.)
-- ``acc = Σ_j P_j · v_j`` in int32 per tile of 64 keys: |acc| <= 64 · 255 · 127
-  = 2,072,640 (UDOT's offset sum <= 64 · 255 · 255 = 4,161,600), far below 2³¹,
+- ``acc = Σ_j P_j · v_j`` in int32 per tile of 128 keys: |acc| <= 128 · 255 · 127
+  = 4,145,280 (UDOT's offset sum <= 128 · 255 · 255 = 8,323,200), far below 2³¹,
   because the accumulator is flushed to float every tile;
   ``o = o · 2^(m_old - m) + float(acc)``, ``l = l · 2^(m_old - m) + Σ P``;
 - ``out = o · (vscale / l)``; a row that sees no key is zeros.
@@ -50,7 +50,7 @@ LOG2E = np.float32(1.4426950408889634)
 QMAX = 127
 FRAC_BITS = 8
 Z_MAX = 4095
-KEY_TILE = 64
+KEY_TILE = 128
 DEFAULT_BLOCK = 64
 
 TABLE_A = np.round(65280.0 * 2.0 ** (-np.arange(16) / 16.0)).astype(np.int64)

@@ -23,8 +23,9 @@ from fastattn._dispatch import DENSE_I8
 from fastattn.reference import int8 as ref8
 
 INT8_RTOL = 1e-5
-TILE = 64
-EDGES = [1, 2, TILE - 1, TILE, TILE + 1, 2 * TILE + 3]
+QTILE, KTILE = 64, 128  # query rows per job, keys per tile of the int8 engine
+Q_EDGES = [1, 2, QTILE - 1, QTILE, QTILE + 1, 2 * QTILE + 3]
+K_EDGES = [1, 2, KTILE - 1, KTILE, KTILE + 1, 2 * KTILE + 3]
 
 VARIANTS = compiled("dense-i8")
 
@@ -81,8 +82,8 @@ def test_quantize_matches_reference():
 @pytest.mark.parametrize("causal", [False, True])
 def test_edges(variant, causal):
     rng = np.random.default_rng(2)
-    for lq in EDGES:
-        for lk in (1, TILE - 1, TILE + 1, 2 * TILE + 3):
+    for lq in Q_EDGES:
+        for lk in (1, KTILE - 1, KTILE + 1, 2 * KTILE + 3):
             q, k, v = gaussian(rng, 2, lq, 16), gaussian(rng, 2, lk, 16), gaussian(rng, 2, lk, 8)
             out, ref = run_both(variant, q[None], k[None], v[None], causal=causal, block=16)
             assert_close_i8(out, ref)
@@ -91,8 +92,8 @@ def test_edges(variant, causal):
 @pytest.mark.parametrize("variant", VARIANTS)
 @settings(max_examples=25)
 @given(
-    lq=st.sampled_from(EDGES + [70]),
-    lk=st.sampled_from(EDGES + [200]),
+    lq=st.sampled_from(Q_EDGES + [70]),
+    lk=st.sampled_from(K_EDGES + [200]),
     d=st.integers(1, 80),
     dv=st.integers(1, 72),
     heads=st.sampled_from([(1, 1), (2, 2), (4, 2), (3, 1)]),
@@ -158,7 +159,7 @@ def test_huge_logits(variant):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_int32_bounds_extreme_values(variant):
     """Every q·k at the int32 bound d·127² (d = 65535 < 2¹⁶) and every P·v tile sum at
-    64·255·127, over a long sequence: the kernel must equal the exact result."""
+    128·255·127, over a long sequence: the kernel must equal the exact result."""
     d = 65535
     qi = np.full((1, 1, 2, d), 127, np.int8)
     qi[0, 0, 1] = -127
@@ -174,7 +175,7 @@ def test_int32_bounds_extreme_values(variant):
     out = fastattn.attention(q, qk, qv, precision="int8", variant=variant)
     np.testing.assert_allclose(out[0, 0], np.tile([63.5, -63.5, 63.5, 63.5], (2, 1)), rtol=1e-6)
 
-    lk = 8192  # all keys equal: P = 255 everywhere, P·v tile sums 64·255·127 each
+    lk = 8192  # all keys equal: P = 255 everywhere, P·v tile sums 128·255·127 each
     k = np.ones((1, 1, lk, 64), np.float32)
     vdata = np.where(np.arange(lk)[:, None] % 2 == 0, 127, -127).astype(np.int8)
     vdata = np.broadcast_to(vdata, (1, 1, lk, 64)).copy()

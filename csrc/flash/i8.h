@@ -9,8 +9,8 @@
  *   (uint8 0..255, the fraction from a 256-entry table, the integer part by a shift);
  *   acc = sum P * v in int32 per key tile, o = o * 2^(m_old - m) + acc in float.
  * Overflow bounds (also tested with extreme values): |s| <= d * 127^2 < 2^31 for
- * d < 2^16 (checked by the drivers); |acc| <= FA_I8_NK * 255 * 127 = 2,072,640 (and
- * sum P * (v + 128) <= FA_I8_NK * 255 * 255 = 4,161,600 for UDOT), because acc is
+ * d < 2^16 (checked by the drivers); |acc| <= FA_I8_NK * 255 * 127 = 4,145,280 (and
+ * sum P * (v + 128) <= FA_I8_NK * 255 * 255 = 8,323,200 for UDOT), because acc is
  * flushed to float every tile. int8 inputs must lie in [-127, 127] (the quantiser
  * guarantees it). Never feed P to vpmaddubsw: 2 * 255 * 127 saturates int16.
  *
@@ -29,7 +29,7 @@
 #include "flash/f32.h" /* fa_range, fa_round_up, FA_LOG2E */
 
 #define FA_I8_MQ 64  /* query rows per block (job) */
-#define FA_I8_NK 64  /* keys per tile; the int32 accumulators are flushed every tile */
+#define FA_I8_NK 128 /* keys per tile; the int32 accumulators are flushed every tile */
 #define FA_I8_MR 4   /* rows are padded to a multiple of this */
 #define FA_I8_NR 16  /* tile columns and value channels are padded to multiples of this */
 #define FA_I8_DR 16  /* features are padded to a multiple of this */
