@@ -60,10 +60,9 @@ cdef extern from "fastattn/dense_i8.h" nogil:
     ctypedef unsigned long long uint64_t
 
     ctypedef struct fa_dense_i8_params:
-        const int8_t *q
+        const float *q
         const int8_t *k
         const int8_t *v
-        const float *q_scale
         const float *k_scale
         const float *v_scale
         float *out
@@ -74,7 +73,6 @@ cdef extern from "fastattn/dense_i8.h" nogil:
         ptrdiff_t v_stride[3]
         ptrdiff_t out_stride[3]
         ptrdiff_t mask_stride[3]
-        ptrdiff_t q_scale_stride[2]
         ptrdiff_t k_scale_stride[2]
         ptrdiff_t v_scale_stride[2]
         float scale

@@ -30,16 +30,16 @@ cdef int _strides_scale(ptrdiff_t *dst, x, str name) except -1:
     return 0
 
 
-def dense_i8(q, q_scale, size_t q_block, k, k_scale, size_t k_block, v, v_scale, out, mask,
+def dense_i8(q, size_t q_block, k, k_scale, size_t k_block, v, v_scale, out, mask,
              float scale, ptrdiff_t band_lo, ptrdiff_t band_hi, size_t variant, size_t nthreads):
-    """out[b,h] = int8 attention of q[b,h], k[b,h'], v[b,h']: 4-d int8 arrays whose last axis
-    is contiguous (other axes any strides, 0 broadcasts), 3-d float32 scales (last axis
+    """out[b,h] = int8 attention of q[b,h], k[b,h'], v[b,h']: q a 4-d finite float32 array
+    (quantised inside per block of q_block rows), k and v 4-d int8 arrays whose last axis is
+    contiguous (other axes any strides, 0 broadcasts), 3-d float32 scales (last axis
     contiguous), 4-d float32 out, mask as for dense_f32. Shapes are validated by the caller;
     the C side checks them again."""
-    cdef const signed char[:, :, :, :] qv = q
+    cdef const float[:, :, :, :] qv = q
     cdef const signed char[:, :, :, :] kv = k
     cdef const signed char[:, :, :, :] vv = v
-    cdef const float[:, :, :] qsv = q_scale
     cdef const float[:, :, :] ksv = k_scale
     cdef const float[:, :, :] vsv = v_scale
     cdef float[:, :, :, :] ov = out
@@ -48,21 +48,19 @@ def dense_i8(q, q_scale, size_t q_block, k, k_scale, size_t k_block, v, v_scale,
     memset(&p, 0, sizeof(p))
     if out.size == 0 or k.size == 0:
         return
-    p.q = <const int8_t *>&qv[0, 0, 0, 0]
+    p.q = &qv[0, 0, 0, 0]
     p.k = <const int8_t *>&kv[0, 0, 0, 0]
     p.v = <const int8_t *>&vv[0, 0, 0, 0]
-    p.q_scale = &qsv[0, 0, 0]
     p.k_scale = &ksv[0, 0, 0]
     p.v_scale = &vsv[0, 0, 0]
     p.out = &ov[0, 0, 0, 0]
     p.batch, p.heads, p.lq, p.dv = ov.shape[0], ov.shape[1], ov.shape[2], ov.shape[3]
     p.kv_heads, p.lk, p.d = kv.shape[1], kv.shape[2], kv.shape[3]
     p.q_block, p.k_block = q_block, k_block
-    _strides_i8(p.q_stride, q, "q")
+    _strides3(p.q_stride, q, "q")
     _strides_i8(p.k_stride, k, "k")
     _strides_i8(p.v_stride, v, "v")
     _strides3(p.out_stride, out, "out")
-    _strides_scale(p.q_scale_stride, q_scale, "q_scale")
     _strides_scale(p.k_scale_stride, k_scale, "k_scale")
     _strides_scale(p.v_scale_stride, v_scale, "v_scale")
     if mask is not None:

@@ -15,7 +15,7 @@ import numpy as np
 
 from fastattn import _core
 from fastattn._dispatch import DENSE_I8, resolve_threads
-from fastattn._inputs import Prepared, as_float_array, prepare_mask
+from fastattn._inputs import Prepared, _float32_rows, as_float_array, prepare_mask
 
 QMAX = 127
 DEFAULT_BLOCK = 64
@@ -219,10 +219,9 @@ def attention_int8(q, k, v, mask, band_hi, scale, num_threads, variant, gqa, mas
     if not math.isfinite(scale):
         raise ValueError(f"scale must be finite, got {scale}")
 
-    q4 = _to_4d(q.astype(np.float32, copy=False), batch, hq, 2)
-    if not np.all(np.isfinite(q4)):
+    q4 = _to_4d(_float32_rows(q), batch, hq, 2)
+    if not (np.isfinite(q4.max()) and np.isfinite(q4.min())):
         raise ValueError("query must be finite for precision='int8'")
-    qi, qs = _quantize_blocks(q4, k.block)
     kd = kd if kd.strides[-1] == 1 else np.ascontiguousarray(kd)
     vd = vd if vd.strides[-1] == 1 else np.ascontiguousarray(vd)
     ki = _to_4d(kd, batch, hkv, 2)
@@ -239,8 +238,8 @@ def attention_int8(q, k, v, mask, band_hi, scale, num_threads, variant, gqa, mas
     lq, lk = q4.shape[2], ki.shape[2]
     hi = _core.BAND_NONE if band_hi is None else band_hi(lq, lk)
     out, out4 = prep.new_output()
-    _core.dense_i8(qi, qs, k.block, ki, ks, k.block, vi, vs, out4, m4, scale, -_core.BAND_NONE,
-                   hi, kernel.index, threads)
+    _core.dense_i8(q4, k.block, ki, ks, k.block, vi, vs, out4, m4, scale, -_core.BAND_NONE, hi,
+                   kernel.index, threads)
     return prep.finish(out)
 
 

@@ -52,7 +52,7 @@ static void dense_i8_run_job(void *ctx, size_t job, size_t worker) {
 }
 
 static int dense_i8_params_valid(const fa_dense_i8_params *p) {
-  if (!p->q || !p->k || !p->v || !p->out || !p->q_scale || !p->k_scale || !p->v_scale) return 0;
+  if (!p->q || !p->k || !p->v || !p->out || !p->k_scale || !p->v_scale) return 0;
   if (p->batch == 0 || p->heads == 0 || p->kv_heads == 0 || p->d == 0 || p->dv == 0) return 0;
   if (p->q_block == 0 || p->k_block == 0) return 0;
   if (p->heads % p->kv_heads != 0) return 0;

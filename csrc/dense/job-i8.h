@@ -21,14 +21,13 @@ static inline fa_status fa_dense_i8_job(const fa_i8_ukernels *uk, const fa_dense
       .q = p->q + ib * p->q_stride[0] + ih * p->q_stride[1], .q_rs = p->q_stride[2],
       .k = p->k + ib * p->k_stride[0] + ik * p->k_stride[1], .k_rs = p->k_stride[2],
       .v = p->v + ib * p->v_stride[0] + ik * p->v_stride[1], .v_rs = p->v_stride[2],
-      .q_scale = p->q_scale + ib * p->q_scale_stride[0] + ih * p->q_scale_stride[1],
       .k_scale = p->k_scale + ib * p->k_scale_stride[0] + ik * p->k_scale_stride[1],
       .v_scale = p->v_scale + ib * p->v_scale_stride[0] + ik * p->v_scale_stride[1],
       .q_block = p->q_block, .k_block = p->k_block,
       .out = p->out + ib * p->out_stride[0] + ih * p->out_stride[1], .out_rs = p->out_stride[2],
       .mask = p->mask ? p->mask + ib * p->mask_stride[0] + ih * p->mask_stride[1] : NULL,
       .mask_rs = p->mask_stride[2],
-      .lk = p->lk, .d = p->d, .dv = p->dv, .scale = p->scale,
+      .lq = p->lq, .lk = p->lk, .d = p->d, .dv = p->dv, .scale = p->scale,
       .band_lo = p->band_lo, .band_hi = p->band_hi};
   const size_t q0 = qb * FA_I8_MQ;
   const size_t q1 = q0 + FA_I8_MQ < p->lq ? q0 + FA_I8_MQ : p->lq;

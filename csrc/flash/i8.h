@@ -80,20 +80,55 @@ typedef struct fa_i8_ukernels {
              int32_t *acc);
 } fa_i8_ukernels;
 
-/* One (batch, head) problem with its pointers resolved. Scales: q_scale[i / q_block],
- * k_scale[j / k_block], v_scale[c] (per channel). */
+/* One (batch, head) problem with its pointers resolved. q is float32, quantised by
+ * the engine per block of q_block rows; scales k_scale[j / k_block], v_scale[c]. */
 typedef struct fa_i8_problem {
-  const int8_t *q; ptrdiff_t q_rs;
+  const float *q; ptrdiff_t q_rs;
   const int8_t *k; ptrdiff_t k_rs;
   const int8_t *v; ptrdiff_t v_rs;
-  const float *q_scale, *k_scale, *v_scale;
+  const float *k_scale, *v_scale;
   size_t q_block, k_block;
   float *out; ptrdiff_t out_rs;
   const float *mask; ptrdiff_t mask_rs; /* additive, natural-log units, or NULL */
-  size_t lk, d, dv;
+  size_t lq, lk, d, dv;
   float scale;
   ptrdiff_t band_lo, band_hi; /* key j visible to query i iff band_lo <= j - i <= band_hi */
 } fa_i8_problem;
+
+/* Symmetric int8 quantisation of query rows [q0, q1) into qp (rows of dp bytes) and
+ * their scales into qs: per block of q_block rows, scale = max|x| / 127 (1 for an
+ * all-zero block), x_q = clamp(rint(x / scale), -127, 127), round half to even:
+ * the float32 operations of reference/int8.py, so the integers are identical. */
+static inline void fa_i8_quantize_q(const fa_i8_problem *p, size_t q0, size_t q1, size_t dp,
+                                    int8_t *qp, float *qs) {
+  const volatile float magic_v = 12582912.0f; /* 1.5 * 2^23: y + magic - magic = rint(y) */
+  const float magic = magic_v;
+  for (size_t b = q0 / p->q_block; b * p->q_block < q1; b++) {
+    const size_t r0 = b * p->q_block;
+    const size_t r1 = r0 + p->q_block < p->lq ? r0 + p->q_block : p->lq;
+    float amax = 0.0f;
+    for (size_t r = r0; r < r1; r++) {
+      const float *row = p->q + (ptrdiff_t)r * p->q_rs;
+      for (size_t x = 0; x < p->d; x++) {
+        const float a = fabsf(row[x]);
+        amax = a > amax ? a : amax;
+      }
+    }
+    const float scale = amax == 0.0f ? 1.0f : amax / 127.0f;
+    const size_t lo = r0 > q0 ? r0 : q0, hi = r1 < q1 ? r1 : q1;
+    for (size_t r = lo; r < hi; r++) {
+      const float *row = p->q + (ptrdiff_t)r * p->q_rs;
+      int8_t *dst = qp + (r - q0) * dp;
+      for (size_t x = 0; x < p->d; x++) {
+        float y = (row[x] / scale + magic) - magic;
+        y = y > 127.0f ? 127.0f : y < -127.0f ? -127.0f : y;
+        dst[x] = (int8_t)y;
+      }
+      memset(dst + p->d, 0, dp - p->d);
+      qs[r - q0] = scale;
+    }
+  }
+}
 
 static inline size_t fa_i8_rows_pad(void) { return FA_I8_MQ + FA_I8_MR; }
 
@@ -110,7 +145,7 @@ static inline size_t fa_i8_workspace_size(size_t d, size_t dv) {
          + rows * dvp * 4                            /* int32 P.V */
          + rows * dvp * 4                            /* float output accumulator */
          + FA_I8_NK * 4                              /* per-key scale */
-         + 3 * fa_round_up(rows, 16) * 4             /* running max, sum, rescale */
+         + 4 * fa_round_up(rows, 16) * 4             /* q scale, running max, sum, rescale */
          + 64;
 }
 
@@ -148,7 +183,7 @@ static inline void fa_i8_pack_v_groups(const int8_t *v, ptrdiff_t v_rs, size_t n
 typedef struct fa_i8_buffers {
   int8_t *qp, *kp, *vp;
   int32_t *s, *acc;
-  float *t, *o, *ks, *rmax, *rsum, *alpha;
+  float *t, *o, *ks, *qs, *rmax, *rsum, *alpha;
   uint8_t *p;
 } fa_i8_buffers;
 
@@ -170,7 +205,7 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
   for (size_t i = 0; i < m; i++) {
     float *trow = b->t + i * FA_I8_NK;
     uint8_t *prow = b->p + i * FA_I8_NK * uk->p_size;
-    uk->dequant(b->s + i * FA_I8_NK, p->q_scale[(q0 + i) / p->q_block], b->ks, trow, npad);
+    uk->dequant(b->s + i * FA_I8_NK, b->qs[i], b->ks, trow, npad);
     if (p->mask) {
       const float *mrow = p->mask + (ptrdiff_t)(q0 + i) * p->mask_rs + j0;
       for (size_t c = c_lo; c < n; c++) {
@@ -242,11 +277,12 @@ static inline void fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p,
   b.acc = (int32_t *)w, w += rows * dvp * 4;
   b.o = (float *)w, w += rows * dvp * 4;
   b.ks = (float *)w, w += FA_I8_NK * 4;
+  b.qs = (float *)w, w += fa_round_up(rows, 16) * 4;
   b.rmax = (float *)w, w += fa_round_up(rows, 16) * 4;
   b.rsum = (float *)w, w += fa_round_up(rows, 16) * 4;
   b.alpha = (float *)w;
 
-  fa_i8_pack_rows(p->q + (ptrdiff_t)q0 * p->q_rs, p->q_rs, m, d, dp, b.qp);
+  fa_i8_quantize_q(p, q0, q1, dp, b.qp, b.qs);
   memset(b.qp + m * dp, 0, (mpad - m) * dp);
   memset(b.o, 0, mpad * dvp * sizeof(float));
   for (size_t i = 0; i < m; i++) {

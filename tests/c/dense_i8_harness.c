@@ -18,20 +18,19 @@ static unsigned rnd(void) { rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17; retur
 static int run_case(size_t B, size_t H, size_t HK, size_t lq, size_t lk, size_t d, size_t dv,
                     int causal, int use_mask, int extreme, size_t blk) {
   size_t nq = B * H * lq * d, nk = B * HK * lk * d, nv = B * HK * lk * dv, no = B * H * lq * dv;
-  size_t nqb = (lq + blk - 1) / blk, nkb = (lk + blk - 1) / blk;
-  int8_t *q = malloc(nq), *k = malloc(nk), *v = malloc(nv);
-  float *qs = malloc(B * H * nqb * 4), *ks = malloc(B * HK * nkb * 4), *vs = malloc(B * HK * dv * 4);
+  size_t nkb = (lk + blk - 1) / blk;
+  int8_t *k = malloc(nk), *v = malloc(nv);
+  float *q = malloc(nq * 4), *ks = malloc(B * HK * nkb * 4), *vs = malloc(B * HK * dv * 4);
   float *mask = malloc(B * H * lq * lk * 4);
-  for (size_t i = 0; i < nq; i++) q[i] = extreme ? (rnd() & 1 ? 127 : -127) : (int8_t)(rnd() % 255 - 127);
+  for (size_t i = 0; i < nq; i++) q[i] = extreme ? (rnd() & 1 ? 1e30f : -1e30f) : (float)(rnd() % 2001) * 1e-3f - 1.0f;
   for (size_t i = 0; i < nk; i++) k[i] = extreme ? 127 : (int8_t)(rnd() % 255 - 127);
   for (size_t i = 0; i < nv; i++) v[i] = extreme ? 127 : (int8_t)(rnd() % 255 - 127);
-  for (size_t i = 0; i < B * H * nqb; i++) qs[i] = extreme ? 1.0f : 0.01f + (rnd() % 100) * 1e-4f;
   for (size_t i = 0; i < B * HK * nkb; i++) ks[i] = extreme ? 1.0f : 0.01f + (rnd() % 100) * 1e-4f;
   for (size_t i = 0; i < B * HK * dv; i++) vs[i] = 0.01f + (rnd() % 100) * 1e-4f;
   for (size_t i = 0; i < B * H * lq * lk; i++) mask[i] = (rnd() % 7 == 0) ? -INFINITY : (float)(rnd() % 100) * 0.01f - 0.5f;
   fa_dense_i8_params p;
   memset(&p, 0, sizeof p);
-  p.q = q, p.k = k, p.v = v, p.q_scale = qs, p.k_scale = ks, p.v_scale = vs;
+  p.q = q, p.k = k, p.v = v, p.k_scale = ks, p.v_scale = vs;
   p.mask = use_mask ? mask : NULL;
   p.batch = B, p.heads = H, p.kv_heads = HK, p.lq = lq, p.lk = lk, p.d = d, p.dv = dv;
   p.q_block = blk, p.k_block = blk;
@@ -40,7 +39,6 @@ static int run_case(size_t B, size_t H, size_t HK, size_t lq, size_t lk, size_t 
   p.v_stride[0] = HK * lk * dv, p.v_stride[1] = lk * dv, p.v_stride[2] = dv;
   p.out_stride[0] = H * lq * dv, p.out_stride[1] = lq * dv, p.out_stride[2] = dv;
   p.mask_stride[0] = H * lq * lk, p.mask_stride[1] = lq * lk, p.mask_stride[2] = lk;
-  p.q_scale_stride[0] = H * nqb, p.q_scale_stride[1] = nqb;
   p.k_scale_stride[0] = HK * nkb, p.k_scale_stride[1] = nkb;
   p.v_scale_stride[0] = HK * dv, p.v_scale_stride[1] = dv;
   p.scale = 1.0f / sqrtf((float)d);
@@ -68,7 +66,7 @@ static int run_case(size_t B, size_t H, size_t HK, size_t lq, size_t lk, size_t 
            fa_dense_i8_variants[vi].name, lq, lk, d, dv, causal, use_mask, extreme, st, maxrel,
            ok ? "ok" : "MISMATCH");
   }
-  free(q), free(k), free(v), free(qs), free(ks), free(vs), free(mask), free(ws), free(ref), free(out);
+  free(q), free(k), free(v), free(ks), free(vs), free(mask), free(ws), free(ref), free(out);
   return bad;
 }
 

@@ -1,8 +1,9 @@
 /* Dense scaled dot-product attention on int8 inputs with a lookup-table softmax.
  *
- * Same semantics as fastattn/dense.h (GQA, band, additive mask, zero rows), on
- * symmetric int8 data in [-127, 127] with float32 scales: q_scale per block of
- * q_block query tokens, k_scale per block of k_block key tokens, v_scale per value
+ * Same semantics as fastattn/dense.h (GQA, band, additive mask, zero rows). Queries
+ * arrive as float32 and are quantised inside (symmetric int8 per block of q_block
+ * tokens); keys and values arrive quantised: symmetric int8 in [-127, 127] with
+ * float32 scales, k_scale per block of k_block key tokens, v_scale per value
  * channel. The arithmetic is defined by reference/int8.py (see flash/i8.h). */
 #ifndef FASTATTN_DENSE_I8_H
 #define FASTATTN_DENSE_I8_H
@@ -14,10 +15,9 @@
 #include "fastattn/status.h"
 
 typedef struct fa_dense_i8_params {
-  const int8_t *q;       /* [batch][heads][lq][d], last dim contiguous */
+  const float *q;        /* [batch][heads][lq][d], last dim contiguous, finite */
   const int8_t *k;       /* [batch][kv_heads][lk][d] */
   const int8_t *v;       /* [batch][kv_heads][lk][dv] */
-  const float *q_scale;  /* [batch][heads][ceil(lq / q_block)], last dim contiguous */
   const float *k_scale;  /* [batch][kv_heads][ceil(lk / k_block)] */
   const float *v_scale;  /* [batch][kv_heads][dv] */
   float *out;            /* [batch][heads][lq][dv] */
@@ -26,7 +26,7 @@ typedef struct fa_dense_i8_params {
   /* strides in elements for the batch, head and row dims (0 broadcasts) */
   ptrdiff_t q_stride[3], k_stride[3], v_stride[3], out_stride[3], mask_stride[3];
   /* strides in elements for the batch and head dims of the scales */
-  ptrdiff_t q_scale_stride[2], k_scale_stride[2], v_scale_stride[2];
+  ptrdiff_t k_scale_stride[2], v_scale_stride[2];
   float scale;
   ptrdiff_t band_lo, band_hi;
 } fa_dense_i8_params;
