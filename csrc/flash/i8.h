@@ -196,7 +196,10 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
 
   uk->pack_k(p->k + (ptrdiff_t)j0 * p->k_rs, p->k_rs, n, p->d, dp, b->kp);
   uk->qk(b->qp, mpad, dp, b->kp, npad, b->s);
-  for (size_t c = 0; c < n; c++) b->ks[c] = p->k_scale[(j0 + c) / p->k_block] * c2;
+  for (size_t c = 0, blk = j0 / p->k_block, next = (blk + 1) * p->k_block; c < n; c++) {
+    if (j0 + c == next) blk++, next += p->k_block; /* no division per key */
+    b->ks[c] = p->k_scale[blk] * c2;
+  }
   for (size_t c = n; c < npad; c++) b->ks[c] = 0.0f;
 
   const ptrdiff_t first_row = (ptrdiff_t)q0, last_row = (ptrdiff_t)(q0 + m - 1);
