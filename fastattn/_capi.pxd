@@ -89,3 +89,11 @@ cdef extern from "fastattn/dense_i8.h" nogil:
     fa_status fa_dense_i8(const fa_dense_i8_params *p, size_t index, size_t nthreads,
                           void *workspace, size_t workspace_size)
     uint64_t fa_i8_peak_loop(uint64_t iters, int32_t *sink)
+
+
+cdef extern from "fastattn/quant_i8.h" nogil:
+    fa_status fa_i8_quantize_keys(const float *x, size_t outer, size_t len, size_t d,
+                                  size_t block, int smooth, int8_t *data, float *scale,
+                                  float *mean)
+    fa_status fa_i8_quantize_values(const float *x, size_t outer, size_t len, size_t d,
+                                    int8_t *data, float *scale)

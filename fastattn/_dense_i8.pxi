@@ -85,3 +85,28 @@ def i8_peak_loop(unsigned long long iters):
     with nogil:
         macs = fa_i8_peak_loop(iters, &sink)
     return macs
+
+
+def i8_quantize(x, str kind, size_t block, bint smooth, data, scale, mean):
+    """Quantises x (outer, len, d) C-contiguous float32 into data (outer, len, d) int8 and
+    scale ((outer, nblocks) for keys, (outer, d) for values), and mean (outer, d) when
+    smoothing keys. Raises ValueError when x is not finite."""
+    cdef const float[:, :, ::1] xv = x
+    cdef signed char[:, :, ::1] dv = data
+    cdef float[:, ::1] sv = scale
+    cdef float[:, ::1] mv
+    cdef float *mp = NULL
+    cdef size_t outer = xv.shape[0], length = xv.shape[1], d = xv.shape[2]
+    cdef fa_status status
+    if mean is not None:
+        mv = mean
+        mp = &mv[0, 0]
+    if kind == "key":
+        with nogil:
+            status = fa_i8_quantize_keys(&xv[0, 0, 0], outer, length, d, block, smooth,
+                                         <int8_t *>&dv[0, 0, 0], &sv[0, 0], mp)
+    else:
+        with nogil:
+            status = fa_i8_quantize_values(&xv[0, 0, 0], outer, length, d,
+                                           <int8_t *>&dv[0, 0, 0], &sv[0, 0])
+    _check(status)

@@ -22,26 +22,6 @@ DEFAULT_BLOCK = 64
 _KINDS = ("key", "value")
 
 
-def _quantize_blocks(x: np.ndarray, block: int):
-    """Symmetric int8 per block of `block` tokens (axis -2): (int8 data, float32 scales)."""
-    length, d = x.shape[-2], x.shape[-1]
-    nblocks = -(-length // block)
-    padded = np.zeros(x.shape[:-2] + (nblocks * block, d), dtype=np.float32)
-    padded[..., :length, :] = x
-    amax = np.abs(padded.reshape(x.shape[:-2] + (nblocks, block * d))).max(axis=-1)
-    scale = np.where(amax == 0, np.float32(1.0), amax / np.float32(QMAX)).astype(np.float32)
-    per_token = np.repeat(scale, block, axis=-1)[..., :length, None]
-    data = np.clip(np.rint(x / per_token), -QMAX, QMAX).astype(np.int8)
-    return data, scale
-
-
-def _quantize_channels(x: np.ndarray):
-    amax = np.abs(x).max(axis=-2)
-    scale = np.where(amax == 0, np.float32(1.0), amax / np.float32(QMAX)).astype(np.float32)
-    data = np.clip(np.rint(x / scale[..., None, :]), -QMAX, QMAX).astype(np.int8)
-    return data, scale
-
-
 @dataclass(frozen=True)
 class QuantizedTensor:
     """Keys or values quantised to int8, reusable across calls (e.g. a key/value cache).
@@ -147,18 +127,29 @@ def quantize(x, block: int = DEFAULT_BLOCK, kind: str = "key", smooth: bool = Tr
     a = as_float_array(x, name).astype(np.float32, copy=False)
     if a.shape[-2] == 0 or a.shape[-1] == 0:
         raise ValueError(f"{name} has an empty sequence or feature dim: shape {a.shape}")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} must be finite to be quantised")
-    if kind == "value":
-        data, scale = _quantize_channels(a)
-        return QuantizedTensor(data, scale, "value")
-    if isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 1:
+    if kind == "key" and (isinstance(block, bool) or not isinstance(block, (int, np.integer))
+                          or block < 1):
         raise ValueError(f"block must be a positive int, got {block!r}")
-    mean = None
-    if smooth:
-        mean = a.mean(axis=-2, keepdims=True, dtype=np.float64).astype(np.float32)
-        a = a - mean
-    data, scale = _quantize_blocks(a, int(block))
+    lead, (length, d) = a.shape[:-2], a.shape[-2:]
+    x = np.ascontiguousarray(a).reshape((-1, length, d))
+    data = np.empty(x.shape, dtype=np.int8)
+    if kind == "value":
+        scale = np.empty((x.shape[0], d), dtype=np.float32)
+        mean = None
+    else:
+        scale = np.empty((x.shape[0], -(-length // int(block))), dtype=np.float32)
+        mean = np.empty((x.shape[0], d), dtype=np.float32) if smooth else None
+    try:
+        if x.size:
+            _core.i8_quantize(x, kind, int(block) if kind == "key" else 1, bool(smooth), data,
+                              scale, mean)
+    except ValueError:
+        raise ValueError(f"{name} must be finite to be quantised") from None
+    data = data.reshape(a.shape)
+    if kind == "value":
+        return QuantizedTensor(data, scale.reshape(lead + (d,)), "value")
+    scale = scale.reshape(lead + scale.shape[-1:])
+    mean = None if mean is None else mean.reshape(lead + (1, d))
     return QuantizedTensor(data, scale, "key", int(block), mean)
 
 

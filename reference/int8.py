@@ -4,7 +4,8 @@ This module defines the scheme; the C kernels (csrc/flash/i8.h) match it with
 identical integer intermediates.
 
 Quantisation (float32 arithmetic, round half to even):
-- keys are smoothed: their mean over tokens (per batch and head) is subtracted.
+- keys are smoothed: their mean over tokens (per batch and head) is subtracted
+  (`smooth_keys` fixes how the mean is summed).
   ``q·(k - μ) = q·k - q·μ`` shifts every score of a query row by the same
   amount, so the softmax does not change, but an outlier channel shared by all
   keys no longer eats the int8 range;
@@ -108,9 +109,12 @@ def quantize_channels(x: np.ndarray):
 
 
 def smooth_keys(k: np.ndarray):
-    """(k - mean over tokens, the mean (..., 1, D)), float32."""
+    """(k - mean over tokens, the mean (..., 1, D)), float32. The mean is a float64 sum
+    taken token after token (cumsum: a fixed order, which the C quantiser follows),
+    divided by the length, rounded to float32."""
     k = np.asarray(k, dtype=np.float32)
-    mean = k.mean(axis=-2, keepdims=True, dtype=np.float64).astype(np.float32)
+    total = np.cumsum(k.astype(np.float64), axis=-2)[..., -1:, :]
+    mean = (total / k.shape[-2]).astype(np.float32)
     return k - mean, mean
 
 

@@ -250,6 +250,10 @@ def test_bad_input():
         fastattn.attention(gaussian(rng, 2, 10, 8), qk, qv, precision="int8")
     with pytest.raises(ValueError, match="finite"):
         fastattn.attention(np.full((2, 10, 16), np.nan, np.float32), qk, qv, precision="int8")
+    with pytest.raises(ValueError, match="finite"):
+        fastattn.quantize(np.full((4, 8), np.inf, np.float32))
+    with pytest.raises(ValueError, match="finite"):
+        fastattn.attention(q, k, np.full((2, 12, 16), np.nan, np.float32), precision="int8")
     with pytest.raises(ValueError, match="block"):
         fastattn.quantize(k, block=0)
     with pytest.raises(ValueError, match="kind"):
