@@ -65,8 +65,8 @@ typedef struct fa_i8_ukernels {
   /* s[i * FA_I8_NK + c] = q row i . key c for i < mpad, c < npad; qp rows have dp bytes */
   void (*qk)(const int8_t *qp, size_t mpad, size_t dp, const int8_t *kp, size_t npad,
              int32_t *s);
-  /* t[c] = ((float)s[c] * qs) * ks[c] for c < npad */
-  void (*dequant)(const int32_t *s, float qs, const float *ks, float *t, size_t npad);
+  /* t[c] = ((float)s[c] * qs) * ks[c] for c < npad; returns the max of t */
+  float (*dequant)(const int32_t *s, float qs, const float *ks, float *t, size_t npad);
   /* max of t[0..npad) */
   float (*max)(const float *t, size_t npad);
   /* p[c] = P(z(m, t[c])) for c < npad, stored in p_size bytes each; returns the sum */
@@ -208,25 +208,26 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
   for (size_t i = 0; i < m; i++) {
     float *trow = b->t + i * FA_I8_NK;
     uint8_t *prow = b->p + i * FA_I8_NK * uk->p_size;
-    uk->dequant(b->s + i * FA_I8_NK, b->qs[i], b->ks, trow, npad);
-    if (p->mask) {
-      const float *mrow = p->mask + (ptrdiff_t)(q0 + i) * p->mask_rs + j0;
-      for (size_t c = c_lo; c < n; c++) {
-        const float add = mrow[c] * FA_LOG2E;
-        trow[c] = trow[c] + add;
+    float tile_max = uk->dequant(b->s + i * FA_I8_NK, b->qs[i], b->ks, trow, npad);
+    if (p->mask || band_cut || c_lo > 0 || n != npad) { /* else every score is visible */
+      if (p->mask) {
+        const float *mrow = p->mask + (ptrdiff_t)(q0 + i) * p->mask_rs + j0;
+        for (size_t c = c_lo; c < n; c++) {
+          const float add = mrow[c] * FA_LOG2E;
+          trow[c] = trow[c] + add;
+        }
       }
-    }
-    for (size_t c = 0; c < c_lo; c++) trow[c] = -INFINITY;
-    if (band_cut) {
-      const ptrdiff_t row = (ptrdiff_t)(q0 + i);
-      for (size_t c = c_lo; c < n; c++) {
-        const ptrdiff_t rel = (ptrdiff_t)(j0 + c) - row;
-        if (rel < p->band_lo || rel > p->band_hi) trow[c] = -INFINITY;
+      for (size_t c = 0; c < c_lo; c++) trow[c] = -INFINITY;
+      if (band_cut) {
+        const ptrdiff_t row = (ptrdiff_t)(q0 + i);
+        for (size_t c = c_lo; c < n; c++) {
+          const ptrdiff_t rel = (ptrdiff_t)(j0 + c) - row;
+          if (rel < p->band_lo || rel > p->band_hi) trow[c] = -INFINITY;
+        }
       }
+      for (size_t c = n; c < npad; c++) trow[c] = -INFINITY;
+      tile_max = uk->max(trow, npad);
     }
-    for (size_t c = n; c < npad; c++) trow[c] = -INFINITY;
-
-    const float tile_max = uk->max(trow, npad);
     const float new_max = tile_max > b->rmax[i] ? tile_max : b->rmax[i];
     if (new_max == -INFINITY) { /* nothing visible yet */
       memset(prow, 0, npad * uk->p_size);

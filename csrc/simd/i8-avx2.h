@@ -74,13 +74,26 @@ static void fa_i8_qk_avx2(const int8_t *qp, size_t mpad, size_t dp, const int8_t
   }
 }
 
-static void fa_i8_dequant_avx2(const int32_t *s, float qs, const float *ks, float *t,
-                               size_t npad) {
+static inline float fa_i8_hmax_avx2(__m256 m0) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(m0), _mm256_extractf128_ps(m0, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_movehdup_ps(m));
+  return _mm_cvtss_f32(m);
+}
+
+static float fa_i8_dequant_avx2(const int32_t *s, float qs, const float *ks, float *t,
+                                size_t npad) {
   const __m256 vq = _mm256_set1_ps(qs);
-  for (size_t c = 0; c < npad; c += 8) {
-    const __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(s + c))), vq);
-    _mm256_storeu_ps(t + c, _mm256_mul_ps(x, _mm256_loadu_ps(ks + c)));
+  __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0;
+  for (size_t c = 0; c < npad; c += 16) {
+    const __m256i s0 = _mm256_loadu_si256((const __m256i *)(s + c));
+    const __m256i s1 = _mm256_loadu_si256((const __m256i *)(s + c + 8));
+    const __m256 t0 = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(s0), vq), _mm256_loadu_ps(ks + c));
+    const __m256 t1 = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(s1), vq), _mm256_loadu_ps(ks + c + 8));
+    _mm256_storeu_ps(t + c, t0), _mm256_storeu_ps(t + c + 8, t1);
+    m0 = _mm256_max_ps(m0, t0), m1 = _mm256_max_ps(m1, t1);
   }
+  return fa_i8_hmax_avx2(_mm256_max_ps(m0, m1));
 }
 
 static float fa_i8_max_avx2(const float *t, size_t npad) {
@@ -89,14 +102,11 @@ static float fa_i8_max_avx2(const float *t, size_t npad) {
     m0 = _mm256_max_ps(m0, _mm256_loadu_ps(t + c));
     m1 = _mm256_max_ps(m1, _mm256_loadu_ps(t + c + 8));
   }
-  m0 = _mm256_max_ps(m0, m1);
-  __m128 m = _mm_max_ps(_mm256_castps256_ps128(m0), _mm256_extractf128_ps(m0, 1));
-  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-  m = _mm_max_ss(m, _mm_movehdup_ps(m));
-  return _mm_cvtss_f32(m);
+  return fa_i8_hmax_avx2(_mm256_max_ps(m0, m1));
 }
 
-/* A 16-entry table lookup in 32-bit lanes: two vpermd and a blend on bit 3. */
+/* A 16-entry table lookup in 32-bit lanes: two vpermd and a blend on bit 3 of idx
+ * (higher index bits are ignored). */
 static inline __m256i fa_i8_lookup16_avx2(__m256i lo8, __m256i hi8, __m256i idx) {
   const __m256 a = _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(lo8, idx));
   const __m256 b = _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(hi8, idx));
@@ -110,9 +120,9 @@ static inline __m256i fa_i8_exp8_avx2(__m256 t, __m256 m, __m256i a_lo, __m256i 
   __m256 y = _mm256_mul_ps(_mm256_sub_ps(m, t), _mm256_set1_ps(256.0f));
   y = _mm256_min_ps(y, _mm256_set1_ps(FA_I8_ZMAX));
   const __m256i z = _mm256_cvtps_epi32(y);
-  const __m256i fifteen = _mm256_set1_epi32(15);
-  const __m256i ta = fa_i8_lookup16_avx2(a_lo, a_hi, _mm256_and_si256(_mm256_srli_epi32(z, 4), fifteen));
-  const __m256i tb = fa_i8_lookup16_avx2(b_lo, b_hi, _mm256_and_si256(z, fifteen));
+  /* vpermd reads index bits 0-2 and the blend bit 3 (shifted to bit 31): no masking */
+  const __m256i ta = fa_i8_lookup16_avx2(a_lo, a_hi, _mm256_srli_epi32(z, 4));
+  const __m256i tb = fa_i8_lookup16_avx2(b_lo, b_hi, z);
   const __m256i e = _mm256_srli_epi32(_mm256_add_epi32(_mm256_mullo_epi32(ta, tb), _mm256_set1_epi32(16384)), 15);
   const __m256i sh = _mm256_add_epi32(_mm256_srli_epi32(z, 8), _mm256_set1_epi32(7));
   return _mm256_srli_epi32(_mm256_add_epi32(_mm256_srlv_epi32(e, sh), _mm256_set1_epi32(1)), 1);

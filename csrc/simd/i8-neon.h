@@ -42,12 +42,16 @@ static void fa_i8_qk_neon(const int8_t *qp, size_t mpad, size_t dp, const int8_t
   }
 }
 
-static void fa_i8_dequant_neon(const int32_t *s, float qs, const float *ks, float *t,
-                               size_t npad) {
+static float fa_i8_dequant_neon(const int32_t *s, float qs, const float *ks, float *t,
+                                size_t npad) {
+  float32x4_t m = vdupq_n_f32(-INFINITY);
   for (size_t c = 0; c < npad; c += 4) {
     const float32x4_t x = vmulq_n_f32(vcvtq_f32_s32(vld1q_s32(s + c)), qs);
-    vst1q_f32(t + c, vmulq_f32(x, vld1q_f32(ks + c)));
+    const float32x4_t y = vmulq_f32(x, vld1q_f32(ks + c));
+    vst1q_f32(t + c, y);
+    m = vmaxq_f32(m, y);
   }
+  return vmaxvq_f32(m);
 }
 
 static float fa_i8_max_neon(const float *t, size_t npad) {

@@ -21,12 +21,15 @@ static void fa_i8_qk_scalar(const int8_t *qp, size_t mpad, size_t dp, const int8
     }
 }
 
-static void fa_i8_dequant_scalar(const int32_t *s, float qs, const float *ks, float *t,
-                                 size_t npad) {
+static float fa_i8_dequant_scalar(const int32_t *s, float qs, const float *ks, float *t,
+                                  size_t npad) {
+  float m = -INFINITY;
   for (size_t c = 0; c < npad; c++) {
     const float x = (float)s[c] * qs;
     t[c] = x * ks[c];
+    m = t[c] > m ? t[c] : m;
   }
+  return m;
 }
 
 static float fa_i8_max_scalar(const float *t, size_t npad) {
