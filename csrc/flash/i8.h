@@ -95,6 +95,25 @@ typedef struct fa_i8_problem {
   ptrdiff_t band_lo, band_hi; /* key j visible to query i iff band_lo <= j - i <= band_hi */
 } fa_i8_problem;
 
+/* max |x| over rows [r0, r1) of d floats, as an integer max of the bit patterns of |x|
+ * (they order like the values), which compilers vectorise, unlike a float max. */
+static inline float fa_i8_absmax_rows(const float *x, ptrdiff_t rs, size_t r0, size_t r1,
+                                      size_t d) {
+  uint32_t m = 0;
+  for (size_t r = r0; r < r1; r++) {
+    const float *row = x + (ptrdiff_t)r * rs;
+    for (size_t c = 0; c < d; c++) {
+      uint32_t bits;
+      memcpy(&bits, row + c, 4);
+      bits &= 0x7FFFFFFFu;
+      m = bits > m ? bits : m;
+    }
+  }
+  float a;
+  memcpy(&a, &m, 4);
+  return a;
+}
+
 /* Symmetric int8 quantisation of query rows [q0, q1) into qp (rows of dp bytes) and
  * their scales into qs: per block of q_block rows, scale = max|x| / 127 (1 for an
  * all-zero block), x_q = clamp(rint(x / scale), -127, 127), round half to even:
@@ -106,14 +125,7 @@ static inline void fa_i8_quantize_q(const fa_i8_problem *p, size_t q0, size_t q1
   for (size_t b = q0 / p->q_block; b * p->q_block < q1; b++) {
     const size_t r0 = b * p->q_block;
     const size_t r1 = r0 + p->q_block < p->lq ? r0 + p->q_block : p->lq;
-    float amax = 0.0f;
-    for (size_t r = r0; r < r1; r++) {
-      const float *row = p->q + (ptrdiff_t)r * p->q_rs;
-      for (size_t x = 0; x < p->d; x++) {
-        const float a = fabsf(row[x]);
-        amax = a > amax ? a : amax;
-      }
-    }
+    const float amax = fa_i8_absmax_rows(p->q, p->q_rs, r0, r1, p->d);
     const float scale = amax == 0.0f ? 1.0f : amax / 127.0f;
     const size_t lo = r0 > q0 ? r0 : q0, hi = r1 < q1 ? r1 : q1;
     for (size_t r = lo; r < hi; r++) {

@@ -14,6 +14,13 @@ static inline int8_t fa_i8_round_clamp(float y, float magic) {
   return (int8_t)y;
 }
 
+static inline uint32_t fa_i8_absbits_max(uint32_t m, float y) {
+  uint32_t bits;
+  memcpy(&bits, &y, 4);
+  bits &= 0x7FFFFFFFu;
+  return bits > m ? bits : m;
+}
+
 static inline float fa_i8_scale_of(float amax) { return amax == 0.0f ? 1.0f : amax / 127.0f; }
 
 fa_status fa_i8_quantize_keys(const float *x, size_t outer, size_t len, size_t d, size_t block,
@@ -38,14 +45,15 @@ fa_status fa_i8_quantize_keys(const float *x, size_t outer, size_t len, size_t d
     }
     for (size_t b = 0; b < nblocks; b++) {
       const size_t t0 = b * block, t1 = t0 + block < len ? t0 + block : len;
-      float amax = 0.0f;
+      uint32_t mbits = 0; /* max of |y| as the bit patterns, which order like the values */
       for (size_t t = t0; t < t1; t++)
         for (size_t c = 0; c < d; c++) {
           const float y = smooth ? xo[t * d + c] - mo[c] : xo[t * d + c];
-          const float a = fabsf(y);
-          if (!(a <= 3.4028235e38f)) return FA_ERR_INVALID; /* NaN or inf */
-          amax = a > amax ? a : amax;
+          mbits = fa_i8_absbits_max(mbits, y);
         }
+      if (mbits >= 0x7F800000u) return FA_ERR_INVALID; /* NaN or inf */
+      float amax;
+      memcpy(&amax, &mbits, 4);
       const float s = fa_i8_scale_of(amax);
       scale[o * nblocks + b] = s;
       for (size_t t = t0; t < t1; t++)
@@ -67,14 +75,16 @@ fa_status fa_i8_quantize_values(const float *x, size_t outer, size_t len, size_t
     const float *xo = x + o * len * d;
     int8_t *qo = data + o * len * d;
     float *so = scale + o * d;
-    for (size_t c = 0; c < d; c++) so[c] = 0.0f;
+    uint32_t *mbits = (uint32_t *)(void *)so; /* bit patterns of the channel maxima first */
+    for (size_t c = 0; c < d; c++) mbits[c] = 0;
     for (size_t t = 0; t < len; t++)
-      for (size_t c = 0; c < d; c++) {
-        const float a = fabsf(xo[t * d + c]);
-        if (!(a <= 3.4028235e38f)) return FA_ERR_INVALID;
-        so[c] = a > so[c] ? a : so[c];
-      }
-    for (size_t c = 0; c < d; c++) so[c] = fa_i8_scale_of(so[c]);
+      for (size_t c = 0; c < d; c++) mbits[c] = fa_i8_absbits_max(mbits[c], xo[t * d + c]);
+    for (size_t c = 0; c < d; c++) {
+      if (mbits[c] >= 0x7F800000u) return FA_ERR_INVALID; /* NaN or inf */
+      float amax;
+      memcpy(&amax, mbits + c, 4);
+      so[c] = fa_i8_scale_of(amax);
+    }
     for (size_t t = 0; t < len; t++)
       for (size_t c = 0; c < d; c++) qo[t * d + c] = fa_i8_round_clamp(xo[t * d + c] / so[c], magic);
   }
