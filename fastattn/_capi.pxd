@@ -54,11 +54,37 @@ cdef extern from "fastattn/dense.h" nogil:
                            void *workspace, size_t workspace_size)
 
 
-cdef extern from "fastattn/dense_i8.h" nogil:
-    ctypedef signed char int8_t
-    ctypedef int int32_t
-    ctypedef unsigned long long uint64_t
+from libc.stdint cimport int8_t, int32_t, uint64_t
 
+
+cdef extern from "fastattn/sparse.h" nogil:
+    ctypedef struct fa_sparse_layout:
+        size_t nlayouts, block_q, block_k, nqblocks, nkblocks
+        const int32_t *indptr
+        const int32_t *indices
+        size_t nnz
+        const int32_t *layout_of
+        const unsigned char *q_global
+        const unsigned char *k_global
+        ptrdiff_t global_hi
+
+    ctypedef struct fa_sparse_f32_params:
+        fa_dense_f32_params attn
+        fa_sparse_layout layout
+
+    ctypedef struct fa_sparse_f32_variant:
+        const char *name
+        fa_isa isa
+
+    const fa_sparse_f32_variant fa_sparse_f32_variants[]
+    const size_t fa_sparse_f32_nvariants
+    size_t fa_sparse_f32_pick(fa_isa cap)
+    size_t fa_sparse_f32_workspace_size(const fa_sparse_f32_params *p)
+    fa_status fa_sparse_f32(const fa_sparse_f32_params *p, size_t index, size_t nthreads,
+                            void *workspace, size_t workspace_size)
+
+
+cdef extern from "fastattn/dense_i8.h" nogil:
     ctypedef struct fa_dense_i8_params:
         const float *q
         const int8_t *k

@@ -45,4 +45,5 @@ def isa_allowed(str isa, str cap):
 
 
 include "_dense.pxi"
+include "_sparse.pxi"
 include "_dense_i8.pxi"

@@ -10,13 +10,8 @@ static inline size_t fa_dense_f32_qblocks(const fa_dense_f32_params *p) {
   return (p->lq + FA_F32_MQ - 1) / FA_F32_MQ;
 }
 
-static inline fa_status fa_dense_f32_job(const fa_f32_ukernels *uk, const fa_dense_f32_params *p,
-                                         size_t job, void *workspace) {
-  /* Last query blocks first: under a causal mask they are the longest jobs, and
-   * handing them out first keeps the threads' finishing times close. */
-  const size_t qblocks = fa_dense_f32_qblocks(p), bhs = p->batch * p->heads;
-  const size_t qb = qblocks - 1 - job / bhs, bh = job % bhs;
-  const size_t h = bh % p->heads, b = bh / p->heads;
+/* The flash problem of one (batch, head): pointers resolved, GQA head mapped. */
+static inline fa_f32_problem fa_dense_f32_head(const fa_dense_f32_params *p, size_t b, size_t h) {
   const size_t kh = h / (p->heads / p->kv_heads);
   const ptrdiff_t ib = (ptrdiff_t)b, ih = (ptrdiff_t)h, ik = (ptrdiff_t)kh;
   fa_f32_problem prob = {
@@ -28,6 +23,16 @@ static inline fa_status fa_dense_f32_job(const fa_f32_ukernels *uk, const fa_den
       .mask_rs = p->mask_stride[2],
       .lk = p->lk, .d = p->d, .dv = p->dv, .scale = p->scale,
       .band_lo = p->band_lo, .band_hi = p->band_hi};
+  return prob;
+}
+
+static inline fa_status fa_dense_f32_job(const fa_f32_ukernels *uk, const fa_dense_f32_params *p,
+                                         size_t job, void *workspace) {
+  /* Last query blocks first: under a causal mask they are the longest jobs, and
+   * handing them out first keeps the threads' finishing times close. */
+  const size_t qblocks = fa_dense_f32_qblocks(p), bhs = p->batch * p->heads;
+  const size_t qb = qblocks - 1 - job / bhs, bh = job % bhs;
+  const fa_f32_problem prob = fa_dense_f32_head(p, bh / p->heads, bh % p->heads);
   const size_t q0 = qb * FA_F32_MQ;
   const size_t q1 = q0 + FA_F32_MQ < p->lq ? q0 + FA_F32_MQ : p->lq;
   const fa_range all_keys = {0, p->lk};

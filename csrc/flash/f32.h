@@ -47,6 +47,10 @@ typedef struct fa_f32_problem {
   size_t lk, d, dv;
   float scale;
   ptrdiff_t band_lo, band_hi; /* key j visible to query i iff band_lo <= j - i <= band_hi */
+  /* Global tokens (Longformer), or NULL: key j is also visible to query i when
+   * q_global[i] or k_global[j] is nonzero and j - i <= global_hi. */
+  const unsigned char *q_global, *k_global;
+  ptrdiff_t global_hi;
 } fa_f32_problem;
 
 typedef struct fa_range {
@@ -106,9 +110,12 @@ static inline void fa_f32_attend_tile(const fa_f32_ukernels *uk, const fa_f32_pr
     }
     if (band_cut) {
       const ptrdiff_t row = (ptrdiff_t)(q0 + i);
+      const int row_global = p->q_global && p->q_global[q0 + i];
       for (size_t c = 0; c < n; c++) {
         const ptrdiff_t rel = (ptrdiff_t)(j0 + c) - row;
-        if (rel < p->band_lo || rel > p->band_hi) srow[c] = -INFINITY;
+        if (rel >= p->band_lo && rel <= p->band_hi) continue;
+        const int global = row_global || (p->k_global && p->k_global[j0 + c]);
+        if (!global || rel > p->global_hi) srow[c] = -INFINITY;
       }
     }
     for (size_t c = n; c < npad; c++) srow[c] = -INFINITY;
@@ -176,12 +183,15 @@ static inline void fa_f32_flash(const fa_f32_ukernels *uk, const fa_f32_problem 
     rsum[i] = 0.0f;
   }
 
-  /* Keys any row of the block can see: [q0 + band_lo, q1 - 1 + band_hi]. */
+  /* Keys any row of the block can see: [q0 + band_lo, q1 - 1 + band_hi], and
+   * up to q1 - 1 + global_hi from anywhere with global tokens. */
+  const int has_global = p->q_global || p->k_global;
   const ptrdiff_t vis_lo = (ptrdiff_t)q0 + p->band_lo;
-  const ptrdiff_t vis_hi = (ptrdiff_t)(q1 - 1) + p->band_hi + 1;
+  const ptrdiff_t hi_edge = has_global && p->global_hi > p->band_hi ? p->global_hi : p->band_hi;
+  const ptrdiff_t vis_hi = (ptrdiff_t)(q1 - 1) + hi_edge + 1;
   for (size_t r = 0; r < nranges; r++) {
     ptrdiff_t lo = (ptrdiff_t)ranges[r].begin, hi = (ptrdiff_t)ranges[r].end;
-    if (lo < vis_lo) lo = vis_lo;
+    if (!has_global && lo < vis_lo) lo = vis_lo;
     if (hi > vis_hi) hi = vis_hi;
     for (ptrdiff_t j = lo; j < hi; j += FA_F32_NK) {
       const size_t n = (size_t)(hi - j < FA_F32_NK ? hi - j : FA_F32_NK);

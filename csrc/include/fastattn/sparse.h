@@ -1,0 +1,67 @@
+/* Block-sparse attention, float32.
+ *
+ * The attention of fastattn/dense.h restricted to a block layout: query block r
+ * (rows [r * block_q, (r + 1) * block_q)) sees only the keys of the key blocks
+ * listed in its row of a CSR, and inside them only the keys the token-level
+ * edges allow (band, mask, global tokens). A query row that sees no key gets
+ * zeros. The cost is proportional to the number of listed blocks. */
+#ifndef FASTATTN_SPARSE_H
+#define FASTATTN_SPARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "fastattn/cpu.h"
+#include "fastattn/dense.h"
+#include "fastattn/status.h"
+
+/* Which key blocks each query block visits; independent of the dtype. */
+typedef struct fa_sparse_layout {
+  size_t nlayouts;           /* independent layouts (one per head, or one shared) */
+  size_t block_q, block_k;   /* block sizes in tokens */
+  size_t nqblocks, nkblocks; /* ceil(lq / block_q), ceil(lk / block_k) */
+  /* [nlayouts][nqblocks + 1]: row r of layout l lists the key blocks
+   * indices[indptr[l][r] .. indptr[l][r + 1]), strictly increasing, < nkblocks */
+  const int32_t *indptr;
+  const int32_t *indices; /* [nnz] */
+  size_t nnz;
+  const int32_t *layout_of; /* [batch * heads]: the layout of (b, h) is layout_of[b * heads + h] */
+  /* Global tokens (Longformer), or NULL: [lq] and [lk] flags; key j is also visible
+   * to query i when q_global[i] or k_global[j] is set and j - i <= global_hi. */
+  const unsigned char *q_global, *k_global;
+  ptrdiff_t global_hi;
+} fa_sparse_layout;
+
+/* Nonzero when every index of the layout is in range and every row is sorted,
+ * for `batch_heads` (b, h) pairs of an lq x lk problem. Reads nothing out of bounds. */
+int fa_sparse_layout_valid(const fa_sparse_layout *l, size_t lq, size_t lk, size_t batch_heads);
+
+typedef struct fa_sparse_f32_params {
+  fa_dense_f32_params attn; /* shapes, strides, scale, mask and band, as for dense */
+  fa_sparse_layout layout;
+} fa_sparse_f32_params;
+
+/* One job: one query block of one (batch, head). */
+typedef fa_status (*fa_sparse_f32_fn)(const fa_sparse_f32_params *p, size_t job, void *workspace);
+
+typedef struct fa_sparse_f32_variant {
+  const char *name; /* "f32-<isa>" */
+  fa_isa isa;
+  fa_sparse_f32_fn fn;
+} fa_sparse_f32_variant;
+
+/* Compiled variants, best first; the last is always "f32-scalar". */
+extern const fa_sparse_f32_variant fa_sparse_f32_variants[];
+extern const size_t fa_sparse_f32_nvariants;
+
+/* Index of the best variant this CPU runs with no ISA above `cap`. */
+size_t fa_sparse_f32_pick(fa_isa cap);
+
+/* Bytes of workspace each thread needs (the caller provides nthreads times this). */
+size_t fa_sparse_f32_workspace_size(const fa_sparse_f32_params *p);
+
+/* Validates everything (FA_ERR_INVALID on a bad layout), then runs variant
+ * `index` on `nthreads` threads. */
+fa_status fa_sparse_f32(const fa_sparse_f32_params *p, size_t index, size_t nthreads,
+                        void *workspace, size_t workspace_size);
+
+#endif

@@ -1,0 +1,125 @@
+"""Block-sparse and routed float32 attention against dense fastattn (the baseline) and
+PyTorch SDPA (when importable). B=1, H=8, D=64, one thread.
+
+Inputs have the structure sparse attention relies on: keys drift slowly along the
+sequence (an AR(1) process, so each query mostly matches its neighbourhood) and some
+query blocks recall a far-away key block (long-range matches a sliding window misses).
+Beside each time: the fraction of block pairs computed (``density``), the router's
+share of the call (``routing_share``) and the quality kept relative to dense attention
+(``retention`` = 1 - ||out - dense|| / ||dense||, Frobenius norms).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+
+import numpy as np
+import pytest
+
+import fastattn
+from fastattn.benchmarks import peers
+
+HEADS, DIM, BLOCK = 8, 64, 64
+WINDOW = 256        # |i - j| <= 256: 513 keys per query, 12.5% of L = 4096
+DENSITY = 0.125     # routed: 1 in 8 key blocks per query block
+LENGTHS = [4096, 8192]
+SCALING_LENGTHS = [2048, 4096, 8192, 16384]
+IMPLS = ["fastattn-dense-f32", "torch-sdpa-f32", "fastattn-local-f32", "fastattn-routed-f32"]
+
+
+@functools.lru_cache(maxsize=4)
+def structured_inputs(length: int, heads: int = HEADS, dim: int = DIM, block: int = BLOCK,
+                      recall_every: int = 8, rho: float = 0.97, gain: float = 2.0,
+                      seed: int = 0) -> tuple:
+    """(q, k, v) float32 of shape (1, heads, length, dim) with local structure (keys an
+    AR(1) walk with correlation ``rho`` per step; queries = keys + noise, times ``gain``)
+    plus long-range matches (one query block in ``recall_every`` copies, noisily, the
+    keys of a block at least 3 blocks earlier). Read-only arrays, cached."""
+    rng = np.random.default_rng(seed)
+    noise = rng.standard_normal((heads, length, dim))
+    k = np.empty_like(noise)
+    k[:, 0] = noise[:, 0]
+    innovation = np.sqrt(1.0 - rho * rho)
+    for t in range(1, length):
+        k[:, t] = rho * k[:, t - 1] + innovation * noise[:, t]
+    q = k + 0.5 * rng.standard_normal(k.shape)
+    nblocks = length // block
+    for h in range(heads):
+        for _ in range(max(1, nblocks // recall_every)):
+            dst = int(rng.integers(4, nblocks))
+            src = int(rng.integers(0, dst - 3))
+            q[h, dst * block:(dst + 1) * block] = (k[h, src * block:(src + 1) * block]
+                                                   + 0.5 * rng.standard_normal((block, dim)))
+    q *= gain
+    v = rng.standard_normal(k.shape)
+    out = tuple(np.ascontiguousarray(a[None], dtype=np.float32) for a in (q, k, v))
+    for a in out:
+        a.flags.writeable = False
+    return out
+
+
+def retention(out, reference) -> float:
+    """1 - ||out - reference|| / ||reference|| (Frobenius): 1 is exact."""
+    out = np.asarray(out, dtype=np.float64)
+    reference = np.asarray(reference, dtype=np.float64)
+    return 1.0 - float(np.linalg.norm(out - reference) / np.linalg.norm(reference))
+
+
+@functools.lru_cache(maxsize=2)
+def _dense_output(length: int) -> np.ndarray:
+    return fastattn.attention(*structured_inputs(length), num_threads=1)
+
+
+def _build(impl, length):
+    q, k, v = structured_inputs(length)
+    extra = {}
+    if impl == "fastattn-dense-f32":
+        fn = functools.partial(fastattn.attention, q, k, v, num_threads=1)
+        extra.update(density=1.0, retention=1.0)
+    elif impl == "torch-sdpa-f32":
+        fn = peers.torch_sdpa(q, k, v, False, 1)
+        extra.update(density=1.0)
+    elif impl == "fastattn-local-f32":
+        layout = fastattn.local_layout(length, length, WINDOW, block=BLOCK)
+        fn = functools.partial(fastattn.block_sparse_attention, q, k, v, layout, num_threads=1)
+        extra.update(density=layout.density, window=WINDOW,
+                     retention=retention(fn(), _dense_output(length)))
+    else:
+        fn = functools.partial(fastattn.routed_attention, q, k, v, block=BLOCK, density=DENSITY,
+                               num_threads=1)
+        out, layout = fastattn.routed_attention(q, k, v, block=BLOCK, density=DENSITY,
+                                                num_threads=1, return_layout=True)
+        routing = layout.meta["routing_seconds"]
+        extra.update(density=layout.density, routing_seconds=routing,
+                     routing_share=routing / (routing + layout.meta["attention_seconds"]),
+                     retention=retention(out, _dense_output(length)))
+    return fn, extra
+
+
+@pytest.mark.parametrize("length", LENGTHS)
+@pytest.mark.parametrize("impl", IMPLS)
+def bench_sparse_f32(record, impl, length):
+    fn, extra = _build(impl, length)
+    if fn is None:
+        pytest.skip(f"{impl} not installed")
+    dense_flops = 4 * HEADS * length * length * DIM
+    record(fn, group=f"sparse f32 L={length} threads=1", name=impl,
+           baseline=impl == "fastattn-dense-f32",
+           flops=dense_flops * extra["density"],
+           extra=dict(length=length, threads=1, dense_equivalent_flops=dense_flops, **extra))
+
+
+@pytest.mark.parametrize("length", SCALING_LENGTHS)
+def bench_local_f32_scaling(record, length):
+    """Sliding window w=256 should cost O(L): time / L stays flat (x base ~ 2048 / L)."""
+    q, k, v = structured_inputs(length)
+    layout = fastattn.local_layout(length, length, WINDOW, block=BLOCK)
+    fn = functools.partial(fastattn.block_sparse_attention, q, k, v, layout, num_threads=1)
+    t0 = time.perf_counter()
+    fn()
+    record(fn, group=f"local f32 w={WINDOW} threads=1, L scaling", name=f"L={length}",
+           baseline=length == SCALING_LENGTHS[0],
+           flops=4 * HEADS * length * length * DIM * layout.density,
+           extra=dict(length=length, density=layout.density,
+                      first_call_us_per_token=(time.perf_counter() - t0) / length * 1e6))
