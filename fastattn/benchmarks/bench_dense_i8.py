@@ -32,7 +32,7 @@ IMPLS = ["fastattn-f32", "torch-sdpa-f32", "fastattn-i8", "fastattn-i8-kv"]
 _MEDIANS: dict = {}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def int8_peak_gmacs() -> float:
     """Best of 5 runs of the int8 multiply-accumulate loop, about 0.1 s each."""
     iters = 1 << 16
