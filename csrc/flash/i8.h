@@ -201,7 +201,7 @@ typedef struct fa_i8_buffers {
 
 static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_problem *p,
                                      const fa_i8_buffers *b, size_t q0, size_t m, size_t mpad,
-                                     size_t j0, size_t c_lo, size_t n) {
+                                     size_t j0, size_t n) {
   const size_t dp = fa_round_up(p->d, FA_I8_DR), dvp = fa_round_up(p->dv, FA_I8_NR);
   const size_t npad = fa_round_up(n, FA_I8_NR);
   const float c2 = p->scale * FA_LOG2E;
@@ -215,24 +215,23 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
   for (size_t c = n; c < npad; c++) b->ks[c] = 0.0f;
 
   const ptrdiff_t first_row = (ptrdiff_t)q0, last_row = (ptrdiff_t)(q0 + m - 1);
-  const ptrdiff_t jlo = (ptrdiff_t)(j0 + c_lo), jhi = (ptrdiff_t)(j0 + n - 1);
+  const ptrdiff_t jlo = (ptrdiff_t)j0, jhi = (ptrdiff_t)(j0 + n - 1);
   const int band_cut = jlo - last_row < p->band_lo || jhi - first_row > p->band_hi;
   for (size_t i = 0; i < m; i++) {
     float *trow = b->t + i * FA_I8_NK;
     uint8_t *prow = b->p + i * FA_I8_NK * uk->p_size;
     float tile_max = uk->dequant(b->s + i * FA_I8_NK, b->qs[i], b->ks, trow, npad);
-    if (p->mask || band_cut || c_lo > 0 || n != npad) { /* else every score is visible */
+    if (p->mask || band_cut || n != npad) { /* else every score is visible */
       if (p->mask) {
         const float *mrow = p->mask + (ptrdiff_t)(q0 + i) * p->mask_rs + j0;
-        for (size_t c = c_lo; c < n; c++) {
+        for (size_t c = 0; c < n; c++) {
           const float add = mrow[c] * FA_LOG2E;
           trow[c] = trow[c] + add;
         }
       }
-      for (size_t c = 0; c < c_lo; c++) trow[c] = -INFINITY;
       if (band_cut) {
         const ptrdiff_t row = (ptrdiff_t)(q0 + i);
-        for (size_t c = c_lo; c < n; c++) {
+        for (size_t c = 0; c < n; c++) {
           const ptrdiff_t rel = (ptrdiff_t)(j0 + c) - row;
           if (rel < p->band_lo || rel > p->band_hi) trow[c] = -INFINITY;
         }
@@ -315,7 +314,7 @@ static inline void fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p,
     if (hi > vis_hi) hi = vis_hi;
     for (ptrdiff_t j = lo; j < hi; j += FA_I8_NK) {
       const size_t n = (size_t)(hi - j < FA_I8_NK ? hi - j : FA_I8_NK);
-      fa_i8_attend_tile(uk, p, &b, q0, m, mpad, (size_t)j, 0, n);
+      fa_i8_attend_tile(uk, p, &b, q0, m, mpad, (size_t)j, n);
     }
   }
 
