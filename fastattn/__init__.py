@@ -17,6 +17,7 @@ except ImportError as exc:  # pragma: no cover - depends on how it was imported
 
 from fastattn._info import info
 from fastattn.dense import attention, scaled_dot_product_attention
+from fastattn.int8 import QuantizedTensor, int8_error_report, quantize
 from fastattn.routed import route, routed_attention
 from fastattn.sparse import (
     BlockLayout,
@@ -30,14 +31,17 @@ from fastattn.sparse import (
 
 __all__ = [
     "BlockLayout",
+    "QuantizedTensor",
     "__version__",
     "attention",
     "bigbird_layout",
     "block_sparse_attention",
     "fixed_layout",
     "info",
+    "int8_error_report",
     "local_attention",
     "local_layout",
+    "quantize",
     "route",
     "routed_attention",
     "scaled_dot_product_attention",

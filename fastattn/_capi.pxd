@@ -54,7 +54,7 @@ cdef extern from "fastattn/dense.h" nogil:
                            void *workspace, size_t workspace_size)
 
 
-from libc.stdint cimport int32_t
+from libc.stdint cimport int8_t, int32_t, uint64_t
 
 
 cdef extern from "fastattn/sparse.h" nogil:
@@ -82,3 +82,44 @@ cdef extern from "fastattn/sparse.h" nogil:
     size_t fa_sparse_f32_workspace_size(const fa_sparse_f32_params *p)
     fa_status fa_sparse_f32(const fa_sparse_f32_params *p, size_t index, size_t nthreads,
                             void *workspace, size_t workspace_size)
+
+
+cdef extern from "fastattn/dense_i8.h" nogil:
+    ctypedef struct fa_dense_i8_params:
+        const float *q
+        const int8_t *k
+        const int8_t *v
+        const float *k_scale
+        const float *v_scale
+        float *out
+        const float *mask
+        size_t batch, heads, kv_heads, lq, lk, d, dv, q_block, k_block
+        ptrdiff_t q_stride[3]
+        ptrdiff_t k_stride[3]
+        ptrdiff_t v_stride[3]
+        ptrdiff_t out_stride[3]
+        ptrdiff_t mask_stride[3]
+        ptrdiff_t k_scale_stride[2]
+        ptrdiff_t v_scale_stride[2]
+        float scale
+        ptrdiff_t band_lo, band_hi
+
+    ctypedef struct fa_dense_i8_variant:
+        const char *name
+        fa_isa isa
+
+    const fa_dense_i8_variant fa_dense_i8_variants[]
+    const size_t fa_dense_i8_nvariants
+    size_t fa_dense_i8_pick(fa_isa cap)
+    size_t fa_dense_i8_workspace_size(const fa_dense_i8_params *p)
+    fa_status fa_dense_i8(const fa_dense_i8_params *p, size_t index, size_t nthreads,
+                          void *workspace, size_t workspace_size)
+    uint64_t fa_i8_peak_loop(uint64_t iters, int32_t *sink)
+
+
+cdef extern from "fastattn/quant_i8.h" nogil:
+    fa_status fa_i8_quantize_keys(const float *x, size_t outer, size_t len, size_t d,
+                                  size_t block, int smooth, int8_t *data, float *scale,
+                                  float *mean)
+    fa_status fa_i8_quantize_values(const float *x, size_t outer, size_t len, size_t d,
+                                    int8_t *data, float *scale)

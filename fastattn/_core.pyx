@@ -46,3 +46,4 @@ def isa_allowed(str isa, str cap):
 
 include "_dense.pxi"
 include "_sparse.pxi"
+include "_dense_i8.pxi"

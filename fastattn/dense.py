@@ -7,6 +7,9 @@ import numpy as np
 from fastattn import _core
 from fastattn._dispatch import DENSE_F32, resolve_threads
 from fastattn._inputs import prepare, prepare_mask
+from fastattn.int8 import QuantizedTensor, attention_int8
+
+PRECISIONS = ("fp32", "int8")
 
 
 def causal_band(lq: int, lk: int, align: str) -> int:
@@ -18,7 +21,16 @@ def causal_band(lq: int, lk: int, align: str) -> int:
     raise ValueError(f"causal alignment must be 'bottom-right' or 'top-left', got {align!r}")
 
 
-def _run_dense(q, k, v, mask, causal_hi, scale, num_threads, variant, gqa, mask_name):
+def _run_dense(q, k, v, mask, causal_hi, scale, num_threads, variant, gqa, mask_name,
+               precision="fp32"):
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "int8":
+        return attention_int8(q, k, v, mask, causal_hi, scale, num_threads, variant, gqa,
+                              mask_name)
+    for name, x in (("key", k), ("value", v)):
+        if isinstance(x, QuantizedTensor):
+            raise TypeError(f"{name} is a QuantizedTensor: pass precision='int8'")
     prep = prepare(q, k, v, scale=scale, gqa=gqa)
     m4 = prepare_mask(mask, prep, mask_name)
     threads = resolve_threads(num_threads)
@@ -39,6 +51,7 @@ def attention(
     scale: float | None = None,
     num_threads: int | None = None,
     variant: str | None = None,
+    precision: str = "fp32",
 ) -> np.ndarray:
     """Scaled dot-product attention, ``softmax(q kᵀ · scale + mask) v``, on NumPy arrays.
 
@@ -63,7 +76,14 @@ def attention(
     num_threads : int, optional
         Threads for this call; default ``FASTATTN_NUM_THREADS`` or all CPUs.
     variant : str, optional
-        Force a compiled kernel by name (e.g. ``"f32-scalar"``); see ``fastattn.info()``.
+        Force a compiled kernel by name (e.g. ``"f32-scalar"``, ``"i8-avx2"``); see
+        ``fastattn.info()``.
+    precision : {"fp32", "int8"}
+        ``"int8"``: keys smoothed and quantised per block of tokens, queries per block,
+        values per channel, ``q kᵀ`` in int32, a lookup-table softmax and ``P v`` in
+        int32 (see ``fastattn.reference.int8``): about 1 % relative error, 4x smaller
+        key/value storage. ``k`` and ``v`` may then be float arrays (quantised inside)
+        or `fastattn.quantize` results, reusable across calls.
 
     Returns
     -------
@@ -80,11 +100,13 @@ def attention(
     >>> v = rng.standard_normal((2, 2, 256, 64), dtype=np.float32)
     >>> fastattn.attention(q, k, v, causal=True).shape
     (2, 8, 128, 64)
+    >>> fastattn.attention(q, k, v, causal=True, precision="int8").shape
+    (2, 8, 128, 64)
     """
     if not isinstance(causal, (bool, np.bool_)):
         raise TypeError(f"causal must be a bool, got {type(causal).__name__}")
     band = (lambda lq, lk: causal_band(lq, lk, "bottom-right")) if causal else None
-    return _run_dense(q, k, v, mask, band, scale, num_threads, variant, True, "mask")
+    return _run_dense(q, k, v, mask, band, scale, num_threads, variant, True, "mask", precision)
 
 
 def scaled_dot_product_attention(

@@ -1,0 +1,333 @@
+/* The int8 flash-attention engine shared by every int8 op (dense, sparse, routed).
+ *
+ * Same shape as the float32 engine (flash/f32.h): one call attends a block of at
+ * most FA_I8_MQ query rows of one (batch, head) to a list of key ranges, a tile
+ * of FA_I8_NK keys at a time, with an online softmax. The arithmetic is the one
+ * reference/int8.py spells out:
+ *   s = q.k exactly in int32; t = ((float)s * qscale) * (kscale * scale * log2 e);
+ *   z = rint(min((m - t) * 256, 4095)); P = ((T[z & 255] >> ((z >> 8) + 7)) + 1) >> 1
+ *   (uint8 0..255, the fraction from a 256-entry table, the integer part by a shift);
+ *   acc = sum P * v in int32 per key tile, o = o * 2^(m_old - m) + acc in float.
+ * Overflow bounds (also tested with extreme values): |s| <= d * 127^2 < 2^31 for
+ * d < 2^16 (checked by the drivers); |acc| <= FA_I8_NK * 255 * 127 = 4,145,280 (and
+ * sum P * (v + 128) <= FA_I8_NK * 255 * 255 = 8,323,200 for UDOT), because acc is
+ * flushed to float every tile. int8 inputs must lie in [-127, 127] (the quantiser
+ * guarantees it). Never feed P to vpmaddubsw: 2 * 255 * 127 saturates int16.
+ *
+ * ISA files include this header after enabling their target and pass their
+ * micro-kernels in a const struct. Files including it are compiled with
+ * floating-point contraction off (see fa_i8 pragmas in each ISA file) so that t
+ * and z are bit-identical to the reference. */
+#ifndef FASTATTN_FLASH_I8_H
+#define FASTATTN_FLASH_I8_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "flash/f32.h" /* fa_range, fa_round_up, FA_LOG2E */
+
+#define FA_I8_MQ 64  /* query rows per block (job) */
+#define FA_I8_NK 128 /* keys per tile; the int32 accumulators are flushed every tile */
+#define FA_I8_MR 4   /* rows are padded to a multiple of this */
+#define FA_I8_NR 16  /* tile columns and value channels are padded to multiples of this */
+#define FA_I8_DR 16  /* features are padded to a multiple of this */
+#define FA_I8_ZMAX 4095.0f
+
+/* The fraction table T[16h + l] = (A[h] * B[l] + 2^14) >> 15 with
+ * A[h] = round(65280 * 2^(-h/16)), B[l] = round(32768 * 2^(-l/256)); A * B < 2^32. */
+static const uint16_t fa_i8_exp_a[16] = {65280, 62512, 59862, 57324, 54894, 52566, 50338, 48204,
+                                         46160, 44203, 42329, 40534, 38816, 37170, 35594, 34085};
+static const uint16_t fa_i8_exp_b[16] = {32768, 32679, 32591, 32503, 32415, 32327, 32240, 32153,
+                                         32066, 31979, 31893, 31806, 31720, 31635, 31549, 31464};
+
+/* P for one z in [0, 4095]: the scalar definition every SIMD version matches. */
+static inline uint32_t fa_i8_exp_lut1(int32_t z) {
+  const uint32_t t = ((uint32_t)fa_i8_exp_a[(z >> 4) & 15] * fa_i8_exp_b[z & 15] + 16384u) >> 15;
+  return ((t >> ((z >> 8) + 7)) + 1) >> 1;
+}
+
+/* z = rint(min((m - t) * 256, 4095)) with round-half-even (the default mode),
+ * by the 1.5 * 2^23 trick, exact for 0 <= y < 2^22. */
+static inline int32_t fa_i8_z1(float m, float t) {
+  float y = (m - t) * 256.0f;
+  y = y < FA_I8_ZMAX ? y : FA_I8_ZMAX;
+  const volatile float magic = 12582912.0f; /* volatile: never folded */
+  return (int32_t)((y + magic) - magic);
+}
+
+typedef struct fa_i8_ukernels {
+  /* bytes per stored P (1: uint8; 2: uint16 for kernels that multiply 16-bit pairs) */
+  size_t p_size;
+  /* kp = keys [0, n) of k packed for qk, zero-filled to FA_I8_NK keys and dp features */
+  void (*pack_k)(const int8_t *k, ptrdiff_t k_rs, size_t n, size_t d, size_t dp, int8_t *kp);
+  /* s[i * FA_I8_NK + c] = q row i . key c for i < mpad, c < npad; qp rows have dp bytes */
+  void (*qk)(const int8_t *qp, size_t mpad, size_t dp, const int8_t *kp, size_t npad,
+             int32_t *s);
+  /* t[c] = ((float)s[c] * qs) * ks[c] for c < npad; returns the max of t */
+  float (*dequant)(const int32_t *s, float qs, const float *ks, float *t, size_t npad);
+  /* max of t[0..npad) */
+  float (*max)(const float *t, size_t npad);
+  /* p[c] = P(z(m, t[c])) for c < npad, stored in p_size bytes each; returns the sum */
+  uint32_t (*exp_lut)(const float *t, size_t npad, float m, void *p);
+  /* vp = values [0, n) packed for pv, zero-filled to FA_I8_NK keys and dvp channels;
+   * vp has room for 2 * FA_I8_NK * dvp bytes */
+  void (*pack_v)(const int8_t *v, ptrdiff_t v_rs, size_t n, size_t dv, size_t dvp, int8_t *vp);
+  /* acc[i * dvp + c] = sum_{j < npad} P[i][j] * v[j][c] for i < mpad, c < dvp; P rows are
+   * FA_I8_NK * p_size bytes apart */
+  void (*pv)(const void *p, size_t mpad, size_t npad, const int8_t *vp, size_t dvp,
+             int32_t *acc);
+} fa_i8_ukernels;
+
+/* One (batch, head) problem with its pointers resolved. q is float32, quantised by
+ * the engine per block of q_block rows; scales k_scale[j / k_block], v_scale[c]. */
+typedef struct fa_i8_problem {
+  const float *q; ptrdiff_t q_rs;
+  const int8_t *k; ptrdiff_t k_rs;
+  const int8_t *v; ptrdiff_t v_rs;
+  const float *k_scale, *v_scale;
+  size_t q_block, k_block;
+  float *out; ptrdiff_t out_rs;
+  const float *mask; ptrdiff_t mask_rs; /* additive, natural-log units, or NULL */
+  size_t lq, lk, d, dv;
+  float scale;
+  ptrdiff_t band_lo, band_hi; /* key j visible to query i iff band_lo <= j - i <= band_hi */
+} fa_i8_problem;
+
+/* max |x| over rows [r0, r1) of d floats, as an integer max of the bit patterns of |x|
+ * (they order like the values), which compilers vectorise, unlike a float max. */
+static inline float fa_i8_absmax_rows(const float *x, ptrdiff_t rs, size_t r0, size_t r1,
+                                      size_t d) {
+  uint32_t m = 0;
+  for (size_t r = r0; r < r1; r++) {
+    const float *row = x + (ptrdiff_t)r * rs;
+    for (size_t c = 0; c < d; c++) {
+      uint32_t bits;
+      memcpy(&bits, row + c, 4);
+      bits &= 0x7FFFFFFFu;
+      m = bits > m ? bits : m;
+    }
+  }
+  float a;
+  memcpy(&a, &m, 4);
+  return a;
+}
+
+/* Symmetric int8 quantisation of query rows [q0, q1) into qp (rows of dp bytes) and
+ * their scales into qs: per block of q_block rows, scale = max|x| / 127 (1 for an
+ * all-zero block), x_q = clamp(rint(x / scale), -127, 127), round half to even:
+ * the float32 operations of reference/int8.py, so the integers are identical. */
+static inline void fa_i8_quantize_q(const fa_i8_problem *p, size_t q0, size_t q1, size_t dp,
+                                    int8_t *qp, float *qs) {
+  const volatile float magic_v = 12582912.0f; /* 1.5 * 2^23: y + magic - magic = rint(y) */
+  const float magic = magic_v;
+  for (size_t b = q0 / p->q_block; b * p->q_block < q1; b++) {
+    const size_t r0 = b * p->q_block;
+    const size_t r1 = r0 + p->q_block < p->lq ? r0 + p->q_block : p->lq;
+    const float amax = fa_i8_absmax_rows(p->q, p->q_rs, r0, r1, p->d);
+    const float scale = amax == 0.0f ? 1.0f : amax / 127.0f;
+    const size_t lo = r0 > q0 ? r0 : q0, hi = r1 < q1 ? r1 : q1;
+    for (size_t r = lo; r < hi; r++) {
+      const float *row = p->q + (ptrdiff_t)r * p->q_rs;
+      int8_t *dst = qp + (r - q0) * dp;
+      for (size_t x = 0; x < p->d; x++) {
+        float y = (row[x] / scale + magic) - magic;
+        y = y > 127.0f ? 127.0f : y < -127.0f ? -127.0f : y;
+        dst[x] = (int8_t)y;
+      }
+      memset(dst + p->d, 0, dp - p->d);
+      qs[r - q0] = scale;
+    }
+  }
+}
+
+static inline size_t fa_i8_rows_pad(void) { return FA_I8_MQ + FA_I8_MR; }
+
+/* Bytes of workspace one flash call needs; every buffer starts on 64 bytes. */
+static inline size_t fa_i8_workspace_size(size_t d, size_t dv) {
+  const size_t rows = fa_i8_rows_pad(), dp = fa_round_up(d, FA_I8_DR);
+  const size_t dvp = fa_round_up(dv, FA_I8_NR);
+  return fa_round_up(rows * dp, 64)                  /* packed q */
+         + fa_round_up(FA_I8_NK * dp, 64)            /* packed k tile */
+         + rows * FA_I8_NK * 4                       /* int32 scores */
+         + rows * FA_I8_NK * 4                       /* float scores t */
+         + rows * FA_I8_NK * 2                       /* P (uint8 or uint16) */
+         + fa_round_up(2 * FA_I8_NK * dvp, 64)       /* packed v tile */
+         + rows * dvp * 4                            /* int32 P.V */
+         + rows * dvp * 4                            /* float output accumulator */
+         + FA_I8_NK * 4                              /* per-key scale */
+         + 4 * fa_round_up(rows, 16) * 4             /* q scale, running max, sum, rescale */
+         + 64;
+}
+
+/* Generic packings shared by ISAs. Row layout: kp[c][dp]. */
+static inline void fa_i8_pack_rows(const int8_t *x, ptrdiff_t rs, size_t n, size_t d, size_t dp,
+                                   int8_t *xp) {
+  for (size_t c = 0; c < n; c++) {
+    memcpy(xp + c * dp, x + (ptrdiff_t)c * rs, d);
+    memset(xp + c * dp + d, 0, dp - d);
+  }
+  memset(xp + n * dp, 0, (FA_I8_NK - n) * dp);
+}
+
+/* Grouped layout for 4-byte dot products: xp[(g * FA_I8_NK + c) * 4 + u] = x[c][4g + u]. */
+static inline void fa_i8_pack_k_groups(const int8_t *k, ptrdiff_t k_rs, size_t n, size_t d,
+                                       size_t dp, int8_t *kp) {
+  memset(kp, 0, FA_I8_NK * dp);
+  for (size_t c = 0; c < n; c++) {
+    const int8_t *row = k + (ptrdiff_t)c * k_rs;
+    for (size_t x = 0; x < d; x++) kp[((x >> 2) * FA_I8_NK + c) * 4 + (x & 3)] = row[x];
+  }
+}
+
+/* Grouped values: vp[((j / 4) * dvp + c) * 4 + j % 4] = v[j][c]. */
+static inline void fa_i8_pack_v_groups(const int8_t *v, ptrdiff_t v_rs, size_t n, size_t dv,
+                                       size_t dvp, int8_t *vp) {
+  memset(vp, 0, FA_I8_NK * dvp);
+  for (size_t j = 0; j < n; j++) {
+    const int8_t *row = v + (ptrdiff_t)j * v_rs;
+    int8_t *dst = vp + (j >> 2) * dvp * 4 + (j & 3);
+    for (size_t c = 0; c < dv; c++) dst[c * 4] = row[c];
+  }
+}
+
+typedef struct fa_i8_buffers {
+  int8_t *qp, *kp, *vp;
+  int32_t *s, *acc;
+  float *t, *o, *ks, *qs, *rmax, *rsum, *alpha;
+  uint8_t *p;
+} fa_i8_buffers;
+
+static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_problem *p,
+                                     const fa_i8_buffers *b, size_t q0, size_t m, size_t mpad,
+                                     size_t j0, size_t n) {
+  const size_t dp = fa_round_up(p->d, FA_I8_DR), dvp = fa_round_up(p->dv, FA_I8_NR);
+  const size_t npad = fa_round_up(n, FA_I8_NR);
+  const float c2 = p->scale * FA_LOG2E;
+
+  uk->pack_k(p->k + (ptrdiff_t)j0 * p->k_rs, p->k_rs, n, p->d, dp, b->kp);
+  uk->qk(b->qp, mpad, dp, b->kp, npad, b->s);
+  for (size_t c = 0, blk = j0 / p->k_block, next = (blk + 1) * p->k_block; c < n; c++) {
+    if (j0 + c == next) blk++, next += p->k_block; /* no division per key */
+    b->ks[c] = p->k_scale[blk] * c2;
+  }
+  for (size_t c = n; c < npad; c++) b->ks[c] = 0.0f;
+
+  const ptrdiff_t first_row = (ptrdiff_t)q0, last_row = (ptrdiff_t)(q0 + m - 1);
+  const ptrdiff_t jlo = (ptrdiff_t)j0, jhi = (ptrdiff_t)(j0 + n - 1);
+  const int band_cut = jlo - last_row < p->band_lo || jhi - first_row > p->band_hi;
+  for (size_t i = 0; i < m; i++) {
+    float *trow = b->t + i * FA_I8_NK;
+    uint8_t *prow = b->p + i * FA_I8_NK * uk->p_size;
+    float tile_max = uk->dequant(b->s + i * FA_I8_NK, b->qs[i], b->ks, trow, npad);
+    if (p->mask || band_cut || n != npad) { /* else every score is visible */
+      if (p->mask) {
+        const float *mrow = p->mask + (ptrdiff_t)(q0 + i) * p->mask_rs + j0;
+        for (size_t c = 0; c < n; c++) {
+          const float add = mrow[c] * FA_LOG2E;
+          trow[c] = trow[c] + add;
+        }
+      }
+      if (band_cut) {
+        const ptrdiff_t row = (ptrdiff_t)(q0 + i);
+        for (size_t c = 0; c < n; c++) {
+          const ptrdiff_t rel = (ptrdiff_t)(j0 + c) - row;
+          if (rel < p->band_lo || rel > p->band_hi) trow[c] = -INFINITY;
+        }
+      }
+      for (size_t c = n; c < npad; c++) trow[c] = -INFINITY;
+      tile_max = uk->max(trow, npad);
+    }
+    const float new_max = tile_max > b->rmax[i] ? tile_max : b->rmax[i];
+    if (new_max == -INFINITY) { /* nothing visible yet */
+      memset(prow, 0, npad * uk->p_size);
+      b->alpha[i] = 1.0f;
+      continue;
+    }
+    const float alpha = b->rmax[i] == -INFINITY ? 0.0f
+                        : b->rmax[i] == new_max ? 1.0f
+                                                : exp2f(b->rmax[i] - new_max);
+    const uint32_t tile_sum = uk->exp_lut(trow, npad, new_max, prow);
+    b->rsum[i] = b->rsum[i] * alpha + (float)tile_sum;
+    b->rmax[i] = new_max;
+    b->alpha[i] = alpha;
+  }
+  for (size_t i = m; i < mpad; i++) memset(b->p + i * FA_I8_NK * uk->p_size, 0, npad * uk->p_size);
+
+  uk->pack_v(p->v + (ptrdiff_t)j0 * p->v_rs, p->v_rs, n, p->dv, dvp, b->vp);
+  uk->pv(b->p, mpad, npad, b->vp, dvp, b->acc);
+  for (size_t i = 0; i < m; i++) {
+    float *orow = b->o + i * dvp;
+    const int32_t *arow = b->acc + i * dvp;
+    const float alpha = b->alpha[i];
+    if (alpha == 1.0f) {
+      for (size_t c = 0; c < dvp; c++) orow[c] = orow[c] + (float)arow[c];
+    } else {
+      for (size_t c = 0; c < dvp; c++) {
+        const float scaled = orow[c] * alpha;
+        orow[c] = scaled + (float)arow[c];
+      }
+    }
+  }
+}
+
+/* Attends query rows [q0, q1) (at most FA_I8_MQ) to the keys in `ranges` (sorted,
+ * disjoint, within [0, lk)) and writes their output rows. Tiles start at a range's
+ * begin plus multiples of FA_I8_NK, whatever the band, so every row sees the same
+ * tiles (and the same P) as the reference, whichever block it falls in. */
+static inline void fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p, size_t q0,
+                               size_t q1, const fa_range *ranges, size_t nranges,
+                               void *workspace) {
+  const size_t m = q1 - q0, mpad = fa_round_up(m, FA_I8_MR), rows = fa_i8_rows_pad();
+  const size_t d = p->d, dp = fa_round_up(d, FA_I8_DR), dvp = fa_round_up(p->dv, FA_I8_NR);
+  char *w = (char *)(((size_t)workspace + 63) & ~(size_t)63);
+  fa_i8_buffers b;
+  b.qp = (int8_t *)w, w += fa_round_up(rows * dp, 64);
+  b.kp = (int8_t *)w, w += fa_round_up(FA_I8_NK * dp, 64);
+  b.s = (int32_t *)w, w += rows * FA_I8_NK * 4;
+  b.t = (float *)w, w += rows * FA_I8_NK * 4;
+  b.p = (uint8_t *)w, w += rows * FA_I8_NK * 2;
+  b.vp = (int8_t *)w, w += fa_round_up(2 * FA_I8_NK * dvp, 64);
+  b.acc = (int32_t *)w, w += rows * dvp * 4;
+  b.o = (float *)w, w += rows * dvp * 4;
+  b.ks = (float *)w, w += FA_I8_NK * 4;
+  b.qs = (float *)w, w += fa_round_up(rows, 16) * 4;
+  b.rmax = (float *)w, w += fa_round_up(rows, 16) * 4;
+  b.rsum = (float *)w, w += fa_round_up(rows, 16) * 4;
+  b.alpha = (float *)w;
+
+  fa_i8_quantize_q(p, q0, q1, dp, b.qp, b.qs);
+  memset(b.qp + m * dp, 0, (mpad - m) * dp);
+  memset(b.o, 0, mpad * dvp * sizeof(float));
+  for (size_t i = 0; i < m; i++) {
+    b.rmax[i] = -INFINITY;
+    b.rsum[i] = 0.0f;
+  }
+
+  const ptrdiff_t vis_lo = (ptrdiff_t)q0 + p->band_lo;
+  const ptrdiff_t vis_hi = (ptrdiff_t)(q1 - 1) + p->band_hi + 1;
+  for (size_t r = 0; r < nranges; r++) {
+    const ptrdiff_t begin = (ptrdiff_t)ranges[r].begin;
+    ptrdiff_t lo = begin, hi = (ptrdiff_t)ranges[r].end;
+    if (vis_lo > lo) lo = begin + (vis_lo - begin) / FA_I8_NK * FA_I8_NK;
+    if (hi > vis_hi) hi = vis_hi;
+    for (ptrdiff_t j = lo; j < hi; j += FA_I8_NK) {
+      const size_t n = (size_t)(hi - j < FA_I8_NK ? hi - j : FA_I8_NK);
+      fa_i8_attend_tile(uk, p, &b, q0, m, mpad, (size_t)j, n);
+    }
+  }
+
+  for (size_t i = 0; i < m; i++) {
+    float *orow = p->out + (ptrdiff_t)(q0 + i) * p->out_rs;
+    const float *acc = b.o + i * dvp;
+    if (b.rsum[i] == 0.0f) { /* fully masked row: zeros */
+      memset(orow, 0, p->dv * sizeof(float));
+      continue;
+    }
+    const float inv = 1.0f / b.rsum[i];
+    for (size_t x = 0; x < p->dv; x++) orow[x] = acc[x] * (p->v_scale[x] * inv);
+  }
+}
+
+#endif

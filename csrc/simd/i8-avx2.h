@@ -1,0 +1,249 @@
+/* AVX2 int8 micro-kernels for the int8 flash engine. Include only from a file
+ * compiled with the avx2,fma target enabled.
+ *
+ * q.k: vpmaddubsw (u8 x s8, two products summed into s16) then vpmaddwd by ones,
+ * with the sign trick |q| x (k * sign(q)), so each s16 sum is at most
+ * 2 * 127 * 127 = 32258: no saturation. P.v: P reaches 255 and 2 * 255 * 127
+ * would saturate vpmaddubsw, so P is stored as uint16 and v widened to s16
+ * pairs once per tile, multiplied with vpmaddwd (exact in s32). The softmax
+ * table lookups are two 16-entry vpermd. */
+#ifndef FASTATTN_SIMD_I8_AVX2_H
+#define FASTATTN_SIMD_I8_AVX2_H
+
+#include <immintrin.h>
+#include "flash/i8.h"
+
+/* Keys grouped by 4 features: kp[(g * FA_I8_NK + c) * 4 + u] = k[c][4g + u]; blocks of
+ * 8 keys x 8 groups by an 8 x 8 transpose of 32-bit words, the rest word by word. */
+static void fa_i8_pack_k_avx2(const int8_t *k, ptrdiff_t k_rs, size_t n, size_t d, size_t dp,
+                              int8_t *kp) {
+  if (d % 4 != 0) {
+    fa_i8_pack_k_groups(k, k_rs, n, d, dp, kp);
+    return;
+  }
+  int32_t *kp32 = (int32_t *)(void *)kp;
+  const size_t groups = d / 4, n8 = n / 8 * 8, g8 = groups / 8 * 8;
+  for (size_t c = 0; c < n8; c += 8) {
+    for (size_t g = 0; g < g8; g += 8) {
+      __m256i r[8], t[8];
+      for (int u = 0; u < 8; u++)
+        r[u] = _mm256_loadu_si256((const __m256i *)(k + (ptrdiff_t)(c + u) * k_rs + 4 * g));
+      for (int u = 0; u < 8; u += 2) {
+        t[u] = _mm256_unpacklo_epi32(r[u], r[u + 1]);
+        t[u + 1] = _mm256_unpackhi_epi32(r[u], r[u + 1]);
+      }
+      for (int u = 0; u < 8; u += 4) {
+        r[u] = _mm256_unpacklo_epi64(t[u], t[u + 2]);
+        r[u + 1] = _mm256_unpackhi_epi64(t[u], t[u + 2]);
+        r[u + 2] = _mm256_unpacklo_epi64(t[u + 1], t[u + 3]);
+        r[u + 3] = _mm256_unpackhi_epi64(t[u + 1], t[u + 3]);
+      }
+      for (int u = 0; u < 4; u++) {
+        _mm256_storeu_si256((__m256i *)(kp32 + (g + u) * FA_I8_NK + c),
+                            _mm256_permute2x128_si256(r[u], r[u + 4], 0x20));
+        _mm256_storeu_si256((__m256i *)(kp32 + (g + u + 4) * FA_I8_NK + c),
+                            _mm256_permute2x128_si256(r[u], r[u + 4], 0x31));
+      }
+    }
+    for (size_t u = 0; u < 8; u++)
+      for (size_t g = g8; g < groups; g++)
+        memcpy(kp32 + g * FA_I8_NK + c + u, k + (ptrdiff_t)(c + u) * k_rs + 4 * g, 4);
+  }
+  for (size_t c = n8; c < n; c++)
+    for (size_t g = 0; g < groups; g++) memcpy(kp32 + g * FA_I8_NK + c, k + (ptrdiff_t)c * k_rs + 4 * g, 4);
+  for (size_t g = 0; g < dp / 4; g++)
+    for (size_t c = (g < groups ? n : 0); c < FA_I8_NK; c++) kp32[g * FA_I8_NK + c] = 0;
+}
+
+static inline int32_t fa_i8_load4(const void *p) {
+  int32_t x;
+  memcpy(&x, p, 4);
+  return x;
+}
+
+/* A 4-row x 16-column tile of q.k over dp features (multiple of 4). */
+static void fa_i8_qk_avx2(const int8_t *qp, size_t mpad, size_t dp, const int8_t *kp,
+                          size_t npad, int32_t *s) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (size_t i = 0; i < mpad; i += 4) {
+    const int8_t *q0 = qp + i * dp, *q1 = q0 + dp, *q2 = q1 + dp, *q3 = q2 + dp;
+    for (size_t c = 0; c < npad; c += 16) {
+      __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00;
+      __m256i c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+      const int8_t *kc = kp + c * 4;
+      for (size_t g = 0; g < dp / 4; g++) {
+        const __m256i k0 = _mm256_loadu_si256((const __m256i *)(kc + g * FA_I8_NK * 4));
+        const __m256i k1 = _mm256_loadu_si256((const __m256i *)(kc + g * FA_I8_NK * 4 + 32));
+        __m256i a = _mm256_set1_epi32(fa_i8_load4(q0 + 4 * g)), ua = _mm256_abs_epi8(a);
+        c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k0, a)), ones));
+        c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k1, a)), ones));
+        a = _mm256_set1_epi32(fa_i8_load4(q1 + 4 * g)), ua = _mm256_abs_epi8(a);
+        c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k0, a)), ones));
+        c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k1, a)), ones));
+        a = _mm256_set1_epi32(fa_i8_load4(q2 + 4 * g)), ua = _mm256_abs_epi8(a);
+        c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k0, a)), ones));
+        c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k1, a)), ones));
+        a = _mm256_set1_epi32(fa_i8_load4(q3 + 4 * g)), ua = _mm256_abs_epi8(a);
+        c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k0, a)), ones));
+        c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k1, a)), ones));
+      }
+      int32_t *sr = s + i * FA_I8_NK + c;
+      _mm256_storeu_si256((__m256i *)(sr + 0 * FA_I8_NK), c00);
+      _mm256_storeu_si256((__m256i *)(sr + 0 * FA_I8_NK + 8), c01);
+      _mm256_storeu_si256((__m256i *)(sr + 1 * FA_I8_NK), c10);
+      _mm256_storeu_si256((__m256i *)(sr + 1 * FA_I8_NK + 8), c11);
+      _mm256_storeu_si256((__m256i *)(sr + 2 * FA_I8_NK), c20);
+      _mm256_storeu_si256((__m256i *)(sr + 2 * FA_I8_NK + 8), c21);
+      _mm256_storeu_si256((__m256i *)(sr + 3 * FA_I8_NK), c30);
+      _mm256_storeu_si256((__m256i *)(sr + 3 * FA_I8_NK + 8), c31);
+    }
+  }
+}
+
+static inline float fa_i8_hmax_avx2(__m256 m0) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(m0), _mm256_extractf128_ps(m0, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_movehdup_ps(m));
+  return _mm_cvtss_f32(m);
+}
+
+static float fa_i8_dequant_avx2(const int32_t *s, float qs, const float *ks, float *t,
+                                size_t npad) {
+  const __m256 vq = _mm256_set1_ps(qs);
+  __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0;
+  for (size_t c = 0; c < npad; c += 16) {
+    const __m256i s0 = _mm256_loadu_si256((const __m256i *)(s + c));
+    const __m256i s1 = _mm256_loadu_si256((const __m256i *)(s + c + 8));
+    const __m256 t0 = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(s0), vq), _mm256_loadu_ps(ks + c));
+    const __m256 t1 = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(s1), vq), _mm256_loadu_ps(ks + c + 8));
+    _mm256_storeu_ps(t + c, t0), _mm256_storeu_ps(t + c + 8, t1);
+    m0 = _mm256_max_ps(m0, t0), m1 = _mm256_max_ps(m1, t1);
+  }
+  return fa_i8_hmax_avx2(_mm256_max_ps(m0, m1));
+}
+
+static float fa_i8_max_avx2(const float *t, size_t npad) {
+  __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0;
+  for (size_t c = 0; c < npad; c += 16) {
+    m0 = _mm256_max_ps(m0, _mm256_loadu_ps(t + c));
+    m1 = _mm256_max_ps(m1, _mm256_loadu_ps(t + c + 8));
+  }
+  return fa_i8_hmax_avx2(_mm256_max_ps(m0, m1));
+}
+
+/* A 16-entry table lookup in 32-bit lanes: two vpermd and a blend on bit 3 of idx
+ * (higher index bits are ignored). */
+static inline __m256i fa_i8_lookup16_avx2(__m256i lo8, __m256i hi8, __m256i idx) {
+  const __m256 a = _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(lo8, idx));
+  const __m256 b = _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(hi8, idx));
+  const __m256 sel = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28));
+  return _mm256_castps_si256(_mm256_blendv_ps(a, b, sel));
+}
+
+/* P for 8 scores: z, the two table lookups, the product and the shift. */
+static inline __m256i fa_i8_exp8_avx2(__m256 t, __m256 m, __m256i a_lo, __m256i a_hi,
+                                      __m256i b_lo, __m256i b_hi) {
+  __m256 y = _mm256_mul_ps(_mm256_sub_ps(m, t), _mm256_set1_ps(256.0f));
+  y = _mm256_min_ps(y, _mm256_set1_ps(FA_I8_ZMAX));
+  const __m256i z = _mm256_cvtps_epi32(y);
+  /* vpermd reads index bits 0-2 and the blend bit 3 (shifted to bit 31): no masking */
+  const __m256i ta = fa_i8_lookup16_avx2(a_lo, a_hi, _mm256_srli_epi32(z, 4));
+  const __m256i tb = fa_i8_lookup16_avx2(b_lo, b_hi, z);
+  const __m256i e = _mm256_srli_epi32(_mm256_add_epi32(_mm256_mullo_epi32(ta, tb), _mm256_set1_epi32(16384)), 15);
+  const __m256i sh = _mm256_add_epi32(_mm256_srli_epi32(z, 8), _mm256_set1_epi32(7));
+  return _mm256_srli_epi32(_mm256_add_epi32(_mm256_srlv_epi32(e, sh), _mm256_set1_epi32(1)), 1);
+}
+
+/* P as uint16 (see pv). */
+static uint32_t fa_i8_exp_lut_avx2(const float *t, size_t npad, float m, void *pv) {
+  uint16_t *p = (uint16_t *)pv;
+  const __m256i a_lo = _mm256_setr_epi32(65280, 62512, 59862, 57324, 54894, 52566, 50338, 48204);
+  const __m256i a_hi = _mm256_setr_epi32(46160, 44203, 42329, 40534, 38816, 37170, 35594, 34085);
+  const __m256i b_lo = _mm256_setr_epi32(32768, 32679, 32591, 32503, 32415, 32327, 32240, 32153);
+  const __m256i b_hi = _mm256_setr_epi32(32066, 31979, 31893, 31806, 31720, 31635, 31549, 31464);
+  const __m256 vm = _mm256_set1_ps(m);
+  __m256i sum = _mm256_setzero_si256();
+  for (size_t c = 0; c < npad; c += 16) {
+    const __m256i p0 = fa_i8_exp8_avx2(_mm256_loadu_ps(t + c), vm, a_lo, a_hi, b_lo, b_hi);
+    const __m256i p1 = fa_i8_exp8_avx2(_mm256_loadu_ps(t + c + 8), vm, a_lo, a_hi, b_lo, b_hi);
+    sum = _mm256_add_epi32(sum, _mm256_add_epi32(p0, p1));
+    const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(p0, p1), 0xD8);
+    _mm256_storeu_si256((__m256i *)(p + c), w);
+  }
+  __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+  s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+  s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+  return (uint32_t)_mm_cvtsi128_si32(s4);
+}
+
+/* Values as s16 pairs of keys: vp16[((j / 2) * dvp + c) * 2 + j % 2] = v[j][c]. */
+static void fa_i8_pack_v_avx2(const int8_t *v, ptrdiff_t v_rs, size_t n, size_t dv,
+                              size_t dvp, int8_t *vp) {
+  int16_t *vp16 = (int16_t *)(void *)vp;
+  memset(vp16 + n / 2 * dvp * 2, 0, (FA_I8_NK - n / 2 * 2) * dvp * sizeof(int16_t));
+  const size_t dv16 = dv / 16 * 16;
+  for (size_t j = 0; j < n; j += 2) {
+    const int8_t *r0 = v + (ptrdiff_t)j * v_rs, *r1 = r0 + v_rs;
+    int16_t *dst = vp16 + (j / 2) * dvp * 2;
+    if (j + 1 < n) {
+      for (size_t c = 0; c < dv16; c += 16) {
+        const __m256i x0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(r0 + c)));
+        const __m256i x1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(r1 + c)));
+        const __m256i lo = _mm256_unpacklo_epi16(x0, x1), hi = _mm256_unpackhi_epi16(x0, x1);
+        _mm256_storeu_si256((__m256i *)(dst + c * 2), _mm256_permute2x128_si256(lo, hi, 0x20));
+        _mm256_storeu_si256((__m256i *)(dst + c * 2 + 16), _mm256_permute2x128_si256(lo, hi, 0x31));
+      }
+      for (size_t c = dv16; c < dv; c++) dst[c * 2] = r0[c], dst[c * 2 + 1] = r1[c];
+    } else {
+      for (size_t c = 0; c < dv; c++) dst[c * 2] = r0[c], dst[c * 2 + 1] = 0;
+    }
+    for (size_t c = dv; c < dvp; c++) dst[c * 2] = 0, dst[c * 2 + 1] = 0;
+  }
+}
+
+/* A 4-row x 16-channel tile of P.v over npad keys (even), two keys per vpmaddwd. */
+static void fa_i8_pv_avx2(const void *pv, size_t mpad, size_t npad, const int8_t *vp,
+                          size_t dvp, int32_t *acc) {
+  const uint16_t *p = (const uint16_t *)pv;
+  const int16_t *vp16 = (const int16_t *)(const void *)vp;
+  for (size_t i = 0; i < mpad; i += 4) {
+    const uint16_t *p0 = p + i * FA_I8_NK, *p1 = p0 + FA_I8_NK, *p2 = p1 + FA_I8_NK,
+                   *p3 = p2 + FA_I8_NK;
+    for (size_t c = 0; c < dvp; c += 16) {
+      __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00;
+      __m256i c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+      const int16_t *vc = vp16 + c * 2;
+      for (size_t g = 0; g < npad / 2; g++) {
+        const __m256i v0 = _mm256_loadu_si256((const __m256i *)(vc + g * dvp * 2));
+        const __m256i v1 = _mm256_loadu_si256((const __m256i *)(vc + g * dvp * 2 + 16));
+        __m256i a = _mm256_set1_epi32(fa_i8_load4(p0 + 2 * g));
+        c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(a, v0));
+        c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(a, v1));
+        a = _mm256_set1_epi32(fa_i8_load4(p1 + 2 * g));
+        c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(a, v0));
+        c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(a, v1));
+        a = _mm256_set1_epi32(fa_i8_load4(p2 + 2 * g));
+        c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(a, v0));
+        c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(a, v1));
+        a = _mm256_set1_epi32(fa_i8_load4(p3 + 2 * g));
+        c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(a, v0));
+        c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(a, v1));
+      }
+      int32_t *ar = acc + i * dvp + c;
+      _mm256_storeu_si256((__m256i *)(ar + 0 * dvp), c00);
+      _mm256_storeu_si256((__m256i *)(ar + 0 * dvp + 8), c01);
+      _mm256_storeu_si256((__m256i *)(ar + 1 * dvp), c10);
+      _mm256_storeu_si256((__m256i *)(ar + 1 * dvp + 8), c11);
+      _mm256_storeu_si256((__m256i *)(ar + 2 * dvp), c20);
+      _mm256_storeu_si256((__m256i *)(ar + 2 * dvp + 8), c21);
+      _mm256_storeu_si256((__m256i *)(ar + 3 * dvp), c30);
+      _mm256_storeu_si256((__m256i *)(ar + 3 * dvp + 8), c31);
+    }
+  }
+}
+
+static const fa_i8_ukernels fa_i8_ukernels_avx2 = {
+    2,                   fa_i8_pack_k_avx2,   fa_i8_qk_avx2,     fa_i8_dequant_avx2, fa_i8_max_avx2,
+    fa_i8_exp_lut_avx2,  fa_i8_pack_v_avx2, fa_i8_pv_avx2};
+
+#endif

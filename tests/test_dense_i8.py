@@ -1,0 +1,284 @@
+"""Dense int8 attention: every compiled int8 variant against the int8 reference,
+the API around it (quantize, QuantizedTensor, precision=) and bad input.
+
+Tolerance: the kernels reproduce the reference's integers (quantised data, q·k,
+z, P, P·v) exactly; only the float steps after them (the rescale 2^(m_old - m)
+and the final division) may round differently, so outputs agree to
+INT8_RTOL = 1e-5 relative to the largest output of the case. Short key lengths
+keep the test sharp: with Lk <= ~300 one P off by one moves the output by more
+than 1e-4.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fastattn
+from conftest import compiled
+from fastattn import _core
+from fastattn._dispatch import DENSE_I8
+from fastattn.reference import int8 as ref8
+
+INT8_RTOL = 1e-5
+QTILE, KTILE = 64, 128  # query rows per job, keys per tile of the int8 engine
+Q_EDGES = [1, 2, QTILE - 1, QTILE, QTILE + 1, 2 * QTILE + 3]
+K_EDGES = [1, 2, KTILE - 1, KTILE, KTILE + 1, 2 * KTILE + 3]
+
+VARIANTS = compiled("dense-i8")
+
+
+def assert_close_i8(out, ref):
+    out, ref = np.asarray(out, np.float64), np.asarray(ref, np.float64)
+    assert out.shape == ref.shape
+    scale = max(float(np.abs(ref).max(initial=0.0)), 1e-30)
+    err = float(np.abs(out - ref).max(initial=0.0))
+    assert err <= INT8_RTOL * scale, f"max abs error {err:.3g} > {INT8_RTOL} x {scale:.3g}"
+
+
+def run_both(variant, q, k, v, *, mask=None, causal=False, block=ref8.DEFAULT_BLOCK, scale=None):
+    """Kernel (via the public API) and reference on the same float inputs."""
+    qk = fastattn.quantize(k, block=block)
+    qv = fastattn.quantize(v, kind="value")
+    out = fastattn.attention(q, qk, qv, mask=mask, causal=causal, scale=scale, precision="int8",
+                             variant=variant, num_threads=2)
+    ref = ref8.attention(q, k, v, mask=mask, causal=causal, scale=scale, block=block)
+    return out, ref
+
+
+def gaussian(rng, *shape, scale=1.0):
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def test_variants_listed():
+    names = [v.name for v in DENSE_I8.variants]
+    assert names[-1] == "i8-scalar"
+    assert all(n.startswith("i8-") for n in names)
+    assert DENSE_I8.chosen.runs_here
+    assert "dense-i8" in fastattn.info()["ops"]
+
+
+def test_quantize_matches_reference():
+    rng = np.random.default_rng(1)
+    k = gaussian(rng, 2, 3, 130, 24) + 5.0
+    v = gaussian(rng, 2, 3, 130, 20)
+    qk = fastattn.quantize(k, block=32)
+    ks, mean = ref8.smooth_keys(k)
+    data, scale = ref8.quantize_blocks(ks, 32)
+    np.testing.assert_array_equal(qk.data, data)
+    np.testing.assert_array_equal(qk.scale, scale)
+    np.testing.assert_array_equal(qk.mean, mean)
+    qv = fastattn.quantize(v, kind="value")
+    data, scale = ref8.quantize_channels(v)
+    np.testing.assert_array_equal(qv.data, data)
+    np.testing.assert_array_equal(qv.scale, scale)
+    assert np.abs(qk.dequantize() - k).max() <= qk.scale.max() / 2 + 1e-5
+    assert qk.data.min() >= -127 and qv.data.min() >= -127
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("causal", [False, True])
+def test_edges(variant, causal):
+    rng = np.random.default_rng(2)
+    for lq in Q_EDGES:
+        for lk in (1, KTILE - 1, KTILE + 1, 2 * KTILE + 3):
+            q, k, v = gaussian(rng, 2, lq, 16), gaussian(rng, 2, lk, 16), gaussian(rng, 2, lk, 8)
+            out, ref = run_both(variant, q[None], k[None], v[None], causal=causal, block=16)
+            assert_close_i8(out, ref)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@settings(max_examples=25)
+@given(
+    lq=st.sampled_from(Q_EDGES + [70]),
+    lk=st.sampled_from(K_EDGES + [200]),
+    d=st.integers(1, 80),
+    dv=st.integers(1, 72),
+    heads=st.sampled_from([(1, 1), (2, 2), (4, 2), (3, 1)]),
+    causal=st.booleans(),
+    mask_kind=st.sampled_from([None, "bool", "float"]),
+    block=st.sampled_from([1, 16, 64, 100]),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_matches_reference(variant, lq, lk, d, dv, heads, causal, mask_kind, block, seed):
+    rng = np.random.default_rng(seed)
+    hq, hkv = heads
+    q = gaussian(rng, 1, hq, lq, d, scale=2.0)
+    k = gaussian(rng, 1, hkv, lk, d) + rng.standard_normal(d).astype(np.float32)
+    v = gaussian(rng, 1, hkv, lk, dv)
+    mask = None
+    if mask_kind == "bool":
+        mask = rng.random((lq, lk)) < 0.8
+    elif mask_kind == "float":
+        mask = (rng.standard_normal((1, hq, lq, lk)) * 2).astype(np.float32)
+    out, ref = run_both(variant, q, k, v, mask=mask, causal=causal, block=block)
+    assert_close_i8(out, ref)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_fully_masked_rows_are_zero(variant):
+    rng = np.random.default_rng(3)
+    q, k, v = gaussian(rng, 1, 1, 70, 32), gaussian(rng, 1, 1, 90, 32), gaussian(rng, 1, 1, 90, 32)
+    mask = np.ones((70, 90), bool)
+    mask[5] = False
+    out, ref = run_both(variant, q, k, v, mask=mask)
+    assert_close_i8(out, ref)
+    assert np.all(out[0, 0, 5] == 0)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_all_equal_keys_and_one_dominant_key(variant):
+    rng = np.random.default_rng(4)
+    q = gaussian(rng, 1, 2, 65, 64)
+    k = np.ones((1, 2, 130, 64), np.float32)
+    v = gaussian(rng, 1, 2, 130, 64)
+    out, ref = run_both(variant, q, k, v)
+    assert_close_i8(out, ref)
+    # all keys equal: every P is 255, the output is the mean of the quantised values
+    qv = fastattn.quantize(v, kind="value")
+    np.testing.assert_allclose(out, np.broadcast_to(qv.dequantize().mean(axis=-2, keepdims=True),
+                                                    out.shape), rtol=1e-5, atol=1e-6)
+    k = gaussian(rng, 1, 2, 130, 64)
+    k[:, :, 77] = 40.0 * q[:, :, :1].mean(axis=2)
+    out, ref = run_both(variant, q, k, v)
+    assert_close_i8(out, ref)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_huge_logits(variant):
+    rng = np.random.default_rng(5)
+    q, k, v = gaussian(rng, 2, 80, 64, scale=1e4), gaussian(rng, 2, 150, 64, scale=1e4), \
+        gaussian(rng, 2, 150, 64)
+    out, ref = run_both(variant, q[None], k[None], v[None], causal=True)
+    assert_close_i8(out, ref)
+    assert np.all(np.isfinite(out))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_int32_bounds_extreme_values(variant):
+    """Every q·k at the int32 bound d·127² (d = 65535 < 2¹⁶) and every P·v tile sum at
+    128·255·127, over a long sequence: the kernel must equal the exact result."""
+    d = 65535
+    qi = np.full((1, 1, 2, d), 127, np.int8)
+    qi[0, 0, 1] = -127
+    ki = np.full((1, 1, 3, d), 127, np.int8)
+    s = ref8.attend_row(qi[0, 0, 0], np.float32(1e-6), ki[0, 0], np.full(3, 1e-6, np.float32),
+                        np.ones((3, 1), np.int8), np.ones(1, np.float32), np.float32(1.0),
+                        np.zeros(3, np.float32))[1]
+    assert abs(s).max() == d * 127 * 127
+    qk = fastattn.QuantizedTensor(ki, np.full((1, 1, 1), 1e-6, np.float32), "key", 64)
+    vdata = np.full((1, 1, 3, 4), 127, np.int8)
+    vdata[..., 1] = -127
+    qv = fastattn.QuantizedTensor(vdata, np.full((1, 1, 4), 0.5, np.float32), "value")
+    q = qi.astype(np.float32)
+    out = fastattn.attention(q, qk, qv, precision="int8", variant=variant)
+    np.testing.assert_allclose(out[0, 0], np.tile([63.5, -63.5, 63.5, 63.5], (2, 1)), rtol=1e-6)
+
+    lk = 8192  # all keys equal: P = 255 everywhere, P·v tile sums 128·255·127 each
+    k = np.ones((1, 1, lk, 64), np.float32)
+    vdata = np.where(np.arange(lk)[:, None] % 2 == 0, 127, -127).astype(np.int8)
+    vdata = np.broadcast_to(vdata, (1, 1, lk, 64)).copy()
+    vdata[..., :, 3] = 127
+    qv = fastattn.QuantizedTensor(vdata, np.ones((1, 1, 64), np.float32), "value")
+    q = gaussian(np.random.default_rng(6), 1, 1, 3, 64)
+    out = fastattn.attention(q, k, qv, precision="int8", variant=variant)
+    expect = np.zeros(64)
+    expect[3] = 127.0
+    np.testing.assert_allclose(out[0, 0], np.broadcast_to(expect, (3, 64)), atol=1e-4)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_long_sequence_causal(variant):
+    rng = np.random.default_rng(7)
+    q = gaussian(rng, 1, 1, 3, 64)
+    k, v = gaussian(rng, 1, 1, 4100, 64), gaussian(rng, 1, 1, 4100, 64)
+    out, ref = run_both(variant, q, k, v, causal=True)
+    assert_close_i8(out, ref)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_variants_agree_bitwise(variant):
+    rng = np.random.default_rng(8)
+    q = gaussian(rng, 2, 4, 100, 64)
+    k, v = gaussian(rng, 2, 2, 300, 64), gaussian(rng, 2, 2, 300, 48)
+    a = fastattn.attention(q, k, v, causal=True, precision="int8", variant=variant)
+    b = fastattn.attention(q, k, v, causal=True, precision="int8", variant="i8-scalar")
+    np.testing.assert_array_equal(a, b)
+
+
+def test_shapes_dtypes_and_reuse():
+    rng = np.random.default_rng(9)
+    q = gaussian(rng, 4, 33, 64)
+    k, v = gaussian(rng, 4, 70, 64), gaussian(rng, 4, 70, 64)
+    out = fastattn.attention(q, k, v, precision="int8")
+    assert out.shape == (4, 33, 64) and out.dtype == np.float32
+    out16 = fastattn.attention(q.astype(np.float16), k.astype(np.float16), v.astype(np.float16),
+                                precision="int8")
+    assert out16.dtype == np.float16
+    qk, qv = fastattn.quantize(k), fastattn.quantize(v, kind="value")
+    again = fastattn.attention(q, qk, qv, precision="int8")
+    np.testing.assert_array_equal(out, again)
+    out2d = fastattn.attention(q[0], k[0], v[0], precision="int8")
+    assert out2d.shape == (33, 64)
+    assert qk.data.nbytes * 4 == k.nbytes and qv.data.nbytes * 4 == v.nbytes
+    assert (k.nbytes + v.nbytes) / (qk.nbytes + qv.nbytes) > 3.7  # + scales and key means
+
+
+def test_bad_input():
+    rng = np.random.default_rng(10)
+    q, k, v = gaussian(rng, 2, 10, 16), gaussian(rng, 2, 12, 16), gaussian(rng, 2, 12, 16)
+    qk, qv = fastattn.quantize(k), fastattn.quantize(v, kind="value")
+    with pytest.raises(ValueError, match="scale has shape"):
+        fastattn.QuantizedTensor(qk.data, np.ones((2, 5), np.float32), "key", 64)
+    with pytest.raises(ValueError, match="scale has shape"):
+        fastattn.QuantizedTensor(qv.data, np.ones((2, 1), np.float32), "value")
+    with pytest.raises(TypeError, match="int8"):
+        fastattn.QuantizedTensor(qk.data.astype(np.int16), qk.scale, "key", 64)
+    with pytest.raises(ValueError, match=r"\[-127, 127\]"):
+        fastattn.QuantizedTensor(np.full((1, 2, 3), -128, np.int8), np.ones((1, 1), np.float32),
+                                 "key", 64)
+    with pytest.raises(ValueError, match="same length Lk"):
+        fastattn.attention(q, qk, gaussian(rng, 2, 13, 16), precision="int8")
+    with pytest.raises(ValueError, match="kind 'value'"):
+        fastattn.attention(q, qv, qv, precision="int8")
+    with pytest.raises(ValueError, match="kind 'key'"):
+        fastattn.attention(q, qk, qk, precision="int8")
+    with pytest.raises(TypeError, match="precision='int8'"):
+        fastattn.attention(q, qk, qv)
+    with pytest.raises(ValueError, match="precision"):
+        fastattn.attention(q, k, v, precision="int4")
+    with pytest.raises(ValueError, match="last dim D"):
+        fastattn.attention(gaussian(rng, 2, 10, 8), qk, qv, precision="int8")
+    with pytest.raises(ValueError, match="finite"):
+        fastattn.attention(np.full((2, 10, 16), np.nan, np.float32), qk, qv, precision="int8")
+    with pytest.raises(ValueError, match="finite"):
+        fastattn.quantize(np.full((4, 8), np.inf, np.float32))
+    with pytest.raises(ValueError, match="finite"):
+        fastattn.attention(q, k, np.full((2, 12, 16), np.nan, np.float32), precision="int8")
+    with pytest.raises(ValueError, match="block"):
+        fastattn.quantize(k, block=0)
+    with pytest.raises(ValueError, match="kind"):
+        fastattn.quantize(k, kind="query")
+    with pytest.raises(ValueError, match="unknown variant"):
+        fastattn.attention(q, k, v, precision="int8", variant="f32-scalar")
+    with pytest.raises(ValueError, match="65536"):
+        fastattn.attention(np.ones((1, 65536), np.float32), np.ones((1, 65536), np.float32),
+                           np.ones((1, 4), np.float32), precision="int8")
+
+
+def test_lut_size_error_figures():
+    """The table size is justified by these measured figures (see reference.int8)."""
+    errs = {bits: ref8.lut_error(bits)["max_abs_p"] for bits in (6, 8, 10)}
+    assert errs[8] < 0.9 < errs[6]
+    assert errs[10] < errs[8]
+    assert ref8.lut_error(8)["max_rel_index"] < 1 / 255
+    z = np.arange(4096)
+    p = ref8.exp_lut(z)
+    assert p[0] == 255 and p.min() == 0 and np.all(np.diff(p) <= 0)
+    assert np.abs(p - 255 * np.exp2(-z / 256)).max() < 0.9
+
+
+def test_peak_loop_runs():
+    assert _core.i8_peak_loop(1000) > 0
