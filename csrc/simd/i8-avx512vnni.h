@@ -12,7 +12,7 @@
  *   (checked by the drivers), and the true result |q.k| <= d * 127^2 fits too; as
  *   the arithmetic is modulo 2^32, the final int32 is exact whatever the order.
  * Tiles are 512 bits: 16 keys (or channels) x 4 bytes per register.
- * Softmax steps use 16-lane registers too: one vpermd reads a 16-entry table. */
+ * The softmax table lookups use 16-bit lanes and vpermt2w on the whole 256-entry table. */
 #ifndef FASTATTN_SIMD_I8_AVX512VNNI_H
 #define FASTATTN_SIMD_I8_AVX512VNNI_H
 
@@ -95,48 +95,83 @@ static float fa_i8_max_avx512vnni(const float *t, size_t npad) {
   return _mm512_reduce_max_ps(m);
 }
 
-/* P for 16 scores (fa_i8_exp_lut1 of fa_i8_z1): vpermd reads index bits 0-3 only,
- * so the table indices need no masking; z <= 4095 keeps every shift below 32. */
-static inline __m512i fa_i8_exp16_avx512vnni(__m512 t, __m512 m, __m512i ta16, __m512i tb16) {
-  __m512 y = _mm512_mul_ps(_mm512_sub_ps(m, t), _mm512_set1_ps(256.0f));
+/* The whole fraction table of flash/i8.h, T[16h + l] = (A[h] * B[l] + 2^14) >> 15
+ * (all below 2^16), so that 16-bit lanes look it up without a multiply. */
+static const uint16_t fa_i8_exp_t256_avx512vnni[256] = {
+    65280, 65103, 64927, 64752, 64577, 64401, 64228, 64055, 63881, 63708, 63537, 63364,
+    63192, 63023, 62852, 62682, 62512, 62342, 62174, 62006, 61839, 61671, 61505, 61339,
+    61173, 61007, 60843, 60677, 60513, 60351, 60186, 60024, 59862, 59699, 59539, 59378,
+    59217, 59056, 58897, 58738, 58580, 58421, 58264, 58105, 57947, 57792, 57635, 57480,
+    57324, 57168, 57014, 56860, 56706, 56553, 56400, 56248, 56096, 55944, 55793, 55641,
+    55491, 55342, 55191, 55043, 54894, 54745, 54597, 54450, 54303, 54155, 54009, 53864,
+    53718, 53572, 53428, 53282, 53138, 52996, 52852, 52709, 52566, 52423, 52282, 52141,
+    52000, 51859, 51719, 51579, 51440, 51300, 51162, 51023, 50885, 50748, 50610, 50474,
+    50338, 50201, 50066, 49931, 49796, 49661, 49527, 49393, 49260, 49126, 48994, 48860,
+    48728, 48597, 48465, 48335, 48204, 48073, 47944, 47814, 47685, 47555, 47427, 47299,
+    47171, 47043, 46917, 46789, 46662, 46537, 46411, 46286, 46160, 46035, 45911, 45787,
+    45663, 45539, 45416, 45294, 45171, 45049, 44927, 44805, 44684, 44564, 44443, 44323,
+    44203, 44083, 43964, 43846, 43727, 43608, 43491, 43373, 43256, 43139, 43023, 42905,
+    42789, 42675, 42559, 42444, 42329, 42214, 42100, 41987, 41873, 41759, 41647, 41535,
+    41422, 41310, 41199, 41086, 40975, 40865, 40754, 40645, 40534, 40424, 40315, 40206,
+    40097, 39988, 39881, 39773, 39666, 39558, 39452, 39344, 39238, 39132, 39026, 38921,
+    38816, 38711, 38606, 38502, 38398, 38294, 38191, 38087, 37984, 37881, 37780, 37676,
+    37575, 37474, 37372, 37271, 37170, 37069, 36969, 36869, 36770, 36670, 36571, 36472,
+    36374, 36275, 36177, 36079, 35981, 35885, 35787, 35691, 35594, 35497, 35402, 35306,
+    35211, 35115, 35020, 34926, 34831, 34737, 34644, 34549, 34456, 34363, 34270, 34178,
+    34085, 33992, 33901, 33809, 33718, 33626, 33536, 33445, 33355, 33264, 33175, 33084,
+    32995, 32906, 32817, 32729,
+};
+
+/* z = rint(min((m - t) * 256, 4095)) for 16 scores, in int32 lanes, as fa_i8_z1. */
+static inline __m512i fa_i8_z16_avx512vnni(const float *t, __m512 m) {
+  __m512 y = _mm512_mul_ps(_mm512_sub_ps(m, _mm512_loadu_ps(t)), _mm512_set1_ps(256.0f));
   y = _mm512_min_ps(y, _mm512_set1_ps(FA_I8_ZMAX));
-  const __m512i z = _mm512_cvtps_epi32(y); /* round half to even, as fa_i8_z1 */
-  const __m512i ta = _mm512_permutexvar_epi32(_mm512_srli_epi32(z, 4), ta16);
-  const __m512i tb = _mm512_permutexvar_epi32(z, tb16);
-  const __m512i e = _mm512_srli_epi32(_mm512_add_epi32(_mm512_mullo_epi32(ta, tb), _mm512_set1_epi32(16384)), 15);
-  const __m512i sh = _mm512_add_epi32(_mm512_srli_epi32(z, 8), _mm512_set1_epi32(7));
-  return _mm512_srli_epi32(_mm512_add_epi32(_mm512_srlv_epi32(e, sh), _mm512_set1_epi32(1)), 1);
+  return _mm512_cvtps_epi32(y); /* round half to even */
 }
 
-/* P as uint8, the operand vpdpbusd takes unsigned. 64 scores at a time go to bytes by
- * two saturating packs (exact: P <= 255) and one dword transpose of the lanes, which
- * is much cheaper than four vpmovdb on Zen 4; the last 16s by vpmovdb. */
+/* P = ((T[z & 255] >> ((z >> 8) + 7)) + 1) >> 1 for 32 z (0..4095) in uint16 lanes:
+ * four 64-entry vpermt2w lookups (index bits 0-5) picked by bits 6 and 7; a
+ * vpsrlvw count above 15 gives 0, which is the exact result there. */
+static inline __m512i fa_i8_exp32_avx512vnni(__m512i z, const __m512i tab[8]) {
+  const __m512i t0 = _mm512_permutex2var_epi16(tab[0], z, tab[1]);
+  const __m512i t1 = _mm512_permutex2var_epi16(tab[2], z, tab[3]);
+  const __m512i t2 = _mm512_permutex2var_epi16(tab[4], z, tab[5]);
+  const __m512i t3 = _mm512_permutex2var_epi16(tab[6], z, tab[7]);
+  const __mmask32 b6 = _mm512_test_epi16_mask(z, _mm512_set1_epi16(0x40));
+  const __mmask32 b7 = _mm512_test_epi16_mask(z, _mm512_set1_epi16(0x80));
+  const __m512i t = _mm512_mask_blend_epi16(b7, _mm512_mask_blend_epi16(b6, t0, t1),
+                                            _mm512_mask_blend_epi16(b6, t2, t3));
+  const __m512i sh = _mm512_add_epi16(_mm512_srli_epi16(z, 8), _mm512_set1_epi16(7));
+  return _mm512_srli_epi16(_mm512_add_epi16(_mm512_srlv_epi16(t, sh), _mm512_set1_epi16(1)), 1);
+}
+
+/* P as uint8, the operand vpdpbusd takes unsigned; the sum by vpsadbw. After the
+ * saturating packs (exact: z <= 4095, P <= 255), dword 4l + k holds
+ * P[16k + 4l .. 16k + 4l + 3]; one dword permute restores the order. */
 static uint32_t fa_i8_exp_lut_avx512vnni(const float *t, size_t npad, float m, void *pv) {
   uint8_t *p = (uint8_t *)pv;
-  const __m512i ta16 = _mm512_setr_epi32(65280, 62512, 59862, 57324, 54894, 52566, 50338, 48204,
-                                         46160, 44203, 42329, 40534, 38816, 37170, 35594, 34085);
-  const __m512i tb16 = _mm512_setr_epi32(32768, 32679, 32591, 32503, 32415, 32327, 32240, 32153,
-                                         32066, 31979, 31893, 31806, 31720, 31635, 31549, 31464);
-  /* after the packs, dword 4l + k holds P[16k + 4l .. 16k + 4l + 3] */
+  __m512i tab[8];
+  for (int u = 0; u < 8; u++) tab[u] = _mm512_loadu_si512((const void *)(fa_i8_exp_t256_avx512vnni + 32 * u));
   const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  const __m512i zero = _mm512_setzero_si512();
   const __m512 vm = _mm512_set1_ps(m);
-  __m512i sum = _mm512_setzero_si512();
+  __m512i sum = zero;
   size_t c = 0;
   for (; c + 64 <= npad; c += 64) {
-    const __m512i e0 = fa_i8_exp16_avx512vnni(_mm512_loadu_ps(t + c), vm, ta16, tb16);
-    const __m512i e1 = fa_i8_exp16_avx512vnni(_mm512_loadu_ps(t + c + 16), vm, ta16, tb16);
-    const __m512i e2 = fa_i8_exp16_avx512vnni(_mm512_loadu_ps(t + c + 32), vm, ta16, tb16);
-    const __m512i e3 = fa_i8_exp16_avx512vnni(_mm512_loadu_ps(t + c + 48), vm, ta16, tb16);
-    sum = _mm512_add_epi32(sum, _mm512_add_epi32(_mm512_add_epi32(e0, e1), _mm512_add_epi32(e2, e3)));
-    const __m512i b = _mm512_packus_epi16(_mm512_packus_epi32(e0, e1), _mm512_packus_epi32(e2, e3));
+    const __m512i z01 = _mm512_packus_epi32(fa_i8_z16_avx512vnni(t + c, vm), fa_i8_z16_avx512vnni(t + c + 16, vm));
+    const __m512i z23 = _mm512_packus_epi32(fa_i8_z16_avx512vnni(t + c + 32, vm), fa_i8_z16_avx512vnni(t + c + 48, vm));
+    const __m512i b = _mm512_packus_epi16(fa_i8_exp32_avx512vnni(z01, tab), fa_i8_exp32_avx512vnni(z23, tab));
+    sum = _mm512_add_epi64(sum, _mm512_sad_epu8(b, zero));
     _mm512_storeu_si512((void *)(p + c), _mm512_permutexvar_epi32(order, b));
   }
-  for (; c < npad; c += 16) {
-    const __m512i e = fa_i8_exp16_avx512vnni(_mm512_loadu_ps(t + c), vm, ta16, tb16);
-    sum = _mm512_add_epi32(sum, e);
-    _mm_storeu_si128((__m128i *)(p + c), _mm512_cvtepi32_epi8(e)); /* e <= 255 */
+  for (; c < npad; c += 16) { /* the same lanes, 16 scores in the first dword of each */
+    const __m512i z = fa_i8_z16_avx512vnni(t + c, vm);
+    const __m512i e = fa_i8_exp32_avx512vnni(_mm512_packus_epi32(z, z), tab);
+    const __m128i b = _mm512_castsi512_si128(_mm512_permutexvar_epi32(order, _mm512_packus_epi16(e, e)));
+    sum = _mm512_add_epi64(sum, _mm512_castsi128_si512(_mm_sad_epu8(b, _mm_setzero_si128())));
+    _mm_storeu_si128((__m128i *)(p + c), b);
   }
-  return (uint32_t)_mm512_reduce_add_epi32(sum);
+  return (uint32_t)_mm512_reduce_add_epi64(sum);
 }
 
 /* Values grouped by 4 keys, vp[((j / 4) * dvp + c) * 4 + j % 4] = v[j][c], as
