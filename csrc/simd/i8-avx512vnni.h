@@ -5,7 +5,7 @@
  * second, adds each group of four products to an int32 lane, and wraps (no
  * saturation, no int16 step).
  * - P.v: P (uint8 0..255) against v (int8) as they are; |acc| <= FA_I8_NK * 255 * 127.
- * - q.k (int8 x int8): keys are stored offset to unsigned, k + 128 (0..254), and q
+ * - q.k (int8 x int8): keys are stored offset to unsigned, k + 128 (1..255), and q
  *   stays signed, so the lanes hold q.k + 128 * sum(q); the row sum is subtracted
  *   from the start value. No overflow: |q.(k + 128)| <= d * 127 * 255 =
  *   2,122,350,975 < 2^31 and |128 * sum(q)| <= 128 * 127 * d < 2^31 for d < 2^16
