@@ -47,8 +47,9 @@ extension = Extension(
     sources=["fastattn/_core.pyx", *kernel_sources(target_arch())],
     include_dirs=["csrc/include", "csrc"],
     # setuptools rebuilds every source when any of these changes (it tracks no includes itself)
-    depends=sorted(str(p.relative_to(ROOT)) for p in (ROOT / "csrc").rglob("*.h"))
-    + ["fastattn/_capi.pxd", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "fastattn").glob("*.pxi"))],
+    depends=[str(p.relative_to(ROOT)) for p in sorted((ROOT / "csrc").rglob("*.h"))]
+    + ["fastattn/_capi.pxd"]
+    + [str(p.relative_to(ROOT)) for p in sorted((ROOT / "fastattn").glob("*.pxi"))],
     extra_compile_args=["-std=gnu11", "-O3", "-fno-math-errno"] if os.name != "nt" else [],
     libraries=["m", "pthread"] if os.name != "nt" else [],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
