@@ -41,7 +41,7 @@ _bind_source_reference()
 _common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                      HealthCheck.data_too_large])
 settings.register_profile("dev", max_examples=60, **_common)
-settings.register_profile("ci", max_examples=30, derandomize=True, **_common)
+settings.register_profile("ci", max_examples=100, derandomize=True, **_common)
 settings.register_profile("emu", max_examples=6, derandomize=True, **_common)
 _default_profile = "ci" if os.environ.get("CI") else "dev"
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or _default_profile)
