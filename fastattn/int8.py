@@ -279,5 +279,11 @@ def int8_error_report(q, k, v, mask=None, causal: bool = False, scale=None) -> d
     }
 
 
-__all__ = ["DEFAULT_BLOCK", "QuantizedTensor", "attention_int8", "int8_error_report", "prepare_int8",
-           "quantize"]
+__all__ = [
+    "DEFAULT_BLOCK",
+    "QuantizedTensor",
+    "attention_int8",
+    "int8_error_report",
+    "prepare_int8",
+    "quantize",
+]

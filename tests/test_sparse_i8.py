@@ -212,7 +212,8 @@ def test_extreme_values_stay_in_int32(variant):
 
 def test_quantized_inputs_threads_and_dtypes():
     rng = np.random.default_rng(5)
-    q, k, v = gaussian(rng, 2, 6, 200, 32), gaussian(rng, 2, 2, 200, 32), gaussian(rng, 2, 2, 200, 16)
+    q = gaussian(rng, 2, 6, 200, 32)
+    k, v = gaussian(rng, 2, 2, 200, 32), gaussian(rng, 2, 2, 200, 16)
     layout = fastattn.bigbird_layout(200, 200, heads=6, seed=1, block=32)
     one = fastattn.block_sparse_attention(q, k, v, layout, precision="int8", num_threads=1)
     for n in (2, 5):
@@ -236,7 +237,8 @@ def test_accuracy_against_float_reference(pattern):
     per output row (measured 0.9997-0.9999 here)."""
     rng = np.random.default_rng(6)
     layout = PATTERNS[pattern](256, 384, False)
-    q, k, v = gaussian(rng, 1, 4, 256, 64), gaussian(rng, 1, 2, 384, 64), gaussian(rng, 1, 2, 384, 64)
+    q = gaussian(rng, 1, 4, 256, 64)
+    k, v = gaussian(rng, 1, 2, 384, 64), gaussian(rng, 1, 2, 384, 64)
     out = fastattn.block_sparse_attention(q, k, v, layout, precision="int8").astype(np.float64)
     want = ref.block_sparse_attention(q, k, v, layout.indptr, layout.indices, layout.block_q,
                                       layout.block_k, layout.window, layout.causal,
