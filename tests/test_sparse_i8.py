@@ -234,7 +234,7 @@ def test_quantized_inputs_threads_and_dtypes():
 @pytest.mark.parametrize("pattern", sorted(PATTERNS))
 def test_accuracy_against_float_reference(pattern):
     """int8 against the float64 sparse reference on Gaussian inputs: mean cosine >= 0.999
-    per output row (measured 0.9997-0.9999 here)."""
+    per output row (measured: mean 0.99987-0.99991, min 0.9995 over the patterns)."""
     rng = np.random.default_rng(6)
     layout = PATTERNS[pattern](256, 384, False)
     q = gaussian(rng, 1, 4, 256, 64)
