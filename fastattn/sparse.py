@@ -340,7 +340,7 @@ def block_sparse_attention(
     >>> np.allclose(out, fastattn.attention(x, x, x, mask=layout.to_dense_mask()), atol=1e-5)
     True
     >>> out8 = fastattn.block_sparse_attention(x, x, x, layout, precision="int8")
-    >>> float(np.abs(out8 - out).max()) < 0.05
+    >>> float(np.linalg.norm(out8 - out) / np.linalg.norm(out)) < 0.05  # int8 error (4% here)
     True
     """
     if not isinstance(layout, BlockLayout):
