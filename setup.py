@@ -3,7 +3,8 @@
 ISA flags are set per file inside the C sources (pragmas / target attributes),
 never library-wide, so the dispatcher and scalar code run on any CPU of the
 architecture. Only the kernel files of the target architecture are compiled:
-*-scalar.c everywhere, *-avx2.c on x86-64, *-neon.c and *-neondot.c on aarch64.
+*-scalar.c everywhere, *-avx2.c and *-avx512vnni.c on x86-64, *-neon.c and
+*-neondot.c on aarch64.
 """
 
 import os
@@ -29,12 +30,12 @@ def target_arch() -> str:
 
 
 def kernel_sources(arch: str) -> list:
-    isa_suffixes = {"x86_64": ("-avx2",), "amd64": ("-avx2",), "aarch64": ("-neon", "-neondot"),
-                    "arm64": ("-neon", "-neondot")}.get(arch, ())
+    x86, arm = ("-avx2", "-avx512vnni"), ("-neon", "-neondot")
+    isa_suffixes = {"x86_64": x86, "amd64": x86, "aarch64": arm, "arm64": arm}.get(arch, ())
     sources = []
     for path in sorted((ROOT / "csrc").rglob("*.c")):
         stem = path.stem
-        is_isa_file = any(stem.endswith(s) for s in ("-avx2", "-neon", "-neondot"))
+        is_isa_file = stem.endswith(x86 + arm)
         if is_isa_file and not stem.endswith(isa_suffixes):
             continue
         sources.append(str(path.relative_to(ROOT)))
@@ -46,8 +47,9 @@ extension = Extension(
     sources=["fastattn/_core.pyx", *kernel_sources(target_arch())],
     include_dirs=["csrc/include", "csrc"],
     # setuptools rebuilds every source when any of these changes (it tracks no includes itself)
-    depends=sorted(str(p.relative_to(ROOT)) for p in (ROOT / "csrc").rglob("*.h"))
-    + ["fastattn/_capi.pxd", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "fastattn").glob("*.pxi"))],
+    depends=[str(p.relative_to(ROOT)) for p in sorted((ROOT / "csrc").rglob("*.h"))]
+    + ["fastattn/_capi.pxd"]
+    + [str(p.relative_to(ROOT)) for p in sorted((ROOT / "fastattn").glob("*.pxi"))],
     extra_compile_args=["-std=gnu11", "-O3", "-fno-math-errno"] if os.name != "nt" else [],
     libraries=["m", "pthread"] if os.name != "nt" else [],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],

@@ -14,6 +14,7 @@ cdef extern from "fastattn/cpu.h" nogil:
         FA_ISA_AVX2
         FA_ISA_NEON
         FA_ISA_NEONDOT
+        FA_ISA_AVX512VNNI
         FA_ISA_COUNT
     int fa_cpu_has(fa_isa isa)
     int fa_isa_allowed(fa_isa isa, fa_isa cap)

@@ -10,7 +10,8 @@ from libc.stddef cimport ptrdiff_t
 
 from fastattn._capi cimport *
 
-ISA_NAMES = ("scalar", "avx2", "neon", "neondot")
+# Indexed by the C enum fa_isa (values stable, new ISAs appended).
+ISA_NAMES = ("scalar", "avx2", "neon", "neondot", "avx512vnni")
 BAND_NONE = FA_BAND_NONE
 MAX_THREADS = FA_MAX_THREADS
 
@@ -29,6 +30,9 @@ cdef int _check(fa_status status) except -1:
 
 
 cdef fa_isa _isa_from_name(str name) except *:
+    """The ISA called `name`; None (as a cap: no cap) is FA_ISA_COUNT."""
+    if name is None:
+        return FA_ISA_COUNT
     if name not in ISA_NAMES:
         raise ValueError(f"unknown ISA {name!r}; expected one of {ISA_NAMES}")
     cdef int index = ISA_NAMES.index(name)

@@ -1,6 +1,8 @@
 """Run-time kernel choice: the best compiled variant this CPU runs, under an
-optional cap from the environment variable FASTATTN_ISA (scalar, avx2, neon,
-neondot). The choice is made once, at import, by the C side's dispatch table."""
+optional cap from the environment variable FASTATTN_ISA (scalar, avx2,
+avx512vnni, neon, neondot; a cap keeps the ISAs ranked at or below it in the
+chains scalar < avx2 < avx512vnni and scalar < neon < neondot). The choice is
+made once, at import, by the C side's dispatch table."""
 
 from __future__ import annotations
 
@@ -45,7 +47,7 @@ class Op:
     def __init__(self, op: str, listing, pick) -> None:
         self.op = op
         self.variants = tuple(Variant(i, *row) for i, row in enumerate(listing()))
-        self.chosen = self.variants[pick(ISA_CAP or "neondot")]
+        self.chosen = self.variants[pick(ISA_CAP)]  # None: no cap
 
     def resolve(self, name: str | None) -> Variant:
         """The chosen variant, or the one called `name` (which must run on this CPU)."""

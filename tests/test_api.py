@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 import fastattn
+from fastattn import _core
 
 Q = np.zeros((2, 4, 10, 8), np.float32)
 K = np.zeros((2, 4, 12, 8), np.float32)
@@ -86,6 +88,40 @@ def test_isa_cap_scalar_really_runs_scalar():
     result = _run_with_env({"FASTATTN_ISA": "scalar"}, code)
     chosen, total = result.stdout.split()
     assert chosen == "f32-scalar" and float(total) == 32.0
+
+
+def test_no_cap_picks_the_best_runnable_variant_of_every_op():
+    info = fastattn.info()
+    if info["isa_cap"] is not None:
+        pytest.skip("FASTATTN_ISA is set")
+    for name, op in info["ops"].items():
+        runnable = [v for v, ok in op["compiled"].items() if ok]
+        assert op["chosen"] == runnable[0], name
+
+
+def test_isa_cap_ranks():
+    """Caps follow the chains scalar < avx2 < avx512vnni and scalar < neon < neondot;
+    None is no cap; an ISA the CPU lacks is never allowed."""
+    has = _core.cpu_features()
+    for isa in _core.ISA_NAMES:
+        assert _core.isa_allowed(isa, None) == has[isa]
+        assert _core.isa_allowed(isa, isa) == has[isa]
+        assert _core.isa_allowed("scalar", isa)
+    assert not _core.isa_allowed("avx512vnni", "avx2")
+    assert not _core.isa_allowed("neondot", "neon")
+    assert _core.isa_allowed("avx2", "avx512vnni") == has["avx2"]
+
+
+def test_isa_cap_avx2_hides_avx512vnni():
+    """What a CPU with AVX2 but no AVX-512 VNNI runs: every op picks at most avx2."""
+    code = ("import fastattn, json;"
+            "print(json.dumps({k: v['chosen'] for k, v in fastattn.info()['ops'].items()}))")
+    chosen = json.loads(_run_with_env({"FASTATTN_ISA": "avx2"}, code).stdout)
+    assert "dense-i8" in chosen
+    for op, name in chosen.items():
+        assert not name.endswith("-avx512vnni"), op
+        if _core.cpu_features()["avx2"]:
+            assert name.endswith("-avx2"), op
 
 
 def test_unknown_isa_cap_warns_and_is_ignored():

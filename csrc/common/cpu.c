@@ -21,6 +21,17 @@ static int fa_x86_has_avx2_fma(void) {
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
   return (b & (1u << 5)) != 0; /* AVX2 */
 }
+
+/* AVX-512 VNNI as the avx512vnni kernels use it: AVX2 + FMA, AVX512F, BW, VL and
+ * AVX512_VNNI, with XMM, YMM, opmask, ZMM_Hi256 and Hi16_ZMM state saved by the OS. */
+static int fa_x86_has_avx512vnni(void) {
+  if (!fa_x86_has_avx2_fma()) return 0;
+  if ((fa_xgetbv0() & 0xE6) != 0xE6) return 0;
+  unsigned int a, b, c, d;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+  const unsigned int f = 1u << 16, bw = 1u << 30, vl = 1u << 31, vnni = 1u << 11;
+  return (b & (f | bw | vl)) == (f | bw | vl) && (c & vnni) != 0;
+}
 #endif
 
 #if defined(__aarch64__) && defined(__linux__)
@@ -46,6 +57,7 @@ int fa_cpu_has(fa_isa isa) {
     case FA_ISA_SCALAR: return 1;
 #if defined(__x86_64__) || defined(_M_X64)
     case FA_ISA_AVX2: return fa_x86_has_avx2_fma();
+    case FA_ISA_AVX512VNNI: return fa_x86_has_avx512vnni();
 #endif
 #if defined(__aarch64__) && defined(__linux__)
     case FA_ISA_NEON: return (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0;
@@ -64,20 +76,23 @@ const char *fa_isa_name(fa_isa isa) {
     case FA_ISA_AVX2: return "avx2";
     case FA_ISA_NEON: return "neon";
     case FA_ISA_NEONDOT: return "neondot";
+    case FA_ISA_AVX512VNNI: return "avx512vnni";
     default: return "unknown";
   }
 }
 
+/* Rank in the architecture's chain; anything else (FA_ISA_COUNT: no cap) ranks above all. */
 static int fa_isa_rank(fa_isa isa) {
   switch (isa) {
     case FA_ISA_SCALAR: return 0;
     case FA_ISA_AVX2: return 1;
+    case FA_ISA_AVX512VNNI: return 2;
     case FA_ISA_NEON: return 1;
     case FA_ISA_NEONDOT: return 2;
-    default: return 99;
+    default: return 3;
   }
 }
 
 int fa_isa_allowed(fa_isa isa, fa_isa cap) {
-  return fa_isa_rank(isa) <= fa_isa_rank(cap) && fa_cpu_has(isa);
+  return isa < FA_ISA_COUNT && fa_isa_rank(isa) <= fa_isa_rank(cap) && fa_cpu_has(isa);
 }

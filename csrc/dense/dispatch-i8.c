@@ -8,6 +8,7 @@
 
 const fa_dense_i8_variant fa_dense_i8_variants[] = {
 #if defined(__x86_64__) || defined(_M_X64)
+    {"i8-avx512vnni", FA_ISA_AVX512VNNI, fa_dense_i8__avx512vnni},
     {"i8-avx2", FA_ISA_AVX2, fa_dense_i8__avx2},
 #endif
 #if defined(__aarch64__)
@@ -30,6 +31,7 @@ size_t fa_dense_i8_workspace_size(const fa_dense_i8_params *p) {
 
 uint64_t fa_i8_peak_loop(uint64_t iters, int32_t *sink) {
 #if defined(__x86_64__) || defined(_M_X64)
+  if (fa_cpu_has(FA_ISA_AVX512VNNI)) return fa_i8_peak__avx512vnni(iters, sink);
   if (fa_cpu_has(FA_ISA_AVX2)) return fa_i8_peak__avx2(iters, sink);
 #endif
 #if defined(__aarch64__)

@@ -9,6 +9,8 @@ uint64_t fa_i8_peak__scalar(uint64_t iters, int32_t *sink);
 #if defined(__x86_64__) || defined(_M_X64)
 fa_status fa_dense_i8__avx2(const fa_dense_i8_params *p, size_t job, void *workspace);
 uint64_t fa_i8_peak__avx2(uint64_t iters, int32_t *sink);
+fa_status fa_dense_i8__avx512vnni(const fa_dense_i8_params *p, size_t job, void *workspace);
+uint64_t fa_i8_peak__avx512vnni(uint64_t iters, int32_t *sink);
 #endif
 #if defined(__aarch64__)
 fa_status fa_dense_i8__neon(const fa_dense_i8_params *p, size_t job, void *workspace);

@@ -5,9 +5,11 @@
  *     csrc/dense/i8-neondot.c csrc/dense/dispatch-i8.c csrc/common/cpu.c csrc/common/pool.c \
  *     csrc/common/status.c -lm -lpthread -o h
  *   qemu-aarch64-static -cpu cortex-a76 ./h; qemu-aarch64-static -cpu cortex-a72 ./h
- * (on x86-64: gcc with i8-scalar.c i8-avx2.c instead). Exit status 0 = all equal. The
- * "scalar output hash" lines must be the same on every machine (checked: x86-64 and
- * qemu cortex-a72/a76 agree), which ties the aarch64 kernels to the tested x86 ones. */
+ * (on x86-64: gcc with i8-scalar.c i8-avx2.c i8-avx512vnni.c instead; built -static,
+ * `qemu-x86_64-static -cpu Haswell ./h` is a CPU with AVX2 but no AVX-512, where
+ * i8-avx512vnni reports "not on this CPU"). Exit status 0 = all equal. The "scalar
+ * output hash" lines must be the same on every machine (checked: x86-64 and qemu
+ * cortex-a72/a76 agree), which ties the aarch64 kernels to the tested x86 ones. */
 /* Inputs are single rounded operations (no a * b + c), so that no compiler can fuse
  * them and every machine feeds the kernels the same bits. */
 #include <math.h>

@@ -48,8 +48,9 @@ size_t fa_dense_i8_workspace_size(const fa_dense_i8_params *p);
 fa_status fa_dense_i8(const fa_dense_i8_params *p, size_t index, size_t nthreads,
                       void *workspace, size_t workspace_size);
 
-/* A tiny int8 multiply-accumulate loop at the best ISA of this CPU (vpmaddubsw +
- * vpmaddwd on AVX2, SDOT or smull/sadalp on aarch64), for measuring the peak:
+/* A tiny int8 multiply-accumulate loop at the best ISA of this CPU (vpdpbusd with
+ * AVX-512 VNNI, vpmaddubsw + vpmaddwd on AVX2, SDOT or smull/sadalp on aarch64), for
+ * measuring the peak:
  * runs `iters` iterations and returns the number of MACs done (the result
  * itself is kept alive in *sink). */
 uint64_t fa_i8_peak_loop(uint64_t iters, int32_t *sink);
