@@ -8,6 +8,7 @@
 
 const fa_sparse_i8_variant fa_sparse_i8_variants[] = {
 #if defined(__x86_64__) || defined(_M_X64)
+    {"i8-avx512vnni", FA_ISA_AVX512VNNI, fa_sparse_i8__avx512vnni},
     {"i8-avx2", FA_ISA_AVX2, fa_sparse_i8__avx2},
 #endif
 #if defined(__aarch64__)
