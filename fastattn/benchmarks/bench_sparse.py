@@ -2,9 +2,11 @@
 baseline) and PyTorch SDPA float32 (when importable). B=1, H=8, D=64, one thread.
 
 The int8 rows take float q, k, v and quantise inside the call (``-i8``), or take keys and
-values quantised once beforehand, as from a key/value cache (``-i8-kv``); their extra_info
-holds the speed-ups over torch and over the float32 row of the same pattern, measured in
-the same run.
+values quantised once beforehand, as from a key/value cache (``-i8-kv``); they use the
+kernel dispatch picks (extra_info ``variant``), and ``fastattn-routed-i8-avx2`` forces the
+AVX2 kernel when dispatch picks a better one (avx512vnni), so both x86 kernels are
+compared in one run. Their extra_info holds the speed-ups over torch and over the
+float32 row of the same pattern, measured in the same run.
 
 Inputs have the structure sparse attention relies on: keys drift slowly along the
 sequence (an AR(1) process, so each query mostly matches its neighbourhood) and some
@@ -23,6 +25,7 @@ import numpy as np
 import pytest
 
 import fastattn
+from fastattn import _dispatch
 from fastattn.benchmarks import peers
 
 HEADS, DIM, BLOCK = 8, 64, 64
@@ -31,7 +34,9 @@ DENSITY = 0.125     # routed: 1 in 8 key blocks per query block
 LENGTHS = [4096, 8192]
 SCALING_LENGTHS = [2048, 4096, 8192, 16384]
 IMPLS = ["fastattn-dense-f32", "torch-sdpa-f32", "fastattn-local-f32", "fastattn-routed-f32",
-         "fastattn-local-i8", "fastattn-routed-i8", "fastattn-routed-i8-kv"]
+         "fastattn-local-i8", "fastattn-routed-i8", "fastattn-routed-i8-kv",
+         "fastattn-routed-i8-avx2"]
+AVX2 = "i8-avx2"
 _MEDIANS: dict = {}
 
 
@@ -84,6 +89,14 @@ def _build(impl, length):
     if impl.endswith("-kv"):  # a key/value cache: quantised once, outside the timed call
         k, v = fastattn.quantize(k), fastattn.quantize(v, kind="value")
     extra = {"precision": precision}
+    variant = None
+    if impl.endswith("-avx2"):
+        runs = {x.name: x.runs_here for x in _dispatch.SPARSE_I8.variants}
+        if not runs.get(AVX2) or _dispatch.SPARSE_I8.chosen.name == AVX2:
+            return None, extra
+        variant = AVX2
+    if precision == "int8":
+        extra["variant"] = variant or _dispatch.SPARSE_I8.chosen.name
     if impl == "fastattn-dense-f32":
         fn = functools.partial(fastattn.attention, q, k, v, num_threads=1)
         extra.update(density=1.0, retention=1.0)
@@ -98,10 +111,10 @@ def _build(impl, length):
                      retention=retention(fn(), _dense_output(length)))
     else:
         fn = functools.partial(fastattn.routed_attention, q, k, v, block=BLOCK, density=DENSITY,
-                               num_threads=1, precision=precision)
+                               num_threads=1, precision=precision, variant=variant)
         out, layout = fastattn.routed_attention(q, k, v, block=BLOCK, density=DENSITY,
                                                 num_threads=1, precision=precision,
-                                                return_layout=True)
+                                                variant=variant, return_layout=True)
         routing = layout.meta["routing_seconds"]
         extra.update(density=layout.density, routing_seconds=routing,
                      routing_share=routing / (routing + layout.meta["attention_seconds"]),
@@ -119,7 +132,8 @@ def _float_peer(impl: str) -> str:
 def bench_sparse(record, benchmark, impl, length):
     fn, extra = _build(impl, length)
     if fn is None:
-        pytest.skip(f"{impl} not installed")
+        pytest.skip(f"{impl}: torch not installed, or i8-avx2 does not run here or is the "
+                    "dispatch choice")
     dense_flops = 4 * HEADS * length * length * DIM
     median = record(fn, group=f"sparse L={length} threads=1", name=impl,
                     baseline=impl == "fastattn-dense-f32",
