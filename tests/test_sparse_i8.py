@@ -222,6 +222,9 @@ def test_quantized_inputs_threads_and_dtypes():
     qk, qv = fastattn.quantize(k), fastattn.quantize(v, kind="value")
     np.testing.assert_array_equal(fastattn.block_sparse_attention(q, qk, qv, layout,
                                                                   precision="int8"), one)
+    local = [fastattn.local_attention(q, a, b, 20, global_tokens=[3], precision="int8")
+             for a, b in ((k, v), (qk, qv))]
+    np.testing.assert_array_equal(local[0], local[1])
     out = fastattn.block_sparse_attention(q.astype(np.float64), k, v, layout, precision="int8")
     assert out.dtype == np.float64
     np.testing.assert_allclose(out, one, atol=1e-6)
