@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Cross-builds the fastattn wheel for aarch64 Linux (CPython 3.11) on an
+# x86-64 Debian host, without a container engine:
+#   zig's clang targeting aarch64-linux-gnu with glibc 2.17 headers/stubs,
+#   CPython headers from Debian's arm64 libpython3.11-dev (unpacked, not installed),
+#   sdist first, then the wheel from the sdist (so the sdist is proven complete),
+#   auditwheel repair to manylinux2014_aarch64, and a check that no symbol needs
+#   a glibc newer than 2.17.
+# Output: wheels/dist/fastattn-*-cp311-cp311-manylinux2014_aarch64*.whl and the sdist.
+set -euo pipefail
+# shellcheck source=wheels/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+OUT="$WHEELS_DIR/dist"
+WORK="$CACHE/build"
+GLIBC_FLOOR=2.17
+
+apt_install_if_missing readelf binutils
+ensure_tools
+ensure_sysroot
+
+# Compiler wrapper: setuptools splits $CC on spaces, so zig needs a one-word command.
+ZIGCC="$CACHE/bin/zigcc-aarch64"
+mkdir -p "$CACHE/bin"
+cat > "$ZIGCC" <<EOF
+#!/bin/sh
+exec "$TOOLS/bin/python" -m ziglang cc -target aarch64-linux-gnu.$GLIBC_FLOOR "\$@"
+EOF
+chmod +x "$ZIGCC"
+
+# Build from a copy of the tracked and untracked-but-not-ignored files, so
+# local build products (an in-place x86-64 _core.so, build/) never leak in.
+log "copying the source tree"
+rm -rf "$WORK"; mkdir -p "$WORK/src" "$WORK/raw"
+(cd "$ROOT" && git ls-files -z --cached --others --exclude-standard \
+   | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
+   | xargs -0 cp --parents -t "$WORK/src")
+
+log "cross-compiling (sdist, then the aarch64 wheel from it)"
+start=$SECONDS
+(
+  cd "$WORK"
+  export PATH="$TOOLS/bin:$PATH"
+  export CC="$ZIGCC" LDSHARED="$ZIGCC -shared" LDFLAGS="-s"
+  # setuptools uses these instead of the host interpreter's flags.
+  export CFLAGS="-DNDEBUG -fwrapv -O3 -Wall"
+  export CPPFLAGS="-I$SYSROOT/pyinclude/python$PYVER -I$SYSROOT/pyinclude"
+  # Makes setuptools tag the wheel linux_aarch64 and setup.py pick the aarch64 kernels.
+  export _PYTHON_HOST_PLATFORM=linux-aarch64
+  # Without it the module gets the host's x86-64 suffix and will not import.
+  export SETUPTOOLS_EXT_SUFFIX="$EXT_SUFFIX"
+  "$TOOLS/bin/python" -m build --no-isolation --outdir "$WORK/raw" "$WORK/src" > "$WORK/build.log" 2>&1 \
+    || { tail -n 60 "$WORK/build.log"; die "cross build failed (full log: $WORK/build.log)"; }
+)
+grep -E 'warning:|error:' "$WORK/build.log" | sort -u | head -n 40 || true
+echo "cross build took $((SECONDS - start)) s"
+
+raw=$(ls "$WORK"/raw/fastattn-*-"$PYTAG"-"$PYTAG"-linux_aarch64.whl 2>/dev/null | head -1 || true)
+[ -n "$raw" ] || die "no linux_aarch64 wheel produced: $(ls "$WORK/raw")"
+
+log "auditwheel repair"
+mkdir -p "$WORK/repaired"
+# --plat auto: auditwheel refuses explicit aarch64 policies on an x86 host.
+PATH="$TOOLS/bin:$PATH" "$TOOLS/bin/auditwheel" repair --plat auto -w "$WORK/repaired" "$raw" >"$WORK/repair.log" 2>&1 \
+  || { cat "$WORK/repair.log"; die "auditwheel repair failed"; }
+whl=$(ls "$WORK"/repaired/*.whl | head -1)
+case "$(basename "$whl")" in
+  *manylinux2014_aarch64*) ;;
+  *) die "unexpected platform tag: $(basename "$whl") (want manylinux2014_aarch64)";;
+esac
+
+log "checking the extension module"
+unz="$WORK/unzipped"; rm -rf "$unz"
+"$TOOLS/bin/python" -m zipfile -e "$whl" "$unz"
+mapfile -t sos < <(find "$unz" -name '*.so*' -type f | sort)
+[ "${#sos[@]}" -gt 0 ] || die "wheel holds no shared object"
+max_glibc=""
+for so in "${sos[@]}"; do
+  readelf -h "$so" | grep -q 'Machine:.*AArch64' || die "$so is not an AArch64 ELF"
+  v=$(readelf -V -W "$so" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -1 || true)
+  echo "  ${so#"$unz"/}: highest GLIBC_$v"
+  max_glibc=$(printf '%s\n%s\n' "$max_glibc" "$v" | sed '/^$/d' | sort -V | tail -1)
+done
+[ -f "$unz/fastattn/_core$EXT_SUFFIX" ] || die "fastattn/_core$EXT_SUFFIX missing from the wheel"
+
+log "auditwheel show"
+"$TOOLS/bin/auditwheel" show "$whl"
+echo "max GLIBC symbol version needed: GLIBC_$max_glibc"
+if [ "$(printf '%s\n%s\n' "$max_glibc" "$GLIBC_FLOOR" | sort -V | tail -1)" != "$GLIBC_FLOOR" ]; then
+  die "needs GLIBC_$max_glibc, newer than the manylinux2014 floor $GLIBC_FLOOR"
+fi
+
+mkdir -p "$OUT"
+rm -f "$OUT"/fastattn-*-"$PYTAG"-*aarch64*.whl "$OUT"/fastattn-*.tar.gz
+cp "$whl" "$OUT/"
+cp "$WORK"/raw/fastattn-*.tar.gz "$OUT/" 2>/dev/null || true
+log "done"
+ls -l "$OUT"
+echo "wheel: $OUT/$(basename "$whl")"
