@@ -124,3 +124,20 @@ cdef extern from "fastattn/quant_i8.h" nogil:
                                   float *mean)
     fa_status fa_i8_quantize_values(const float *x, size_t outer, size_t len, size_t d,
                                     int8_t *data, float *scale)
+
+
+cdef extern from "fastattn/sparse.h" nogil:
+    ctypedef struct fa_sparse_i8_params:
+        fa_dense_i8_params attn
+        fa_sparse_layout layout
+
+    ctypedef struct fa_sparse_i8_variant:
+        const char *name
+        fa_isa isa
+
+    const fa_sparse_i8_variant fa_sparse_i8_variants[]
+    const size_t fa_sparse_i8_nvariants
+    size_t fa_sparse_i8_pick(fa_isa cap)
+    size_t fa_sparse_i8_workspace_size(const fa_sparse_i8_params *p)
+    fa_status fa_sparse_i8(const fa_sparse_i8_params *p, size_t index, size_t nthreads,
+                           void *workspace, size_t workspace_size)

@@ -51,3 +51,4 @@ def isa_allowed(str isa, str cap):
 include "_dense.pxi"
 include "_sparse.pxi"
 include "_dense_i8.pxi"
+include "_sparse_i8.pxi"

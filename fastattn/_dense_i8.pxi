@@ -30,13 +30,10 @@ cdef int _strides_scale(ptrdiff_t *dst, x, str name) except -1:
     return 0
 
 
-def dense_i8(q, size_t q_block, k, k_scale, size_t k_block, v, v_scale, out, mask,
-             float scale, ptrdiff_t band_lo, ptrdiff_t band_hi, size_t variant, size_t nthreads):
-    """out[b,h] = int8 attention of q[b,h], k[b,h'], v[b,h']: q a 4-d finite float32 array
-    (quantised inside per block of q_block rows), k and v 4-d int8 arrays whose last axis is
-    contiguous (other axes any strides, 0 broadcasts), 3-d float32 scales (last axis
-    contiguous), 4-d float32 out, mask as for dense_f32. Shapes are validated by the caller;
-    the C side checks them again."""
+cdef int _fill_dense_i8(fa_dense_i8_params *p, q, size_t q_block, k, k_scale, size_t k_block,
+                        v, v_scale, out, mask, float scale, ptrdiff_t band_lo,
+                        ptrdiff_t band_hi) except -1:
+    """Points p at the arrays (which the caller keeps alive for the call)."""
     cdef const float[:, :, :, :] qv = q
     cdef const signed char[:, :, :, :] kv = k
     cdef const signed char[:, :, :, :] vv = v
@@ -44,10 +41,6 @@ def dense_i8(q, size_t q_block, k, k_scale, size_t k_block, v, v_scale, out, mas
     cdef const float[:, :, :] vsv = v_scale
     cdef float[:, :, :, :] ov = out
     cdef const float[:, :, :, :] mv
-    cdef fa_dense_i8_params p
-    memset(&p, 0, sizeof(p))
-    if out.size == 0 or k.size == 0:
-        return
     p.q = &qv[0, 0, 0, 0]
     p.k = <const int8_t *>&kv[0, 0, 0, 0]
     p.v = <const int8_t *>&vv[0, 0, 0, 0]
@@ -70,6 +63,22 @@ def dense_i8(q, size_t q_block, k, k_scale, size_t k_block, v, v_scale, out, mas
     p.scale = scale
     p.band_lo = band_lo
     p.band_hi = band_hi
+    return 0
+
+
+def dense_i8(q, size_t q_block, k, k_scale, size_t k_block, v, v_scale, out, mask,
+             float scale, ptrdiff_t band_lo, ptrdiff_t band_hi, size_t variant, size_t nthreads):
+    """out[b,h] = int8 attention of q[b,h], k[b,h'], v[b,h']: q a 4-d finite float32 array
+    (quantised inside per block of q_block rows), k and v 4-d int8 arrays whose last axis is
+    contiguous (other axes any strides, 0 broadcasts), 3-d float32 scales (last axis
+    contiguous), 4-d float32 out, mask as for dense_f32. Shapes are validated by the caller;
+    the C side checks them again."""
+    cdef fa_dense_i8_params p
+    memset(&p, 0, sizeof(p))
+    if out.size == 0 or k.size == 0:
+        return
+    _fill_dense_i8(&p, q, q_block, k, k_scale, k_block, v, v_scale, out, mask, scale, band_lo,
+                   band_hi)
     cdef size_t per_thread = fa_dense_i8_workspace_size(&p)
     cdef unsigned char[::1] ws = bytearray(per_thread * nthreads)
     cdef fa_status status

@@ -14,6 +14,45 @@ def sparse_f32_pick(str cap):
     return fa_sparse_f32_pick(_isa_from_name(cap))
 
 
+cdef int32_t _NO_INDEX = 0
+
+
+cdef int _fill_layout(fa_sparse_layout *l, size_t lq, size_t lk, size_t batch_heads, indptr,
+                      indices, layout_of, size_t block_q, size_t block_k, q_global, k_global,
+                      ptrdiff_t global_hi) except -1:
+    """Points l at the layout arrays (which the caller keeps alive for the call); the C side
+    validates every index."""
+    cdef const int32_t[:, ::1] ptrv = indptr
+    cdef const int32_t[::1] idxv = indices
+    cdef const int32_t[::1] ofv = layout_of
+    cdef const unsigned char[::1] qgv
+    cdef const unsigned char[::1] kgv
+    if <size_t>ofv.shape[0] != batch_heads:
+        raise ValueError(f"layout_of has {ofv.shape[0]} entries for {batch_heads} "
+                         "(batch, head) pairs")
+    l.nlayouts = ptrv.shape[0]
+    l.block_q = block_q
+    l.block_k = block_k
+    l.nqblocks = ptrv.shape[1] - 1 if ptrv.shape[1] > 0 else 0
+    l.nkblocks = (lk + block_k - 1) // block_k if block_k > 0 else 0
+    l.indptr = &ptrv[0, 0] if ptrv.shape[0] > 0 and ptrv.shape[1] > 0 else NULL
+    l.nnz = idxv.shape[0]
+    l.indices = &idxv[0] if idxv.shape[0] > 0 else &_NO_INDEX
+    l.layout_of = &ofv[0]
+    if q_global is not None:
+        qgv = q_global
+        if <size_t>qgv.shape[0] != lq:
+            raise ValueError(f"q_global has {qgv.shape[0]} flags for {lq} queries")
+        l.q_global = &qgv[0]
+    if k_global is not None:
+        kgv = k_global
+        if <size_t>kgv.shape[0] != lk:
+            raise ValueError(f"k_global has {kgv.shape[0]} flags for {lk} keys")
+        l.k_global = &kgv[0]
+    l.global_hi = global_hi
+    return 0
+
+
 def sparse_f32(q, k, v, out, mask, float scale, ptrdiff_t band_lo, ptrdiff_t band_hi,
                indptr, indices, layout_of, size_t block_q, size_t block_k,
                q_global, k_global, ptrdiff_t global_hi, size_t variant, size_t nthreads):
@@ -25,12 +64,6 @@ def sparse_f32(q, k, v, out, mask, float scale, ptrdiff_t band_lo, ptrdiff_t ban
     cdef const float[:, :, :, :] vv = v
     cdef float[:, :, :, :] ov = out
     cdef const float[:, :, :, :] mv
-    cdef const int32_t[:, ::1] ptrv = indptr
-    cdef const int32_t[::1] idxv = indices
-    cdef const int32_t[::1] ofv = layout_of
-    cdef const unsigned char[::1] qgv
-    cdef const unsigned char[::1] kgv
-    cdef int32_t no_index = 0
     cdef fa_sparse_f32_params p
     memset(&p, 0, sizeof(p))
     if out.size == 0 or k.size == 0:
@@ -52,29 +85,8 @@ def sparse_f32(q, k, v, out, mask, float scale, ptrdiff_t band_lo, ptrdiff_t ban
     p.attn.scale = scale
     p.attn.band_lo = band_lo
     p.attn.band_hi = band_hi
-    if ofv.shape[0] != ov.shape[0] * ov.shape[1]:
-        raise ValueError(f"layout_of has {ofv.shape[0]} entries for {ov.shape[0] * ov.shape[1]} "
-                         "(batch, head) pairs")
-    p.layout.nlayouts = ptrv.shape[0]
-    p.layout.block_q = block_q
-    p.layout.block_k = block_k
-    p.layout.nqblocks = ptrv.shape[1] - 1 if ptrv.shape[1] > 0 else 0
-    p.layout.nkblocks = (p.attn.lk + block_k - 1) // block_k if block_k > 0 else 0
-    p.layout.indptr = &ptrv[0, 0] if ptrv.shape[0] > 0 and ptrv.shape[1] > 0 else NULL
-    p.layout.nnz = idxv.shape[0]
-    p.layout.indices = &idxv[0] if idxv.shape[0] > 0 else &no_index
-    p.layout.layout_of = &ofv[0]
-    if q_global is not None:
-        qgv = q_global
-        if <size_t>qgv.shape[0] != p.attn.lq:
-            raise ValueError(f"q_global has {qgv.shape[0]} flags for {p.attn.lq} queries")
-        p.layout.q_global = &qgv[0]
-    if k_global is not None:
-        kgv = k_global
-        if <size_t>kgv.shape[0] != p.attn.lk:
-            raise ValueError(f"k_global has {kgv.shape[0]} flags for {p.attn.lk} keys")
-        p.layout.k_global = &kgv[0]
-    p.layout.global_hi = global_hi
+    _fill_layout(&p.layout, p.attn.lq, p.attn.lk, p.attn.batch * p.attn.heads, indptr, indices,
+                 layout_of, block_q, block_k, q_global, k_global, global_hi)
     cdef size_t per_thread = fa_sparse_f32_workspace_size(&p)
     cdef unsigned char[::1] ws = bytearray(per_thread * nthreads)
     cdef fa_status status

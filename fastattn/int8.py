@@ -160,8 +160,11 @@ def _to_4d(a: np.ndarray, batch: tuple, heads: int, tail: int) -> np.ndarray:
     return full.reshape((math.prod(batch), heads) + a.shape[-tail:])
 
 
-def attention_int8(q, k, v, mask, band_hi, scale, num_threads, variant, gqa, mask_name):
-    """The int8 path of `fastattn.attention`; `band_hi(lq, lk)` or None for no causal band."""
+def prepare_int8(q, k, v, scale, gqa: bool) -> tuple:
+    """Validates int8 attention inputs (k and v float arrays, quantised here, or
+    `QuantizedTensor`s) and returns ``(prep, k_scale, v_scale, block)``: `prep` holds the 4-d
+    float32 q and the 4-d int8 k and v data, the 3-d scales broadcast alike, `block` the key
+    quantisation block (also used for q)."""
     q = as_float_array(q, "query")
     floats = [np.asarray(x).dtype for x in (k, v) if not isinstance(x, QuantizedTensor)]
     dtype = np.result_type(q.dtype, *floats)
@@ -222,15 +225,19 @@ def attention_int8(q, k, v, mask, band_hi, scale, num_threads, variant, gqa, mas
 
     out_shape = (batch + (hq,) if max(q.ndim, kd.ndim, vd.ndim) >= 3 else ())
     out_shape = out_shape + (q.shape[-2], vd.shape[-1])
-    prep = Prepared(q4, ki, vi, out_shape, dtype, batch, scale)
+    return Prepared(q4, ki, vi, out_shape, dtype, batch, scale), ks, vs, k.block
+
+
+def attention_int8(q, k, v, mask, band_hi, scale, num_threads, variant, gqa, mask_name):
+    """The int8 path of `fastattn.attention`; `band_hi(lq, lk)` or None for no causal band."""
+    prep, ks, vs, block = prepare_int8(q, k, v, scale, gqa)
     m4 = prepare_mask(mask, prep, mask_name)
     threads = resolve_threads(num_threads)
     kernel = DENSE_I8.resolve(variant)
-    lq, lk = q4.shape[2], ki.shape[2]
-    hi = _core.BAND_NONE if band_hi is None else band_hi(lq, lk)
+    hi = _core.BAND_NONE if band_hi is None else band_hi(prep.lq, prep.lk)
     out, out4 = prep.new_output()
-    _core.dense_i8(q4, k.block, ki, ks, k.block, vi, vs, out4, m4, scale, -_core.BAND_NONE, hi,
-                   kernel.index, threads)
+    _core.dense_i8(prep.q, block, prep.k, ks, block, prep.v, vs, out4, m4, prep.scale,
+                   -_core.BAND_NONE, hi, kernel.index, threads)
     return prep.finish(out)
 
 
@@ -272,4 +279,11 @@ def int8_error_report(q, k, v, mask=None, causal: bool = False, scale=None) -> d
     }
 
 
-__all__ = ["DEFAULT_BLOCK", "QuantizedTensor", "attention_int8", "int8_error_report", "quantize"]
+__all__ = [
+    "DEFAULT_BLOCK",
+    "QuantizedTensor",
+    "attention_int8",
+    "int8_error_report",
+    "prepare_int8",
+    "quantize",
+]

@@ -9,6 +9,7 @@ import time
 import numpy as np
 
 from fastattn._inputs import prepare
+from fastattn.int8 import QuantizedTensor
 from fastattn.sparse import (
     BlockLayout,
     _check_bool,
@@ -167,6 +168,7 @@ def routed_attention(
     return_layout: bool = False,
     num_threads: int | None = None,
     variant: str | None = None,
+    precision: str = "fp32",
 ):
     """Adaptive block-sparse attention: :func:`route` picks the key blocks, then
     :func:`fastattn.block_sparse_attention` attends over only those.
@@ -177,6 +179,11 @@ def routed_attention(
     of block pairs computed. ``top_k`` equal to the number of key blocks gives dense
     attention.
 
+    ``precision="int8"`` runs the int8 block-sparse kernel (see
+    :func:`fastattn.block_sparse_attention`) over the router's layout; ``k`` and ``v``
+    may then be `fastattn.quantize` results, and the router scores the dequantised keys
+    (the float keys when given: then the layout is the float path's).
+
     Examples
     --------
     >>> import numpy as np, fastattn
@@ -186,10 +193,11 @@ def routed_attention(
     ((2, 1024, 64), 0.25)
     """
     return_layout = _check_bool(return_layout, "return_layout")
-    layout = route(q, k, block=block, top_k=top_k, density=density, local_blocks=local_blocks,
-                   sink_blocks=sink_blocks, causal=causal, proj=proj)
+    keys = k.dequantize() if isinstance(k, QuantizedTensor) else k
+    layout = route(q, keys, block=block, top_k=top_k, density=density,
+                   local_blocks=local_blocks, sink_blocks=sink_blocks, causal=causal, proj=proj)
     start = time.perf_counter()
     out = block_sparse_attention(q, k, v, layout, mask=mask, scale=scale,
-                                 num_threads=num_threads, variant=variant)
+                                 num_threads=num_threads, variant=variant, precision=precision)
     layout.meta["attention_seconds"] = time.perf_counter() - start
     return (out, layout) if return_layout else out

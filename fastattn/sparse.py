@@ -13,10 +13,12 @@ import math
 import numpy as np
 
 from fastattn import _core
-from fastattn._dispatch import SPARSE_F32, resolve_threads
+from fastattn._dispatch import SPARSE_F32, SPARSE_I8, resolve_threads
 from fastattn._inputs import Prepared, prepare, prepare_mask
+from fastattn.int8 import QuantizedTensor, prepare_int8
 
 _BAND_NONE = _core.BAND_NONE
+PRECISIONS = ("fp32", "int8")
 
 
 def _positive_int(x, name: str) -> int:
@@ -299,6 +301,7 @@ def block_sparse_attention(
     scale: float | None = None,
     num_threads: int | None = None,
     variant: str | None = None,
+    precision: str = "fp32",
 ) -> np.ndarray:
     """Attention restricted to a block layout: each query block visits only its listed
     key blocks (cost proportional to ``layout.density``).
@@ -306,7 +309,8 @@ def block_sparse_attention(
     Parameters
     ----------
     q, k, v : array_like, float16, float32 or float64
-        Shapes, dtypes and grouped-query attention as in :func:`fastattn.attention`.
+        Shapes, dtypes and grouped-query attention as in :func:`fastattn.attention`;
+        with ``precision="int8"``, ``k`` and ``v`` may also be `fastattn.quantize` results.
     layout : BlockLayout
         Built by a pattern (:func:`local_layout`, :func:`strided_layout`,
         :func:`fixed_layout`, :func:`bigbird_layout`, :func:`fastattn.route`) or by hand.
@@ -315,7 +319,12 @@ def block_sparse_attention(
         applied inside the visited blocks.
     scale, num_threads, variant
         As in :func:`fastattn.attention` (``variant`` names a sparse kernel, see
-        ``fastattn.info()["ops"]["sparse-f32"]``).
+        ``fastattn.info()["ops"]["sparse-f32"]`` and ``["sparse-i8"]``).
+    precision : {"fp32", "int8"}
+        ``"int8"``: the int8 scheme of :func:`fastattn.attention` (see
+        ``fastattn.reference.int8``) over the same layout; the listed key blocks are merged
+        into ranges and each range is cut into key tiles of 128 from its first key (see
+        ``fastattn.reference.sparse_int8``), so a full layout gives dense int8 attention.
 
     Returns
     -------
@@ -330,19 +339,36 @@ def block_sparse_attention(
     >>> out = fastattn.block_sparse_attention(x, x, x, layout)
     >>> np.allclose(out, fastattn.attention(x, x, x, mask=layout.to_dense_mask()), atol=1e-5)
     True
+    >>> out8 = fastattn.block_sparse_attention(x, x, x, layout, precision="int8")
+    >>> float(np.linalg.norm(out8 - out) / np.linalg.norm(out)) < 0.05  # int8 error (4% here)
+    True
     """
     if not isinstance(layout, BlockLayout):
         raise TypeError(f"layout must be a fastattn.BlockLayout, got {type(layout).__name__}")
-    prep = prepare(q, k, v, scale=scale, gqa=True)
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "int8":
+        prep, k_scale, v_scale, qblock = prepare_int8(q, k, v, scale, gqa=True)
+    else:
+        for name, x in (("key", k), ("value", v)):
+            if isinstance(x, QuantizedTensor):
+                raise TypeError(f"{name} is a QuantizedTensor: pass precision='int8'")
+        prep = prepare(q, k, v, scale=scale, gqa=True)
     m4 = prepare_mask(mask, prep, "mask")
     args = layout._engine_args(prep)
     threads = resolve_threads(num_threads)
-    kernel = SPARSE_F32.resolve(variant)
     out, out4 = prep.new_output()
-    _core.sparse_f32(prep.q, prep.k, prep.v, out4, m4, prep.scale, args["band_lo"],
-                     args["band_hi"], args["indptr"], args["indices"], args["layout_of"],
-                     layout.block_q, layout.block_k, args["q_global"], args["k_global"],
-                     args["global_hi"], kernel.index, threads)
+    common = (args["indptr"], args["indices"], args["layout_of"], layout.block_q, layout.block_k,
+              args["q_global"], args["k_global"], args["global_hi"])
+    if precision == "int8":
+        kernel = SPARSE_I8.resolve(variant)
+        _core.sparse_i8(prep.q, qblock, prep.k, k_scale, qblock, prep.v, v_scale, out4, m4,
+                        prep.scale, args["band_lo"], args["band_hi"], *common, kernel.index,
+                        threads)
+    else:
+        kernel = SPARSE_F32.resolve(variant)
+        _core.sparse_f32(prep.q, prep.k, prep.v, out4, m4, prep.scale, args["band_lo"],
+                         args["band_hi"], *common, kernel.index, threads)
     return prep.finish(out)
 
 
@@ -492,6 +518,7 @@ def local_attention(
     num_threads: int | None = None,
     variant: str | None = None,
     block: int = 64,
+    precision: str = "fp32",
 ) -> np.ndarray:
     """Sliding-window attention with exact borders (Beltagy et al., 2020, Longformer).
 
@@ -499,7 +526,7 @@ def local_attention(
     ``i - left <= j <= i + right``. ``causal`` (bottom-right, as in
     :func:`fastattn.attention`) and ``global_tokens`` (positions that attend everywhere
     and are attended by all) combine with it. Cost O(Lq (left + right) D). Other
-    arguments as in :func:`block_sparse_attention`.
+    arguments (``precision="int8"`` included) as in :func:`block_sparse_attention`.
 
     Examples
     --------
@@ -512,4 +539,4 @@ def local_attention(
     layout = local_layout(lq, lk, window, causal=causal, global_tokens=global_tokens,
                           block=block)
     return block_sparse_attention(q, k, v, layout, mask=mask, scale=scale,
-                                  num_threads=num_threads, variant=variant)
+                                  num_threads=num_threads, variant=variant, precision=precision)

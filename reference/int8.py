@@ -118,11 +118,13 @@ def smooth_keys(k: np.ndarray):
     return k - mean, mean
 
 
-def attend_row(qi, qscale, ki, kscale, vi, vscale, c, additive, key_tile=KEY_TILE):
+def attend_row(qi, qscale, ki, kscale, vi, vscale, c, additive, key_tile=KEY_TILE, tiles=None):
     """One query row: qi (D,) int8, qscale float32, ki (Lk, D) int8, kscale (Lk,) float32 per
     key, vi (Lk, Dv) int8, vscale (Dv,) float32, c = scale·log2(e), additive (Lk,) float32 in
-    base-2 units (0 or -inf or mask · log2(e)). Returns the float32 output row and the ints
-    (s, P per key) for inspection."""
+    base-2 units (0 or -inf or mask · log2(e)). `tiles` lists the key tiles (start, end) in
+    the order they are visited (default: every key_tile keys from 0; block-sparse attention
+    passes the tiles of its key ranges, see reference/sparse_int8.py); keys in no tile are
+    not seen. Returns the float32 output row and the ints (s, P per key) for inspection."""
     s = ki.astype(np.int64) @ qi.astype(np.int64)
     assert np.abs(s).max(initial=0) < 2**31
     t = (s.astype(np.float32) * qscale) * (kscale * c)
@@ -131,20 +133,22 @@ def attend_row(qi, qscale, ki, kscale, vi, vscale, c, additive, key_tile=KEY_TIL
     o = np.zeros(vi.shape[1], dtype=np.float32)
     total = np.float32(0.0)
     p_all = np.zeros(len(t), dtype=np.int64)
-    for j0 in range(0, len(t), key_tile):
-        tile = t[j0:j0 + key_tile]
+    if tiles is None:
+        tiles = [(j0, min(j0 + key_tile, len(t))) for j0 in range(0, len(t), key_tile)]
+    for j0, j1 in tiles:
+        tile = t[j0:j1]
         m_new = max(m, tile.max())
         if m_new == -np.inf:
             continue
         alpha = np.float32(0.0) if m == -np.inf else np.exp2(np.float32(m - m_new))
         z = np.rint(np.minimum((m_new - tile) * np.float32(256.0), np.float32(Z_MAX)))
         p = exp_lut(z.astype(np.int64))
-        acc = p @ vi[j0:j0 + key_tile].astype(np.int64)
+        acc = p @ vi[j0:j1].astype(np.int64)
         assert np.abs(acc).max(initial=0) < 2**31
         o = o * alpha + acc.astype(np.float32)
         total = total * alpha + np.float32(p.sum())
         m = m_new
-        p_all[j0:j0 + key_tile] = p
+        p_all[j0:j1] = p
     if total == 0:
         return np.zeros(vi.shape[1], dtype=np.float32), s, p_all
     return o * (vscale / total), s, p_all

@@ -10,11 +10,8 @@ static inline size_t fa_dense_i8_qblocks(const fa_dense_i8_params *p) {
   return (p->lq + FA_I8_MQ - 1) / FA_I8_MQ;
 }
 
-static inline fa_status fa_dense_i8_job(const fa_i8_ukernels *uk, const fa_dense_i8_params *p,
-                                        size_t job, void *workspace) {
-  const size_t qblocks = fa_dense_i8_qblocks(p);
-  const size_t qb = job % qblocks, bh = job / qblocks;
-  const size_t h = bh % p->heads, b = bh / p->heads;
+/* The int8 flash problem of one (batch, head): pointers resolved, GQA head mapped. */
+static inline fa_i8_problem fa_dense_i8_head(const fa_dense_i8_params *p, size_t b, size_t h) {
   const size_t kh = h / (p->heads / p->kv_heads);
   const ptrdiff_t ib = (ptrdiff_t)b, ih = (ptrdiff_t)h, ik = (ptrdiff_t)kh;
   fa_i8_problem prob = {
@@ -29,6 +26,14 @@ static inline fa_status fa_dense_i8_job(const fa_i8_ukernels *uk, const fa_dense
       .mask_rs = p->mask_stride[2],
       .lq = p->lq, .lk = p->lk, .d = p->d, .dv = p->dv, .scale = p->scale,
       .band_lo = p->band_lo, .band_hi = p->band_hi};
+  return prob;
+}
+
+static inline fa_status fa_dense_i8_job(const fa_i8_ukernels *uk, const fa_dense_i8_params *p,
+                                        size_t job, void *workspace) {
+  const size_t qblocks = fa_dense_i8_qblocks(p);
+  const size_t qb = job % qblocks, bh = job / qblocks;
+  const fa_i8_problem prob = fa_dense_i8_head(p, bh / p->heads, bh % p->heads);
   const size_t q0 = qb * FA_I8_MQ;
   const size_t q1 = q0 + FA_I8_MQ < p->lq ? q0 + FA_I8_MQ : p->lq;
   const fa_range all_keys = {0, p->lk};

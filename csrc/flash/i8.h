@@ -93,6 +93,10 @@ typedef struct fa_i8_problem {
   size_t lq, lk, d, dv;
   float scale;
   ptrdiff_t band_lo, band_hi; /* key j visible to query i iff band_lo <= j - i <= band_hi */
+  /* Global tokens (Longformer), or NULL, as in flash/f32.h: key j is also visible to
+   * query i when q_global[i] or k_global[j] is nonzero and j - i <= global_hi. */
+  const unsigned char *q_global, *k_global;
+  ptrdiff_t global_hi;
 } fa_i8_problem;
 
 /* max |x| over rows [r0, r1) of d floats, as an integer max of the bit patterns of |x|
@@ -231,9 +235,12 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
       }
       if (band_cut) {
         const ptrdiff_t row = (ptrdiff_t)(q0 + i);
+        const int row_global = p->q_global && p->q_global[q0 + i];
         for (size_t c = 0; c < n; c++) {
           const ptrdiff_t rel = (ptrdiff_t)(j0 + c) - row;
-          if (rel < p->band_lo || rel > p->band_hi) trow[c] = -INFINITY;
+          if (rel >= p->band_lo && rel <= p->band_hi) continue;
+          const int global = row_global || (p->k_global && p->k_global[j0 + c]);
+          if (!global || rel > p->global_hi) trow[c] = -INFINITY;
         }
       }
       for (size_t c = n; c < npad; c++) trow[c] = -INFINITY;
@@ -305,12 +312,17 @@ static inline void fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p,
     b.rsum[i] = 0.0f;
   }
 
+  /* Keys any row of the block can see: [q0 + band_lo, q1 - 1 + band_hi], and up to
+   * q1 - 1 + global_hi from anywhere with global tokens. Skipping the tiles outside
+   * changes nothing: an invisible key gets P = 0 and leaves every sum as it is. */
+  const int has_global = p->q_global || p->k_global;
   const ptrdiff_t vis_lo = (ptrdiff_t)q0 + p->band_lo;
-  const ptrdiff_t vis_hi = (ptrdiff_t)(q1 - 1) + p->band_hi + 1;
+  const ptrdiff_t hi_edge = has_global && p->global_hi > p->band_hi ? p->global_hi : p->band_hi;
+  const ptrdiff_t vis_hi = (ptrdiff_t)(q1 - 1) + hi_edge + 1;
   for (size_t r = 0; r < nranges; r++) {
     const ptrdiff_t begin = (ptrdiff_t)ranges[r].begin;
     ptrdiff_t lo = begin, hi = (ptrdiff_t)ranges[r].end;
-    if (vis_lo > lo) lo = begin + (vis_lo - begin) / FA_I8_NK * FA_I8_NK;
+    if (!has_global && vis_lo > lo) lo = begin + (vis_lo - begin) / FA_I8_NK * FA_I8_NK;
     if (hi > vis_hi) hi = vis_hi;
     for (ptrdiff_t j = lo; j < hi; j += FA_I8_NK) {
       const size_t n = (size_t)(hi - j < FA_I8_NK ? hi - j : FA_I8_NK);

@@ -1,5 +1,12 @@
-"""Block-sparse and routed float32 attention against dense fastattn (the baseline) and
-PyTorch SDPA (when importable). B=1, H=8, D=64, one thread.
+"""Block-sparse and routed attention, float32 and int8, against dense fastattn float32 (the
+baseline) and PyTorch SDPA float32 (when importable). B=1, H=8, D=64, one thread.
+
+The int8 rows take float q, k, v and quantise inside the call (``-i8``), or take keys and
+values quantised once beforehand, as from a key/value cache (``-i8-kv``); they use the
+kernel dispatch picks (extra_info ``variant``), and ``fastattn-routed-i8-avx2`` forces the
+AVX2 kernel when dispatch picks a better one (avx512vnni), so both x86 kernels are
+compared in one run. Their extra_info holds the speed-ups over torch and over the
+float32 row of the same pattern, measured in the same run.
 
 Inputs have the structure sparse attention relies on: keys drift slowly along the
 sequence (an AR(1) process, so each query mostly matches its neighbourhood) and some
@@ -18,6 +25,7 @@ import numpy as np
 import pytest
 
 import fastattn
+from fastattn import _dispatch
 from fastattn.benchmarks import peers
 
 HEADS, DIM, BLOCK = 8, 64, 64
@@ -25,7 +33,11 @@ WINDOW = 256        # |i - j| <= 256: 513 keys per query, 12.5% of L = 4096
 DENSITY = 0.125     # routed: 1 in 8 key blocks per query block
 LENGTHS = [4096, 8192]
 SCALING_LENGTHS = [2048, 4096, 8192, 16384]
-IMPLS = ["fastattn-dense-f32", "torch-sdpa-f32", "fastattn-local-f32", "fastattn-routed-f32"]
+IMPLS = ["fastattn-dense-f32", "torch-sdpa-f32", "fastattn-local-f32", "fastattn-routed-f32",
+         "fastattn-local-i8", "fastattn-routed-i8", "fastattn-routed-i8-kv",
+         "fastattn-routed-i8-avx2"]
+AVX2 = "i8-avx2"
+_MEDIANS: dict = {}
 
 
 @functools.lru_cache(maxsize=4)
@@ -73,23 +85,36 @@ def _dense_output(length: int) -> np.ndarray:
 
 def _build(impl, length):
     q, k, v = structured_inputs(length)
-    extra = {}
+    precision = "int8" if "-i8" in impl else "fp32"
+    if impl.endswith("-kv"):  # a key/value cache: quantised once, outside the timed call
+        k, v = fastattn.quantize(k), fastattn.quantize(v, kind="value")
+    extra = {"precision": precision}
+    variant = None
+    if impl.endswith("-avx2"):
+        runs = {x.name: x.runs_here for x in _dispatch.SPARSE_I8.variants}
+        if not runs.get(AVX2) or _dispatch.SPARSE_I8.chosen.name == AVX2:
+            return None, extra
+        variant = AVX2
+    if precision == "int8":
+        extra["variant"] = variant or _dispatch.SPARSE_I8.chosen.name
     if impl == "fastattn-dense-f32":
         fn = functools.partial(fastattn.attention, q, k, v, num_threads=1)
         extra.update(density=1.0, retention=1.0)
     elif impl == "torch-sdpa-f32":
         fn = peers.torch_sdpa(q, k, v, False, 1)
         extra.update(density=1.0)
-    elif impl == "fastattn-local-f32":
+    elif impl.startswith("fastattn-local"):
         layout = fastattn.local_layout(length, length, WINDOW, block=BLOCK)
-        fn = functools.partial(fastattn.block_sparse_attention, q, k, v, layout, num_threads=1)
+        fn = functools.partial(fastattn.block_sparse_attention, q, k, v, layout, num_threads=1,
+                               precision=precision)
         extra.update(density=layout.density, window=WINDOW,
                      retention=retention(fn(), _dense_output(length)))
     else:
         fn = functools.partial(fastattn.routed_attention, q, k, v, block=BLOCK, density=DENSITY,
-                               num_threads=1)
+                               num_threads=1, precision=precision, variant=variant)
         out, layout = fastattn.routed_attention(q, k, v, block=BLOCK, density=DENSITY,
-                                                num_threads=1, return_layout=True)
+                                                num_threads=1, precision=precision,
+                                                variant=variant, return_layout=True)
         routing = layout.meta["routing_seconds"]
         extra.update(density=layout.density, routing_seconds=routing,
                      routing_share=routing / (routing + layout.meta["attention_seconds"]),
@@ -97,29 +122,44 @@ def _build(impl, length):
     return fn, extra
 
 
+def _float_peer(impl: str) -> str:
+    """The float32 row of the same pattern: fastattn-routed-i8-kv -> fastattn-routed-f32."""
+    return impl.split("-i8")[0] + "-f32"
+
+
 @pytest.mark.parametrize("length", LENGTHS)
 @pytest.mark.parametrize("impl", IMPLS)
-def bench_sparse_f32(record, impl, length):
+def bench_sparse(record, benchmark, impl, length):
     fn, extra = _build(impl, length)
     if fn is None:
-        pytest.skip(f"{impl} not installed")
+        pytest.skip(f"{impl}: torch not installed, or i8-avx2 does not run here or is the "
+                    "dispatch choice")
     dense_flops = 4 * HEADS * length * length * DIM
-    record(fn, group=f"sparse f32 L={length} threads=1", name=impl,
-           baseline=impl == "fastattn-dense-f32",
-           flops=dense_flops * extra["density"],
-           extra=dict(length=length, threads=1, dense_equivalent_flops=dense_flops, **extra))
+    median = record(fn, group=f"sparse L={length} threads=1", name=impl,
+                    baseline=impl == "fastattn-dense-f32",
+                    flops=dense_flops * extra["density"],
+                    extra=dict(length=length, threads=1, dense_equivalent_flops=dense_flops,
+                               **extra))
+    _MEDIANS[(impl, length)] = median
+    if "-i8" in impl:
+        for peer in ("torch-sdpa-f32", _float_peer(impl)):
+            if (peer, length) in _MEDIANS:
+                benchmark.extra_info[f"speedup_vs_{peer}"] = _MEDIANS[(peer, length)] / median
 
 
 @pytest.mark.parametrize("length", SCALING_LENGTHS)
-def bench_local_f32_scaling(record, length):
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def bench_local_scaling(record, precision, length):
     """Sliding window w=256 should cost O(L): time / L stays flat (x base ~ 2048 / L)."""
     q, k, v = structured_inputs(length)
     layout = fastattn.local_layout(length, length, WINDOW, block=BLOCK)
-    fn = functools.partial(fastattn.block_sparse_attention, q, k, v, layout, num_threads=1)
+    fn = functools.partial(fastattn.block_sparse_attention, q, k, v, layout, num_threads=1,
+                           precision=precision)
     t0 = time.perf_counter()
     fn()
-    record(fn, group=f"local f32 w={WINDOW} threads=1, L scaling", name=f"L={length}",
+    dtype = "i8" if precision == "int8" else "f32"
+    record(fn, group=f"local {dtype} w={WINDOW} threads=1, L scaling", name=f"L={length}",
            baseline=length == SCALING_LENGTHS[0],
            flops=4 * HEADS * length * length * DIM * layout.density,
-           extra=dict(length=length, density=layout.density,
+           extra=dict(length=length, density=layout.density, precision=precision,
                       first_call_us_per_token=(time.perf_counter() - t0) / length * 1e6))

@@ -1,4 +1,4 @@
-/* Block-sparse attention, float32.
+/* Block-sparse attention, float32 and int8.
  *
  * The attention of fastattn/dense.h restricted to a block layout: query block r
  * (rows [r * block_q, (r + 1) * block_q)) sees only the keys of the key blocks
@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "fastattn/cpu.h"
 #include "fastattn/dense.h"
+#include "fastattn/dense_i8.h"
 #include "fastattn/status.h"
 
 /* Which key blocks each query block visits; independent of the dtype. */
@@ -63,5 +64,30 @@ size_t fa_sparse_f32_workspace_size(const fa_sparse_f32_params *p);
  * `index` on `nthreads` threads. */
 fa_status fa_sparse_f32(const fa_sparse_f32_params *p, size_t index, size_t nthreads,
                         void *workspace, size_t workspace_size);
+
+/* int8: the arithmetic of fastattn/dense_i8.h over the same layout. Each query block's
+ * listed key blocks are merged into ranges (adjacent blocks joined) and every range is
+ * cut into key tiles of 128 from its first key; reference/sparse_int8.py does the same. */
+typedef struct fa_sparse_i8_params {
+  fa_dense_i8_params attn; /* shapes, strides, scales, mask and band, as for dense int8 */
+  fa_sparse_layout layout;
+} fa_sparse_i8_params;
+
+typedef fa_status (*fa_sparse_i8_fn)(const fa_sparse_i8_params *p, size_t job, void *workspace);
+
+typedef struct fa_sparse_i8_variant {
+  const char *name; /* "i8-<isa>" */
+  fa_isa isa;
+  fa_sparse_i8_fn fn;
+} fa_sparse_i8_variant;
+
+/* Compiled variants, best first; the last is always "i8-scalar". */
+extern const fa_sparse_i8_variant fa_sparse_i8_variants[];
+extern const size_t fa_sparse_i8_nvariants;
+
+size_t fa_sparse_i8_pick(fa_isa cap);
+size_t fa_sparse_i8_workspace_size(const fa_sparse_i8_params *p);
+fa_status fa_sparse_i8(const fa_sparse_i8_params *p, size_t index, size_t nthreads,
+                       void *workspace, size_t workspace_size);
 
 #endif
