@@ -14,8 +14,8 @@ from conftest import compiled, f32_tolerance
 from fastattn.reference import dense as ref
 
 VARIANTS = compiled("dense-f32")
-# Lengths around the engine's tiles (96 query rows, 128 keys): 1, tile-1, tile, tile+1, k*tile+r.
-EDGE_LENGTHS = st.sampled_from([1, 2, 7, 63, 64, 95, 96, 97, 127, 128, 129, 200, 257])
+# Lengths around the engine's tiles (144 query rows, 128 keys): 1, tile-1, tile, tile+1, k*tile+r.
+EDGE_LENGTHS = st.sampled_from([1, 2, 7, 63, 64, 127, 128, 129, 143, 144, 145, 200, 257, 300])
 DIMS = st.sampled_from([1, 3, 8, 16, 17, 32, 64, 80])
 
 

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#define FA_F32_MQ 96 /* query rows per block (job) */
+#define FA_F32_MQ 144 /* query rows per block (job) */
 #define FA_F32_NK 128 /* keys per tile */
 #define FA_F32_NR 16 /* tile columns are padded to a multiple of this */
 #define FA_F32_MR_MAX 8
