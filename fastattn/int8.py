@@ -3,7 +3,7 @@
 The scheme (defined by ``fastattn.reference.int8``): keys smoothed by their mean
 over tokens, queries and keys symmetric int8 per block of tokens, values int8 per
 channel, ``q·k`` exactly in int32, the softmax through a lookup table with
-probabilities in 0..127, ``P·v`` in int32 per key tile, float32 output.
+probabilities in 0..255, ``P·v`` in int32 per key tile, float32 output.
 """
 
 from __future__ import annotations
