@@ -77,6 +77,51 @@ class Prepared:
         return out if self.dtype == np.float32 else out.astype(self.dtype)
 
 
+def check_shapes(q: tuple, k: tuple, v: tuple, gqa: bool) -> tuple:
+    """Checks q (..., Lq, D), k (..., Lk, D), v (..., Lk, Dv) against each other and
+    returns ``(batch, hq, hkv)``: the broadcast leading dims and the head counts."""
+    if q[-1] != k[-1]:
+        raise ValueError(f"query and key must share the last dim D: query {q}, key {k}")
+    if k[-2] != v[-2]:
+        raise ValueError(f"key and value must have the same length Lk (dim -2): "
+                         f"key {k}, value {v}")
+    for name, shape in (("query", q), ("key", k), ("value", v)):
+        if shape[-2] == 0 or shape[-1] == 0:
+            raise ValueError(f"{name} has an empty sequence or feature dim: shape {shape}")
+    q3, k3, v3 = ((1,) * (3 - len(x)) + tuple(x) for x in (q, k, v))
+    try:
+        batch = np.broadcast_shapes(q3[:-3], k3[:-3], v3[:-3])
+    except ValueError:
+        raise ValueError(f"leading dims of query {q}, key {k}, value {v} do not broadcast"
+                         ) from None
+    hq, hk, hv = q3[-3], k3[-3], v3[-3]
+    if hk != hv and 1 not in (hk, hv):
+        raise ValueError(f"key and value head counts differ: key {k}, value {v}")
+    hkv = max(hk, hv)
+    if hq == 1 or hkv == 1 or hq == hkv:
+        hq = max(hq, hkv)
+    elif not gqa:
+        raise ValueError(f"query heads {hq} and key/value heads {hkv} differ: pass "
+                         f"enable_gqa=True for grouped-query attention (query {q}, key {k})")
+    elif hq % hkv != 0:
+        raise ValueError(f"grouped-query attention needs query heads ({hq}) to be a multiple "
+                         f"of key/value heads ({hkv}): query {q}, key {k}")
+    return batch, hq, hkv
+
+
+def resolve_scale(scale, d: int) -> float:
+    """The score scale: 1/sqrt(D) by default, else a finite real number."""
+    if scale is None:
+        return 1.0 / math.sqrt(d)
+    try:
+        scale = float(scale)
+    except (TypeError, ValueError):
+        raise TypeError(f"scale must be a real number or None, got {scale!r}") from None
+    if not math.isfinite(scale):
+        raise ValueError(f"scale must be finite, got {scale}")
+    return scale
+
+
 def prepare(q, k, v, *, scale=None, gqa: bool = True) -> Prepared:
     """Checks shapes and dtypes and returns 4-d float32 views of q, k, v.
 
@@ -86,49 +131,14 @@ def prepare(q, k, v, *, scale=None, gqa: bool = True) -> Prepared:
     q = as_float_array(q, "query")
     k = as_float_array(k, "key")
     v = as_float_array(v, "value")
-    if q.shape[-1] != k.shape[-1]:
-        raise ValueError(f"query and key must share the last dim D: query {q.shape}, key {k.shape}")
-    if k.shape[-2] != v.shape[-2]:
-        raise ValueError(f"key and value must have the same length Lk (dim -2): "
-                         f"key {k.shape}, value {v.shape}")
-    for name, a in (("query", q), ("key", k), ("value", v)):
-        if a.shape[-2] == 0 or a.shape[-1] == 0:
-            raise ValueError(f"{name} has an empty sequence or feature dim: shape {a.shape}")
     dtype = np.result_type(q.dtype, k.dtype, v.dtype)
-
+    batch, hq, hkv = check_shapes(q.shape, k.shape, v.shape, gqa)
+    scale = resolve_scale(scale, q.shape[-1])
     q3, k3, v3 = _pad3(q), _pad3(k), _pad3(v)
-    try:
-        batch = np.broadcast_shapes(q3.shape[:-3], k3.shape[:-3], v3.shape[:-3])
-    except ValueError:
-        raise ValueError(f"leading dims of query {q.shape}, key {k.shape}, value {v.shape} "
-                         "do not broadcast") from None
-    hq, hk, hv = q3.shape[-3], k3.shape[-3], v3.shape[-3]
-    if hk != hv and 1 not in (hk, hv):
-        raise ValueError(f"key and value head counts differ: key {k.shape}, value {v.shape}")
-    hkv = max(hk, hv)
-    if hq == 1 or hkv == 1 or hq == hkv:
-        hq = max(hq, hkv)
-    elif not gqa:
-        raise ValueError(f"query heads {hq} and key/value heads {hkv} differ: pass "
-                         f"enable_gqa=True for grouped-query attention (query {q.shape}, "
-                         f"key {k.shape})")
-    elif hq % hkv != 0:
-        raise ValueError(f"grouped-query attention needs query heads ({hq}) to be a multiple "
-                         f"of key/value heads ({hkv}): query {q.shape}, key {k.shape}")
-
-    if scale is None:
-        scale = 1.0 / math.sqrt(q.shape[-1])
-    else:
-        try:
-            scale = float(scale)
-        except (TypeError, ValueError):
-            raise TypeError(f"scale must be a real number or None, got {scale!r}") from None
-        if not math.isfinite(scale):
-            raise ValueError(f"scale must be finite, got {scale}")
 
     q4 = _as_4d(_float32_rows(q3), batch, hq)
-    k4 = _as_4d(_float32_rows(k3), batch, hkv if hkv != 1 else 1)
-    v4 = _as_4d(_float32_rows(v3), batch, hkv if hkv != 1 else 1)
+    k4 = _as_4d(_float32_rows(k3), batch, hkv)
+    v4 = _as_4d(_float32_rows(v3), batch, hkv)
     out_shape = (batch + (hq,) if q.ndim >= 3 or k.ndim >= 3 or v.ndim >= 3 else ())
     out_shape = out_shape + (q.shape[-2], v.shape[-1])
     return Prepared(q4, k4, v4, out_shape, dtype, batch, scale)

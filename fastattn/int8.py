@@ -15,7 +15,14 @@ import numpy as np
 
 from fastattn import _core
 from fastattn._dispatch import DENSE_I8, resolve_threads
-from fastattn._inputs import Prepared, _float32_rows, as_float_array, prepare_mask
+from fastattn._inputs import (
+    Prepared,
+    _float32_rows,
+    as_float_array,
+    check_shapes,
+    prepare_mask,
+    resolve_scale,
+)
 
 QMAX = 127
 DEFAULT_BLOCK = 64
@@ -179,39 +186,12 @@ def prepare_int8(q, k, v, scale, gqa: bool) -> tuple:
         raise ValueError("value is a QuantizedTensor of kind 'key': quantize values with "
                          "fastattn.quantize(v, kind='value')")
     kd, vd = k.data, v.data
-    if q.shape[-1] != kd.shape[-1]:
-        raise ValueError(f"query and key must share the last dim D: query {q.shape}, "
-                         f"key {kd.shape}")
-    if kd.shape[-2] != vd.shape[-2]:
-        raise ValueError(f"key and value must have the same length Lk (dim -2): key {kd.shape}, "
-                         f"value {vd.shape}")
-    if q.shape[-2] == 0 or q.shape[-1] == 0:
-        raise ValueError(f"query has an empty sequence or feature dim: shape {q.shape}")
-    pad = [a.reshape((1,) * (3 - a.ndim) + a.shape) if a.ndim < 3 else a for a in (q, kd, vd)]
-    try:
-        batch = np.broadcast_shapes(*(a.shape[:-3] for a in pad))
-    except ValueError:
-        raise ValueError(f"leading dims of query {q.shape}, key {kd.shape}, value {vd.shape} "
-                         "do not broadcast") from None
-    hq, hk, hv = (a.shape[-3] for a in pad)
-    if hk != hv and 1 not in (hk, hv):
-        raise ValueError(f"key and value head counts differ: key {kd.shape}, value {vd.shape}")
-    hkv = max(hk, hv)
-    if hq == 1 or hkv == 1 or hq == hkv:
-        hq = max(hq, hkv)
-    elif not gqa:
-        raise ValueError(f"query heads {hq} and key/value heads {hkv} differ: pass "
-                         f"enable_gqa=True for grouped-query attention")
-    elif hq % hkv != 0:
-        raise ValueError(f"grouped-query attention needs query heads ({hq}) to be a multiple "
-                         f"of key/value heads ({hkv}): query {q.shape}, key {kd.shape}")
+    batch, hq, hkv = check_shapes(q.shape, kd.shape, vd.shape, gqa)
     d = q.shape[-1]
     if d >= 1 << 16:
         raise ValueError(f"precision='int8' needs D < 65536 (so that D·127² fits int32), "
                          f"got query {q.shape}")
-    scale = 1.0 / math.sqrt(d) if scale is None else float(scale)
-    if not math.isfinite(scale):
-        raise ValueError(f"scale must be finite, got {scale}")
+    scale = resolve_scale(scale, d)
 
     q4 = _to_4d(_float32_rows(q), batch, hq, 2)
     if not (np.isfinite(q4.max()) and np.isfinite(q4.min())):
