@@ -39,7 +39,7 @@ static void dense_run_job(void *ctx, size_t job, size_t worker) {
   t->fn(t->p, job, t->workspace + worker * t->per_thread);
 }
 
-static int dense_params_valid(const fa_dense_f32_params *p) {
+int fa_dense_f32_params_valid(const fa_dense_f32_params *p) {
   if (!p->q || !p->k || !p->v || !p->out) return 0;
   if (p->batch == 0 || p->heads == 0 || p->kv_heads == 0 || p->d == 0 || p->dv == 0) return 0;
   if (p->heads % p->kv_heads != 0) return 0;
@@ -52,7 +52,7 @@ static int dense_params_valid(const fa_dense_f32_params *p) {
 fa_status fa_dense_f32(const fa_dense_f32_params *p, size_t index, size_t nthreads,
                        void *workspace, size_t workspace_size) {
   if (!p || index >= fa_dense_f32_nvariants) return FA_ERR_INVALID;
-  if (!dense_params_valid(p)) return FA_ERR_INVALID;
+  if (!fa_dense_f32_params_valid(p)) return FA_ERR_INVALID;
   if (nthreads == 0 || nthreads > FA_MAX_THREADS) return FA_ERR_INVALID;
   if (!fa_cpu_has(fa_dense_f32_variants[index].isa)) return FA_ERR_UNSUPPORTED;
   if (p->lq == 0) return FA_OK;

@@ -4,6 +4,9 @@
 
 #include "fastattn/dense_i8.h"
 
+/* Nonzero when the pointers, sizes, blocks and band of p are usable (shared by every int8 op). */
+int fa_dense_i8_params_valid(const fa_dense_i8_params *p);
+
 fa_status fa_dense_i8__scalar(const fa_dense_i8_params *p, size_t job, void *workspace);
 uint64_t fa_i8_peak__scalar(uint64_t iters, int32_t *sink);
 #if defined(__x86_64__) || defined(_M_X64)

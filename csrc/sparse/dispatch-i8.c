@@ -2,6 +2,7 @@
  * Built with no ISA flags. */
 #include <stdint.h>
 
+#include "dense/kernels-i8.h"
 #include "fastattn/pool.h"
 #include "sparse/job-i8.h"
 #include "sparse/kernels-i8.h"
@@ -43,15 +44,9 @@ static void sparse_i8_run_job(void *ctx, size_t job, size_t worker) {
   t->fn(t->p, job, t->workspace + worker * t->per_thread);
 }
 
+/* The dense int8 checks, plus: at least one key, and batch x heads (the layout table) in range. */
 static int attn_i8_valid(const fa_dense_i8_params *p) {
-  if (!p->q || !p->k || !p->v || !p->out || !p->k_scale || !p->v_scale) return 0;
-  if (p->batch == 0 || p->heads == 0 || p->kv_heads == 0 || p->d == 0 || p->dv == 0) return 0;
-  if (p->q_block == 0 || p->k_block == 0) return 0;
-  if (p->heads % p->kv_heads != 0 || p->band_lo > p->band_hi) return 0;
-  const size_t big = (size_t)1 << 40; /* keeps every index product far from overflow */
-  /* d < 2^16 keeps |q.k| <= d * 127^2 below 2^31 */
-  return p->batch < big && p->heads < big && p->batch * p->heads < big && p->lq < big &&
-         p->lk < big && p->lk > 0 && p->d < (1u << 16) && p->dv < (1u << 16);
+  return fa_dense_i8_params_valid(p) && p->lk > 0 && p->batch * p->heads < ((size_t)1 << 40);
 }
 
 fa_status fa_sparse_i8(const fa_sparse_i8_params *p, size_t index, size_t nthreads,

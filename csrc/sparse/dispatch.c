@@ -2,6 +2,7 @@
  * Built with no ISA flags. */
 #include <stdint.h>
 
+#include "dense/kernels.h"
 #include "fastattn/pool.h"
 #include "sparse/job.h"
 #include "sparse/kernels.h"
@@ -41,13 +42,9 @@ static void sparse_run_job(void *ctx, size_t job, size_t worker) {
   t->fn(t->p, job, t->workspace + worker * t->per_thread);
 }
 
+/* The dense checks, plus: at least one key, and batch x heads (the layout table) in range. */
 static int attn_valid(const fa_dense_f32_params *p) {
-  if (!p->q || !p->k || !p->v || !p->out) return 0;
-  if (p->batch == 0 || p->heads == 0 || p->kv_heads == 0 || p->d == 0 || p->dv == 0) return 0;
-  if (p->heads % p->kv_heads != 0 || p->band_lo > p->band_hi) return 0;
-  const size_t big = (size_t)1 << 40; /* keeps every index product far from overflow */
-  return p->batch < big && p->heads < big && p->batch * p->heads < big && p->lq < big &&
-         p->lk < big && p->lk > 0 && p->d < (1u << 16) && p->dv < (1u << 16);
+  return fa_dense_f32_params_valid(p) && p->lk > 0 && p->batch * p->heads < ((size_t)1 << 40);
 }
 
 fa_status fa_sparse_f32(const fa_sparse_f32_params *p, size_t index, size_t nthreads,
