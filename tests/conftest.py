@@ -72,3 +72,20 @@ def compiled(op: str) -> list:
             reason=f"{v.isa} not supported by this CPU"))
         for v in _dispatch.OPS[op].variants
     ]
+
+
+def sparse_patterns(bigbird_heads: int) -> dict:
+    """Every layout pattern as name -> (lq, lk, causal) -> BlockLayout, for the sparse tests;
+    BigBird draws one layout per head for `bigbird_heads` heads."""
+    return {
+        "local": lambda lq, lk, c: fastattn.local_layout(lq, lk, 37, causal=c, block=32),
+        "local-pair": lambda lq, lk, c: fastattn.local_layout(lq, lk, (100, 0), causal=c),
+        "local-wide": lambda lq, lk, c: fastattn.local_layout(lq, lk, 10 * max(lq, lk), causal=c),
+        "longformer": lambda lq, lk, c: fastattn.local_layout(lq, lk, (9, 20), causal=c, block=16,
+                                                              global_tokens=[0, lq // 2, lq - 1]),
+        "strided": lambda lq, lk, c: fastattn.strided_layout(lq, lk, stride=3, causal=c, block=32),
+        "fixed": lambda lq, lk, c: fastattn.fixed_layout(lq, lk, chunk_blocks=3, summary_blocks=1,
+                                                         causal=c, block=32),
+        "bigbird": lambda lq, lk, c: fastattn.bigbird_layout(
+            lq, lk, random_blocks=2, heads=bigbird_heads, causal=c, seed=7, block=32),
+    }

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastattn
-from conftest import compiled, f32_tolerance
+from conftest import compiled, f32_tolerance, sparse_patterns
 from fastattn import _core
 from fastattn.reference import dense as dense_ref
 from fastattn.reference import sparse as ref
@@ -92,18 +92,7 @@ def test_random_layouts_match_reference(variant, batch, kv_heads, group, lq, lk,
         assert np.all(out[np.broadcast_to(sees_nothing, out.shape[:-1])] == 0)
 
 
-PATTERNS = {
-    "local": lambda lq, lk, c: fastattn.local_layout(lq, lk, 37, causal=c, block=32),
-    "local-pair": lambda lq, lk, c: fastattn.local_layout(lq, lk, (100, 0), causal=c),
-    "local-wide": lambda lq, lk, c: fastattn.local_layout(lq, lk, 10 * max(lq, lk), causal=c),
-    "longformer": lambda lq, lk, c: fastattn.local_layout(lq, lk, (9, 20), causal=c, block=16,
-                                                          global_tokens=[0, lq // 2, lq - 1]),
-    "strided": lambda lq, lk, c: fastattn.strided_layout(lq, lk, stride=3, causal=c, block=32),
-    "fixed": lambda lq, lk, c: fastattn.fixed_layout(lq, lk, chunk_blocks=3, summary_blocks=1,
-                                                     causal=c, block=32),
-    "bigbird": lambda lq, lk, c: fastattn.bigbird_layout(lq, lk, random_blocks=2, heads=2,
-                                                         causal=c, seed=7, block=32),
-}
+PATTERNS = sparse_patterns(bigbird_heads=2)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
