@@ -28,6 +28,9 @@ from fastattn.sparse import (
     local_layout,
     strided_layout,
 )
+from fastattn import _cost_models  # noqa: E402,F401  (registers the ops' cost models)
+from fastattn.costs import cost
+from fastattn.profiling import profile
 
 __all__ = [
     "BlockLayout",
@@ -36,11 +39,13 @@ __all__ = [
     "attention",
     "bigbird_layout",
     "block_sparse_attention",
+    "cost",
     "fixed_layout",
     "info",
     "int8_error_report",
     "local_attention",
     "local_layout",
+    "profile",
     "quantize",
     "route",
     "routed_attention",
