@@ -162,7 +162,8 @@ def profile(fn, /, *args, repeat: int = 20, warmup: int = 1, measure_energy: boo
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
         params = {}
-    clash = [name for name in _OPTIONS if name in params]
+    bound = getattr(fn, "keywords", None) or {}  # a functools.partial that already sets them
+    clash = [name for name in _OPTIONS if name in params and name not in bound]
     if clash:
         raise TypeError(f"{getattr(fn, '__qualname__', fn)!r} takes {clash}, which are "
                         "fastattn.profile's own options: wrap it in functools.partial")
