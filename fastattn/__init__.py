@@ -15,9 +15,12 @@ except ImportError as exc:  # pragma: no cover - depends on how it was imported
         "fastattn, or build in place with `pip install -e .`."
     ) from exc
 
+from fastattn import _cost_models  # noqa: F401  (registers the ops' cost models)
 from fastattn._info import info
+from fastattn.costs import cost
 from fastattn.dense import attention, scaled_dot_product_attention
 from fastattn.int8 import QuantizedTensor, int8_error_report, quantize
+from fastattn.profiling import profile
 from fastattn.routed import route, routed_attention
 from fastattn.sparse import (
     BlockLayout,
@@ -28,9 +31,6 @@ from fastattn.sparse import (
     local_layout,
     strided_layout,
 )
-from fastattn import _cost_models  # noqa: E402,F401  (registers the ops' cost models)
-from fastattn.costs import cost
-from fastattn.profiling import profile
 
 __all__ = [
     "BlockLayout",

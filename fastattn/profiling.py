@@ -77,8 +77,8 @@ class Profile:
     def __str__(self) -> str:
         mib = 2.0 ** -20
         lines = [f"profile of {self.name}: {len(self.times)} calls",
-                 f"  latency     median {self.median_s * 1e3:.3f} ms, min {self.min_s * 1e3:.3f} ms,"
-                 f" IQR {self.spread_s * 1e3:.3f} ms"]
+                 f"  latency     median {self.median_s * 1e3:.3f} ms, "
+                 f"min {self.min_s * 1e3:.3f} ms, IQR {self.spread_s * 1e3:.3f} ms"]
         rss = "n/a" if self.rss_peak_bytes is None else f"{self.rss_peak_bytes * mib:.2f} MiB"
         lines.append(f"  peak extra  {self.peak_bytes * mib:.2f} MiB traced (NumPy buffers), "
                      f"resident high-water +{rss}")
@@ -89,7 +89,8 @@ class Profile:
             lines.append(f"  traffic     {c.bytes_read * mib:.2f} MiB read, "
                          f"{c.bytes_written * mib:.2f} MiB written (DRAM, model)")
         if self.energy is not None:
-            lines.append(f"  energy      {self.energy.joules * 1e3:.4f} mJ/call, {self.energy.label}")
+            e = self.energy
+            lines.append(f"  energy      {e.joules * 1e3:.4f} mJ/call, {e.label}")
         if self.modelled_energy is not None and self.energy is not self.modelled_energy:
             lines.append(f"  model       {self.modelled_energy.joules * 1e3:.4f} mJ/call, "
                          f"{self.modelled_energy.label}")
