@@ -18,6 +18,7 @@ except ImportError as exc:  # pragma: no cover - depends on how it was imported
 from fastattn._info import info
 from fastattn.dense import attention, scaled_dot_product_attention
 from fastattn.int8 import QuantizedTensor, int8_error_report, quantize
+from fastattn.mha import MultiHeadAttention
 from fastattn.routed import route, routed_attention
 from fastattn.sparse import (
     BlockLayout,
@@ -28,9 +29,11 @@ from fastattn.sparse import (
     local_layout,
     strided_layout,
 )
+from fastattn.varlen import varlen_attention
 
 __all__ = [
     "BlockLayout",
+    "MultiHeadAttention",
     "QuantizedTensor",
     "__version__",
     "attention",
@@ -46,4 +49,5 @@ __all__ = [
     "routed_attention",
     "scaled_dot_product_attention",
     "strided_layout",
+    "varlen_attention",
 ]
