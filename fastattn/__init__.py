@@ -20,6 +20,7 @@ from fastattn._info import info
 from fastattn.costs import cost
 from fastattn.dense import attention, scaled_dot_product_attention
 from fastattn.int8 import QuantizedTensor, int8_error_report, quantize
+from fastattn.mha import MultiHeadAttention
 from fastattn.profiling import profile
 from fastattn.routed import route, routed_attention
 from fastattn.sparse import (
@@ -31,9 +32,11 @@ from fastattn.sparse import (
     local_layout,
     strided_layout,
 )
+from fastattn.varlen import varlen_attention
 
 __all__ = [
     "BlockLayout",
+    "MultiHeadAttention",
     "QuantizedTensor",
     "__version__",
     "attention",
@@ -51,4 +54,5 @@ __all__ = [
     "routed_attention",
     "scaled_dot_product_attention",
     "strided_layout",
+    "varlen_attention",
 ]
