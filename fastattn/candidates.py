@@ -23,7 +23,9 @@ import numpy as np
 
 @dataclass(frozen=True)
 class AttentionShape:
-    """``q (batch, heads, lq, d)``, ``k (batch, kv_heads, lk, d)``, ``v (batch, kv_heads, lk, dv)``."""
+    """The shapes of one attention call: ``q (batch, heads, lq, d)``,
+    ``k (batch, kv_heads, lk, d)``, ``v (batch, kv_heads, lk, dv)``; lk, kv_heads and dv
+    default to lq, heads and d."""
 
     batch: int
     heads: int
