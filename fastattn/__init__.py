@@ -32,6 +32,7 @@ from fastattn.sparse import (
     local_layout,
     strided_layout,
 )
+from fastattn.tuning import tune
 from fastattn.varlen import varlen_attention
 
 __all__ = [
@@ -54,5 +55,6 @@ __all__ = [
     "routed_attention",
     "scaled_dot_product_attention",
     "strided_layout",
+    "tune",
     "varlen_attention",
 ]

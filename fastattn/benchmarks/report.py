@@ -44,6 +44,9 @@ def header_text(head: dict) -> str:
     ]
     for why in head["energy_why_modelled"]:
         lines.append(f"         no sensor: {why}")
+    if head.get("not_benchmarked"):
+        lines.append(f"not run  {', '.join(head['not_benchmarked'])}: no candidates registered "
+                     "(fastattn.candidates.register)")
     if head["peers_missing"]:
         lines.append(f"peers    not installed: {', '.join(head['peers_missing'])} "
                      "(pip install 'fastattn[bench]')")

@@ -78,34 +78,23 @@ def _argv_of(args) -> list:
     return argv
 
 
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                if key.strip() in ("model name", "Model", "Hardware") and value.strip():
-                    return value.strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def header(threads: int) -> dict:
     import fastattn
-    from fastattn import energy
+    from fastattn import candidates, energy
 
     info = fastattn.info()
     meter = energy.default_meter()
     peers = {m: find_spec(m) is not None for m in ("torch", "onnxruntime")}
     return dict(
         fastattn=fastattn.__version__, numpy=np.__version__, python=platform.python_version(),
-        cpu=cpu_name(), machine=info["machine"],
+        cpu=info["cpu"], machine=info["machine"],
         features=[n for n, on in info["cpu_features"].items() if on and n != "scalar"],
         isa_cap=info["isa_cap"], threads=threads,
         chosen={op: d["chosen"] for op, d in info["ops"].items()},
         energy=meter.label or energy.EnergyModel().label,
         energy_why_modelled=[] if meter.sensor else meter.reasons,
         peers_missing=[m for m, ok in peers.items() if not ok],
+        not_benchmarked=[op for op in info["ops"] if op not in candidates.registered()],
     )
 
 
