@@ -17,17 +17,12 @@ except ImportError as exc:  # pragma: no cover - depends on how it was imported
 
 from fastattn._info import info
 from fastattn.dense import attention, scaled_dot_product_attention
-from fastattn.int8 import QuantizedTensor, int8_error_report, quantize
+from fastattn.int8 import int8_error_report
+from fastattn.layouts import BlockLayout
+from fastattn.patterns import bigbird_layout, fixed_layout, local_layout, strided_layout
+from fastattn.quantized import QuantizedTensor, quantize
 from fastattn.routed import route, routed_attention
-from fastattn.sparse import (
-    BlockLayout,
-    bigbird_layout,
-    block_sparse_attention,
-    fixed_layout,
-    local_attention,
-    local_layout,
-    strided_layout,
-)
+from fastattn.sparse import block_sparse_attention, local_attention
 
 __all__ = [
     "BlockLayout",
