@@ -8,6 +8,7 @@ from numpy.typing import ArrayLike
 from fastattn import _core, _precision, _validate
 from fastattn._dispatch import DENSE_F32, DENSE_I8
 from fastattn._inputs import prepare_mask
+from fastattn.quantized import QuantizedTensor
 
 
 def causal_band(lq: int, lk: int, align: str) -> int:
@@ -40,8 +41,8 @@ def _run_dense(q, k, v, *, mask, causal_align, scale, precision, variant, num_th
 
 def attention(
     q: ArrayLike,
-    k,
-    v,
+    k: ArrayLike | QuantizedTensor,
+    v: ArrayLike | QuantizedTensor,
     *,
     mask: ArrayLike | None = None,
     causal: bool = False,
@@ -107,8 +108,8 @@ def attention(
 
 def scaled_dot_product_attention(
     query: ArrayLike,
-    key,
-    value,
+    key: ArrayLike | QuantizedTensor,
+    value: ArrayLike | QuantizedTensor,
     attn_mask: ArrayLike | None = None,
     dropout_p: float = 0.0,
     is_causal: bool = False,

@@ -67,8 +67,9 @@ class BlockLayout:
     (0.625, (256, 256))
     """
 
-    def __init__(self, indptr: ArrayLike, indices: ArrayLike, shape: tuple, block, *,
-                 window=None, causal: bool = False, global_tokens: ArrayLike | None = None,
+    def __init__(self, indptr: ArrayLike, indices: ArrayLike, shape: tuple[int, int],
+                 block: int | tuple[int, int], *, window: int | tuple[int, int] | None = None,
+                 causal: bool = False, global_tokens: ArrayLike | None = None,
                  meta: dict | None = None) -> None:
         try:
             lq, lk = (int(s) for s in shape)
@@ -135,8 +136,10 @@ class BlockLayout:
         return ptr.astype(np.int32), idx.astype(np.int32)
 
     @classmethod
-    def from_block_mask(cls, block_mask: ArrayLike, shape: tuple, block, *, window=None,
-                        causal: bool = False, global_tokens: ArrayLike | None = None,
+    def from_block_mask(cls, block_mask: ArrayLike, shape: tuple[int, int],
+                        block: int | tuple[int, int], *,
+                        window: int | tuple[int, int] | None = None, causal: bool = False,
+                        global_tokens: ArrayLike | None = None,
                         meta: dict | None = None) -> BlockLayout:
         """A layout from a boolean (..., nqblocks, nkblocks) array (True = visit); the other
         arguments as in the constructor."""

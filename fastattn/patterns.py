@@ -57,7 +57,7 @@ def _layout(blocks, lq: int, lk: int, block: int, causal, pattern: str, **meta) 
                                        meta=dict(pattern=pattern, **meta))
 
 
-def local_layout(lq: int, lk: int, window, *, causal: bool = False,
+def local_layout(lq: int, lk: int, window: int | tuple[int, int], *, causal: bool = False,
                  global_tokens: ArrayLike | None = None,
                  block: int = DEFAULT_BLOCK) -> BlockLayout:
     """Sliding-window layout with exact token borders (Beltagy et al., 2020, Longformer;

@@ -40,7 +40,7 @@ def _block_means(x: np.ndarray, block: int) -> np.ndarray:
 
 def route(
     q: ArrayLike,
-    k,
+    k: ArrayLike | QuantizedTensor,
     *,
     block: int = DEFAULT_BLOCK,
     top_k: int | None = None,
@@ -146,8 +146,8 @@ def route(
 
 def routed_attention(
     q: ArrayLike,
-    k,
-    v,
+    k: ArrayLike | QuantizedTensor,
+    v: ArrayLike | QuantizedTensor,
     *,
     block: int = DEFAULT_BLOCK,
     top_k: int | None = None,

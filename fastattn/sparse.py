@@ -18,6 +18,7 @@ from fastattn._dispatch import SPARSE_F32, SPARSE_I8
 from fastattn._inputs import Prepared, prepare_mask
 from fastattn.layouts import BlockLayout
 from fastattn.patterns import DEFAULT_BLOCK, local_layout
+from fastattn.quantized import QuantizedTensor
 
 _BAND_NONE = _core.BAND_NONE
 
@@ -58,8 +59,8 @@ def _engine_args(layout: BlockLayout, prep: Prepared) -> dict:
 
 def block_sparse_attention(
     q: ArrayLike,
-    k,
-    v,
+    k: ArrayLike | QuantizedTensor,
+    v: ArrayLike | QuantizedTensor,
     layout: BlockLayout,
     *,
     mask: ArrayLike | None = None,
@@ -136,10 +137,10 @@ def block_sparse_attention(
 
 def local_attention(
     q: ArrayLike,
-    k,
-    v,
+    k: ArrayLike | QuantizedTensor,
+    v: ArrayLike | QuantizedTensor,
     *,
-    window,
+    window: int | tuple[int, int],
     causal: bool = False,
     global_tokens: ArrayLike | None = None,
     block: int = DEFAULT_BLOCK,
