@@ -19,13 +19,16 @@ from fastattn._info import info
 from fastattn.dense import attention, scaled_dot_product_attention
 from fastattn.int8 import int8_error_report
 from fastattn.layouts import BlockLayout
+from fastattn.mha import MultiHeadAttention
 from fastattn.patterns import bigbird_layout, fixed_layout, local_layout, strided_layout
 from fastattn.quantized import QuantizedTensor, quantize
 from fastattn.routed import route, routed_attention
 from fastattn.sparse import block_sparse_attention, local_attention
+from fastattn.varlen import varlen_attention
 
 __all__ = [
     "BlockLayout",
+    "MultiHeadAttention",
     "QuantizedTensor",
     "__version__",
     "attention",
@@ -41,4 +44,5 @@ __all__ = [
     "routed_attention",
     "scaled_dot_product_attention",
     "strided_layout",
+    "varlen_attention",
 ]
