@@ -7,10 +7,11 @@ registers a generator here (`register`): given an `AttentionShape` it returns
 density, a precision). Every setting is then run with every variant of its op that
 runs on this CPU, so a new op or a new ISA shows up without a hand-kept list.
 
-`structured_inputs` makes data with the structure that sparse attention relies on
-(keys that drift slowly along the sequence, plus queries that recall a distant block),
-so that the quality of an approximation is measured on something like a real layer
-rather than on white noise, where every key is equally relevant.
+`structured_inputs` makes data of any shape with the structure that sparse attention
+relies on (keys that drift slowly along the sequence, plus queries that recall a distant
+block; the workload of the sparse tests and benchmarks), so that the quality of an
+approximation is measured on something like a real layer rather than on white noise,
+where every key is equally relevant.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ import functools
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from fastattn._workloads import retention
+from fastattn._workloads import structured_inputs as structured_workload
 
 
 @dataclass(frozen=True)
@@ -146,44 +150,28 @@ def _load_builtin() -> None:
 
 def quality(out, exact) -> float:
     """``1 - ||out - exact|| / ||exact||`` (Frobenius norms): 1 is exact."""
-    out = np.asarray(out, dtype=np.float64)
-    exact = np.asarray(exact, dtype=np.float64)
-    norm = float(np.linalg.norm(exact))
-    return 1.0 - float(np.linalg.norm(out - exact)) / (norm if norm > 0 else 1.0)
+    return retention(out, exact)
 
 
 @functools.lru_cache(maxsize=4)
-def structured_inputs(shape: AttentionShape, seed: int = 0, block: int = 64) -> tuple:
-    """Read-only float32 ``(q, k, v)`` with local structure and long-range recalls.
-
-    Keys are white noise low-pass filtered along the sequence (a correlation length of
-    about 16 tokens), queries are keys plus noise, scaled so that the softmax is peaked;
-    one query block in 8 instead matches, noisily, a key block at least 3 blocks earlier
-    (what a fixed window misses and a router should find). Values are white noise.
-    """
-    rng = np.random.default_rng(seed)
-    b, h, hk = shape.batch, shape.heads, shape.kv_heads
-    noise = rng.standard_normal((b, hk, shape.lk, shape.d))
-    spectrum = np.fft.rfft(noise, axis=2)
-    freq = np.fft.rfftfreq(shape.lk)
-    spectrum *= np.exp(-freq * 16.0)[None, None, :, None]
-    k = np.fft.irfft(spectrum, n=shape.lk, axis=2)
-    k /= k.std(axis=2, keepdims=True) + 1e-12
-    group = h // hk
-    base = np.repeat(k, group, axis=1)[:, :, -shape.lq:] if shape.lq <= shape.lk else \
-        rng.standard_normal((b, h, shape.lq, shape.d))
-    q = base + 0.5 * rng.standard_normal(base.shape)
-    nblocks = min(shape.lq, shape.lk) // block
-    for _ in range(max(0, nblocks // 8)):
-        dst, src = int(rng.integers(4, nblocks)) if nblocks > 4 else 0, 0
-        if dst:
-            src = int(rng.integers(0, dst - 3))
-            rows = slice(dst * block, (dst + 1) * block)
-            q[:, :, rows] = np.repeat(k[:, :, src * block:(src + 1) * block], group, axis=1) \
-                + 0.5 * rng.standard_normal((b, h, block, shape.d))
-    q *= 2.0
-    v = rng.standard_normal((b, hk, shape.lk, shape.dv))
+def structured_inputs(shape: AttentionShape, seed: int = 0) -> tuple:
+    """Read-only float32 ``(q, k, v)`` of ``shape`` with local structure and long-range
+    recalls: `fastattn._workloads.structured_inputs` (keys an AR(1) walk along the
+    sequence, queries the keys plus noise, one query block in 8 recalling a distant key
+    block), drawn for ``batch * kv_heads`` heads of ``max(Lq, Lk)`` tokens; keys and values
+    keep the first ``Lk`` tokens, queries the last ``Lq`` (as in decoding), grouped query
+    heads repeat their key head's queries, and values of another width are white noise."""
+    n = max(shape.lq, shape.lk)
+    q, k, v = structured_workload(n, heads=shape.batch * shape.kv_heads, dim=shape.d, seed=seed)
+    split = (shape.batch, shape.kv_heads)
+    q = np.repeat(q.reshape(split + (n, shape.d))[:, :, n - shape.lq:], shape.heads //
+                  shape.kv_heads, axis=1)
+    k = k.reshape(split + (n, shape.d))[:, :, :shape.lk]
+    if shape.dv == shape.d:
+        v = v.reshape(split + (n, shape.d))[:, :, :shape.lk]
+    else:
+        v = np.random.default_rng(seed).standard_normal(split + (shape.lk, shape.dv))
     arrays = tuple(np.ascontiguousarray(x, dtype=np.float32) for x in (q, k, v))
-    for a in arrays:
-        a.flags.writeable = False
+    for x in arrays:
+        x.flags.writeable = False
     return arrays

@@ -6,6 +6,7 @@ import inspect
 import statistics
 import time
 import tracemalloc
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastattn import costs, energy
@@ -153,7 +154,7 @@ def time_calls(call, *, budget_s: float = 1.0, min_calls: int = 3, max_calls: in
     return times
 
 
-def profile(fn, /, *args, repeat: int = 20, warmup: int = 1, measure_energy: bool = True,
+def profile(fn: Callable, /, *args, repeat: int = 20, warmup: int = 1, measure_energy: bool = True,
             energy_model: energy.EnergyModel | None = None, meter: energy.Meter | None = None,
             **kwargs) -> Profile:
     """Calls ``fn(*args, **kwargs)`` and measures it.

@@ -146,9 +146,10 @@ def _pick(rows: list, objective: str) -> dict:
     return min(timed, key=lambda r: (round(r["energy_j"], 12), r["median_s"]))
 
 
-def tune(shape, *, quality: float = 0.99, objective: str = "latency", sample=None,
-         causal: bool = False, num_threads: int | None = None, budget_s: float = 0.2,
-         cache: bool = True, refresh: bool = False, ops=None) -> Plan:
+def tune(shape: tuple | candidates.AttentionShape | None, *, quality: float = 0.99,
+         objective: str = "latency", sample: tuple | None = None, causal: bool = False,
+         num_threads: int | None = None, budget_s: float = 0.2, cache: bool = True,
+         refresh: bool = False, ops: list | None = None) -> Plan:
     """Times every way fastattn can compute attention of ``shape`` (dense float32 and
     int8, sliding windows, routed densities, and every op that registers candidates in
     `fastattn.candidates`), each with every kernel variant this CPU runs, keeps those whose
@@ -157,8 +158,9 @@ def tune(shape, *, quality: float = 0.99, objective: str = "latency", sample=Non
 
     Parameters
     ----------
-    shape : tuple or AttentionShape
-        ``(batch, heads, L, D)`` of q (self-attention), or an `AttentionShape`.
+    shape : tuple or AttentionShape or None
+        ``(batch, heads, L, D)`` of q (self-attention), or an `AttentionShape`; None
+        with ``sample``.
     quality : float
         The floor, in (0, 1).
     objective : {"latency", "energy"}
