@@ -160,9 +160,12 @@ def structured_inputs(shape: AttentionShape, seed: int = 0) -> tuple:
     sequence, queries the keys plus noise, one query block in 8 recalling a distant key
     block), drawn for ``batch * kv_heads`` heads of ``max(Lq, Lk)`` tokens; keys and values
     keep the first ``Lk`` tokens, queries the last ``Lq`` (as in decoding), grouped query
-    heads repeat their key head's queries, and values of another width are white noise."""
-    n = max(shape.lq, shape.lk)
-    q, k, v = structured_workload(n, heads=shape.batch * shape.kv_heads, dim=shape.d, seed=seed)
+    heads repeat their key head's queries, and values of another width are white noise.
+    Blocks of recalled keys are 64 tokens, or L/8 for L < 512."""
+    n = max(shape.lq, shape.lk, 8)
+    # recalls need at least 5 blocks: shorter sequences get shorter blocks
+    q, k, v = structured_workload(n, heads=shape.batch * shape.kv_heads, dim=shape.d,
+                                  block=min(64, n // 8), seed=seed)
     split = (shape.batch, shape.kv_heads)
     q = np.repeat(q.reshape(split + (n, shape.d))[:, :, n - shape.lq:], shape.heads //
                   shape.kv_heads, axis=1)
