@@ -18,6 +18,7 @@ except ImportError as exc:  # pragma: no cover - depends on how it was imported
 from fastattn._info import info
 from fastattn.dense import attention, scaled_dot_product_attention
 from fastattn.int8 import QuantizedTensor, int8_error_report, quantize
+from fastattn.kvcache import KVCache
 from fastattn.routed import route, routed_attention
 from fastattn.sparse import (
     BlockLayout,
@@ -31,6 +32,7 @@ from fastattn.sparse import (
 
 __all__ = [
     "BlockLayout",
+    "KVCache",
     "QuantizedTensor",
     "__version__",
     "attention",

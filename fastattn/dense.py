@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fastattn import _core
+from fastattn import _core, decode
 from fastattn._dispatch import DENSE_F32, resolve_threads
 from fastattn._inputs import prepare, prepare_mask
 from fastattn.int8 import QuantizedTensor, attention_int8
@@ -34,8 +34,10 @@ def _run_dense(q, k, v, mask, causal_hi, scale, num_threads, variant, gqa, mask_
     prep = prepare(q, k, v, scale=scale, gqa=gqa)
     m4 = prepare_mask(mask, prep, mask_name)
     threads = resolve_threads(num_threads)
-    kernel = DENSE_F32.resolve(variant)
     band_hi = _core.BAND_NONE if causal_hi is None else causal_hi(prep.lq, prep.lk)
+    if decode.prefers_decode(prep.lq):
+        return decode.attention_f32(prep, m4, band_hi, threads, variant)
+    kernel = DENSE_F32.resolve(variant)
     out, out4 = prep.new_output()
     _core.dense_f32(prep.q, prep.k, prep.v, out4, m4, prep.scale, -_core.BAND_NONE, band_hi,
                     kernel.index, threads)
