@@ -1,4 +1,4 @@
-"""Command line: ``python -m fastattn {demo,info,bench}``."""
+"""Command line: ``python -m fastattn {demo,decode-demo,info,bench}``."""
 
 from __future__ import annotations
 
@@ -65,6 +65,11 @@ def main(argv=None) -> int:
     p_demo.add_argument("--length", type=int, default=1024)
     p_demo.add_argument("--heads", type=int, default=8)
     p_demo.add_argument("--dim", type=int, default=64)
+    p_dec = sub.add_parser("decode-demo", help="greedy decoding with a small random-weight "
+                                               "transformer and a KV cache, tokens/s")
+    for flag, default in (("--prompt", 512), ("--tokens", 64), ("--layers", 4), ("--dim", 256),
+                          ("--heads", 8), ("--kv-heads", 2), ("--threads", 1), ("--seed", 0)):
+        p_dec.add_argument(flag, type=int, default=default)
     sub.add_parser("info", help="CPU features, compiled variants, the dispatch choice")
     sub.add_parser("bench", help="run the shipped benchmarks (extra args go to pytest, "
                                  "e.g. -k 'L=1024')", add_help=False)
@@ -75,6 +80,11 @@ def main(argv=None) -> int:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
     if args.command == "demo":
         return demo(args.length, args.heads, args.dim)
+    if args.command == "decode-demo":
+        from fastattn.decode_demo import run
+
+        return run(args.prompt, args.tokens, args.layers, args.dim, args.heads, args.kv_heads,
+                   args.threads, args.seed)
     return info()
 
 

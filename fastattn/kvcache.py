@@ -7,6 +7,8 @@ import numpy as np
 from fastattn import _core
 from fastattn._dispatch import DECODE_F32, DECODE_I8, resolve_threads
 from fastattn._inputs import Prepared, as_float_array, prepare_mask, resolve_scale
+from fastattn.decode import prefers_decode
+from fastattn.dense import attention
 from fastattn.int8 import QuantizedTensor
 
 PRECISIONS = ("fp32", "int8")
@@ -230,6 +232,9 @@ class KVCache:
         m4 = prepare_mask(mask, prep, "mask")
         out, out4 = prep.new_output()
         band_hi = self._length - lq if causal else _core.BAND_NONE
+        if self.precision == "fp32" and not prefers_decode(lq) and variant is None:
+            return attention(q4, view[0], view[1], mask=mask, causal=causal,
+                                      scale=scale, num_threads=threads).astype(q.dtype, copy=False)
         if self.precision == "fp32":
             _core.decode_f32(q4, b["k"], b["v"], self._length, out4, m4, scale,
                              -_core.BAND_NONE, band_hi, kernel.index, threads)

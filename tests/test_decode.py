@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import fastattn
 from conftest import compiled, f32_tolerance
-from fastattn import _core
+from fastattn import _core, _dispatch
 from fastattn.reference import decode_int8 as ref8
 from fastattn.reference import dense as ref
 
@@ -127,18 +127,20 @@ def test_attention_short_queries_take_any_strides(variant):
     check_close(out, expected, float(np.abs(v).max()), 20.0, 150)
 
 
-@pytest.mark.parametrize("name, op", [("f32", "decode_f32"), ("i8", "decode_i8")])
-def test_empty_key_range_gives_zeros(name, op):
+@pytest.mark.parametrize("variant", F32 + I8)
+def test_empty_key_range_gives_zeros(variant):
     """lk = 0 at the C level: every row sees no key, so the output is zeros."""
     q = np.ones((1, 2, 1, 16), np.float32)
     out = np.full((1, 2, 1, 16), 7.0, np.float32)
-    if name == "f32":
+    band = (-_core.BAND_NONE, _core.BAND_NONE)
+    if variant.startswith("f32"):
         kv = np.ones((1, 1, 4, 16), np.float32)
-        _core.decode_f32(q, kv, kv, 0, out, None, 0.25, -_core.BAND_NONE, _core.BAND_NONE, 0, 2)
+        index = _dispatch.DECODE_F32.resolve(variant).index
+        _core.decode_f32(q, kv, kv, 0, out, None, 0.25, *band, index, 2)
     else:
         kv, sc = np.ones((1, 1, 4, 16), np.int8), np.ones((1, 1, 4), np.float32)
-        _core.decode_i8(q, kv, sc, kv, sc, 0, out, None, 0.25, -_core.BAND_NONE,
-                        _core.BAND_NONE, 0, 2)
+        index = _dispatch.DECODE_I8.resolve(variant).index
+        _core.decode_i8(q, kv, sc, kv, sc, 0, out, None, 0.25, *band, index, 2)
     assert np.array_equal(out, np.zeros_like(out))
 
 
