@@ -143,3 +143,14 @@ def run(prompt_len: int = 512, steps: int = 64, layers: int = 4, dim: int = 256,
         print(f"{name:<22} {prefill * 1e3:>10.1f} {per_token * 1e3:>9.2f} "
               f"{attention * 1e3:>13.2f} {1 / per_token:>9.1f} {f'{same}/{steps}':>20}")
     return 0
+
+
+def add_decode_demo(sub) -> None:
+    """Registers ``decode-demo`` on the command line (fastattn/__main__.py)."""
+    p = sub.add_parser("decode-demo", help="greedy decoding with a small random-weight "
+                                           "transformer and a KV cache: tokens/s per precision")
+    for flag, default in (("--prompt", 512), ("--tokens", 64), ("--layers", 4), ("--dim", 256),
+                          ("--heads", 8), ("--kv-heads", 2), ("--threads", 1), ("--seed", 0)):
+        p.add_argument(flag, type=int, default=default)
+    p.set_defaults(run=lambda a: run(a.prompt, a.tokens, a.layers, a.dim, a.heads, a.kv_heads,
+                                     a.threads, a.seed))

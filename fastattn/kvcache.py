@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from fastattn import _core
-from fastattn._dispatch import DECODE_F32, DECODE_I8, resolve_threads
-from fastattn._inputs import Prepared, as_float_array, prepare_mask, resolve_scale
+from fastattn import _core, _precision, _validate
+from fastattn._dispatch import DECODE_F32, DECODE_I8
+from fastattn._inputs import Prepared, as_float_array, prepare_mask
 from fastattn.decode import prefers_decode
 from fastattn.dense import attention
-from fastattn.int8 import QuantizedTensor
+from fastattn.quantized import QuantizedTensor
 
-PRECISIONS = ("fp32", "int8")
 _QMAX = np.float32(127.0)
-
-
-def _positive_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _quantize_tokens(x: np.ndarray):
@@ -70,22 +64,19 @@ class KVCache:
     def __init__(self, batch: int, kv_heads: int, head_dim: int, capacity: int, *,
                  head_dim_v: int | None = None, precision: str = "fp32",
                  grow: bool = False) -> None:
-        self.batch = _positive_int(batch, "batch")
-        self.kv_heads = _positive_int(kv_heads, "kv_heads")
-        self.head_dim = _positive_int(head_dim, "head_dim")
-        self.head_dim_v = self.head_dim if head_dim_v is None else _positive_int(
+        self.batch = _validate.positive_int(batch, "batch")
+        self.kv_heads = _validate.positive_int(kv_heads, "kv_heads")
+        self.head_dim = _validate.positive_int(head_dim, "head_dim")
+        self.head_dim_v = self.head_dim if head_dim_v is None else _validate.positive_int(
             head_dim_v, "head_dim_v")
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-        if precision == "int8" and self.head_dim >= 1 << 16:
-            raise ValueError(f"precision='int8' needs head_dim < 65536, got {self.head_dim}")
-        if not isinstance(grow, (bool, np.bool_)):
-            raise TypeError(f"grow must be a bool, got {type(grow).__name__}")
-        self.precision = precision
-        self.grow = bool(grow)
+        self.precision = _precision.check(precision)
+        if precision == "int8" and self.head_dim >= _precision.MAX_INT8_DIM:
+            raise ValueError(f"precision='int8' needs head_dim < {_precision.MAX_INT8_DIM}, got "
+                             f"{self.head_dim}")
+        self.grow = _validate.boolean(grow, "grow")
         self._length = 0
         self._mean = None
-        self._alloc(_positive_int(capacity, "capacity"))
+        self._alloc(_validate.positive_int(capacity, "capacity"))
 
     def _alloc(self, capacity: int) -> None:
         lead = (self.batch, self.kv_heads, capacity)
@@ -156,7 +147,7 @@ class KVCache:
             raise ValueError(f"{name} must be finite to be quantised")
         return a
 
-    def append(self, k, v) -> None:
+    def append(self, k: ArrayLike, v: ArrayLike) -> None:
         """Appends n tokens: k ``(batch, kv_heads, n, head_dim)``, v ``(batch, kv_heads, n,
         head_dim_v)``, float16/32/64. Past the capacity: grows (``grow=True``) or raises
         ValueError, leaving the cache unchanged."""
@@ -188,8 +179,9 @@ class KVCache:
             self._bufs["v"][:, :, rows], self._bufs["v_scale"][:, :, rows] = _quantize_tokens(v)
         self._length = end
 
-    def attend(self, q, *, causal: bool = True, mask=None, scale: float | None = None,
-               num_threads: int | None = None, variant: str | None = None) -> np.ndarray:
+    def attend(self, q: ArrayLike, *, mask: ArrayLike | None = None, causal: bool = True,
+               scale: float | None = None, variant: str | None = None,
+               num_threads: int | None = None) -> np.ndarray:
         """Attention of q ``(batch, heads, Lq, head_dim)`` to every cached token.
 
         ``heads`` must be a multiple of ``kv_heads`` (grouped-query attention: query head
@@ -201,8 +193,7 @@ class KVCache:
         ``fastattn.info()``). Returns ``(batch, heads, Lq, head_dim_v)`` in q's dtype; a
         row that sees no token is zeros.
         """
-        if not isinstance(causal, (bool, np.bool_)):
-            raise TypeError(f"causal must be a bool, got {type(causal).__name__}")
+        causal = _validate.boolean(causal, "causal")
         q = as_float_array(q, "q")
         if q.ndim != 4 or q.shape[0] != self.batch or q.shape[3] != self.head_dim:
             raise ValueError(f"q must have shape (batch, heads, Lq, head_dim) = ({self.batch}, "
@@ -218,8 +209,8 @@ class KVCache:
                              f"tokens: append the new tokens' keys and values first")
         op = DECODE_F32 if self.precision == "fp32" else DECODE_I8
         kernel = op.resolve(variant)
-        threads = resolve_threads(num_threads)
-        scale = resolve_scale(scale, self.head_dim)
+        threads = _validate.num_threads(num_threads)
+        scale = _validate.scale(scale, self.head_dim)
         q4 = q.astype(np.float32, copy=False)
         if q4.strides[-1] != 4:
             q4 = np.ascontiguousarray(q4)

@@ -16,7 +16,7 @@
 #endif
 
 #include "decode/engine.h"
-#include "simd/f32-avx2.h"
+#include "ukernels/f32-avx2.h"
 
 /* Lanes [0, n) of a tail vector, n < 8. */
 static inline __m256i tail_mask(size_t n) {

@@ -10,7 +10,7 @@
 #include <arm_neon.h>
 
 #include "decode/engine.h"
-#include "simd/f32-neon.h"
+#include "ukernels/f32-neon.h"
 
 static void scores_f32_neon(const void *qrow, const fa_decode_kv *kv, size_t j0, size_t n,
                             float *s) {

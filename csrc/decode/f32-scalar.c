@@ -1,6 +1,6 @@
 /* Decode, float32, portable C: the plain definition of each micro-kernel. */
 #include "decode/engine.h"
-#include "simd/f32-scalar.h"
+#include "ukernels/f32-scalar.h"
 
 static void scores_f32_scalar(const void *qrow, const fa_decode_kv *kv, size_t j0, size_t n,
                               float *s) {

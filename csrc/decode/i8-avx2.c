@@ -19,7 +19,7 @@
 #endif
 
 #include "decode/engine.h"
-#include "simd/f32-avx2.h"
+#include "ukernels/f32-avx2.h"
 
 static inline __m256i hsum8_epi32(__m256i a0, __m256i a1, __m256i a2, __m256i a3, __m256i a4,
                                   __m256i a5, __m256i a6, __m256i a7) {

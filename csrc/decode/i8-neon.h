@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "decode/engine.h"
-#include "simd/f32-neon.h"
+#include "ukernels/f32-neon.h"
 
 typedef int32x4_t (*fa_decode_dot16_fn)(int32x4_t acc, int8x16_t a, int8x16_t b);
 

@@ -4,7 +4,7 @@
 #include <stdint.h>
 
 #include "decode/engine.h"
-#include "simd/f32-scalar.h"
+#include "ukernels/f32-scalar.h"
 
 static void scores_i8_scalar(const void *qrow, const fa_decode_kv *kv, size_t j0, size_t n,
                              float *s) {
