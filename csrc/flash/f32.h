@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#define FA_F32_MQ 144 /* query rows per block (job) */
-#define FA_F32_NK 128 /* keys per tile */
+#include "fastattn/tiles.h" /* FA_F32_MQ, FA_F32_NK */
+
 #define FA_F32_NR 16 /* tile columns are padded to a multiple of this */
 #define FA_F32_MR_MAX 8
 #define FA_LOG2E 1.4426950408889634f

@@ -26,10 +26,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "flash/f32.h" /* fa_range, fa_round_up, FA_LOG2E */
+#include "fastattn/tiles.h" /* FA_I8_MQ, FA_I8_NK */
+#include "flash/f32.h"       /* fa_range, fa_round_up, FA_LOG2E */
 
-#define FA_I8_MQ 64  /* query rows per block (job) */
-#define FA_I8_NK 128 /* keys per tile; the int32 accumulators are flushed every tile */
 #define FA_I8_MR 4   /* rows are padded to a multiple of this */
 #define FA_I8_NR 16  /* tile columns and value channels are padded to multiples of this */
 #define FA_I8_DR 16  /* features are padded to a multiple of this */
