@@ -129,11 +129,8 @@ cdef const float *_f32_4d(const float[:, :, :, :] x, ptrdiff_t *strides, size_t 
 
 cdef float *_f32_4d_out(float[:, :, :, :] x, ptrdiff_t *strides, size_t *length,
                         str name) except? NULL:
-    _outer_strides(strides, x.shape, x.strides, 4, 4, name)
-    length[0] = _span(x.shape, x.strides, 4, 4)
-    if _empty(x.shape, 4):
-        return NULL
-    return &x[0, 0, 0, 0]
+    # the typed argument has checked that x is writable
+    return <float *>_f32_4d(x, strides, length, name)
 
 
 cdef const int8_t *_i8_4d(const signed char[:, :, :, :] x, ptrdiff_t *strides, size_t *length,
