@@ -101,3 +101,8 @@ def resolve_threads(num_threads: int | None) -> int:
     if not 1 <= n <= _core.MAX_THREADS:
         raise ValueError(f"num_threads must be in [1, {_core.MAX_THREADS}], got {n}")
     return n
+
+DECODE_F32 = Op("decode f32", _core.decode_f32_variants, _core.decode_f32_pick)
+DECODE_I8 = Op("decode i8", _core.decode_i8_variants, _core.decode_i8_pick)
+OPS["decode-f32"] = DECODE_F32
+OPS["decode-i8"] = DECODE_I8
