@@ -4,7 +4,9 @@ block selection (approximations) in both precisions."""
 
 from __future__ import annotations
 
-from fastattn import dense, routed, sparse
+import functools
+
+from fastattn import decode, dense, kvcache, routed, sparse
 from fastattn.candidates import AttentionShape, Candidate, register
 
 WINDOW_FRACTIONS = (1 / 16, 1 / 8, 1 / 4)   # of L; the benchmark uses 1/8
@@ -13,6 +15,8 @@ DENSITIES = (1 / 16, 1 / 8, 1 / 4)          # of key blocks; the benchmark uses 
 
 def _dense(op: str, precision: str):
     def generate(shape: AttentionShape, sweep: bool) -> list:
+        if precision == "fp32" and decode.prefers_decode(shape.lq):
+            return []  # fastattn.attention sends these to the decode kernels
         return [Candidate(op, "dense", dense.attention,
                           dict(causal=shape.causal, precision=precision), exact=True)]
 
@@ -20,11 +24,39 @@ def _dense(op: str, precision: str):
 
 
 register("dense-f32")(_dense("dense-f32", "fp32"))
+
+
+@register("decode-f32")
+def _decode_f32(shape: AttentionShape, sweep: bool) -> list:
+    """A few queries against many keys: `fastattn.attention` runs the decode kernels."""
+    if not decode.prefers_decode(shape.lq):
+        return []
+    return [Candidate("decode-f32", "decode", dense.attention,
+                      dict(causal=shape.causal, precision="fp32"), exact=True)]
+
+
+def _int8_cache_call(q, k, v, variant, num_threads, *, causal, precision):
+    """Keys and values appended to an int8 `KVCache` once; the call is ``attend``."""
+    b, hk, lk, d = k.shape
+    cache = kvcache.KVCache(b, hk, d, lk, head_dim_v=v.shape[-1], precision=precision)
+    cache.append(k, v)
+    return functools.partial(cache.attend, q, causal=causal, variant=variant,
+                             num_threads=num_threads)
+
+
+@register("decode-i8")
+def _decode_i8(shape: AttentionShape, sweep: bool) -> list:
+    if not decode.prefers_decode(shape.lq) or shape.lq > shape.lk:
+        return []
+    return [Candidate("decode-i8", "kvcache", kvcache.KVCache.attend,
+                      dict(causal=shape.causal, precision="int8"), binder=_int8_cache_call)]
 register("dense-i8")(_dense("dense-i8", "int8"))
 
 
 def _sparse(op: str, precision: str):
     def generate(shape: AttentionShape, sweep: bool) -> list:
+        if shape.lq != shape.lk:
+            return []  # windows and routes are laid out for self-attention (Lq = Lk)
         fractions = WINDOW_FRACTIONS if sweep else (1 / 8,)
         densities = DENSITIES if sweep else (1 / 8,)
         out = []

@@ -87,6 +87,8 @@ class Candidate:
     setting: str = ""             # e.g. "w=128", "density=0.125"
     exact: bool = False           # computes exact attention (up to its precision)
     relative: str = ""            # the setting relative to the shape, e.g. "w=L/8"
+    binder: object = None         # optional binder(q, k, v, variant, num_threads, **kwargs):
+                                  # a call that needs state prepared once (a filled KV cache)
 
     @property
     def name(self) -> str:
@@ -101,8 +103,18 @@ class Candidate:
         return f"{self.method}-{self.kwargs.get('precision', 'fp32')} {self.relative}"
 
     def bind(self, q, k, v, *, variant: str | None = None, num_threads: int | None = None):
+        """A zero-argument call computing attention of (q, k, v) with this setting."""
+        if self.binder is not None:
+            return self.binder(q, k, v, variant, num_threads, **self.kwargs)
         return functools.partial(self.fn, q, k, v, variant=variant, num_threads=num_threads,
                                  **self.kwargs)
+
+    @staticmethod
+    def cost_of(call):
+        """`fastattn.cost` of a call made by `bind` (a functools.partial)."""
+        from fastattn.costs import cost
+
+        return cost(call.func, *call.args, **call.keywords)
 
 
 _GENERATORS: dict = {}

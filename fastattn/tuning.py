@@ -44,13 +44,15 @@ class Plan:
     """A tuned way to compute attention: call it as ``plan(q, k, v)``.
 
     ``function`` is the public fastattn function (e.g. ``"local_attention"``), called
-    with ``kwargs`` plus ``variant`` and ``num_threads``. ``table`` lists every candidate
-    weighed (one dict per setting and variant: quality, median seconds or None when not
-    timed, energy, and why it was or was not chosen). ``cached`` says whether the plan
+    with ``kwargs`` plus ``variant`` and ``num_threads`` (a candidate that prepares state,
+    such as an int8 `KVCache`, is bound again from ``op`` and ``name``). ``table`` lists
+    every candidate weighed (one dict per setting and variant: quality, median seconds or
+    None when not timed, energy, and why it was or was not chosen). ``cached`` says whether the plan
     came from the on-disk cache.
     """
 
     function: str
+    op: str
     kwargs: dict
     variant: str
     num_threads: int
@@ -67,8 +69,15 @@ class Plan:
     def __call__(self, q, k, v):
         import fastattn
 
-        return getattr(fastattn, self.function)(q, k, v, variant=self.variant,
-                                                num_threads=self.num_threads, **self.kwargs)
+        fn = getattr(fastattn, self.function, None)
+        if fn is not None:
+            return fn(q, k, v, variant=self.variant, num_threads=self.num_threads, **self.kwargs)
+        # a candidate that prepares state (a filled KV cache): bind it again for these arrays
+        shape = candidates.AttentionShape.of((q, k, v), causal=self.kwargs.get("causal", False))
+        for cand in candidates.candidates(shape, sweep=True, ops=[self.op]):
+            if cand.name == self.name:
+                return cand.bind(q, k, v, variant=self.variant, num_threads=self.num_threads)()
+        raise ValueError(f"plan {self.name!r} ({self.op}) has no candidate for {shape.label}")
 
     def as_dict(self) -> dict:
         d = {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -116,7 +125,7 @@ def weigh(shape, q, k, v, *, quality: float, objective: str, num_threads: int,
             t0 = time.perf_counter()
             got = candidates.quality(call(), exact)  # the first call is also timed
             first = time.perf_counter() - t0
-            cost = fastattn.cost(call.func, q, k, v, **call.keywords)
+            cost = candidates.Candidate.cost_of(call)
             row = dict(name=cand.name, op=cand.op, function=cand.fn.__name__,
                        kwargs=cand.kwargs, variant=variant, quality=got, median_s=None,
                        first_call_s=first, energy_j=energy.EnergyModel().joules(cost),
@@ -212,7 +221,8 @@ def tune(shape: tuple | candidates.AttentionShape | None, *, quality: float = 0.
                  budget_s=budget_s, ops=ops)
     best = _pick(rows, objective)
     best["verdict"] = f"chosen (best {objective})"
-    plan = Plan(best["function"], best["kwargs"], best["variant"], threads, best["name"],
+    plan = Plan(best["function"], best["op"], best["kwargs"], best["variant"], threads,
+                best["name"],
                 best["quality"], best["median_s"], best["energy_j"], best["energy_source"],
                 objective, shape.label, tuple(rows))
     if cache:

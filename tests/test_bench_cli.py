@@ -35,15 +35,17 @@ def bench_args(tmp_path=None, **over) -> argparse.Namespace:
 def test_plan_covers_every_runnable_variant_of_every_candidate_op():
     rows = runner.plan(bench_args(lengths=[512]))
     planned = {(r[3]) for r in rows if r[1] == "fastattn"}
+    assert {r[0].label for r in rows} == {"B=1 H=2 L=512 D=16",
+                                          "B=1 H=2 L=1 Lk=2048 D=16 causal"}
     for op in candidates.registered():
         if op in _dispatch.OPS:
             for v in _dispatch.OPS[op].variants:
                 assert (v.name in planned) == v.runs_here, (op, v.name)
-    assert [r[2] for r in rows if r[1] == "peer"] == list(runner.PEERS)
+    assert [r[2] for r in rows if r[1] == "peer"] == 2 * list(runner.PEERS)  # two shapes
 
 
 def test_quick_keeps_the_choice_and_scalar():
-    rows = runner.plan(bench_args(quick=True, lengths=None))
+    rows = runner.plan(bench_args(quick=True, lengths=None, no_decode=True))
     assert sorted({r[0].lq for r in rows}) == list(runner.QUICK_LENGTHS)
     for _, kind, _, variant, cand in rows:
         if kind == "fastattn":
@@ -57,7 +59,8 @@ def test_only_filters_but_keeps_the_baseline():
 
 
 def fake(shape, length, name, ms, threads=1):
-    return dict(shape=shape, length=length, name=name, median_s=ms / 1e3, threads=threads)
+    return dict(shape=shape, length=length, key_length=length, name=name, median_s=ms / 1e3,
+                threads=threads)
 
 
 def test_speedups_are_against_the_baseline_of_the_same_shape_and_threads():
@@ -73,7 +76,7 @@ def test_speedups_are_against_the_baseline_of_the_same_shape_and_threads():
 
 
 def test_argv_round_trip():
-    args = bench_args(quick=True, only=["local"], threads=2)
+    args = bench_args(quick=True, only=["local"], threads=2, no_decode=True)
     again = argparse.ArgumentParser()
     runner.add_arguments(again)
     parsed = again.parse_args(runner._argv_of(args)[1:])
@@ -104,7 +107,9 @@ def test_run_prints_header_progress_and_table(small_run):
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("shape"))
     body = [line for line in lines[start + 2:] if line.startswith("B=")]
-    lengths = [int(line.split("L=")[1].split()[0]) for line in body]
+    decode = [i for i, line in enumerate(body) if "Lk=512" in line]
+    assert decode and decode == list(range(len(body) - len(decode), len(body)))  # last
+    lengths = [int(line.split("L=")[1].split()[0]) for line in body[:decode[0]]]
     assert lengths == sorted(lengths) and set(lengths) == {64, 128}
     assert all("vs numpy-f32" in line for line in body)
 
@@ -114,7 +119,7 @@ def test_files_are_written(small_run):
     data = json.loads((out / "bench.json").read_text())
     assert data["baseline"] == "numpy-f32" and data["header"]["threads"] == 1
     names = {(r["name"], r["variant"]) for r in data["rows"]}
-    for op in ("dense-f32", "dense-i8"):
+    for op in ("dense-f32", "dense-i8", "decode-f32", "decode-i8"):
         for variant in candidates.runnable_variants(op):
             assert any(v == variant for _, v in names), variant
     for r in data["rows"]:

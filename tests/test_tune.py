@@ -121,3 +121,15 @@ def test_quality():
     x = np.ones((3, 4))
     assert candidates.quality(x, x) == 1.0
     assert candidates.quality(np.zeros((3, 4)), x) == 0.0
+
+
+def test_decode_shapes_weigh_the_decode_ops():
+    shape = candidates.AttentionShape(1, 4, 1, 32, lk=300, kv_heads=2, causal=True)
+    plan = fastattn.tune(shape, quality=0.9, budget_s=0.0, cache=False)
+    assert {r["op"] for r in plan.table} >= {"decode-f32", "decode-i8"}
+    assert "dense-f32" not in {r["op"] for r in plan.table}  # attention sends Lq=1 to decode
+    q, k, v = candidates.structured_inputs(shape)
+    exact = fastattn.attention(q, k, v, causal=True)
+    assert candidates.quality(plan(q, k, v), exact) == pytest.approx(plan.quality)
+    cache_rows = [r for r in plan.table if r["op"] == "decode-i8"]
+    assert cache_rows and all(r["quality"] > 0.95 for r in cache_rows)

@@ -48,17 +48,20 @@ def row(shape, kind: str, name: str, variant, cand, *, threads: int, budget_s: f
     """A result dict, or None when the implementation is not installed here."""
     q, k, v = candidates.structured_inputs(shape)
     if kind == "peer":  # writable copies: torch warns about read-only arrays
-        call = peer_call(name, q.copy(), k.copy(), v.copy(), shape.causal, threads)
+        # one query aligned bottom-right sees every key: no mask (PyTorch's is_causal is
+        # top-left and would show it only the first key)
+        causal = shape.causal and shape.lq > 1
+        call = peer_call(name, q.copy(), k.copy(), v.copy(), causal, threads)
         if call is None:
             return None
         cost = peer_cost(name, q, k, v, shape.causal)
         op, exact = "peer", True
     else:
         call = cand.bind(q, k, v, variant=variant, num_threads=threads)
-        cost = fastattn.cost(call.func, q, k, v, **call.keywords)
+        cost = candidates.Candidate.cost_of(call)
         op, exact = cand.op, cand.exact
     out = _as_array(call())
-    if name == "onnxruntime-mha-f32":  # (B, L, H*D) back to (B, H, L, D)
+    if name == "onnxruntime-mha-f32":  # (B, Lq, H*Dv) back to (B, H, Lq, Dv)
         out = out.reshape(shape.batch, shape.lq, shape.heads, shape.dv).transpose(0, 2, 1, 3)
     times = profiling.time_calls(call, budget_s=budget_s, min_calls=3, max_calls=100, warmup=0)
     traced, rss = profiling.peak_memory(call)
@@ -70,7 +73,8 @@ def row(shape, kind: str, name: str, variant, cand, *, threads: int, budget_s: f
         e = energy.Energy(model.joules(cost), "modelled", model.label)
     median = statistics.median(times)
     return dict(
-        shape=shape.label, length=shape.lq, kind=kind, name=name, variant=variant, op=op,
+        shape=shape.label, length=shape.lq, key_length=shape.lk, kind=kind, name=name,
+        variant=variant, op=op,
         family=name if cand is None else cand.family,
         threads=threads, median_s=median, min_s=min(times), calls=len(times),
         gops=cost.ops / median / 1e9, macs=cost.macs, ops=cost.ops,

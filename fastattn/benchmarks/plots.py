@@ -83,6 +83,7 @@ def tradeoff_plot(path: Path, head: dict, rows: list) -> Path:
 
 
 def write(out_dir: Path, head: dict, rows: list) -> list:
+    rows = [r for r in rows if r["length"] == r["key_length"]]  # decode rows: table only
     if not rows:
         return []
     return [latency_plot(Path(out_dir) / "latency.png", head, rows),

@@ -68,9 +68,10 @@ def add_speedups(rows: list, baseline: str) -> list:
 
 
 def sorted_rows(rows: list, baseline: str) -> list:
-    """By shape (length, numerically), the baseline first, then fastest first."""
-    return sorted(rows, key=lambda r: (r["length"], r["shape"], r["name"] != baseline,
-                                       r["median_s"]))
+    """By shape (length, numerically; decode shapes last), the baseline first, then
+    fastest first."""
+    return sorted(rows, key=lambda r: (r["length"] == 1, r["length"], r["key_length"],
+                                       r["shape"], r["name"] != baseline, r["median_s"]))
 
 
 def _cells(rows: list, baseline: str) -> tuple:

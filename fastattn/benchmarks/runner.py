@@ -43,6 +43,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--heads", type=int, default=HEADS)
     p.add_argument("--dim", type=int, default=DIM)
     p.add_argument("--causal", action="store_true")
+    p.add_argument("--no-decode", action="store_true",
+                   help="skip the decode rows (one query against 4x the longest length)")
     p.add_argument("--threads", type=int, default=1,
                    help="threads for every implementation, fastattn and peers alike (default 1)")
     p.add_argument("--baseline", default="numpy-f32",
@@ -75,6 +77,7 @@ def _argv_of(args) -> list:
         if getattr(args, name) is not None:
             argv += [f"--{name}", str(getattr(args, name))]
     argv += [f"--{n}" for n in ("quick", "causal") if getattr(args, n)]
+    argv += ["--no-decode"] if args.no_decode else []
     return argv
 
 
@@ -102,10 +105,14 @@ def plan(args) -> list:
     """The rows to run, as (shape, kind, name, variant, candidate) in run order."""
     from fastattn import _dispatch, candidates
 
-    lengths = args.lengths or (QUICK_LENGTHS if args.quick else FULL_LENGTHS)
+    lengths = sorted(set(args.lengths or (QUICK_LENGTHS if args.quick else FULL_LENGTHS)))
+    shapes = [candidates.AttentionShape(1, args.heads, n, args.dim, causal=args.causal)
+              for n in lengths]
+    if not args.no_decode:  # decoding: one new token against a key/value cache
+        shapes.append(candidates.AttentionShape(1, args.heads, 1, args.dim, lk=4 * lengths[-1],
+                                                causal=True))
     rows = []
-    for length in sorted(set(lengths)):
-        shape = candidates.AttentionShape(1, args.heads, length, args.dim, causal=args.causal)
+    for shape in shapes:
         for peer in PEERS:
             rows.append((shape, "peer", peer, None, None))
         for cand in candidates.candidates(shape):
