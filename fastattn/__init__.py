@@ -18,6 +18,9 @@ except ImportError as exc:  # pragma: no cover - depends on how it was imported
 from fastattn._info import info
 from fastattn.dense import attention, scaled_dot_product_attention
 from fastattn.int8 import QuantizedTensor, int8_error_report, quantize
+from fastattn.linear import linear_attention
+from fastattn.linformer import linformer_attention, linformer_projection
+from fastattn.performer import performer_attention, performer_features
 from fastattn.routed import route, routed_attention
 from fastattn.sparse import (
     BlockLayout,
@@ -39,8 +42,13 @@ __all__ = [
     "fixed_layout",
     "info",
     "int8_error_report",
+    "linear_attention",
+    "linformer_attention",
+    "linformer_projection",
     "local_attention",
     "local_layout",
+    "performer_attention",
+    "performer_features",
     "quantize",
     "route",
     "routed_attention",

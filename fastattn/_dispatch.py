@@ -104,3 +104,10 @@ def resolve_threads(num_threads: int | None) -> int:
     if not 1 <= n <= _core.MAX_THREADS:
         raise ValueError(f"num_threads must be in [1, {_core.MAX_THREADS}], got {n}")
     return n
+
+LINEAR_F32 = Op("linear f32", _core.linear_f32_variants, _core.linear_f32_pick)
+PERFORMER_F32 = Op("performer f32", _core.performer_f32_variants, _core.performer_f32_pick)
+LINFORMER_F32 = Op("linformer f32", _core.linformer_f32_variants, _core.linformer_f32_pick)
+OPS["linear-f32"] = LINEAR_F32
+OPS["performer-f32"] = PERFORMER_F32
+OPS["linformer-f32"] = LINFORMER_F32

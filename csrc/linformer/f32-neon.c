@@ -1,0 +1,11 @@
+/* Linformer attention, float32, aarch64 Advanced SIMD. */
+#if !defined(__aarch64__)
+#error "f32-neon.c is for aarch64 only"
+#endif
+
+#include "linformer/job.h"
+#include "simd/f32-neon.h"
+
+fa_status fa_linformer_f32__neon(const fa_linformer_f32_params *p, size_t job, void *workspace) {
+  return fa_linformer_f32_job(&fa_f32_ukernels_neon, p, job, workspace);
+}

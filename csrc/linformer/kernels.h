@@ -1,0 +1,15 @@
+/* Every Linformer kernel compiled into this build (see dispatch.c for the table). */
+#ifndef FASTATTN_LINFORMER_KERNELS_H
+#define FASTATTN_LINFORMER_KERNELS_H
+
+#include "fastattn/linformer.h"
+
+fa_status fa_linformer_f32__scalar(const fa_linformer_f32_params *p, size_t job, void *workspace);
+#if defined(__x86_64__) || defined(_M_X64)
+fa_status fa_linformer_f32__avx2(const fa_linformer_f32_params *p, size_t job, void *workspace);
+#endif
+#if defined(__aarch64__)
+fa_status fa_linformer_f32__neon(const fa_linformer_f32_params *p, size_t job, void *workspace);
+#endif
+
+#endif

@@ -1,0 +1,27 @@
+/* One Performer (FAVOR+) job (one batch x head) on the low-rank scan. */
+#ifndef FASTATTN_PERFORMER_JOB_H
+#define FASTATTN_PERFORMER_JOB_H
+
+#include "dense/job.h"
+#include "fastattn/performer.h"
+#include "lowrank/scan.h"
+
+static inline size_t fa_performer_f32_job_workspace(const fa_performer_f32_params *p) {
+  return fa_lr_scan_workspace_size(FA_LR_FAVOR, p->attn.d, p->attn.dv, p->m);
+}
+
+static inline fa_status fa_performer_f32_job(const fa_lr_ukernels *uk,
+                                             const fa_performer_f32_params *p, size_t job,
+                                             void *workspace) {
+  const fa_lr_scan scan = {
+      .attn = fa_dense_f32_head(&p->attn, job / p->attn.heads, job % p->attn.heads),
+      .lq = p->attn.lq,
+      .kind = FA_LR_FAVOR,
+      .w = p->features,
+      .w_rs = p->features_rs,
+      .m = p->m};
+  fa_lr_scan_run(uk, &scan, workspace);
+  return FA_OK;
+}
+
+#endif
