@@ -15,12 +15,19 @@ except ImportError as exc:  # pragma: no cover - depends on how it was imported
         "fastattn, or build in place with `pip install -e .`."
     ) from exc
 
+from fastattn import (
+    _cost_models,  # noqa: F401  (registers the ops' cost models)
+    _lowrank_checks,  # noqa: F401  (the low-rank ops' cost models, selftests)
+)
 from fastattn._info import info
+from fastattn.costs import cost
 from fastattn.dense import attention, scaled_dot_product_attention
 from fastattn.int8 import QuantizedTensor, int8_error_report, quantize
 from fastattn.linear import linear_attention
 from fastattn.linformer import linformer_attention, linformer_projection
+from fastattn.mha import MultiHeadAttention
 from fastattn.performer import performer_attention, performer_features
+from fastattn.profiling import profile
 from fastattn.routed import route, routed_attention
 from fastattn.sparse import (
     BlockLayout,
@@ -31,14 +38,17 @@ from fastattn.sparse import (
     local_layout,
     strided_layout,
 )
+from fastattn.varlen import varlen_attention
 
 __all__ = [
     "BlockLayout",
+    "MultiHeadAttention",
     "QuantizedTensor",
     "__version__",
     "attention",
     "bigbird_layout",
     "block_sparse_attention",
+    "cost",
     "fixed_layout",
     "info",
     "int8_error_report",
@@ -49,9 +59,11 @@ __all__ = [
     "local_layout",
     "performer_attention",
     "performer_features",
+    "profile",
     "quantize",
     "route",
     "routed_attention",
     "scaled_dot_product_attention",
     "strided_layout",
+    "varlen_attention",
 ]

@@ -11,7 +11,7 @@
 #pragma GCC target("avx2,fma")
 #endif
 
-#include "linear/job.h"
+#include "linear/job-f32.h"
 #include "lowrank/f32-avx2.h"
 
 fa_status fa_linear_f32__avx2(const fa_linear_f32_params *p, size_t job, void *workspace) {

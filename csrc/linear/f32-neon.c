@@ -3,7 +3,7 @@
 #error "f32-neon.c is for aarch64 only"
 #endif
 
-#include "linear/job.h"
+#include "linear/job-f32.h"
 #include "lowrank/f32-neon.h"
 
 fa_status fa_linear_f32__neon(const fa_linear_f32_params *p, size_t job, void *workspace) {

@@ -1,5 +1,5 @@
 /* Linear attention, float32, portable C. */
-#include "linear/job.h"
+#include "linear/job-f32.h"
 #include "lowrank/f32-scalar.h"
 
 fa_status fa_linear_f32__scalar(const fa_linear_f32_params *p, size_t job, void *workspace) {

@@ -1,4 +1,4 @@
-/* Every linear-attention kernel compiled into this build (see dispatch.c for the table). */
+/* Every linear-attention kernel compiled into this build (see dispatch-f32.c for the table). */
 #ifndef FASTATTN_LINEAR_KERNELS_H
 #define FASTATTN_LINEAR_KERNELS_H
 

@@ -1,4 +1,4 @@
-/* Every Linformer kernel compiled into this build (see dispatch.c for the table). */
+/* Every Linformer kernel compiled into this build (see dispatch-f32.c for the table). */
 #ifndef FASTATTN_LINFORMER_KERNELS_H
 #define FASTATTN_LINFORMER_KERNELS_H
 

@@ -6,7 +6,7 @@
 
 #include <immintrin.h>
 #include "lowrank/f32-scalar.h"
-#include "simd/f32-avx2.h"
+#include "ukernels/f32-avx2.h"
 
 static void fa_lr_elu1_avx2(float *x, size_t n) {
   const __m256 one = _mm256_set1_ps(1.0f), log2e = _mm256_set1_ps(FA_LOG2E);

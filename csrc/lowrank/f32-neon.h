@@ -5,7 +5,7 @@
 
 #include <arm_neon.h>
 #include "lowrank/f32-scalar.h"
-#include "simd/f32-neon.h"
+#include "ukernels/f32-neon.h"
 
 static void fa_lr_elu1_neon(float *x, size_t n) {
   const float32x4_t one = vdupq_n_f32(1.0f), zero = vdupq_n_f32(0.0f);

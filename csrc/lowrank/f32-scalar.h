@@ -4,7 +4,7 @@
 
 #include <math.h>
 #include "lowrank/scan.h"
-#include "simd/f32-scalar.h"
+#include "ukernels/f32-scalar.h"
 
 static void fa_lr_elu1_scalar(float *x, size_t n) {
   for (size_t i = 0; i < n; i++) x[i] = x[i] > 0.0f ? x[i] + 1.0f : expf(x[i]);

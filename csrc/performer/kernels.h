@@ -1,4 +1,4 @@
-/* Every Performer kernel compiled into this build (see dispatch.c for the table). */
+/* Every Performer kernel compiled into this build (see dispatch-f32.c for the table). */
 #ifndef FASTATTN_PERFORMER_KERNELS_H
 #define FASTATTN_PERFORMER_KERNELS_H
 

@@ -2,7 +2,7 @@
  * Built with no ISA flags. */
 #include "dense/kernels.h"
 #include "fastattn/pool.h"
-#include "linformer/job.h"
+#include "linformer/job-f32.h"
 #include "linformer/kernels.h"
 
 const fa_linformer_f32_variant fa_linformer_f32_variants[] = {

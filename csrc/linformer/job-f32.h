@@ -3,7 +3,7 @@
 #ifndef FASTATTN_LINFORMER_JOB_H
 #define FASTATTN_LINFORMER_JOB_H
 
-#include "dense/job.h"
+#include "dense/job-f32.h"
 #include "fastattn/linformer.h"
 #include "lowrank/gemm.h"
 

@@ -2,7 +2,7 @@
 #ifndef FASTATTN_PERFORMER_JOB_H
 #define FASTATTN_PERFORMER_JOB_H
 
-#include "dense/job.h"
+#include "dense/job-f32.h"
 #include "fastattn/performer.h"
 #include "lowrank/scan.h"
 

@@ -3,7 +3,7 @@
 #ifndef FASTATTN_LINEAR_JOB_H
 #define FASTATTN_LINEAR_JOB_H
 
-#include "dense/job.h"
+#include "dense/job-f32.h"
 #include "fastattn/linear.h"
 #include "lowrank/scan.h"
 

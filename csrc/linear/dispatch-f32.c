@@ -2,7 +2,7 @@
  * Built with no ISA flags. */
 #include "dense/kernels.h"
 #include "fastattn/pool.h"
-#include "linear/job.h"
+#include "linear/job-f32.h"
 #include "linear/kernels.h"
 
 const fa_linear_f32_variant fa_linear_f32_variants[] = {

@@ -2,7 +2,7 @@
  * Built with no ISA flags. */
 #include "dense/kernels.h"
 #include "fastattn/pool.h"
-#include "performer/job.h"
+#include "performer/job-f32.h"
 #include "performer/kernels.h"
 
 const fa_performer_f32_variant fa_performer_f32_variants[] = {
