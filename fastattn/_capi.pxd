@@ -206,3 +206,43 @@ cdef extern from "fastattn/linformer.h" nogil:
     size_t fa_linformer_f32_workspace_size(const fa_linformer_f32_params *p)
     fa_status fa_linformer_f32(const fa_linformer_f32_params *p, size_t index, size_t nthreads,
                                void *workspace, size_t workspace_size)
+cdef extern from "fastattn/decode.h" nogil:
+    enum: FA_DECODE_SPLIT
+    enum: FA_DECODE_TILE
+
+    ctypedef struct fa_decode_i8_params:
+        const float *q
+        const int8_t *k
+        const int8_t *v
+        const float *k_scale
+        const float *v_scale
+        float *out
+        const float *mask
+        size_t batch, heads, kv_heads, lq, lk, d, dv
+        ptrdiff_t q_stride[3]
+        ptrdiff_t k_stride[3]
+        ptrdiff_t v_stride[3]
+        ptrdiff_t out_stride[3]
+        ptrdiff_t mask_stride[3]
+        ptrdiff_t k_scale_stride[2]
+        ptrdiff_t v_scale_stride[2]
+        float scale
+        ptrdiff_t band_lo, band_hi
+
+    ctypedef struct fa_decode_variant:
+        const char *name
+        fa_isa isa
+
+    const fa_decode_variant fa_decode_f32_variants[]
+    const size_t fa_decode_f32_nvariants
+    const fa_decode_variant fa_decode_i8_variants[]
+    const size_t fa_decode_i8_nvariants
+    size_t fa_decode_f32_pick(fa_isa cap)
+    size_t fa_decode_i8_pick(fa_isa cap)
+    size_t fa_decode_f32_workspace_size(const fa_dense_f32_params *p, size_t nthreads)
+    size_t fa_decode_i8_workspace_size(const fa_decode_i8_params *p, size_t nthreads)
+    fa_status fa_decode_f32(const fa_dense_f32_params *p, size_t index, size_t nthreads,
+                            void *workspace, size_t workspace_size)
+    fa_status fa_decode_i8(const fa_decode_i8_params *p, size_t index, size_t nthreads,
+                           void *workspace, size_t workspace_size)
+    uint64_t fa_read_sweep(const void *p, size_t nbytes, size_t nthreads)

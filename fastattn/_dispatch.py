@@ -105,6 +105,10 @@ def resolve_threads(num_threads: int | None) -> int:
         raise ValueError(f"num_threads must be in [1, {_core.MAX_THREADS}], got {n}")
     return n
 
+DECODE_F32 = Op("decode f32", _core.decode_f32_variants, _core.decode_f32_pick)
+DECODE_I8 = Op("decode i8", _core.decode_i8_variants, _core.decode_i8_pick)
+OPS["decode-f32"] = DECODE_F32
+OPS["decode-i8"] = DECODE_I8
 LINEAR_F32 = Op("linear f32", _core.linear_f32_variants, _core.linear_f32_pick)
 PERFORMER_F32 = Op("performer f32", _core.performer_f32_variants, _core.performer_f32_pick)
 LINFORMER_F32 = Op("linformer f32", _core.linformer_f32_variants, _core.linformer_f32_pick)

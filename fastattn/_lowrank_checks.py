@@ -57,7 +57,7 @@ def _performer_cases(rng) -> list:
     cases = []
     for label, lq, lk, hq, hkv, d, dv, causal in SHAPES:
         q, k, v = _inputs(rng, lq, lk, hq, hkv, d, dv, scale=0.5)
-        w = fastattn.performer_features(d, 40)
+        w = fastattn.performer_features(d, num_features=40)
         # features exp(e) with |e| <~ 10 here: 10 eps relative each, plus the sums
         cases.append(_convex_case(
             f"{label} m=40", lambda name, q=q, k=k, v=v, c=causal, w=w:

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from fastattn import _core
-from fastattn._dispatch import LINEAR_F32, resolve_threads
-from fastattn._inputs import prepare
+from fastattn import _core, _precision, _validate
+from fastattn._dispatch import LINEAR_F32
 
 FEATURE_MAPS = ("elu+1", "relu")  # index = the C enum fa_feature_map
 CHUNK = _core.LOWRANK_CHUNK
-
-
-def check_causal(causal) -> bool:
-    if not isinstance(causal, (bool, np.bool_)):
-        raise TypeError(f"causal must be a bool, got {type(causal).__name__}")
-    return bool(causal)
 
 
 def band_hi(causal: bool, lq: int, lk: int) -> int:
@@ -23,8 +17,9 @@ def band_hi(causal: bool, lq: int, lk: int) -> int:
     return lk - lq if causal else _core.BAND_NONE
 
 
-def linear_attention(q, k, v, *, feature_map: str = "elu+1", causal: bool = False,
-                     num_threads: int | None = None, variant: str | None = None) -> np.ndarray:
+def linear_attention(q: ArrayLike, k: ArrayLike, v: ArrayLike, *, feature_map: str = "elu+1",
+                     causal: bool = False, variant: str | None = None,
+                     num_threads: int | None = None) -> np.ndarray:
     """Linear attention: ``out_i = phi(q_i)·S / phi(q_i)·z``, ``S = Σ_j phi(k_j) v_jᵀ``,
     ``z = Σ_j phi(k_j)``.
 
@@ -71,10 +66,10 @@ def linear_attention(q, k, v, *, feature_map: str = "elu+1", causal: bool = Fals
     """
     if feature_map not in FEATURE_MAPS:
         raise ValueError(f"feature_map must be one of {FEATURE_MAPS}, got {feature_map!r}")
-    causal = check_causal(causal)
-    prep = prepare(q, k, v, gqa=True)
-    threads = resolve_threads(num_threads)
-    kernel = LINEAR_F32.resolve(variant)
+    causal = _validate.boolean(causal, "causal")
+    prep = _precision.prepare(q, k, v, allowed=("fp32",))
+    threads = _validate.num_threads(num_threads)
+    kernel = _precision.kernel(prep, variant, fp32=LINEAR_F32)
     out, out4 = prep.new_output()
     _core.linear_f32(prep.q, prep.k, prep.v, out4, FEATURE_MAPS.index(feature_map),
                      band_hi(causal, prep.lq, prep.lk), kernel.index, threads)

@@ -4,11 +4,10 @@ r rows, then dense attention: O(Lq·r·D + r·Lk·D)."""
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from fastattn import _core
-from fastattn._dispatch import LINFORMER_F32, resolve_threads
-from fastattn._inputs import prepare
-from fastattn.performer import _positive_int
+from fastattn import _core, _precision, _validate
+from fastattn._dispatch import LINFORMER_F32
 
 PROJECTION_KINDS = ("gaussian", "mean")
 KC = _core.LINFORMER_KC
@@ -29,8 +28,9 @@ def linformer_projection(lk: int, r: int, *, kind: str = "gaussian",
     >>> fastattn.linformer_projection(4096, 256).shape
     (256, 4096)
     """
-    lk = _positive_int(lk, "lk")
-    r = _positive_int(r, "r")
+    lk = _validate.positive_int(lk, "lk")
+    r = _validate.positive_int(r, "r")
+    seed = _validate.nonneg_int(seed, "seed")
     if r > lk:
         raise ValueError(f"r must be at most lk: got r = {r} > lk = {lk}")
     if kind == "gaussian":
@@ -56,9 +56,10 @@ def _check_projection(proj, name: str, lk: int, r: int | None) -> np.ndarray:
     return np.ascontiguousarray(e, dtype=np.float32)
 
 
-def linformer_attention(q, k, v, *, proj_k, proj_v=None, scale: float | None = None,
-                        causal: bool = False, num_threads: int | None = None,
-                        variant: str | None = None) -> np.ndarray:
+def linformer_attention(q: ArrayLike, k: ArrayLike, v: ArrayLike, *, proj_k: ArrayLike,
+                        proj_v: ArrayLike | None = None, causal: bool = False,
+                        scale: float | None = None, variant: str | None = None,
+                        num_threads: int | None = None) -> np.ndarray:
     """``softmax(q (E k)ᵀ · scale) (F v)`` with ``E = proj_k``, ``F = proj_v`` (or E).
 
     Keys and values are projected from Lk rows to r (blocked GEMMs), then the dense
@@ -90,16 +91,14 @@ def linformer_attention(q, k, v, *, proj_k, proj_v=None, scale: float | None = N
     >>> fastattn.linformer_attention(q, k, v, proj_k=e).shape
     (1, 8, 1024, 64)
     """
-    if not isinstance(causal, (bool, np.bool_)):
-        raise TypeError(f"causal must be a bool, got {type(causal).__name__}")
-    if causal:
+    if _validate.boolean(causal, "causal"):
         raise ValueError("linformer_attention cannot be causal: every projected key mixes the "
                          "whole sequence; use linear_attention or performer_attention")
-    prep = prepare(q, k, v, scale=scale, gqa=True)
+    prep = _precision.prepare(q, k, v, allowed=("fp32",), scale=scale)
     e = _check_projection(proj_k, "proj_k", prep.lk, None)
     f = e if proj_v is None else _check_projection(proj_v, "proj_v", prep.lk, e.shape[0])
-    threads = resolve_threads(num_threads)
-    kernel = LINFORMER_F32.resolve(variant)
+    threads = _validate.num_threads(num_threads)
+    kernel = _precision.kernel(prep, variant, fp32=LINFORMER_F32)
     out, out4 = prep.new_output()
     _core.linformer_f32(prep.q, prep.k, prep.v, out4, e, f, prep.scale, kernel.index, threads)
     return prep.finish(out)

@@ -4,26 +4,15 @@ estimate of softmax attention in O(L·m·D)."""
 from __future__ import annotations
 
 import functools
-import operator
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from fastattn import _core
-from fastattn._dispatch import PERFORMER_F32, resolve_threads
-from fastattn._inputs import prepare
-from fastattn.linear import band_hi, check_causal
+from fastattn import _core, _precision, _validate
+from fastattn._dispatch import PERFORMER_F32
+from fastattn.linear import band_hi
 
 FEATURE_KINDS = ("positive_orthogonal", "positive_iid")
-
-
-def _positive_int(x, name: str) -> int:
-    try:
-        n = operator.index(x)
-    except TypeError:
-        raise TypeError(f"{name} must be an int, got {type(x).__name__}") from None
-    if n < 1:
-        raise ValueError(f"{name} must be at least 1, got {n}")
-    return n
 
 
 @functools.lru_cache(maxsize=32)
@@ -48,7 +37,7 @@ def _features(d: int, m: int, kind: str, seed: int) -> np.ndarray:
     return out
 
 
-def performer_features(d: int, num_features: int = 256, *, kind: str = "positive_orthogonal",
+def performer_features(d: int, *, num_features: int = 256, kind: str = "positive_orthogonal",
                        seed: int = 0) -> np.ndarray:
     """The random feature matrix ``W`` (num_features, d) of FAVOR+, float32, read-only.
 
@@ -60,15 +49,15 @@ def performer_features(d: int, num_features: int = 256, *, kind: str = "positive
     Examples
     --------
     >>> import fastattn
-    >>> w = fastattn.performer_features(64, 256, seed=1)
+    >>> w = fastattn.performer_features(64, num_features=256, seed=1)
     >>> w.shape, w.dtype
     ((256, 64), dtype('float32'))
     """
-    d = _positive_int(d, "d")
-    m = _positive_int(num_features, "num_features")
+    d = _validate.positive_int(d, "d")
+    m = _validate.positive_int(num_features, "num_features")
     if kind not in FEATURE_KINDS:
         raise ValueError(f"kind must be one of {FEATURE_KINDS}, got {kind!r}")
-    return _features(d, m, kind, operator.index(seed))
+    return _features(d, m, kind, _validate.nonneg_int(seed, "seed"))
 
 
 def _check_features(features, d: int) -> np.ndarray:
@@ -83,10 +72,10 @@ def _check_features(features, d: int) -> np.ndarray:
     return np.ascontiguousarray(w, dtype=np.float32)
 
 
-def performer_attention(q, k, v, *, num_features: int = 256, seed: int = 0, features=None,
-                        causal: bool = False, scale: float | None = None,
-                        num_threads: int | None = None,
-                        variant: str | None = None) -> np.ndarray:
+def performer_attention(q: ArrayLike, k: ArrayLike, v: ArrayLike, *, num_features: int = 256,
+                        seed: int = 0, features: ArrayLike | None = None, causal: bool = False,
+                        scale: float | None = None, variant: str | None = None,
+                        num_threads: int | None = None) -> np.ndarray:
     """FAVOR+: an unbiased estimate of ``softmax(q kᵀ · scale) v`` in O(L·m·(D + Dv)).
 
     ``phi(x) = exp(W x' - |x'|²/2) / sqrt(m)`` with ``x' = x·sqrt(scale)`` on queries and
@@ -124,17 +113,17 @@ def performer_attention(q, k, v, *, num_features: int = 256, seed: int = 0, feat
     >>> bool(np.linalg.norm(approx - exact) / np.linalg.norm(exact) < 0.15)
     True
     """
-    causal = check_causal(causal)
-    prep = prepare(q, k, v, scale=scale, gqa=True)
+    causal = _validate.boolean(causal, "causal")
+    prep = _precision.prepare(q, k, v, allowed=("fp32",), scale=scale)
     if prep.scale <= 0:
         raise ValueError(f"scale must be positive for random features, got {prep.scale}")
     d = prep.q.shape[-1]
     if features is None:
-        w = performer_features(d, num_features, seed=seed)
+        w = performer_features(d, num_features=num_features, seed=seed)
     else:
         w = _check_features(features, d)
-    threads = resolve_threads(num_threads)
-    kernel = PERFORMER_F32.resolve(variant)
+    threads = _validate.num_threads(num_threads)
+    kernel = _precision.kernel(prep, variant, fp32=PERFORMER_F32)
     out, out4 = prep.new_output()
     _core.performer_f32(prep.q, prep.k, prep.v, out4, w, prep.scale,
                         band_hi(causal, prep.lq, prep.lk), kernel.index, threads)

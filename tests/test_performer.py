@@ -59,7 +59,7 @@ def test_matches_reference(variant, kv_heads, group, lq, lk, d, dv, m, causal, l
     q = rand(rng, (2, heads, lq, d), logit_scale)
     k = rand(rng, (2, kv_heads, lk, d), logit_scale)
     v = rand(rng, (1, kv_heads, lk, dv))  # batch broadcast
-    w = fastattn.performer_features(d, m, seed=seed % 1000)
+    w = fastattn.performer_features(d, num_features=m, seed=seed % 1000)
     out = fastattn.performer_attention(q, k, v, features=w, causal=causal, scale=scale,
                                        variant=variant)
     expected = ref.performer_attention(q, k, v, w, causal=causal, scale=scale)
@@ -115,26 +115,27 @@ def test_orthogonal_features_beat_iid_ones():
     exact = dense_ref.attention(q, k, v)
 
     def error(kind):
-        return np.mean([np.linalg.norm(fastattn.performer_attention(
-            q, k, v, features=fastattn.performer_features(32, 32, kind=kind, seed=s)) - exact)
-            for s in range(8)])
+        draws = [fastattn.performer_features(32, num_features=32, kind=kind, seed=s)
+                 for s in range(8)]
+        return np.mean([np.linalg.norm(fastattn.performer_attention(q, k, v, features=w) - exact)
+                        for w in draws])
 
     assert error("positive_orthogonal") < error("positive_iid")
 
 
 def test_features_are_orthogonal_blocks_of_gaussian_length():
-    w = fastattn.performer_features(16, 40, seed=3).astype(np.float64)
+    w = fastattn.performer_features(16, num_features=40, seed=3).astype(np.float64)
     assert w.shape == (40, 16)
     for start in range(0, 40, 16):
         block = w[start:start + 16]
         gram = block @ block.T
         np.testing.assert_allclose(gram - np.diag(np.diag(gram)), 0, atol=1e-4)
-    norms = np.linalg.norm(fastattn.performer_features(16, 4096, seed=4), axis=1)
+    norms = np.linalg.norm(fastattn.performer_features(16, num_features=4096, seed=4), axis=1)
     assert abs(np.mean(norms ** 2) / 16 - 1) < 0.05  # chi²(16) / 16 has mean 1
-    assert fastattn.performer_features(16, 40, seed=3).dtype == np.float32
-    np.testing.assert_array_equal(fastattn.performer_features(16, 40, seed=3), w)
-    assert not np.array_equal(fastattn.performer_features(16, 40, seed=5), w)
-    assert not fastattn.performer_features(16, 40, seed=3).flags.writeable
+    assert fastattn.performer_features(16, num_features=40, seed=3).dtype == np.float32
+    np.testing.assert_array_equal(fastattn.performer_features(16, num_features=40, seed=3), w)
+    assert not np.array_equal(fastattn.performer_features(16, num_features=40, seed=5), w)
+    assert not fastattn.performer_features(16, num_features=40, seed=3).flags.writeable
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -142,8 +143,8 @@ def test_seed_and_features_paths_agree(variant):
     rng = np.random.default_rng(13)
     q, k, v = (rand(rng, (2, 70, 8)) for _ in range(3))
     a = fastattn.performer_attention(q, k, v, num_features=33, seed=9, variant=variant)
-    b = fastattn.performer_attention(q, k, v, features=fastattn.performer_features(8, 33, seed=9),
-                                     variant=variant)
+    w = fastattn.performer_features(8, num_features=33, seed=9)
+    b = fastattn.performer_attention(q, k, v, features=w, variant=variant)
     np.testing.assert_array_equal(a, b)
 
 
@@ -158,7 +159,7 @@ def test_huge_logits_stay_finite(variant):
     rng = np.random.default_rng(14)
     q, k, v = rand(rng, (1, 2, 150, 16), 30.0), rand(rng, (1, 2, 150, 16), 30.0), rand(
         rng, (1, 2, 150, 16))
-    w = fastattn.performer_features(16, 64, seed=1)
+    w = fastattn.performer_features(16, num_features=64, seed=1)
     out = fastattn.performer_attention(q, k, v, features=w, variant=variant)
     # exponents reach ~1e3 (float32 rounding ~1e-4 absolute), so bound loosely
     assert np.abs(out - ref.performer_attention(q, k, v, w)).max() <= 1e-2 * np.abs(v).max()
@@ -171,7 +172,7 @@ def test_large_logits_match_reference_causal(variant):
     rng = np.random.default_rng(16)
     q, k, v = rand(rng, (1, 2, 200, 16), 3.0), rand(rng, (1, 2, 200, 16), 3.0), rand(
         rng, (1, 2, 200, 16))
-    w = fastattn.performer_features(16, 64, seed=2)
+    w = fastattn.performer_features(16, num_features=64, seed=2)
     out = fastattn.performer_attention(q, k, v, features=w, causal=True, variant=variant)
     expected = ref.performer_attention(q, k, v, w, causal=True)
     assert np.abs(out - expected).max() <= tolerance(q, k, w, 0.25, v)
@@ -181,7 +182,7 @@ def test_large_logits_match_reference_causal(variant):
 def test_dtypes_round_trip(dtype):
     rng = np.random.default_rng(15)
     q, k, v = (rand(rng, (3, 70, 16)).astype(dtype) for _ in range(3))
-    w = fastattn.performer_features(16, 64)
+    w = fastattn.performer_features(16, num_features=64)
     out = fastattn.performer_attention(q, k, v, features=w, causal=True)
     assert out.dtype == dtype
     tol = 2e-3 if dtype == np.float16 else 1e-5
@@ -194,9 +195,9 @@ def test_bad_input_names_the_argument():
     with pytest.raises(ValueError, match="num_features"):
         fastattn.performer_attention(x, x, x, num_features=0)
     with pytest.raises(ValueError, match="num_features"):
-        fastattn.performer_features(4, 0)
+        fastattn.performer_features(4, num_features=0)
     with pytest.raises(ValueError, match="kind"):
-        fastattn.performer_features(4, 8, kind="trig")
+        fastattn.performer_features(4, num_features=8, kind="trig")
     with pytest.raises(ValueError, match="features"):
         fastattn.performer_attention(x, x, x, features=np.ones((8, 5)))
     with pytest.raises(ValueError, match="finite"):

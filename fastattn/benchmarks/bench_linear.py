@@ -87,7 +87,7 @@ def projection(length: int) -> np.ndarray:
 
 @functools.lru_cache(maxsize=1)
 def features() -> np.ndarray:
-    return fastattn.performer_features(DIM, FEATURES, seed=0)
+    return fastattn.performer_features(DIM, num_features=FEATURES, seed=0)
 
 
 def build(impl: str, length: int):
