@@ -97,6 +97,7 @@ cdef extern from "fastattn/dense_i8.h" nogil:
 
 cdef extern from "fastattn/peak.h" nogil:
     uint64_t fa_i8_peak_loop(uint64_t iters, int32_t *sink)
+    uint64_t fa_f32_peak_loop(uint64_t iters, float *sink)
 
 
 cdef extern from "fastattn/quant_i8.h" nogil:
@@ -153,33 +154,23 @@ cdef extern from "fastattn/linear.h" nogil:
         fa_dense_f32_params attn
         fa_feature_map feature_map
 
-    ctypedef struct fa_linear_f32_variant:
-        const char *name
-        fa_isa isa
-
-    const fa_linear_f32_variant fa_linear_f32_variants[]
+    const fa_variant fa_linear_f32_variants[]
     const size_t fa_linear_f32_nvariants
-    size_t fa_linear_f32_pick(fa_isa cap)
     size_t fa_linear_f32_workspace_size(const fa_linear_f32_params *p)
     fa_status fa_linear_f32(const fa_linear_f32_params *p, size_t index, size_t nthreads,
                             void *workspace, size_t workspace_size)
-    unsigned long long fa_f32_peak_loop(unsigned long long iters, float *sink)
 
 
 cdef extern from "fastattn/performer.h" nogil:
     ctypedef struct fa_performer_f32_params:
         fa_dense_f32_params attn
         const float *features
+        size_t features_len
         ptrdiff_t features_rs
         size_t m
 
-    ctypedef struct fa_performer_f32_variant:
-        const char *name
-        fa_isa isa
-
-    const fa_performer_f32_variant fa_performer_f32_variants[]
+    const fa_variant fa_performer_f32_variants[]
     const size_t fa_performer_f32_nvariants
-    size_t fa_performer_f32_pick(fa_isa cap)
     size_t fa_performer_f32_workspace_size(const fa_performer_f32_params *p)
     fa_status fa_performer_f32(const fa_performer_f32_params *p, size_t index, size_t nthreads,
                                void *workspace, size_t workspace_size)
@@ -192,19 +183,17 @@ cdef extern from "fastattn/linformer.h" nogil:
         fa_dense_f32_params attn
         const float *proj_k
         const float *proj_v
+        size_t proj_k_len, proj_v_len
         ptrdiff_t proj_k_rs, proj_v_rs
         size_t r
 
-    ctypedef struct fa_linformer_f32_variant:
-        const char *name
-        fa_isa isa
-
-    const fa_linformer_f32_variant fa_linformer_f32_variants[]
+    const fa_variant fa_linformer_f32_variants[]
     const size_t fa_linformer_f32_nvariants
-    size_t fa_linformer_f32_pick(fa_isa cap)
     size_t fa_linformer_f32_workspace_size(const fa_linformer_f32_params *p)
     fa_status fa_linformer_f32(const fa_linformer_f32_params *p, size_t index, size_t nthreads,
                                void *workspace, size_t workspace_size)
+
+
 cdef extern from "fastattn/decode.h" nogil:
     enum: FA_DECODE_SPLIT
     enum: FA_DECODE_TILE

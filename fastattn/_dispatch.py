@@ -69,6 +69,9 @@ DENSE_F32 = OPS["dense-f32"]
 SPARSE_F32 = OPS["sparse-f32"]
 DENSE_I8 = OPS["dense-i8"]
 SPARSE_I8 = OPS["sparse-i8"]
+LINEAR_F32 = OPS["linear-f32"]
+PERFORMER_F32 = OPS["performer-f32"]
+LINFORMER_F32 = OPS["linformer-f32"]
 
 
 def default_num_threads() -> int:
@@ -106,9 +109,3 @@ DECODE_F32 = Op("decode f32", _core.decode_f32_variants, _core.decode_f32_pick)
 DECODE_I8 = Op("decode i8", _core.decode_i8_variants, _core.decode_i8_pick)
 OPS["decode-f32"] = DECODE_F32
 OPS["decode-i8"] = DECODE_I8
-LINEAR_F32 = Op("linear f32", _core.linear_f32_variants, _core.linear_f32_pick)
-PERFORMER_F32 = Op("performer f32", _core.performer_f32_variants, _core.performer_f32_pick)
-LINFORMER_F32 = Op("linformer f32", _core.linformer_f32_variants, _core.linformer_f32_pick)
-OPS["linear-f32"] = LINEAR_F32
-OPS["performer-f32"] = PERFORMER_F32
-OPS["linformer-f32"] = LINFORMER_F32

@@ -1,4 +1,5 @@
-/* Linear attention, float32, aarch64 Advanced SIMD. */
+/* Linear attention, float32, aarch64 Advanced SIMD: the job of
+ * linear/job-f32.h on the micro-kernels of lowrank/f32-neon.h. */
 #if !defined(__aarch64__)
 #error "f32-neon.c is for aarch64 only"
 #endif
@@ -6,23 +7,6 @@
 #include "linear/job-f32.h"
 #include "lowrank/f32-neon.h"
 
-fa_status fa_linear_f32__neon(const fa_linear_f32_params *p, size_t job, void *workspace) {
-  return fa_linear_f32_job(&fa_lr_ukernels_neon, p, job, workspace);
-}
-
-/* 8 independent FMA chains in named registers (2 pipes x 4 cycles of latency). */
-unsigned long long fa_f32_peak__neon(unsigned long long iters, float *sink) {
-  const float32x4_t a = vdupq_n_f32(1.0f + 1e-7f), b = vdupq_n_f32(1e-7f);
-  float32x4_t c0 = vdupq_n_f32(0.0f), c1 = vdupq_n_f32(1.0f), c2 = vdupq_n_f32(2.0f);
-  float32x4_t c3 = vdupq_n_f32(3.0f), c4 = vdupq_n_f32(4.0f), c5 = vdupq_n_f32(5.0f);
-  float32x4_t c6 = vdupq_n_f32(6.0f), c7 = vdupq_n_f32(7.0f);
-  for (unsigned long long i = 0; i < iters; i++) {
-    c0 = vfmaq_f32(b, c0, a), c1 = vfmaq_f32(b, c1, a), c2 = vfmaq_f32(b, c2, a);
-    c3 = vfmaq_f32(b, c3, a), c4 = vfmaq_f32(b, c4, a), c5 = vfmaq_f32(b, c5, a);
-    c6 = vfmaq_f32(b, c6, a), c7 = vfmaq_f32(b, c7, a);
-  }
-  const float32x4_t s0 = vaddq_f32(vaddq_f32(c0, c1), vaddq_f32(c2, c3));
-  const float32x4_t s1 = vaddq_f32(vaddq_f32(c4, c5), vaddq_f32(c6, c7));
-  *sink = vaddvq_f32(vaddq_f32(s0, s1));
-  return iters * 8 * 4 * 2;
+fa_status fa_linear_f32__neon(const void *params, const fa_job *job, void *workspace) {
+  return fa_linear_f32_job(&fa_lr_ukernels_neon, params, job, workspace);
 }

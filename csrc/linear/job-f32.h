@@ -4,6 +4,7 @@
 #define FASTATTN_LINEAR_JOB_H
 
 #include "dense/job-f32.h"
+#include "fastattn/variant.h"
 #include "fastattn/linear.h"
 #include "lowrank/scan.h"
 
@@ -11,10 +12,12 @@ static inline size_t fa_linear_f32_job_workspace(const fa_linear_f32_params *p) 
   return fa_lr_scan_workspace_size(FA_LR_ELU1, p->attn.d, p->attn.dv, 0);
 }
 
-static inline fa_status fa_linear_f32_job(const fa_lr_ukernels *uk, const fa_linear_f32_params *p,
-                                          size_t job, void *workspace) {
+/* The whole sequence of one (batch, head): the driver runs one job per head (rows = lq). */
+static inline fa_status fa_linear_f32_job(const fa_lr_ukernels *uk, const void *params,
+                                       const fa_job *job, void *workspace) {
+  const fa_linear_f32_params *p = (const fa_linear_f32_params *)params;
   const fa_lr_scan scan = {
-      .attn = fa_dense_f32_head(&p->attn, job / p->attn.heads, job % p->attn.heads),
+      .attn = fa_dense_f32_head(&p->attn, job->b, job->h),
       .lq = p->attn.lq,
       .kind = p->feature_map == FA_FEATURE_RELU ? FA_LR_RELU : FA_LR_ELU1};
   fa_lr_scan_run(uk, &scan, workspace);

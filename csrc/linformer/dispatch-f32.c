@@ -1,59 +1,37 @@
-/* Linformer driver: the variant table, validation and the parallel split.
- * Built with no ISA flags. */
-#include "dense/kernels.h"
-#include "fastattn/pool.h"
+/* Linformer attention, float32: its variants, checks and entry point; common/driver.c does
+ * the rest (one job per batch x head: its projections, then all its query rows). Built with
+ * no ISA flags. */
+#include "common/driver.h"
+#include "fastattn/linformer.h"
 #include "linformer/job-f32.h"
-#include "linformer/kernels.h"
 
-const fa_linformer_f32_variant fa_linformer_f32_variants[] = {
-#if defined(__x86_64__) || defined(_M_X64)
-    {"f32-avx2", FA_ISA_AVX2, fa_linformer_f32__avx2},
-#endif
-#if defined(__aarch64__)
-    {"f32-neon", FA_ISA_NEON, fa_linformer_f32__neon},
-#endif
-    {"f32-scalar", FA_ISA_SCALAR, fa_linformer_f32__scalar},
-};
-const size_t fa_linformer_f32_nvariants =
-    sizeof(fa_linformer_f32_variants) / sizeof(fa_linformer_f32_variants[0]);
-
-size_t fa_linformer_f32_pick(fa_isa cap) {
-  for (size_t i = 0; i < fa_linformer_f32_nvariants; i++)
-    if (fa_isa_allowed(fa_linformer_f32_variants[i].isa, cap)) return i;
-  return fa_linformer_f32_nvariants - 1;
-}
+#define FA_OP linformer
+#define FA_DTYPE f32
+#define FA_ISAS(X) FA_X86_64(X(avx2)) FA_AARCH64(X(neon)) X(scalar)
+#include "common/variants.h"
 
 size_t fa_linformer_f32_workspace_size(const fa_linformer_f32_params *p) {
   return fa_linformer_f32_job_workspace(p);
 }
 
-typedef struct linformer_task {
-  const fa_linformer_f32_params *p;
-  fa_linformer_f32_fn fn;
-  char *workspace;
-  size_t per_thread;
-} linformer_task;
-
-static void linformer_run_job(void *ctx, size_t job, size_t worker) {
-  const linformer_task *t = (const linformer_task *)ctx;
-  t->fn(t->p, job, t->workspace + worker * t->per_thread);
-}
-
-static int linformer_params_valid(const fa_linformer_f32_params *p) {
-  return fa_dense_f32_params_valid(&p->attn) && !p->attn.mask &&
-         p->attn.band_lo == -FA_BAND_NONE && p->attn.band_hi == FA_BAND_NONE &&
-         p->proj_k && p->proj_v && p->r > 0 && p->r <= p->attn.lk;
+fa_status fa_linformer_f32_check(const fa_linformer_f32_params *p) {
+  const fa_status s = fa_dense_f32_check(&p->attn);
+  if (s != FA_OK) return s;
+  if (p->attn.mask || p->attn.band_lo != -FA_BAND_NONE || p->attn.band_hi != FA_BAND_NONE)
+    return FA_ERR_INVALID;
+  if (p->r == 0 || p->r > p->attn.lk) return FA_ERR_SHAPE;
+  const size_t shape[4] = {1, 1, p->r, p->attn.lk};
+  const ptrdiff_t k_stride[3] = {0, 0, p->proj_k_rs}, v_stride[3] = {0, 0, p->proj_v_rs};
+  const fa_status sk = fa_check_view(p->proj_k, p->proj_k_len, shape, k_stride);
+  return sk != FA_OK ? sk : fa_check_view(p->proj_v, p->proj_v_len, shape, v_stride);
 }
 
 fa_status fa_linformer_f32(const fa_linformer_f32_params *p, size_t index, size_t nthreads,
                            void *workspace, size_t workspace_size) {
-  if (!p || index >= fa_linformer_f32_nvariants) return FA_ERR_INVALID;
-  if (!linformer_params_valid(p)) return FA_ERR_INVALID;
-  if (nthreads == 0 || nthreads > FA_MAX_THREADS) return FA_ERR_INVALID;
-  if (!fa_cpu_has(fa_linformer_f32_variants[index].isa)) return FA_ERR_UNSUPPORTED;
-  if (p->attn.lq == 0) return FA_OK;
-  const size_t per_thread = fa_linformer_f32_workspace_size(p);
-  if (!workspace || workspace_size / nthreads < per_thread) return FA_ERR_WORKSPACE;
-  linformer_task task = {p, fa_linformer_f32_variants[index].fn, (char *)workspace, per_thread};
-  return fa_parallel_for(p->attn.batch * p->attn.heads, nthreads, linformer_run_job, &task);
+  const fa_status s = p ? fa_linformer_f32_check(p) : FA_ERR_NULL;
+  if (s != FA_OK) return s;
+  const fa_run run = FA_ATTN_RUN(p, &p->attn, p->attn.lq ? p->attn.lq : 1,
+                                 fa_linformer_f32_workspace_size(p));
+  return fa_drive(&run, fa_linformer_f32_variants, fa_linformer_f32_nvariants, index, nthreads,
+                  workspace, workspace_size);
 }

@@ -1,4 +1,5 @@
-/* Linformer attention, float32, aarch64 Advanced SIMD. */
+/* Linformer attention, float32, aarch64 Advanced SIMD: the job of
+ * linformer/job-f32.h on the micro-kernels of ukernels/f32-neon.h. */
 #if !defined(__aarch64__)
 #error "f32-neon.c is for aarch64 only"
 #endif
@@ -6,6 +7,6 @@
 #include "linformer/job-f32.h"
 #include "ukernels/f32-neon.h"
 
-fa_status fa_linformer_f32__neon(const fa_linformer_f32_params *p, size_t job, void *workspace) {
-  return fa_linformer_f32_job(&fa_f32_ukernels_neon, p, job, workspace);
+fa_status fa_linformer_f32__neon(const void *params, const fa_job *job, void *workspace) {
+  return fa_linformer_f32_job(&fa_f32_ukernels_neon, params, job, workspace);
 }

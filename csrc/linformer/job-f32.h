@@ -4,6 +4,7 @@
 #define FASTATTN_LINFORMER_JOB_H
 
 #include "dense/job-f32.h"
+#include "fastattn/variant.h"
 #include "fastattn/linformer.h"
 #include "lowrank/gemm.h"
 
@@ -47,9 +48,10 @@ static inline void fa_linformer_pack_rows(const float *x, ptrdiff_t rs, size_t p
   }
 }
 
-static inline fa_status fa_linformer_f32_job(const fa_f32_ukernels *uk,
-                                             const fa_linformer_f32_params *p, size_t job,
-                                             void *workspace) {
+/* The whole sequence of one (batch, head): the driver runs one job per head (rows = lq). */
+static inline fa_status fa_linformer_f32_job(const fa_f32_ukernels *uk, const void *params,
+                                             const fa_job *job, void *workspace) {
+  const fa_linformer_f32_params *p = (const fa_linformer_f32_params *)params;
   const size_t r = p->r, d = p->attn.d, dv = p->attn.dv, lk = p->attn.lk;
   const size_t dp = fa_lr_cols(d), dvp = fa_lr_cols(dv), kc = FA_LINFORMER_KC;
   size_t sz[L_COUNT];
@@ -62,7 +64,7 @@ static inline fa_status fa_linformer_f32_job(const fa_f32_ukernels *uk,
   memset(buf[L_EB] + r * kc, 0, FA_F32_MR_MAX * kc * sizeof(float)); /* padding rows */
   if (!shared) memset(fb + r * kc, 0, FA_F32_MR_MAX * kc * sizeof(float));
 
-  fa_f32_problem prob = fa_dense_f32_head(&p->attn, job / p->attn.heads, job % p->attn.heads);
+  fa_f32_problem prob = fa_dense_f32_head(&p->attn, job->b, job->h);
   for (size_t p0 = 0; p0 < lk; p0 += kc) {
     const size_t n = lk - p0 < kc ? lk - p0 : kc;
     fa_linformer_pack_proj(p->proj_k, p->proj_k_rs, r, p0, n, buf[L_EB]);

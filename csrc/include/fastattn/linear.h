@@ -23,25 +23,16 @@ typedef struct fa_linear_f32_params {
   fa_feature_map feature_map;
 } fa_linear_f32_params;
 
-/* One job: one (batch, head), the whole sequence. */
-typedef fa_status (*fa_linear_f32_fn)(const fa_linear_f32_params *p, size_t job, void *workspace);
-
-typedef struct fa_linear_f32_variant {
-  const char *name; /* "f32-<isa>" */
-  fa_isa isa;
-  fa_linear_f32_fn fn;
-} fa_linear_f32_variant;
-
-extern const fa_linear_f32_variant fa_linear_f32_variants[];
+/* Compiled variants, best first; the last is always "f32-scalar". One job per (batch, head). */
+extern const fa_variant fa_linear_f32_variants[];
 extern const size_t fa_linear_f32_nvariants;
-size_t fa_linear_f32_pick(fa_isa cap);
 size_t fa_linear_f32_workspace_size(const fa_linear_f32_params *p);
+/* Checks p (fa_linear_f32_check), then runs variant `index` on `nthreads` threads. */
 fa_status fa_linear_f32(const fa_linear_f32_params *p, size_t index, size_t nthreads,
                         void *workspace, size_t workspace_size);
 
-/* Runs a register-resident float32 FMA loop of the best ISA this CPU has for float32
- * kernels (AVX2 + FMA, NEON, or scalar); returns the floating-point operations done
- * (2 per FMA lane). For measuring this machine's float32 peak. */
-unsigned long long fa_f32_peak_loop(unsigned long long iters, float *sink);
+/* The checks of fa_linear_f32: the attention fields (as dense.h), then the op's own. */
+fa_status fa_linear_f32_check(const fa_linear_f32_params *p);
+
 
 #endif

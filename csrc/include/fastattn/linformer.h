@@ -16,24 +16,20 @@ typedef struct fa_linformer_f32_params {
   fa_dense_f32_params attn; /* mask NULL, band_lo = -FA_BAND_NONE, band_hi = FA_BAND_NONE */
   const float *proj_k;      /* [r][lk], last dim contiguous */
   const float *proj_v;      /* [r][lk]; may equal proj_k */
+  size_t proj_k_len, proj_v_len; /* elements reachable from each */
   ptrdiff_t proj_k_rs, proj_v_rs;
   size_t r;                 /* 1 <= r <= lk */
 } fa_linformer_f32_params;
 
-typedef fa_status (*fa_linformer_f32_fn)(const fa_linformer_f32_params *p, size_t job,
-                                         void *workspace);
-
-typedef struct fa_linformer_f32_variant {
-  const char *name;
-  fa_isa isa;
-  fa_linformer_f32_fn fn;
-} fa_linformer_f32_variant;
-
-extern const fa_linformer_f32_variant fa_linformer_f32_variants[];
+/* Compiled variants, best first; the last is always "f32-scalar". One job per (batch, head). */
+extern const fa_variant fa_linformer_f32_variants[];
 extern const size_t fa_linformer_f32_nvariants;
-size_t fa_linformer_f32_pick(fa_isa cap);
 size_t fa_linformer_f32_workspace_size(const fa_linformer_f32_params *p);
+/* Checks p (fa_linformer_f32_check), then runs variant `index` on `nthreads` threads. */
 fa_status fa_linformer_f32(const fa_linformer_f32_params *p, size_t index, size_t nthreads,
                            void *workspace, size_t workspace_size);
+
+/* The checks of fa_linformer_f32: the attention fields (as dense.h), then the op's own. */
+fa_status fa_linformer_f32_check(const fa_linformer_f32_params *p);
 
 #endif

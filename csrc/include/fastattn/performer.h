@@ -14,24 +14,20 @@
 typedef struct fa_performer_f32_params {
   fa_dense_f32_params attn; /* mask NULL, band_lo = -FA_BAND_NONE; scale as in softmax */
   const float *features;    /* [m][d], last dim contiguous */
+  size_t features_len;      /* elements reachable from features */
   ptrdiff_t features_rs;    /* row stride in elements */
   size_t m;                 /* number of random features, 1 <= m < 2^16 */
 } fa_performer_f32_params;
 
-typedef fa_status (*fa_performer_f32_fn)(const fa_performer_f32_params *p, size_t job,
-                                         void *workspace);
-
-typedef struct fa_performer_f32_variant {
-  const char *name;
-  fa_isa isa;
-  fa_performer_f32_fn fn;
-} fa_performer_f32_variant;
-
-extern const fa_performer_f32_variant fa_performer_f32_variants[];
+/* Compiled variants, best first; the last is always "f32-scalar". One job per (batch, head). */
+extern const fa_variant fa_performer_f32_variants[];
 extern const size_t fa_performer_f32_nvariants;
-size_t fa_performer_f32_pick(fa_isa cap);
 size_t fa_performer_f32_workspace_size(const fa_performer_f32_params *p);
+/* Checks p (fa_performer_f32_check), then runs variant `index` on `nthreads` threads. */
 fa_status fa_performer_f32(const fa_performer_f32_params *p, size_t index, size_t nthreads,
                            void *workspace, size_t workspace_size);
+
+/* The checks of fa_performer_f32: the attention fields (as dense.h), then the op's own. */
+fa_status fa_performer_f32_check(const fa_performer_f32_params *p);
 
 #endif
