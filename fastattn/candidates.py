@@ -157,7 +157,8 @@ def runnable_variants(op: str) -> list:
 
 
 def _load_builtin() -> None:
-    from fastattn import _candidates_builtin  # noqa: F401  (registers dense, sparse, routed)
+    # register dense, sparse, routed, decode; linear, performer, linformer
+    from fastattn import _candidates_builtin, _candidates_lowrank  # noqa: F401
 
 
 def quality(out, exact) -> float:

@@ -69,7 +69,7 @@ class Plan:
     def __call__(self, q, k, v):
         import fastattn
 
-        fn = getattr(fastattn, self.function, None)
+        fn = getattr(fastattn, self.function, None) if self.function else None
         if fn is not None:
             return fn(q, k, v, variant=self.variant, num_threads=self.num_threads, **self.kwargs)
         # a candidate that prepares state (a filled KV cache): bind it again for these arrays
@@ -126,7 +126,9 @@ def weigh(shape, q, k, v, *, quality: float, objective: str, num_threads: int,
             got = candidates.quality(call(), exact)  # the first call is also timed
             first = time.perf_counter() - t0
             cost = candidates.Candidate.cost_of(call)
-            row = dict(name=cand.name, op=cand.op, function=cand.fn.__name__,
+            # a candidate with a binder is rebuilt from op and name, not called by function
+            row = dict(name=cand.name, op=cand.op,
+                       function="" if cand.binder else cand.fn.__name__,
                        kwargs=cand.kwargs, variant=variant, quality=got, median_s=None,
                        first_call_s=first, energy_j=energy.EnergyModel().joules(cost),
                        energy_source="modelled", verdict="")
