@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
+from hypothesis import given
 from hypothesis import strategies as st
 
 import fastattn
@@ -140,6 +141,18 @@ def sparse_patterns(bigbird_heads: int) -> dict:
     }
 
 
+def over_patterns(variants: list, patterns: dict, lengths):
+    """Decorator: a test ``fn(variant, pattern, lq, lk, causal, seed)`` run for every variant
+    and pattern, on hypothesis lengths drawn from `lengths`."""
+    def wrap(fn):
+        fn = given(lq=lengths, lk=lengths, causal=st.booleans(),
+                   seed=st.integers(0, 2**32 - 1))(fn)
+        fn = pytest.mark.parametrize("pattern", sorted(patterns))(fn)
+        return pytest.mark.parametrize("variant", variants)(fn)
+
+    return wrap
+
+
 def sparse_reference(q, k, v, layout, mask=None, *, int8_block: int | None = None):
     """The reference of `fastattn.block_sparse_attention` on `layout`: float64
     (``reference/sparse.py``), or with `int8_block` the int8 one
@@ -164,6 +177,24 @@ def rejects_corrupt_csr(call) -> None:
         call([0, 1, 2], [0, 1], layout_of=(1,))
     with pytest.raises(ValueError):
         call([0, 1, 2], [0, 1], block=32)  # 2 query blocks do not cover 128 rows of 32
+
+
+def empty_row_layouts() -> tuple:
+    """Two layouts for (Lq, Lk) = (250, 150) in blocks of 64: one whose second query block
+    (rows 64..127) visits no key block, and one that visits nothing at all."""
+    blocks = np.ones((4, 3), dtype=bool)
+    blocks[1] = False
+    return (fastattn.BlockLayout.from_block_mask(blocks, (250, 150), 64),
+            fastattn.BlockLayout(np.zeros(5, np.int32), [], (250, 150), 64))
+
+
+def check_empty_rows(check_layout, variant: str, rng):
+    """`check_layout(variant, layout, rng)` on `empty_row_layouts`' first layout: the query
+    block that visits nothing is zeros, the others are not. Returns the all-empty layout."""
+    layout, empty = empty_row_layouts()
+    out = check_layout(variant, layout, rng)
+    assert np.all(out[:, :, 64:128] == 0) and np.all(out[:, :, :64] != 0)
+    return empty
 
 
 def check_variant_table(op: str, prefix: str) -> None:

@@ -16,10 +16,12 @@ from fastattn.reference import sparse as ref
 from helpers import (
     assert_unseen_rows_zero,
     check_close,
+    check_empty_rows,
     compiled,
     gaussian,
     lengths,
     max_logit,
+    over_patterns,
     raises,
     random_layouts,
     rejects_corrupt_csr,
@@ -64,9 +66,7 @@ def test_random_layouts_match_reference(variant, case, d, dv, masked):
 PATTERNS = sparse_patterns(bigbird_heads=2)
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize("pattern", sorted(PATTERNS))
-@given(lq=EDGE_LENGTHS, lk=EDGE_LENGTHS, causal=st.booleans(), seed=st.integers(0, 2**32 - 1))
+@over_patterns(VARIANTS, PATTERNS, EDGE_LENGTHS)
 def test_patterns_match_reference(variant, pattern, lq, lk, causal, seed):
     layout = PATTERNS[pattern](lq, lk, causal)
     check_layout(variant, layout, np.random.default_rng(seed), kv_heads=2)
@@ -141,12 +141,7 @@ def test_bigbird_is_seeded_and_reproducible():
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_empty_rows_give_zeros(variant):
     rng = np.random.default_rng(3)
-    blocks = np.ones((4, 3), dtype=bool)
-    blocks[1] = False
-    layout = fastattn.BlockLayout.from_block_mask(blocks, (250, 150), 64)
-    out = check_layout(variant, layout, rng)
-    assert np.all(out[:, :, 64:128] == 0) and np.all(out[:, :, :64] != 0)
-    empty = fastattn.BlockLayout(np.zeros(5, np.int32), [], (250, 150), 64)
+    empty = check_empty_rows(check_layout, variant, rng)
     assert empty.density == 0.0
     assert np.all(fastattn.block_sparse_attention(*(gaussian(rng, 250, 8),) * 1,
                                                   gaussian(rng, 150, 8), gaussian(rng, 150, 8),

@@ -26,11 +26,13 @@ from helpers import (
     INT8_MIN_COSINE,
     assert_close_i8,
     assert_unseen_rows_zero,
+    check_empty_rows,
     check_variant_table,
     compiled,
     fallback,
     gaussian,
     lengths,
+    over_patterns,
     raises,
     random_layouts,
     rejects_corrupt_csr,
@@ -95,9 +97,7 @@ def test_random_layouts_match_reference(variant, case, d, dv, mask_kind, qblock)
 PATTERNS = sparse_patterns(bigbird_heads=4)
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize("pattern", sorted(PATTERNS))
-@given(lq=EDGE_LENGTHS, lk=EDGE_LENGTHS, causal=st.booleans(), seed=st.integers(0, 2**32 - 1))
+@over_patterns(VARIANTS, PATTERNS, EDGE_LENGTHS)
 def test_patterns_match_reference(variant, pattern, lq, lk, causal, seed):
     check_layout(variant, PATTERNS[pattern](lq, lk, causal), np.random.default_rng(seed),
                  heads=4, kv_heads=2)
@@ -143,12 +143,7 @@ def test_full_layout_equals_dense_int8(variant, causal, lq, lk):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_empty_rows_give_zeros(variant):
     rng = np.random.default_rng(3)
-    blocks = np.ones((4, 3), dtype=bool)
-    blocks[1] = False
-    layout = fastattn.BlockLayout.from_block_mask(blocks, (250, 150), 64)
-    out = check_layout(variant, layout, rng)
-    assert np.all(out[:, :, 64:128] == 0) and np.all(out[:, :, :64] != 0)
-    empty = fastattn.BlockLayout(np.zeros(5, np.int32), [], (250, 150), 64)
+    empty = check_empty_rows(check_layout, variant, rng)
     q, k, v = gaussian(rng, 250, 8), gaussian(rng, 150, 8), gaussian(rng, 150, 8)
     assert np.all(fastattn.block_sparse_attention(q, k, v, empty, precision="int8",
                                                   variant=variant) == 0)
