@@ -31,10 +31,10 @@ import fastattn
 from fastattn import _core, _dispatch
 from fastattn.reference import sparse as sparse_ref
 from fastattn.reference import sparse_int8 as sparse_ref_i8
-from fastattn.selftest import INT8_RTOL, f32_tolerance, gaussian
+from fastattn.selftest import F32_EPS, INT8_RTOL, f32_tolerance, gaussian
 
 # Re-exported: declared once in the library, where the shipped selftest uses them too.
-__all__ = ["INT8_RTOL", "f32_tolerance", "gaussian"]
+__all__ = ["F32_EPS", "INT8_RTOL", "f32_tolerance", "gaussian"]
 
 INT8_MIN_COSINE = 0.999
 INT8_MAX_REL_L2 = 0.03
