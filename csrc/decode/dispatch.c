@@ -2,7 +2,6 @@
  * over (batch, kv head, key split) and the exact merge of the splits.
  * Built with no ISA flags. */
 #include <math.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -33,19 +32,6 @@ const fa_decode_variant fa_decode_i8_variants[] = {
     {"i8-scalar", FA_ISA_SCALAR, fa_decode_i8__scalar},
 };
 const size_t fa_decode_i8_nvariants = sizeof(fa_decode_i8_variants) / sizeof(fa_decode_i8_variants[0]);
-
-/* fa_cpu_has(isa), computed once: cpuid is a VM exit on virtual machines (~20 us each
- * measured here), far too slow to pay on every call. 0 = not known yet, 1 = no, 2 = yes. */
-static int runs_here(fa_isa isa) {
-  static _Atomic int known[FA_ISA_COUNT];
-  if ((unsigned)isa >= FA_ISA_COUNT) return 0;
-  int state = atomic_load_explicit(&known[isa], memory_order_relaxed);
-  if (state == 0) {
-    state = fa_cpu_has(isa) ? 2 : 1;
-    atomic_store_explicit(&known[isa], state, memory_order_relaxed);
-  }
-  return state == 2;
-}
 
 static size_t pick(const fa_decode_variant *table, size_t n, fa_isa cap) {
   for (size_t i = 0; i < n; i++)
@@ -218,7 +204,7 @@ fa_status fa_decode_f32(const fa_dense_f32_params *p, size_t index, size_t nthre
   if (!p || index >= fa_decode_f32_nvariants || !fa_dense_f32_params_valid(p))
     return FA_ERR_INVALID;
   if (nthreads == 0 || nthreads > FA_MAX_THREADS) return FA_ERR_INVALID;
-  if (!runs_here(fa_decode_f32_variants[index].isa)) return FA_ERR_UNSUPPORTED;
+  if (!fa_cpu_has(fa_decode_f32_variants[index].isa)) return FA_ERR_UNSUPPORTED;
   if (p->lq == 0) return FA_OK;
   const layout l = plan_f32(p, nthreads);
   if (!workspace || workspace_size < l.total) return FA_ERR_WORKSPACE;
@@ -250,7 +236,7 @@ fa_status fa_decode_i8(const fa_decode_i8_params *p, size_t index, size_t nthrea
                        void *workspace, size_t workspace_size) {
   if (!p || index >= fa_decode_i8_nvariants || !i8_params_valid(p)) return FA_ERR_INVALID;
   if (nthreads == 0 || nthreads > FA_MAX_THREADS) return FA_ERR_INVALID;
-  if (!runs_here(fa_decode_i8_variants[index].isa)) return FA_ERR_UNSUPPORTED;
+  if (!fa_cpu_has(fa_decode_i8_variants[index].isa)) return FA_ERR_UNSUPPORTED;
   if (p->lq == 0) return FA_OK;
   const layout l = plan_i8(p, nthreads);
   if (!workspace || workspace_size < l.total) return FA_ERR_WORKSPACE;
