@@ -71,6 +71,9 @@ DENSE_I8 = OPS["dense-i8"]
 SPARSE_I8 = OPS["sparse-i8"]
 DECODE_F32 = OPS["decode-f32"]
 DECODE_I8 = OPS["decode-i8"]
+LINEAR_F32 = OPS["linear-f32"]
+PERFORMER_F32 = OPS["performer-f32"]
+LINFORMER_F32 = OPS["linformer-f32"]
 
 
 def default_num_threads() -> int:
