@@ -15,9 +15,13 @@ except ImportError as exc:  # pragma: no cover - depends on how it was imported
         "fastattn, or build in place with `pip install -e .`."
     ) from exc
 
+from fastattn import _cost_models  # noqa: F401  (registers the ops' cost models)
 from fastattn._info import info
+from fastattn.costs import cost
 from fastattn.dense import attention, scaled_dot_product_attention
 from fastattn.int8 import QuantizedTensor, int8_error_report, quantize
+from fastattn.mha import MultiHeadAttention
+from fastattn.profiling import profile
 from fastattn.routed import route, routed_attention
 from fastattn.sparse import (
     BlockLayout,
@@ -28,22 +32,27 @@ from fastattn.sparse import (
     local_layout,
     strided_layout,
 )
+from fastattn.varlen import varlen_attention
 
 __all__ = [
     "BlockLayout",
+    "MultiHeadAttention",
     "QuantizedTensor",
     "__version__",
     "attention",
     "bigbird_layout",
     "block_sparse_attention",
+    "cost",
     "fixed_layout",
     "info",
     "int8_error_report",
     "local_attention",
     "local_layout",
+    "profile",
     "quantize",
     "route",
     "routed_attention",
     "scaled_dot_product_attention",
     "strided_layout",
+    "varlen_attention",
 ]

@@ -11,8 +11,8 @@
 #pragma GCC target("avx2,fma")
 #endif
 
-#include "dense/job.h"
-#include "simd/f32-avx2.h"
+#include "dense/job-f32.h"
+#include "ukernels/f32-avx2.h"
 
 fa_status fa_dense_f32__avx2(const fa_dense_f32_params *p, size_t job, void *workspace) {
   return fa_dense_f32_job(&fa_f32_ukernels_avx2, p, job, workspace);

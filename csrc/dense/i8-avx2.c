@@ -13,7 +13,7 @@
 #endif
 
 #include "dense/job-i8.h"
-#include "simd/i8-avx2.h"
+#include "ukernels/i8-avx2.h"
 
 fa_status fa_dense_i8__avx2(const fa_dense_i8_params *p, size_t job, void *workspace) {
   return fa_dense_i8_job(&fa_i8_ukernels_avx2, p, job, workspace);

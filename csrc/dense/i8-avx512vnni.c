@@ -15,7 +15,7 @@
 #endif
 
 #include "dense/job-i8.h"
-#include "simd/i8-avx512vnni.h"
+#include "ukernels/i8-avx512vnni.h"
 
 fa_status fa_dense_i8__avx512vnni(const fa_dense_i8_params *p, size_t job, void *workspace) {
   return fa_dense_i8_job(&fa_i8_ukernels_avx512vnni, p, job, workspace);

@@ -8,7 +8,7 @@
 #endif
 
 #include "dense/job-i8.h"
-#include "simd/i8-neon.h"
+#include "ukernels/i8-neon.h"
 
 fa_status fa_dense_i8__neon(const fa_dense_i8_params *p, size_t job, void *workspace) {
   return fa_dense_i8_job(&fa_i8_ukernels_neon, p, job, workspace);

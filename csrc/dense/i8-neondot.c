@@ -11,7 +11,7 @@
 #endif
 
 #include "dense/job-i8.h"
-#include "simd/i8-neondot.h"
+#include "ukernels/i8-neondot.h"
 
 fa_status fa_dense_i8__neondot(const fa_dense_i8_params *p, size_t job, void *workspace) {
   return fa_dense_i8_job(&fa_i8_ukernels_neondot, p, job, workspace);

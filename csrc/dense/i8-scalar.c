@@ -4,7 +4,7 @@
 #endif
 
 #include "dense/job-i8.h"
-#include "simd/i8-scalar.h"
+#include "ukernels/i8-scalar.h"
 
 fa_status fa_dense_i8__scalar(const fa_dense_i8_params *p, size_t job, void *workspace) {
   return fa_dense_i8_job(&fa_i8_ukernels_scalar, p, job, workspace);

@@ -1,4 +1,4 @@
-/* Every dense kernel compiled into this build (see dispatch.c for the table). */
+/* Every dense kernel compiled into this build (see dispatch-f32.c for the table). */
 #ifndef FASTATTN_DENSE_KERNELS_H
 #define FASTATTN_DENSE_KERNELS_H
 

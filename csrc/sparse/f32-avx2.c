@@ -11,8 +11,8 @@
 #pragma GCC target("avx2,fma")
 #endif
 
-#include "simd/f32-avx2.h"
-#include "sparse/job.h"
+#include "ukernels/f32-avx2.h"
+#include "sparse/job-f32.h"
 
 fa_status fa_sparse_f32__avx2(const fa_sparse_f32_params *p, size_t job, void *workspace) {
   return fa_sparse_f32_job(&fa_f32_ukernels_avx2, p, job, workspace);

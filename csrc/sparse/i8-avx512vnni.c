@@ -12,7 +12,7 @@
 #pragma GCC optimize("fp-contract=off") /* t and z must match the reference bit for bit */
 #endif
 
-#include "simd/i8-avx512vnni.h"
+#include "ukernels/i8-avx512vnni.h"
 #include "sparse/job-i8.h"
 
 fa_status fa_sparse_i8__avx512vnni(const fa_sparse_i8_params *p, size_t job, void *workspace) {

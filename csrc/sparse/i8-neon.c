@@ -7,7 +7,7 @@
 #pragma GCC optimize("fp-contract=off") /* t and z must match the reference bit for bit */
 #endif
 
-#include "simd/i8-neon.h"
+#include "ukernels/i8-neon.h"
 #include "sparse/job-i8.h"
 
 fa_status fa_sparse_i8__neon(const fa_sparse_i8_params *p, size_t job, void *workspace) {

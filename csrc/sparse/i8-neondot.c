@@ -10,7 +10,7 @@
 #pragma GCC optimize("fp-contract=off") /* t and z must match the reference bit for bit */
 #endif
 
-#include "simd/i8-neondot.h"
+#include "ukernels/i8-neondot.h"
 #include "sparse/job-i8.h"
 
 fa_status fa_sparse_i8__neondot(const fa_sparse_i8_params *p, size_t job, void *workspace) {

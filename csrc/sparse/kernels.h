@@ -1,4 +1,4 @@
-/* Every sparse kernel compiled into this build (see dispatch.c for the table). */
+/* Every sparse kernel compiled into this build (see dispatch-f32.c for the table). */
 #ifndef FASTATTN_SPARSE_KERNELS_H
 #define FASTATTN_SPARSE_KERNELS_H
 

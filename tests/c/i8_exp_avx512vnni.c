@@ -8,7 +8,7 @@
 
 #pragma GCC target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni")
 #pragma GCC optimize("fp-contract=off")
-#include "simd/i8-avx512vnni.h"
+#include "ukernels/i8-avx512vnni.h"
 
 static long check(const float *t, size_t npad, float m, long *n) {
   uint8_t p[FA_I8_NK];

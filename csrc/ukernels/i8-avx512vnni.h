@@ -16,7 +16,7 @@
 #ifndef FASTATTN_SIMD_I8_AVX512VNNI_H
 #define FASTATTN_SIMD_I8_AVX512VNNI_H
 
-#include "simd/i8-avx2.h" /* fa_i8_pack_k_avx2, fa_i8_load4 */
+#include "ukernels/i8-avx2.h" /* fa_i8_pack_k_avx2, fa_i8_load4 */
 
 /* The grouped key layout of fa_i8_pack_k_avx2 with every byte offset by 128
  * (xor 0x80): padding keys and features hold 128, i.e. k = 0. */

@@ -4,7 +4,7 @@
 
 #include "dense/kernels.h"
 #include "fastattn/pool.h"
-#include "sparse/job.h"
+#include "sparse/job-f32.h"
 #include "sparse/kernels.h"
 
 const fa_sparse_f32_variant fa_sparse_f32_variants[] = {

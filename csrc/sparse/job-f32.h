@@ -4,7 +4,7 @@
 #define FASTATTN_SPARSE_JOB_H
 
 #include "fastattn/sparse.h"
-#include "dense/job.h"
+#include "dense/job-f32.h"
 #include "flash/f32.h"
 #include "sparse/layout.h"
 

@@ -5,7 +5,7 @@
 #ifndef FASTATTN_SIMD_I8_NEONDOT_H
 #define FASTATTN_SIMD_I8_NEONDOT_H
 
-#include "simd/i8-neon.h"
+#include "ukernels/i8-neon.h"
 
 /* c[i * ldc + col] = sum_g a[i][4g..4g+3] . b[g][col][0..3] for i < mpad (multiple of 4),
  * col < ncols (multiple of 16), g < ngroups; b groups are gstride bytes

@@ -2,7 +2,7 @@
  * Built with no ISA flags. */
 #include <stdint.h>
 
-#include "dense/job.h"
+#include "dense/job-f32.h"
 #include "dense/kernels.h"
 #include "fastattn/pool.h"
 
