@@ -164,14 +164,20 @@ static inline void fa_f32_attend_tile(const fa_f32_ukernels *uk, const fa_f32_pr
 }
 
 /* Adds the float32 chunk (o, rsum) of rows [0, m) into the double totals (od, dsum), which
- * first take the rescales `pend` the chunk had since the last flush, and clears the chunk. */
+ * first take the rescales `pend` the chunk had since the last flush (`first`: there are no
+ * totals yet), and clears the chunk. */
 static inline void fa_f32_flush(size_t m, size_t dvp, float *o, float *rsum, double *od,
-                                double *dsum, double *pend) {
+                                double *dsum, double *pend, int first) {
   for (size_t i = 0; i < m; i++) {
     double *drow = od + i * dvp;
     const float *orow = o + i * dvp;
-    for (size_t x = 0; x < dvp; x++) drow[x] = drow[x] * pend[i] + (double)orow[x];
-    dsum[i] = dsum[i] * pend[i] + (double)rsum[i];
+    if (first) {
+      for (size_t x = 0; x < dvp; x++) drow[x] = (double)orow[x];
+      dsum[i] = (double)rsum[i];
+    } else {
+      for (size_t x = 0; x < dvp; x++) drow[x] = drow[x] * pend[i] + (double)orow[x];
+      dsum[i] = dsum[i] * pend[i] + (double)rsum[i];
+    }
     pend[i] = 1.0;
     rsum[i] = 0.0f;
   }
@@ -204,11 +210,9 @@ static inline void fa_f32_flash(const fa_f32_ukernels *uk, const fa_f32_problem 
   }
   memset(qp + m * d, 0, (mpad - m) * d * sizeof(float));
   memset(o, 0, mpad * dvp * sizeof(float));
-  memset(od, 0, m * dvp * sizeof(double));
   for (size_t i = 0; i < m; i++) {
     rmax[i] = -INFINITY;
     rsum[i] = 0.0f;
-    dsum[i] = 0.0;
     pend[i] = 1.0;
   }
 
@@ -225,12 +229,27 @@ static inline void fa_f32_flash(const fa_f32_ukernels *uk, const fa_f32_problem 
     if (hi > vis_hi) hi = vis_hi;
     for (ptrdiff_t j = lo; j < hi; j += FA_F32_NK) {
       const size_t n = (size_t)(hi - j < FA_F32_NK ? hi - j : FA_F32_NK);
+      if (tiles > 0 && tiles % FA_F32_FLUSH == 0)
+        fa_f32_flush(m, dvp, o, rsum, od, dsum, pend, tiles == FA_F32_FLUSH);
       fa_f32_attend_tile(uk, p, q0, m, mpad, (size_t)j, n, qp, kt, s, o, vp, rmax, rsum, pend);
-      if (++tiles % FA_F32_FLUSH == 0) fa_f32_flush(m, dvp, o, rsum, od, dsum, pend);
+      tiles++;
     }
   }
-  fa_f32_flush(m, dvp, o, rsum, od, dsum, pend);
 
+  if (tiles <= FA_F32_FLUSH) { /* one chunk, never flushed: float32 is exact enough */
+    for (size_t i = 0; i < m; i++) {
+      float *orow = p->out + (ptrdiff_t)(q0 + i) * p->out_rs;
+      const float *acc = o + i * dvp;
+      if (rsum[i] == 0.0f) { /* fully masked row: documented as zeros */
+        memset(orow, 0, p->dv * sizeof(float));
+        continue;
+      }
+      const float inv = 1.0f / rsum[i];
+      for (size_t x = 0; x < p->dv; x++) orow[x] = acc[x] * inv;
+    }
+    return;
+  }
+  fa_f32_flush(m, dvp, o, rsum, od, dsum, pend, 0);
   for (size_t i = 0; i < m; i++) {
     float *orow = p->out + (ptrdiff_t)(q0 + i) * p->out_rs;
     const double *acc = od + i * dvp;
