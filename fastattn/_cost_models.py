@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from fastattn import dense, routed, sparse
+from fastattn import dense, patterns, routed, sparse
 from fastattn.costs import Cost, attention_cost, band_pairs, describe, heads_and_batch, register
 
 # Query rows per block of the engines (csrc/flash/f32.h FA_F32_MQ, the int8 engine's 64).
@@ -67,9 +67,9 @@ def _block_sparse(args: dict) -> Cost:
 @register(sparse.local_attention)
 def _local(args: dict) -> Cost:
     lq, lk = describe(args["q"]).shape[-2], describe(args["k"]).shape[-2]
-    layout = sparse.local_layout(lq, lk, args["window"], causal=args.get("causal", False),
-                                 global_tokens=args.get("global_tokens"),
-                                 block=args.get("block", 64))
+    layout = patterns.local_layout(lq, lk, args["window"], causal=args.get("causal", False),
+                                   global_tokens=args.get("global_tokens"),
+                                   block=args.get("block", 64))
     return _sparse(args, layout)
 
 

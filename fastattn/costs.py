@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -124,7 +125,7 @@ def registered() -> dict:
     return dict(_MODELS)
 
 
-def cost(fn, *args, **kwargs) -> Cost:
+def cost(fn: Callable, *args, **kwargs) -> Cost:
     """The `Cost` of ``fn(*args, **kwargs)`` without running it.
 
     Arrays may be replaced by their shapes (tuples of ints, taken as float32), so a

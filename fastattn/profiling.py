@@ -6,6 +6,7 @@ import inspect
 import statistics
 import time
 import tracemalloc
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastattn import costs, energy
@@ -138,7 +139,7 @@ def peak_memory(call) -> tuple:
     return max(0, traced), rss
 
 
-def profile(fn, /, *args, repeat: int = 20, warmup: int = 1, measure_energy: bool = True,
+def profile(fn: Callable, /, *args, repeat: int = 20, warmup: int = 1, measure_energy: bool = True,
             energy_model: energy.EnergyModel | None = None, meter: energy.Meter | None = None,
             **kwargs) -> Profile:
     """Calls ``fn(*args, **kwargs)`` and measures it.
