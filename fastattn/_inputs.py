@@ -16,10 +16,21 @@ import numpy as np
 from fastattn import _validate
 
 _FLOAT_DTYPES = (np.float16, np.float32, np.float64)
+# D and Dv must be below this (the kernels index features with 16 bits; int8 needs
+# D·127² < 2^31 for exact int32 dot products).
+MAX_DIM = 1 << 16
+
+
+def plain_array(x, name: str) -> np.ndarray:
+    """np.asarray(x), refusing a numpy.ma array, whose mask asarray would silently drop."""
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(f"{name} is a numpy.ma.MaskedArray, whose mask would be ignored: pass "
+                        f"{name}.filled(value) or a plain array")
+    return np.asarray(x)
 
 
 def as_float_array(x, name: str) -> np.ndarray:
-    a = np.asarray(x)
+    a = plain_array(x, name)
     if a.dtype.type not in _FLOAT_DTYPES:
         raise TypeError(f"{name} must be float16, float32 or float64, got dtype {a.dtype}")
     if a.ndim < 2:
@@ -28,10 +39,10 @@ def as_float_array(x, name: str) -> np.ndarray:
 
 
 def float32_rows(a: np.ndarray) -> np.ndarray:
-    """float32 with a contiguous last axis (a view when it already is one)."""
+    """float32 with a contiguous last axis, aligned (a view when it already is one)."""
     a = a.astype(np.float32, copy=False)
-    if a.shape[-1] > 1 and a.strides[-1] != 4:
-        a = np.ascontiguousarray(a)
+    if (a.shape[-1] > 1 and a.strides[-1] != 4) or not a.flags.aligned:
+        a = np.array(a, order="C")
     return a
 
 
@@ -106,6 +117,9 @@ def check_shapes(q: tuple, k: tuple, v: tuple, gqa: bool) -> tuple:
     for name, shape in (("query", q), ("key", k), ("value", v)):
         if shape[-2] == 0 or shape[-1] == 0:
             raise ValueError(f"{name} has an empty sequence or feature dim: shape {shape}")
+        if shape[-1] >= MAX_DIM:
+            raise ValueError(f"{name}'s feature dim ({'Dv' if name == 'value' else 'D'}) must "
+                             f"be below {MAX_DIM}, got shape {shape}")
     q3, k3, v3 = ((1,) * (3 - len(x)) + tuple(x) for x in (q, k, v))
     try:
         batch = np.broadcast_shapes(q3[:-3], k3[:-3], v3[:-3])
@@ -148,28 +162,31 @@ def prepare(q, k, v, *, scale=None, gqa: bool = True) -> Prepared:
 def prepare_mask(mask, prep: Prepared, name: str = "attn_mask") -> np.ndarray | None:
     """A boolean (True = attend) or additive float mask broadcastable to
     (..., Hq, Lq, Lk), as a 4-d additive float32 array with a contiguous last axis
-    (broadcast axes keep stride 0)."""
+    (broadcast axes keep stride 0). For int8 (``prep.int8`` set) NaN and +inf are refused:
+    the int8 softmax has no NaN to propagate."""
     if mask is None:
         return None
-    m = np.asarray(mask)
+    m = plain_array(mask, name)
     hq, lq, lk = prep.q.shape[1], prep.lq, prep.lk
     target = prep.batch + (hq, lq, lk)
     if m.dtype == np.bool_:
         m = np.where(m, np.float32(0.0), np.float32(-np.inf))
     elif m.dtype.type in _FLOAT_DTYPES:
         m = m.astype(np.float32, copy=False)
+        if prep.int8 is not None and (np.isnan(m).any() or np.isposinf(m).any()):
+            raise ValueError(f"{name} holds NaN or +inf, which precision='int8' does not take "
+                             "(mask a key with -inf or False)")
     else:
         raise TypeError(f"{name} must be bool (True = attend) or float (additive), "
                         f"got dtype {m.dtype}")
     try:
-        np.broadcast_shapes(m.shape, target)
-        if m.ndim > len(target):
+        if m.ndim > len(target) or np.broadcast_shapes(m.shape, target) != target:
             raise ValueError
     except ValueError:
         raise ValueError(f"{name} of shape {m.shape} does not broadcast to (..., Hq, Lq, Lk) = "
                          f"{target}") from None
     m = np.broadcast_to(m, m.shape[:-1] + (lk,)) if m.ndim else np.broadcast_to(m, (lk,))
-    if m.strides[-1] != 4:
-        m = np.ascontiguousarray(m)
+    if m.strides[-1] != 4 or not m.flags.aligned:
+        m = np.array(m, order="C")
     m = np.broadcast_to(m, target)
     return _unit_last_stride(m.reshape((prep.q.shape[0], hq, lq, lk)))
