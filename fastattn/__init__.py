@@ -20,6 +20,7 @@ from fastattn._info import info
 from fastattn.costs import cost
 from fastattn.dense import attention, scaled_dot_product_attention
 from fastattn.int8 import int8_error_report
+from fastattn.kvcache import KVCache
 from fastattn.layouts import BlockLayout
 from fastattn.mha import MultiHeadAttention
 from fastattn.patterns import bigbird_layout, fixed_layout, local_layout, strided_layout
@@ -31,6 +32,7 @@ from fastattn.varlen import varlen_attention
 
 __all__ = [
     "BlockLayout",
+    "KVCache",
     "MultiHeadAttention",
     "QuantizedTensor",
     "__version__",

@@ -16,6 +16,8 @@ import time
 
 import numpy as np
 
+from fastattn.decode_demo import add_decode_demo
+
 
 def run_demo(args) -> int:
     import fastattn
@@ -133,7 +135,7 @@ def add_bench(sub) -> None:
     p.set_defaults(run=run_bench)
 
 
-SUBCOMMANDS = [add_demo, add_info, add_selftest, add_bench]
+SUBCOMMANDS = [add_demo, add_decode_demo, add_info, add_selftest, add_bench]
 
 
 def _prog() -> str:

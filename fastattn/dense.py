@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from fastattn import _core, _precision, _validate
+from fastattn import _core, _precision, _validate, decode
 from fastattn._dispatch import DENSE_F32, DENSE_I8
 from fastattn._inputs import prepare_mask
 from fastattn.quantized import QuantizedTensor
@@ -26,8 +26,10 @@ def _run_dense(q, k, v, *, mask, causal_align, scale, precision, variant, num_th
     prep = _precision.prepare(q, k, v, precision=precision, scale=scale, gqa=gqa)
     m4 = prepare_mask(mask, prep, mask_name)
     threads = _validate.num_threads(num_threads)
-    kernel = _precision.kernel(prep, variant, fp32=DENSE_F32, int8=DENSE_I8)
     hi = _core.BAND_NONE if causal_align is None else causal_band(prep.lq, prep.lk, causal_align)
+    if prep.int8 is None and decode.prefers_decode(prep.lq):
+        return decode.attention_f32(prep, m4, hi, threads, variant)
+    kernel = _precision.kernel(prep, variant, fp32=DENSE_F32, int8=DENSE_I8)
     out, out4 = prep.new_output()
     if prep.int8 is None:
         _core.dense_f32(prep.q, prep.k, prep.v, out4, m4, prep.scale, -_core.BAND_NONE, hi,

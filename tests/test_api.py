@@ -99,16 +99,18 @@ def test_no_cap_picks_the_best_runnable_variant_of_every_op():
 
 
 def test_isa_cap_ranks():
-    """Caps follow the chains scalar < avx2 < avx512vnni and scalar < neon < neondot;
-    None is no cap; an ISA the CPU lacks is never allowed."""
+    """Caps follow each architecture's chain of ranks (isa.def, read through _core); None
+    is no cap; an ISA the CPU lacks is never allowed."""
     has = _core.cpu_features()
+    ranks = _core.ISA_RANKS
+    assert ranks["scalar"] == 0 and _core.ISA_ARCHS["scalar"] == "any"
     for isa in _core.ISA_NAMES:
         assert _core.isa_allowed(isa, None) == has[isa]
         assert _core.isa_allowed(isa, isa) == has[isa]
         assert _core.isa_allowed("scalar", isa)
-    assert not _core.isa_allowed("avx512vnni", "avx2")
-    assert not _core.isa_allowed("neondot", "neon")
-    assert _core.isa_allowed("avx2", "avx512vnni") == has["avx2"]
+        for cap in _core.ISA_NAMES:
+            assert _core.isa_allowed(isa, cap) == (has[isa] and ranks[isa] <= ranks[cap])
+    assert ranks["avx512vnni"] > ranks["avx2"] and ranks["neondot"] > ranks["neon"]
 
 
 def test_isa_cap_avx2_hides_avx512vnni():
