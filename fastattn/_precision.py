@@ -20,6 +20,8 @@ from fastattn.quantized import QuantizedTensor, quantize
 
 PRECISIONS = ("fp32", "int8")
 
+# q·k of int8 rows is exact in int32 while D·127² < 2³¹ (every kernel has this limit on D).
+MAX_INT8_DIM = _inputs.MAX_DIM
 # The int8 engine's float32 steps stay finite while every factor and logit is below this.
 INT8_LOGIT_MAX = 2.0**100
 _SAFE = 2.0**60
@@ -111,4 +113,4 @@ def kernel(prep: Prepared, variant: str | None, *, fp32: Op, int8: Op | None = N
     return (fp32 if prep.int8 is None else int8).resolve(variant)
 
 
-__all__ = ["INT8_LOGIT_MAX", "PRECISIONS", "check", "kernel", "prepare", "reject_quantized"]
+__all__ = ["INT8_LOGIT_MAX", "MAX_INT8_DIM", "PRECISIONS", "check", "kernel", "prepare", "reject_quantized"]

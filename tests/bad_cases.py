@@ -98,16 +98,17 @@ def hard_max(q, k, v, scale):
     return top @ v.astype(np.float64) / top.sum(axis=-1, keepdims=True)
 
 
-def equal_keys(n, precision="fp32"):
-    """q = 1 against n equal keys with values 3: the exact answer is 3 at any n."""
+def equal_keys(n, lq=1, precision="fp32"):
+    """`lq` queries of ones against n equal keys with values 3: the answer is 3 at any n.
+    (float32: lq <= 16 runs the decode kernels, more the dense engine.)"""
     k, v = np.ones((n, 1), np.float32), np.full((n, 1), 3.0, np.float32)
-    return fa.attention(np.ones((1, 1), np.float32), k, v, precision=precision)
+    return fa.attention(np.ones((lq, 1), np.float32), k, v, precision=precision)
 
 
-def long_random(n, d=8):
-    """(kernel, float64 reference) for 3 queries against n random keys."""
+def long_random(n, lq, d=8):
+    """(kernel, float64 reference) for `lq` queries against n random keys."""
     r = np.random.default_rng(n)
-    q, k, v = (r.standard_normal((m, d)).astype(np.float32) for m in (3, n, n))
+    q, k, v = (r.standard_normal((m, d)).astype(np.float32) for m in (lq, n, n))
     return fa.attention(q, k, v), ref.attention(q, k, v)
 
 

@@ -111,10 +111,13 @@ DENSE = [
     same("q-unaligned", lambda: attn(q=unaligned(Q), k=unaligned(K), v=unaligned(V)),
          lambda: ref.attention(Q, K, V)),
     # float32 sums over long key sequences (a running float32 sum stops growing near 2^24)
-    same("f32-lk-2**23-equal-keys", lambda: equal_keys(2**23), lambda: [[3.0]], 0),
-    same("f32-lk-3-chunks-random", lambda: long_random(3 * 4096 + 5)[0],
-         lambda: long_random(3 * 4096 + 5)[1]),
-    same("i8-lk-2**20-equal-keys", lambda: equal_keys(2**20, "int8"), lambda: [[3.0]], 1e-4),
+    same("f32-lk-2**23-equal-keys-decode", lambda: equal_keys(2**23), lambda: [[3.0]], 0),
+    same("f32-lk-2**23-equal-keys-dense", lambda: equal_keys(2**23, 17), lambda: 3.0, 0),
+    same("f32-lk-3-chunks-decode", lambda: long_random(3 * 4096 + 5, 3)[0],
+         lambda: long_random(3 * 4096 + 5, 3)[1]),
+    same("f32-lk-3-chunks-dense", lambda: long_random(3 * 4096 + 5, 20)[0],
+         lambda: long_random(3 * 4096 + 5, 20)[1]),
+    same("i8-lk-2**20-equal-keys", lambda: equal_keys(2**20, 1, "int8"), lambda: [[3.0]], 1e-4),
     same("mask-unaligned", lambda: attn(mask=unaligned(np.zeros((10, 12), np.float32))),
          lambda: ref.attention(Q, K, V)),
 ]
