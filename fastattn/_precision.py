@@ -69,8 +69,7 @@ def _prepare_int8(q, k, v, scale, gqa: bool) -> Prepared:
     if not (np.isfinite(top) and np.isfinite(bottom)):
         raise ValueError("query must be finite for precision='int8'")
     q4, scale = _int8_range(q4, max(top, -bottom), float(k.scale.max()), scale, d)
-    kd = kd if kd.strides[-1] == 1 else np.ascontiguousarray(kd)
-    vd = vd if vd.strides[-1] == 1 else np.ascontiguousarray(vd)
+    kd, vd = _inputs.kernel_view(kd), _inputs.kernel_view(vd)
     parts = Int8Parts(_inputs.fold(k.scale, batch, hkv, 1), _inputs.fold(v.scale, batch, hkv, 1),
                       k.block)
     return Prepared(q4, _inputs.fold(kd, batch, hkv), _inputs.fold(vd, batch, hkv),
