@@ -112,4 +112,5 @@ def kernel(prep: Prepared, variant: str | None, *, fp32: Op, int8: Op | None = N
     return (fp32 if prep.int8 is None else int8).resolve(variant)
 
 
-__all__ = ["INT8_LOGIT_MAX", "MAX_INT8_DIM", "PRECISIONS", "check", "kernel", "prepare", "reject_quantized"]
+__all__ = ["INT8_LOGIT_MAX", "MAX_INT8_DIM", "PRECISIONS", "check", "kernel", "prepare",
+           "reject_quantized"]
