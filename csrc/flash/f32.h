@@ -244,29 +244,20 @@ static inline void fa_f32_flash(const fa_f32_ukernels *uk, const fa_f32_problem 
     }
   }
 
-  if (tiles <= FA_F32_FLUSH) { /* one chunk, never flushed: float32 is exact enough */
-    for (size_t i = 0; i < m; i++) {
-      float *orow = p->out + (ptrdiff_t)(q0 + i) * p->out_rs;
-      const float *acc = o + i * dvp;
-      if (rsum[i] == 0.0f) { /* fully masked row: documented as zeros */
-        memset(orow, 0, p->dv * sizeof(float));
-        continue;
-      }
-      const float inv = 1.0f / rsum[i];
-      for (size_t x = 0; x < p->dv; x++) orow[x] = acc[x] * inv;
-    }
-    return;
-  }
-  fa_f32_flush(m, dvp, o, rsum, od, dsum, pend, 0);
+  /* One chunk (Lk <= 4096 visible keys) was never flushed: float32 is exact enough. */
+  const int flushed = tiles > FA_F32_FLUSH;
+  if (flushed) fa_f32_flush(m, dvp, o, rsum, od, dsum, pend, 0);
   for (size_t i = 0; i < m; i++) {
     float *orow = p->out + (ptrdiff_t)(q0 + i) * p->out_rs;
-    const double *acc = od + i * dvp;
-    if (dsum[i] == 0.0) { /* fully masked row: documented as zeros */
+    if (flushed ? dsum[i] == 0.0 : rsum[i] == 0.0f) { /* fully masked row: zeros */
       memset(orow, 0, p->dv * sizeof(float));
-      continue;
+    } else if (flushed) {
+      const double inv = 1.0 / dsum[i];
+      for (size_t x = 0; x < p->dv; x++) orow[x] = (float)(od[i * dvp + x] * inv);
+    } else {
+      const float inv = 1.0f / rsum[i];
+      for (size_t x = 0; x < p->dv; x++) orow[x] = o[i * dvp + x] * inv;
     }
-    const double inv = 1.0 / dsum[i];
-    for (size_t x = 0; x < p->dv; x++) orow[x] = (float)(acc[x] * inv);
   }
 }
 
