@@ -17,6 +17,7 @@ except ImportError as exc:  # pragma: no cover - depends on how it was imported
 
 from fastattn._info import info
 from fastattn.dense import attention, scaled_dot_product_attention
+from fastattn.gemm import Int8Linear
 from fastattn.int8 import QuantizedTensor, int8_error_report, quantize
 from fastattn.mha import MultiHeadAttention
 from fastattn.routed import route, routed_attention
@@ -33,6 +34,7 @@ from fastattn.varlen import varlen_attention
 
 __all__ = [
     "BlockLayout",
+    "Int8Linear",
     "MultiHeadAttention",
     "QuantizedTensor",
     "__version__",

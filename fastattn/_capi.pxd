@@ -141,3 +141,30 @@ cdef extern from "fastattn/sparse.h" nogil:
     size_t fa_sparse_i8_workspace_size(const fa_sparse_i8_params *p)
     fa_status fa_sparse_i8(const fa_sparse_i8_params *p, size_t index, size_t nthreads,
                            void *workspace, size_t workspace_size)
+
+
+cdef extern from "fastattn/gemm_i8.h" nogil:
+    enum: FA_GEMM_I8_NR
+    enum: FA_GEMM_I8_KALIGN
+    enum: FA_GEMM_I8_KMAX
+
+    ctypedef struct fa_gemm_i8_params:
+        const float *x
+        int8_t *xq
+        float *x_scale
+        int32_t *x_sum
+        const int8_t *w
+        const float *w_scale
+        const float *bias
+        float *out
+        size_t m, n, k, kp
+        ptrdiff_t x_stride, out_stride
+
+    ctypedef struct fa_gemm_i8_variant:
+        const char *name
+        fa_isa isa
+
+    const fa_gemm_i8_variant fa_gemm_i8_variants[]
+    const size_t fa_gemm_i8_nvariants
+    size_t fa_gemm_i8_pick(fa_isa cap)
+    fa_status fa_gemm_i8(const fa_gemm_i8_params *p, size_t index, size_t nthreads)

@@ -67,11 +67,13 @@ DENSE_F32 = Op("dense f32", _core.dense_f32_variants, _core.dense_f32_pick)
 SPARSE_F32 = Op("sparse f32", _core.sparse_f32_variants, _core.sparse_f32_pick)
 DENSE_I8 = Op("dense i8", _core.dense_i8_variants, _core.dense_i8_pick)
 SPARSE_I8 = Op("sparse i8", _core.sparse_i8_variants, _core.sparse_i8_pick)
+GEMM_I8 = Op("gemm i8", _core.gemm_i8_variants, _core.gemm_i8_pick)
 
 OPS = {"dense-f32": DENSE_F32}
 OPS["sparse-f32"] = SPARSE_F32
 OPS["dense-i8"] = DENSE_I8
 OPS["sparse-i8"] = SPARSE_I8
+OPS["gemm-i8"] = GEMM_I8
 
 
 def default_num_threads() -> int:

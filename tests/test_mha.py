@@ -123,7 +123,7 @@ def test_prune_heads_removes_exactly_those_heads():
     assert mha.kept_heads.tolist() == [2, 3, 4, 5, 7]
     np.testing.assert_allclose(mha(x), reference_mha(w, 8, x, heads_kept=mha.kept_heads),
                                atol=ATOL)
-    assert mha._qkv[0].shape == (64, 3 * 5 * 8)  # the fused GEMM shrank
+    assert mha._qkv.weight_t.shape == (64, 3 * 5 * 8)  # the fused GEMM shrank
 
 
 def test_head_importance_is_the_single_head_ablation():

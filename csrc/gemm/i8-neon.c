@@ -1,0 +1,56 @@
+/* int8 GEMM, aarch64 Advanced SIMD without dotprod (Cortex-A72 class): 4 rows x 16
+ * channels per tile. Per group of 4 inputs: smull/smull2 of a vector of 4 channels x 4
+ * inputs with the broadcast inputs, addp into pairs (at most 2 · 127 · 127 = 32258, no
+ * int16 overflow), sadalp into the int32 accumulator of the 4 channels. */
+#if !defined(__aarch64__)
+#error "i8-neon.c is for aarch64 only"
+#endif
+
+#include <arm_neon.h>
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("fp-contract=off") /* the epilogue must match the reference bit for bit */
+#endif
+
+#include "gemm/job-i8.h"
+#include "gemm/kernels-i8.h"
+
+#define MR 4
+
+static void tile_neon(const fa_gemm_i8_params *p, size_t m0, size_t mr, size_t panel,
+                      float *dst, ptrdiff_t ds) {
+  const int8_t *w = fa_gemm_i8_panel(p, panel);
+  const int8_t *x[MR];
+  for (size_t r = 0; r < MR; r++) x[r] = fa_gemm_i8_row(p, m0, mr, r);
+  int32x4_t acc[MR][4];
+  for (size_t r = 0; r < MR; r++)
+    for (size_t i = 0; i < 4; i++) acc[r][i] = vdupq_n_s32(0);
+  for (size_t g = 0; g < p->kp / 4; g++) {
+    int8x16_t wv[4];
+    for (size_t i = 0; i < 4; i++) wv[i] = vld1q_s8(w + g * 64 + 16 * i);
+    for (size_t r = 0; r < MR; r++) {
+      int32_t four;
+      memcpy(&four, x[r] + 4 * g, 4);
+      const int8x16_t xb = vreinterpretq_s8_s32(vdupq_n_s32(four));
+      for (size_t i = 0; i < 4; i++) {
+        const int16x8_t lo = vmull_s8(vget_low_s8(wv[i]), vget_low_s8(xb));
+        const int16x8_t hi = vmull_high_s8(wv[i], xb);
+        acc[r][i] = vpadalq_s16(acc[r][i], vpaddq_s16(lo, hi));
+      }
+    }
+  }
+  const float *ws = p->w_scale + panel * FA_GEMM_I8_NR, *b = p->bias + panel * FA_GEMM_I8_NR;
+  for (size_t r = 0; r < mr; r++) {
+    const float32x4_t xs = vdupq_n_f32(p->x_scale[m0 + r]);
+    for (size_t i = 0; i < 4; i++) {
+      const float32x4_t s = vmulq_f32(xs, vld1q_f32(ws + 4 * i));
+      const float32x4_t y = vaddq_f32(vmulq_f32(vcvtq_f32_s32(acc[r][i]), s),
+                                      vld1q_f32(b + 4 * i));
+      vst1q_f32(dst + (ptrdiff_t)r * ds + (ptrdiff_t)(4 * i), y);
+    }
+  }
+}
+
+fa_status fa_gemm_i8__neon(const fa_gemm_i8_params *p, size_t job) {
+  return fa_gemm_i8_job(tile_neon, MR, p, job);
+}
