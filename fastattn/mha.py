@@ -188,28 +188,38 @@ class MultiHeadAttention:
         ``cu_seqlens`` (see :func:`fastattn.varlen_attention`): no work on padding.
         ``context (total_k, d_context)`` with ``cu_seqlens_k`` for cross-attention.
         Returns ``(total, d_out)`` float32."""
-        x2 = self._tokens(x, "x", self.d_model)
+        o = self._attend_varlen(x, cu_seqlens, context, cu_seqlens_k, causal=causal,
+                                attention=attention, precision=precision,
+                                num_threads=num_threads, **options)
+        return self._out(o, num_threads)
+
+    def _attend_varlen(self, x, cu_seqlens, context, cu_seqlens_k, *, num_threads=None,
+                       **options) -> np.ndarray:
         if np.ndim(x) != 2:
             raise ValueError(f"x must be packed as (total, d_model), got shape {np.shape(x)}")
+        x2 = self._tokens(x, "x", self.d_model)
         c2, cu_k = None, cu_seqlens
         if context is not None:
             if cu_seqlens_k is None:
                 raise ValueError("cu_seqlens_k is required with context")
             c2, cu_k = self._tokens(context, "context", self.d_context), cu_seqlens_k
         q, k, v = self.project(x2, c2, num_threads)
-        o = varlen_attention(q, k, v, cu_seqlens_q=cu_seqlens, cu_seqlens_k=cu_k,
-                             causal=causal, attention=attention, precision=precision,
-                             num_threads=num_threads, **options)
-        return self._out(o, num_threads)
+        return varlen_attention(q, k, v, cu_seqlens_q=cu_seqlens, cu_seqlens_k=cu_k,
+                                num_threads=num_threads, **options)
 
     # pruning ---------------------------------------------------------------------------
 
-    def head_outputs(self, x, context=None, **kwargs) -> np.ndarray:
+    def head_outputs(self, x, context=None, *, cu_seqlens=None, cu_seqlens_k=None,
+                     **kwargs) -> np.ndarray:
         """Each head's contribution to the block output, ``o_h Wo[:, h]ᵀ``, as
-        ``(H, N, d_out)`` float32 over the N tokens of ``x`` (same arguments as calling
-        the block). The block output is their sum plus ``bo``."""
-        o, _ = self._attend(x, context, mask=kwargs.pop("mask", None),
-                            attention=kwargs.pop("attention", "dense"), **kwargs)
+        ``(H, N, d_out)`` float32 over the N tokens of ``x`` (arguments as in calling the
+        block, or with ``cu_seqlens`` as in :meth:`varlen` for a packed ``x``). The block
+        output is their sum plus ``bo``."""
+        if cu_seqlens is not None:
+            o = self._attend_varlen(x, cu_seqlens, context, cu_seqlens_k, **kwargs)
+        else:
+            o, _ = self._attend(x, context, mask=kwargs.pop("mask", None),
+                                attention=kwargs.pop("attention", "dense"), **kwargs)
         wo = self._w["o"].reshape(self.d_out, self.num_heads, self.head_dim)
         return np.einsum("nhd,ohd->hno", o, wo, optimize=True).astype(np.float32)
 
@@ -226,7 +236,7 @@ class MultiHeadAttention:
         an inference library, unlike gradient-based head scores), and it accounts for
         both the attention output and the size of ``Wo``'s columns. It does not see
         what later layers do with the change, nor interactions when several heads go:
-        prune a few at a time and re-measure. Arguments as in calling the block;
+        prune a few at a time and re-measure. Arguments as in :meth:`head_outputs`;
         returns ``(num_heads,)`` float64.
         """
         parts = self.head_outputs(x, context, **kwargs).astype(np.float64)

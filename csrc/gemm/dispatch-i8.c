@@ -4,6 +4,10 @@
 #pragma GCC optimize("fp-contract=off") /* must match the reference bit for bit */
 #endif
 
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF /* clang contracts a * b + c within an expression by default */
+#endif
+
 #include <string.h>
 
 #include "fastattn/pool.h"

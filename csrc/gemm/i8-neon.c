@@ -12,6 +12,10 @@
 #pragma GCC optimize("fp-contract=off") /* the epilogue must match the reference bit for bit */
 #endif
 
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF /* clang contracts a * b + c within an expression by default */
+#endif
+
 #include "gemm/job-i8.h"
 #include "gemm/kernels-i8.h"
 
