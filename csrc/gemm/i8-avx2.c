@@ -6,29 +6,14 @@
 #error "i8-avx2.c is for x86-64 only"
 #endif
 
+#include "common/target.h"
+FA_EXACT_FP
+FA_TARGET_BEGIN("avx2,fma")
+
 #include <immintrin.h>
-
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#else
-#pragma GCC target("avx2,fma")
-#pragma GCC optimize("fp-contract=off") /* the epilogue must match the reference bit for bit */
-#endif
-
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF /* clang contracts a * b + c within an expression by default */
-#endif
-
 #include "gemm/job-i8.h"
-#include "gemm/kernels-i8.h"
 
 #define MR 4
-
-static inline int32_t load4(const int8_t *p) {
-  int32_t v;
-  memcpy(&v, p, 4);
-  return v;
-}
 
 static void tile_avx2(const fa_gemm_i8_params *p, size_t m0, size_t mr, size_t panel,
                       float *dst, ptrdiff_t ds) {
@@ -42,7 +27,7 @@ static void tile_avx2(const fa_gemm_i8_params *p, size_t m0, size_t mr, size_t p
     const __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + g * 64));
     const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + g * 64 + 32));
     for (size_t r = 0; r < MR; r++) {
-      const __m256i xb = _mm256_set1_epi32(load4(x[r] + 4 * g));
+      const __m256i xb = _mm256_set1_epi32(fa_gemm_i8_load4(x[r] + 4 * g));
       const __m256i ax = _mm256_abs_epi8(xb);
       acc[r][0] = _mm256_add_epi32(
           acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(w0, xb)), ones));
@@ -62,10 +47,8 @@ static void tile_avx2(const fa_gemm_i8_params *p, size_t m0, size_t mr, size_t p
   }
 }
 
-fa_status fa_gemm_i8__avx2(const fa_gemm_i8_params *p, size_t job) {
-  return fa_gemm_i8_job(tile_avx2, MR, p, job);
+fa_status fa_gemm_i8__avx2(const void *params, const fa_job *job, void *workspace) {
+  return fa_gemm_i8_job(tile_avx2, MR, params, job, workspace);
 }
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#endif
+FA_TARGET_END

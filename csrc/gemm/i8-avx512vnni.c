@@ -7,29 +7,14 @@
 #error "i8-avx512vnni.c is for x86-64 only"
 #endif
 
+#include "common/target.h"
+FA_EXACT_FP
+FA_TARGET_BEGIN("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni")
+
 #include <immintrin.h>
-
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni"))), apply_to = function)
-#else
-#pragma GCC target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni")
-#pragma GCC optimize("fp-contract=off") /* the epilogue must match the reference bit for bit */
-#endif
-
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF /* clang contracts a * b + c within an expression by default */
-#endif
-
 #include "gemm/job-i8.h"
-#include "gemm/kernels-i8.h"
 
 #define MR 8
-
-static inline int32_t load4(const int8_t *p) {
-  int32_t v;
-  memcpy(&v, p, 4);
-  return v;
-}
 
 static void tile_avx512vnni(const fa_gemm_i8_params *p, size_t m0, size_t mr, size_t panel,
                             float *dst, ptrdiff_t ds) {
@@ -42,7 +27,7 @@ static void tile_avx512vnni(const fa_gemm_i8_params *p, size_t m0, size_t mr, si
   for (size_t g = 0; g < p->kp / 4; g++) {
     const __m512i wu = _mm512_xor_si512(_mm512_loadu_si512((const void *)(w + g * 64)), flip);
     for (size_t r = 0; r < MR; r++)
-      acc[r] = _mm512_dpbusd_epi32(acc[r], wu, _mm512_set1_epi32(load4(x[r] + 4 * g)));
+      acc[r] = _mm512_dpbusd_epi32(acc[r], wu, _mm512_set1_epi32(fa_gemm_i8_load4(x[r] + 4 * g)));
   }
   const float *ws = p->w_scale + panel * FA_GEMM_I8_NR, *b = p->bias + panel * FA_GEMM_I8_NR;
   const __m512 wsv = _mm512_loadu_ps(ws), bv = _mm512_loadu_ps(b);
@@ -54,10 +39,8 @@ static void tile_avx512vnni(const fa_gemm_i8_params *p, size_t m0, size_t mr, si
   }
 }
 
-fa_status fa_gemm_i8__avx512vnni(const fa_gemm_i8_params *p, size_t job) {
-  return fa_gemm_i8_job(tile_avx512vnni, MR, p, job);
+fa_status fa_gemm_i8__avx512vnni(const void *params, const fa_job *job, void *workspace) {
+  return fa_gemm_i8_job(tile_avx512vnni, MR, params, job, workspace);
 }
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#endif
+FA_TARGET_END

@@ -6,18 +6,11 @@
 #error "i8-neon.c is for aarch64 only"
 #endif
 
+#include "common/target.h"
+FA_EXACT_FP
+
 #include <arm_neon.h>
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("fp-contract=off") /* the epilogue must match the reference bit for bit */
-#endif
-
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF /* clang contracts a * b + c within an expression by default */
-#endif
-
 #include "gemm/job-i8.h"
-#include "gemm/kernels-i8.h"
 
 #define MR 4
 
@@ -33,9 +26,7 @@ static void tile_neon(const fa_gemm_i8_params *p, size_t m0, size_t mr, size_t p
     int8x16_t wv[4];
     for (size_t i = 0; i < 4; i++) wv[i] = vld1q_s8(w + g * 64 + 16 * i);
     for (size_t r = 0; r < MR; r++) {
-      int32_t four;
-      memcpy(&four, x[r] + 4 * g, 4);
-      const int8x16_t xb = vreinterpretq_s8_s32(vdupq_n_s32(four));
+      const int8x16_t xb = vreinterpretq_s8_s32(vdupq_n_s32(fa_gemm_i8_load4(x[r] + 4 * g)));
       for (size_t i = 0; i < 4; i++) {
         const int16x8_t lo = vmull_s8(vget_low_s8(wv[i]), vget_low_s8(xb));
         const int16x8_t hi = vmull_high_s8(wv[i], xb);
@@ -55,6 +46,6 @@ static void tile_neon(const fa_gemm_i8_params *p, size_t m0, size_t mr, size_t p
   }
 }
 
-fa_status fa_gemm_i8__neon(const fa_gemm_i8_params *p, size_t job) {
-  return fa_gemm_i8_job(tile_neon, MR, p, job);
+fa_status fa_gemm_i8__neon(const void *params, const fa_job *job, void *workspace) {
+  return fa_gemm_i8_job(tile_neon, MR, params, job, workspace);
 }

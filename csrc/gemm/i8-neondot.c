@@ -5,21 +5,12 @@
 #error "i8-neondot.c is for aarch64 only"
 #endif
 
+#include "common/target.h"
+FA_EXACT_FP
+FA_TARGET_BEGIN("arch=armv8.2-a+dotprod")
+
 #include <arm_neon.h>
-
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("arch=armv8.2-a+dotprod"))), apply_to = function)
-#else
-#pragma GCC target("arch=armv8.2-a+dotprod")
-#pragma GCC optimize("fp-contract=off") /* the epilogue must match the reference bit for bit */
-#endif
-
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF /* clang contracts a * b + c within an expression by default */
-#endif
-
 #include "gemm/job-i8.h"
-#include "gemm/kernels-i8.h"
 
 #define MR 4
 
@@ -64,10 +55,8 @@ static void tile_neondot(const fa_gemm_i8_params *p, size_t m0, size_t mr, size_
   }
 }
 
-fa_status fa_gemm_i8__neondot(const fa_gemm_i8_params *p, size_t job) {
-  return fa_gemm_i8_job(tile_neondot, MR, p, job);
+fa_status fa_gemm_i8__neondot(const void *params, const fa_job *job, void *workspace) {
+  return fa_gemm_i8_job(tile_neondot, MR, params, job, workspace);
 }
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#endif
+FA_TARGET_END

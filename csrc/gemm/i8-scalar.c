@@ -1,14 +1,9 @@
 /* int8 GEMM, portable C: the plain loops over the packed layout. */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("fp-contract=off") /* the epilogue must match the reference bit for bit */
-#endif
 
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF /* clang contracts a * b + c within an expression by default */
-#endif
+#include "common/target.h"
+FA_EXACT_FP
 
 #include "gemm/job-i8.h"
-#include "gemm/kernels-i8.h"
 
 static void tile_scalar(const fa_gemm_i8_params *p, size_t m0, size_t mr, size_t panel,
                         float *dst, ptrdiff_t ds) {
@@ -24,11 +19,12 @@ static void tile_scalar(const fa_gemm_i8_params *p, size_t m0, size_t mr, size_t
     const float xs = p->x_scale[m0 + r];
     for (size_t c = 0; c < FA_GEMM_I8_NR; c++) {
       const float s = xs * ws[c];
-      dst[(ptrdiff_t)r * ds + (ptrdiff_t)c] = (float)acc[c] * s + b[c];
+      const float y = (float)acc[c] * s; /* its own statement: clang contracts only within one */
+      dst[(ptrdiff_t)r * ds + (ptrdiff_t)c] = y + b[c];
     }
   }
 }
 
-fa_status fa_gemm_i8__scalar(const fa_gemm_i8_params *p, size_t job) {
-  return fa_gemm_i8_job(tile_scalar, 4, p, job);
+fa_status fa_gemm_i8__scalar(const void *params, const fa_job *job, void *workspace) {
+  return fa_gemm_i8_job(tile_scalar, 4, params, job, workspace);
 }

@@ -1,5 +1,5 @@
-/* One int8 GEMM job (a block of rows x a block of weight panels), shared by every ISA:
- * each ISA file supplies the tile that computes mr <= its MR rows x one panel. */
+/* One int8 GEMM job (FA_GEMM_I8_MB rows x FA_GEMM_I8_PB weight panels), shared by every
+ * ISA: each ISA file supplies the tile that computes mr <= its MR rows x one panel. */
 #ifndef FASTATTN_GEMM_JOB_I8_H
 #define FASTATTN_GEMM_JOB_I8_H
 
@@ -7,8 +7,6 @@
 
 #include "fastattn/gemm_i8.h"
 
-#define FA_GEMM_I8_MB 32 /* rows per job (a multiple of every tile's MR) */
-#define FA_GEMM_I8_PB 4  /* panels per job */
 #define FA_GEMM_I8_MR_MAX 8
 
 /* Writes rows m0 .. m0 + mr of panel `panel` (all NR columns) to dst, row stride ds.
@@ -20,20 +18,16 @@ static inline size_t fa_gemm_i8_npanels(const fa_gemm_i8_params *p) {
   return (p->n + FA_GEMM_I8_NR - 1) / FA_GEMM_I8_NR;
 }
 
-static inline size_t fa_gemm_i8_njobs(const fa_gemm_i8_params *p) {
-  return (p->m + FA_GEMM_I8_MB - 1) / FA_GEMM_I8_MB *
-         ((fa_gemm_i8_npanels(p) + FA_GEMM_I8_PB - 1) / FA_GEMM_I8_PB);
-}
-
+/* workspace: FA_GEMM_I8_MR_MAX x NR floats for the last, partial panel. */
 static inline fa_status fa_gemm_i8_job(fa_gemm_i8_tile_fn tile, size_t mr_max,
-                                       const fa_gemm_i8_params *p, size_t job) {
-  const size_t np = fa_gemm_i8_npanels(p), pj = (np + FA_GEMM_I8_PB - 1) / FA_GEMM_I8_PB;
-  const size_t m0 = job / pj * FA_GEMM_I8_MB, pn0 = job % pj * FA_GEMM_I8_PB;
-  const size_t m1 = m0 + FA_GEMM_I8_MB < p->m ? m0 + FA_GEMM_I8_MB : p->m;
+                                       const void *params, const fa_job *job,
+                                       void *workspace) {
+  const fa_gemm_i8_params *p = (const fa_gemm_i8_params *)params;
+  const size_t np = fa_gemm_i8_npanels(p), pn0 = job->h * FA_GEMM_I8_PB;
   const size_t pn1 = pn0 + FA_GEMM_I8_PB < np ? pn0 + FA_GEMM_I8_PB : np;
-  float tmp[FA_GEMM_I8_MR_MAX * FA_GEMM_I8_NR];
-  for (size_t m = m0; m < m1; m += mr_max) {
-    const size_t mr = m1 - m < mr_max ? m1 - m : mr_max;
+  float *tmp = (float *)workspace;
+  for (size_t m = job->q0; m < job->q1; m += mr_max) {
+    const size_t mr = job->q1 - m < mr_max ? job->q1 - m : mr_max;
     for (size_t pn = pn0; pn < pn1; pn++) {
       const size_t c0 = pn * FA_GEMM_I8_NR;
       float *out = p->out + (ptrdiff_t)m * p->out_stride + (ptrdiff_t)c0;
@@ -41,7 +35,7 @@ static inline fa_status fa_gemm_i8_job(fa_gemm_i8_tile_fn tile, size_t mr_max,
         tile(p, m, mr, pn, out, p->out_stride);
         continue;
       }
-      tile(p, m, mr, pn, tmp, FA_GEMM_I8_NR); /* the last, partial panel */
+      tile(p, m, mr, pn, tmp, FA_GEMM_I8_NR);
       for (size_t r = 0; r < mr; r++)
         memcpy(out + (ptrdiff_t)r * p->out_stride, tmp + r * FA_GEMM_I8_NR,
                (p->n - c0) * sizeof(float));
@@ -54,6 +48,13 @@ static inline fa_status fa_gemm_i8_job(fa_gemm_i8_tile_fn tile, size_t mr_max,
 static inline const int8_t *fa_gemm_i8_row(const fa_gemm_i8_params *p, size_t m0, size_t mr,
                                            size_t r) {
   return p->xq + (m0 + (r < mr ? r : 0)) * p->kp;
+}
+
+/* Four int8 inputs as one int32 (for broadcasting a group). */
+static inline int32_t fa_gemm_i8_load4(const int8_t *x) {
+  int32_t v;
+  memcpy(&v, x, 4);
+  return v;
 }
 
 static inline const int8_t *fa_gemm_i8_panel(const fa_gemm_i8_params *p, size_t panel) {
