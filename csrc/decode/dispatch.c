@@ -7,29 +7,29 @@
 
 #include "decode/engine.h"
 #include "decode/kernels.h"
-#include "dense/kernels.h" /* fa_dense_f32_params_valid */
+#include "fastattn/dense.h" /* fa_dense_f32_check */
 #include "fastattn/pool.h"
 
 const fa_decode_variant fa_decode_f32_variants[] = {
 #if defined(__x86_64__) || defined(_M_X64)
-    {"f32-avx2", FA_ISA_AVX2, fa_decode_f32__avx2},
+    {"f32-avx2", FA_ISA_avx2, fa_decode_f32__avx2},
 #endif
 #if defined(__aarch64__)
-    {"f32-neon", FA_ISA_NEON, fa_decode_f32__neon},
+    {"f32-neon", FA_ISA_neon, fa_decode_f32__neon},
 #endif
-    {"f32-scalar", FA_ISA_SCALAR, fa_decode_f32__scalar},
+    {"f32-scalar", FA_ISA_scalar, fa_decode_f32__scalar},
 };
 const size_t fa_decode_f32_nvariants = sizeof(fa_decode_f32_variants) / sizeof(fa_decode_f32_variants[0]);
 
 const fa_decode_variant fa_decode_i8_variants[] = {
 #if defined(__x86_64__) || defined(_M_X64)
-    {"i8-avx2", FA_ISA_AVX2, fa_decode_i8__avx2},
+    {"i8-avx2", FA_ISA_avx2, fa_decode_i8__avx2},
 #endif
 #if defined(__aarch64__)
-    {"i8-neondot", FA_ISA_NEONDOT, fa_decode_i8__neondot},
-    {"i8-neon", FA_ISA_NEON, fa_decode_i8__neon},
+    {"i8-neondot", FA_ISA_neondot, fa_decode_i8__neondot},
+    {"i8-neon", FA_ISA_neon, fa_decode_i8__neon},
 #endif
-    {"i8-scalar", FA_ISA_SCALAR, fa_decode_i8__scalar},
+    {"i8-scalar", FA_ISA_scalar, fa_decode_i8__scalar},
 };
 const size_t fa_decode_i8_nvariants = sizeof(fa_decode_i8_variants) / sizeof(fa_decode_i8_variants[0]);
 
@@ -201,7 +201,7 @@ static char *align64(void *p) { return (char *)(((size_t)p + 63) & ~(size_t)63);
 
 fa_status fa_decode_f32(const fa_dense_f32_params *p, size_t index, size_t nthreads,
                         void *workspace, size_t workspace_size) {
-  if (!p || index >= fa_decode_f32_nvariants || !fa_dense_f32_params_valid(p))
+  if (!p || index >= fa_decode_f32_nvariants || fa_dense_f32_check(p) != FA_OK)
     return FA_ERR_INVALID;
   if (nthreads == 0 || nthreads > FA_MAX_THREADS) return FA_ERR_INVALID;
   if (!fa_cpu_has(fa_decode_f32_variants[index].isa)) return FA_ERR_UNSUPPORTED;
