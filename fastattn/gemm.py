@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from fastattn import _core
-from fastattn._dispatch import GEMM_I8, resolve_threads
+from fastattn import _core, _validate
+from fastattn._dispatch import GEMM_I8
 
 WEIGHTS = ("fp32", "int8")
 _FLOATS = (np.float16, np.float32, np.float64)
@@ -141,7 +141,7 @@ class Int8Linear:
         compiled kernel (``fastattn.info()["ops"]["gemm-i8"]``)."""
         x2 = _rows(x, self.in_features)
         kernel = GEMM_I8.resolve(variant)
-        threads = resolve_threads(num_threads)
+        threads = _validate.num_threads(num_threads)
         m = x2.shape[0]
         out = np.empty((m, self.out_features), dtype=np.float32)
         if m:
