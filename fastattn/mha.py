@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from fastattn.gemm import WEIGHTS, check_bias, check_weight, linear_layer
+from fastattn.kvcache import KVCache
 from fastattn.varlen import ATTENTIONS, varlen_attention
 
 
@@ -206,6 +207,37 @@ class MultiHeadAttention:
         q, k, v = self.project(x2, c2, num_threads)
         return varlen_attention(q, k, v, cu_seqlens_q=cu_seqlens, cu_seqlens_k=cu_k,
                                 num_threads=num_threads, **options)
+
+    # decoding ------------------------------------------------------------------------
+
+    def new_cache(self, batch: int, capacity: int, *, precision: str = "fp32",
+                  grow: bool = False) -> KVCache:
+        """An empty :class:`fastattn.KVCache` sized for this block's heads (after pruning:
+        the kept heads), for :meth:`decode`."""
+        return KVCache(batch, self.num_heads, self.head_dim, capacity, precision=precision,
+                       grow=grow)
+
+    def decode(self, x, cache: KVCache, *, num_threads: int | None = None) -> np.ndarray:
+        """Causal self-attention of new tokens ``x (B, n, d_model)`` against everything
+        the cache holds: their keys and values are projected (the fused GEMM) and
+        appended to `cache`, then the queries attend to all cached tokens with the decode
+        kernels (query ``i`` of the n new ones sees the cache up to itself). Calling it
+        on a prompt and then token by token gives the same result as one causal call on
+        the whole sequence. Returns ``(B, n, d_out)`` float32."""
+        x = np.asarray(x)
+        if x.ndim != 3:
+            raise ValueError(f"x must be (B, n, d_model) for decode, got shape {x.shape}")
+        if not isinstance(cache, KVCache):
+            raise TypeError(f"cache must be a fastattn.KVCache (see new_cache), got "
+                            f"{type(cache).__name__}")
+        b, n = x.shape[:2]
+        q, k, v = self.project(self._tokens(x, "x", self.d_model), None, num_threads)
+        heads_first = [t.reshape(b, n, self.num_heads, self.head_dim).transpose(0, 2, 1, 3)
+                       for t in (q, k, v)]
+        cache.append(heads_first[1], heads_first[2])
+        o = cache.attend(heads_first[0], causal=True, num_threads=num_threads)
+        o = o.transpose(0, 2, 1, 3).reshape(b * n, -1)
+        return self._out(o, num_threads).reshape(b, n, self.d_out)
 
     # pruning ---------------------------------------------------------------------------
 

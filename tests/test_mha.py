@@ -200,3 +200,21 @@ def test_head_importance_on_a_packed_batch():
     parts = mha.head_outputs(x, cu_seqlens=cu)
     np.testing.assert_allclose(parts.sum(0) + w["bo"], mha.varlen(x, cu), atol=1e-4)
     assert mha.head_importance(x, cu_seqlens=cu).shape == (4,)
+
+
+@pytest.mark.parametrize("weights", ["fp32", "int8"])
+def test_decode_with_a_kv_cache_equals_one_causal_call(weights):
+    w = make_weights(64, 4, 16, seed=10)
+    x = np.random.default_rng(10).standard_normal((2, 23, 64), dtype=np.float32)
+    mha = block(w, 4, weights=weights).prune_heads([1])
+    full = mha(x, causal=True)
+    cache = mha.new_cache(2, capacity=8, grow=True)
+    steps = [mha.decode(x[:, :15], cache)] + [mha.decode(x[:, t:t + 1], cache)
+                                              for t in range(15, 23)]
+    np.testing.assert_allclose(np.concatenate(steps, axis=1), full, atol=1e-5)
+    assert len(cache) == 23 and cache.capacity >= 23
+    cache8 = mha.new_cache(2, capacity=23, precision="int8")
+    out8 = np.concatenate([mha.decode(x[:, :20], cache8), mha.decode(x[:, 20:], cache8)], axis=1)
+    assert np.abs(out8 - full).max() < 0.05 * np.abs(full).max()
+    with pytest.raises(TypeError, match="cache must be a fastattn.KVCache"):
+        mha.decode(x, None)
