@@ -6,7 +6,7 @@ import numpy as np
 
 from fastattn.gemm import WEIGHTS, check_bias, check_weight, linear_layer
 from fastattn.kvcache import KVCache
-from fastattn.varlen import ATTENTIONS, varlen_attention
+from fastattn.varlen import run_attention, varlen_attention
 
 
 class MultiHeadAttention:
@@ -149,8 +149,9 @@ class MultiHeadAttention:
         """The block on ``x (L, d_model)`` or ``(B, L, d_model)``; ``context (Lk, d_context)``
         or ``(B, Lk, d_context)`` for cross-attention (default: self-attention).
 
-        ``attention`` picks the variant (``"dense"``, ``"local"``, ``"routed"``, with
-        their ``**options`` such as ``window=`` or ``density=``), ``precision`` its
+        ``attention`` picks the variant (``"dense"``, ``"local"``, ``"routed"``,
+        ``"linear"``, ``"performer"``, with their ``**options`` such as ``window=`` or
+        ``density=``, see :func:`fastattn.varlen_attention`), ``precision`` its
         arithmetic (``"fp32"`` or ``"int8"``); ``mask`` and ``causal`` as in
         :func:`fastattn.attention`. Returns ``(..., L, d_out)`` float32.
         """
@@ -174,12 +175,11 @@ class MultiHeadAttention:
             c2 = self._tokens(c, "context", self.d_context)
         q, k, v = self.project(x2, c2, num_threads)
         batch = x2.shape[0] // x.shape[-2]
-        fn = _attention_fn(attention)
         if mask is not None:
             options = dict(options, mask=mask)
         heads_first = [t.reshape(batch, -1, self.num_heads, self.head_dim).transpose(0, 2, 1, 3)
                        for t in (q, k, v)]
-        o = fn(*heads_first, num_threads=num_threads, **options)
+        o = run_attention(attention, *heads_first, num_threads=num_threads, **options)
         return o.transpose(0, 2, 1, 3).reshape(x2.shape[0], self.num_heads, -1), lead
 
     def varlen(self, x, cu_seqlens, context=None, cu_seqlens_k=None, *, causal: bool = False,
@@ -301,12 +301,6 @@ class MultiHeadAttention:
         self.kept_heads = self.kept_heads[keep]
         self._build()
         return self
-
-
-def _attention_fn(name: str):
-    if name not in ATTENTIONS:
-        raise ValueError(f"attention must be one of {tuple(ATTENTIONS)}, got {name!r}")
-    return ATTENTIONS[name]
 
 
 __all__ = ["WEIGHTS", "MultiHeadAttention"]
