@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastattn
-from conftest import runnable
 from fastattn import _core
 from fastattn.reference import gemm_int8 as ref
+from helpers import runnable
 
 NR, KALIGN, KMAX = _core.GEMM_I8_NR, _core.GEMM_I8_KALIGN, _core.GEMM_I8_KMAX
 VARIANTS = runnable("gemm-i8")
