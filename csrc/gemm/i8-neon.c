@@ -10,7 +10,7 @@
 FA_EXACT_FP
 
 #include <arm_neon.h>
-#include "gemm/job-i8.h"
+#include "gemm/epilogue-neon.h"
 
 #define MR 4
 
@@ -34,16 +34,7 @@ static void tile_neon(const fa_gemm_i8_params *p, size_t m0, size_t mr, size_t p
       }
     }
   }
-  const float *ws = p->w_scale + panel * FA_GEMM_I8_NR, *b = p->bias + panel * FA_GEMM_I8_NR;
-  for (size_t r = 0; r < mr; r++) {
-    const float32x4_t xs = vdupq_n_f32(p->x_scale[m0 + r]);
-    for (size_t i = 0; i < 4; i++) {
-      const float32x4_t s = vmulq_f32(xs, vld1q_f32(ws + 4 * i));
-      const float32x4_t y = vaddq_f32(vmulq_f32(vcvtq_f32_s32(acc[r][i]), s),
-                                      vld1q_f32(b + 4 * i));
-      vst1q_f32(dst + (ptrdiff_t)r * ds + (ptrdiff_t)(4 * i), y);
-    }
-  }
+  fa_gemm_i8_store_neon(p, m0, mr, panel, acc, dst, ds);
 }
 
 fa_status fa_gemm_i8__neon(const void *params, const fa_job *job, void *workspace) {
