@@ -158,6 +158,9 @@ def variants(m32, m8, pruned):
         "local, window 32": enc(m32, attention="local", window=32),
         "routed, density 0.5 (block 16)": enc(m32, attention="routed", density=0.5, block=16),
         "routed, density 0.25 (block 16)": enc(m32, attention="routed", density=0.25, block=16),
+        "linear (elu+1), no retraining": enc(m32, attention="linear"),
+        "Performer, 64 features, no retraining": enc(m32, attention="performer",
+                                                     num_features=64),
         "2 of 12 heads pruned per layer": enc(pruned),
     }
 
