@@ -69,7 +69,7 @@ mkdir -p "$WORK/site" "$WORK/run"
 # The tests run from a copy, away from the source tree, so `import fastattn`
 # can only find the wheel (the checkout's fastattn/ has no aarch64 _core).
 cp -r "$ROOT/tests" "$WORK/run/tests"
-cp "$ROOT/pyproject.toml" "$WORK/run/"   # pytest settings (markers, addopts)
+cp "$ROOT/pyproject.toml" "$ROOT/README.md" "$WORK/run/"   # pytest settings; the README (its tour is a test)
 find "$WORK/run/tests" -name __pycache__ -prune -exec rm -rf {} +
 
 # The hypothesis profile tests/conftest.py registers for emulation, else its CI one.
