@@ -60,17 +60,25 @@ def i8_quantize(x, str kind, size_t block, bint smooth, data, scale, mean):
     cdef float[:, ::1] sv = scale
     cdef float[:, ::1] mv
     cdef float *mp = NULL
-    cdef size_t outer = xv.shape[0], length = xv.shape[1], d = xv.shape[2]
+    cdef size_t outer = xv.shape[0], length = xv.shape[1], d = xv.shape[2], mean_len = 0
+    cdef size_t x_len = xv.shape[0] * xv.shape[1] * xv.shape[2]
+    cdef size_t data_len = dv.shape[0] * dv.shape[1] * dv.shape[2]
+    cdef size_t scale_len = sv.shape[0] * sv.shape[1]
     cdef fa_status status
+    if x_len == 0 or data_len == 0 or scale_len == 0:
+        raise ValueError("i8_quantize: an empty array")
     if mean is not None:
         mv = mean
         mp = &mv[0, 0]
+        mean_len = mv.shape[0] * mv.shape[1]
     if kind == "key":
         with nogil:
-            status = fa_i8_quantize_keys(&xv[0, 0, 0], outer, length, d, block, smooth,
-                                         <int8_t *>&dv[0, 0, 0], &sv[0, 0], mp)
+            status = fa_i8_quantize_keys(&xv[0, 0, 0], x_len, outer, length, d, block, smooth,
+                                         <int8_t *>&dv[0, 0, 0], data_len, &sv[0, 0], scale_len,
+                                         mp, mean_len)
     else:
         with nogil:
-            status = fa_i8_quantize_values(&xv[0, 0, 0], outer, length, d,
-                                           <int8_t *>&dv[0, 0, 0], &sv[0, 0])
+            status = fa_i8_quantize_values(&xv[0, 0, 0], x_len, outer, length, d,
+                                           <int8_t *>&dv[0, 0, 0], data_len, &sv[0, 0],
+                                           scale_len)
     _check(status)

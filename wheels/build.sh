@@ -12,7 +12,10 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 OUT="$WHEELS_DIR/dist"
-WORK="$CACHE/build"
+# A folder of its own per run: builds from several checkouts may share $CACHE.
+mkdir -p "$CACHE"
+WORK="$(mktemp -d "$CACHE/build.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
 GLIBC_FLOOR=2.17
 
 apt_install_if_missing readelf binutils
@@ -31,7 +34,7 @@ chmod +x "$ZIGCC"
 # Build from a copy of the tracked and untracked-but-not-ignored files, so
 # local build products (an in-place x86-64 _core.so, build/) never leak in.
 log "copying the source tree"
-rm -rf "$WORK"; mkdir -p "$WORK/src" "$WORK/raw"
+mkdir -p "$WORK/src" "$WORK/raw"
 (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard \
    | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
    | xargs -0 cp --parents -t "$WORK/src")
@@ -50,7 +53,7 @@ start=$SECONDS
   # Without it the module gets the host's x86-64 suffix and will not import.
   export SETUPTOOLS_EXT_SUFFIX="$EXT_SUFFIX"
   "$TOOLS/bin/python" -m build --no-isolation --outdir "$WORK/raw" "$WORK/src" > "$WORK/build.log" 2>&1 \
-    || { tail -n 60 "$WORK/build.log"; die "cross build failed (full log: $WORK/build.log)"; }
+    || { tail -n 60 "$WORK/build.log"; die "cross build failed (the end of its log is above)"; }
 )
 grep -E 'warning:|error:' "$WORK/build.log" | sort -u | head -n 40 || true
 echo "cross build took $((SECONDS - start)) s"

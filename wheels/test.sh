@@ -19,7 +19,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CPUS=("$@")
 [ "${#CPUS[@]}" -gt 0 ] || CPUS=(cortex-a72 cortex-a76)
 TIMEOUT="${FASTATTN_EMU_TIMEOUT:-2400}"
-WORK="$CACHE/test"
+# A folder of its own per run: runs from several checkouts may share $CACHE.
+mkdir -p "$CACHE"
+WORK="$(mktemp -d "$CACHE/test.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
 
 apt_install_if_missing qemu-aarch64-static qemu-user-static
 ensure_tools
@@ -60,13 +63,13 @@ if [ ! -f "$DEPS/.complete" ]; then
 fi
 
 log "unpacking the project wheel and the tests"
-rm -rf "$WORK"; mkdir -p "$WORK/site" "$WORK/run"
+mkdir -p "$WORK/site" "$WORK/run"
 "$HOSTPY" -m zipfile -e "$wheel" "$WORK/site"
 "$HOSTPY" -m compileall -q "$WORK/site" >/dev/null || true
 # The tests run from a copy, away from the source tree, so `import fastattn`
 # can only find the wheel (the checkout's fastattn/ has no aarch64 _core).
 cp -r "$ROOT/tests" "$WORK/run/tests"
-cp "$ROOT/pyproject.toml" "$WORK/run/"   # pytest settings (markers, addopts)
+cp "$ROOT/pyproject.toml" "$ROOT/README.md" "$WORK/run/"   # pytest settings; the README (its tour is a test)
 find "$WORK/run/tests" -name __pycache__ -prune -exec rm -rf {} +
 
 # The hypothesis profile tests/conftest.py registers for emulation, else its CI one.

@@ -23,10 +23,27 @@ static inline uint32_t fa_i8_absbits_max(uint32_t m, float y) {
 
 static inline float fa_i8_scale_of(float amax) { return amax == 0.0f ? 1.0f : amax / 127.0f; }
 
-fa_status fa_i8_quantize_keys(const float *x, size_t outer, size_t len, size_t d, size_t block,
-                              int smooth, int8_t *data, float *scale, float *mean) {
+/* FA_OK when arrays of the given lengths hold outer x len x d inputs and codes, `nscales`
+ * scales per matrix and (when mean_len is needed) outer x d means. */
+static fa_status fa_i8_quant_fits(size_t outer, size_t len, size_t d, size_t nscales,
+                                  size_t x_len, size_t data_len, size_t scale_len,
+                                  size_t mean_need, size_t mean_len) {
+  size_t n, ns;
+  if (__builtin_mul_overflow(outer, len, &n) || __builtin_mul_overflow(n, d, &n) ||
+      __builtin_mul_overflow(outer, nscales, &ns))
+    return FA_ERR_OVERFLOW;
+  return x_len < n || data_len < n || scale_len < ns || mean_len < mean_need ? FA_ERR_BOUNDS
+                                                                             : FA_OK;
+}
+
+fa_status fa_i8_quantize_keys(const float *x, size_t x_len, size_t outer, size_t len, size_t d,
+                              size_t block, int smooth, int8_t *data, size_t data_len,
+                              float *scale, size_t scale_len, float *mean, size_t mean_len) {
   if (!x || !data || !scale || (smooth && !mean)) return FA_ERR_NULL;
   if (block == 0 || len == 0 || d == 0) return FA_ERR_SHAPE;
+  const fa_status fits = fa_i8_quant_fits(outer, len, d, (len + block - 1) / block, x_len,
+                                          data_len, scale_len, smooth ? outer * d : 0, mean_len);
+  if (fits != FA_OK) return fits;
   const volatile float magic_v = 12582912.0f;
   const float magic = magic_v;
   const size_t nblocks = (len + block - 1) / block;
@@ -66,10 +83,12 @@ fa_status fa_i8_quantize_keys(const float *x, size_t outer, size_t len, size_t d
   return FA_OK;
 }
 
-fa_status fa_i8_quantize_values(const float *x, size_t outer, size_t len, size_t d,
-                                int8_t *data, float *scale) {
+fa_status fa_i8_quantize_values(const float *x, size_t x_len, size_t outer, size_t len, size_t d,
+                                int8_t *data, size_t data_len, float *scale, size_t scale_len) {
   if (!x || !data || !scale) return FA_ERR_NULL;
   if (len == 0 || d == 0) return FA_ERR_SHAPE;
+  const fa_status fits = fa_i8_quant_fits(outer, len, d, d, x_len, data_len, scale_len, 0, 0);
+  if (fits != FA_OK) return fits;
   const volatile float magic_v = 12582912.0f;
   const float magic = magic_v;
   for (size_t o = 0; o < outer; o++) {

@@ -1,15 +1,11 @@
-/* Every compiled dense int8 variant against i8-scalar on random and extreme data,
- * in C alone, so aarch64 kernels can be checked under qemu-user without Python:
- *   aarch64-linux-gnu-gcc -std=gnu11 -O2 -static -Icsrc/include -Icsrc \
- *     tests/c/dense_i8_harness.c csrc/dense/i8-scalar.c csrc/dense/i8-neon.c \
- *     csrc/dense/i8-neondot.c csrc/dense/dispatch-i8.c csrc/common/cpu.c csrc/common/pool.c \
- *     csrc/common/status.c -lm -lpthread -o h
- *   qemu-aarch64-static -cpu cortex-a76 ./h; qemu-aarch64-static -cpu cortex-a72 ./h
- * (on x86-64: gcc with i8-scalar.c i8-avx2.c i8-avx512vnni.c instead; built -static,
- * `qemu-x86_64-static -cpu Haswell ./h` is a CPU with AVX2 but no AVX-512, where
- * i8-avx512vnni reports "not on this CPU"). Exit status 0 = all equal. The "scalar
- * output hash" lines must be the same on every machine (checked: x86-64 and qemu
- * cortex-a72/a76 agree), which ties the aarch64 kernels to the tested x86 ones. */
+/* Every compiled dense int8 variant against i8-scalar on random and extreme data, in C
+ * alone, so aarch64 kernels can be checked under qemu-user without Python; plus the C
+ * checks (lengths of every array, the quantiser's included; no keys gives zeros).
+ * Built and run by tests/c/run.sh (natively, and cross-built for aarch64 under qemu
+ * -cpu cortex-a72 / cortex-a76). Exit status 0 = all equal. The "scalar output hash" lines
+ * are equal on machines with the same libm (x86-64 glibc and aarch64 glibc agree; a static
+ * musl build differs, its exp2f rounds differently), which ties the aarch64 kernels to the
+ * tested x86 ones. */
 /* Inputs are single rounded operations (no a * b + c), so that no compiler can fuse
  * them and every machine feeds the kernels the same bits. */
 #include <math.h>
@@ -18,6 +14,7 @@
 #include <string.h>
 #include "fastattn/dense_i8.h"
 #include "fastattn/peak.h"
+#include "fastattn/quant_i8.h"
 
 static unsigned long long rs = 88172645463325252ull;
 static unsigned rnd(void) { rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17; return (unsigned)rs; }
@@ -118,6 +115,15 @@ int main(void) {
   int32_t sink;
   printf("peak loop: %llu MACs\n", (unsigned long long)fa_i8_peak_loop(1000, &sink));
   bad |= run_empty_keys();
+  {
+    float x[3 * 4] = {1, -2, 3, 4, 5, -6, 7, 8, 9, 10, -11, 12}, scale[4];
+    int8_t codes[12];
+    const int ok = fa_i8_quantize_values(x, 12, 1, 3, 4, codes, 12, scale, 4) == FA_OK;
+    const int short_codes = fa_i8_quantize_values(x, 12, 1, 3, 4, codes, 11, scale, 4) == FA_ERR_BOUNDS;
+    const int short_x = fa_i8_quantize_keys(x, 11, 1, 3, 4, 2, 0, codes, 12, scale, 2, NULL, 0) == FA_ERR_BOUNDS;
+    printf("  quantiser length checks: %s\n", ok && short_codes && short_x ? "ok" : "MISMATCH");
+    bad |= !(ok && short_codes && short_x);
+  }
   bad |= run_case(1, 2, 1, 70, 130, 24, 20, 0, 0, 0, 16);
   bad |= run_case(1, 2, 1, 70, 130, 24, 20, 1, 0, 0, 16);
   bad |= run_case(2, 4, 2, 129, 200, 64, 64, 1, 1, 0, 64);

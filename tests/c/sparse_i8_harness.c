@@ -1,16 +1,8 @@
 /* Every compiled sparse int8 variant against i8-scalar on random block layouts, in C
- * alone, so aarch64 kernels can be checked under qemu-user without Python:
- *   aarch64-linux-gnu-gcc -std=gnu11 -O2 -static -Icsrc/include -Icsrc \
- *     tests/c/sparse_i8_harness.c csrc/sparse/i8-scalar.c csrc/sparse/i8-neon.c \
- *     csrc/sparse/i8-neondot.c csrc/sparse/dispatch-i8.c csrc/sparse/layout.c \
- *     csrc/common/cpu.c csrc/common/pool.c csrc/common/status.c -lm -lpthread -o h
- *   qemu-aarch64-static -cpu cortex-a76 ./h; qemu-aarch64-static -cpu cortex-a72 ./h
- * (on x86-64: gcc with i8-scalar.c i8-avx2.c i8-avx512vnni.c instead). Exit status 0 = all
- * equal. The "scalar output hash" lines must be the same on every machine, which ties the
- * aarch64 kernels to the x86 ones that the Python tests check against the reference.
- * Layouts: random blocks (runs of adjacent blocks merge into ranges longer than a
- * 128-key tile), sliding windows, global tokens, causal, masks, GQA, empty rows, and
- * inputs at the int32 bounds. Inputs are single rounded operations (no a * b + c). */
+ * alone, so aarch64 kernels can be checked under qemu-user without Python; plus the
+ * layout's length checks. Built and run by tests/c/run.sh (natively, and cross-built for
+ * aarch64 under qemu). Exit status 0 = all equal. The "scalar output hash" lines are equal
+ * on machines with the same libm (see dense_i8_harness.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

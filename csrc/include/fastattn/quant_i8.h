@@ -13,12 +13,14 @@
 #include "fastattn/status.h"
 
 /* data: outer x len x d; scale: outer x ceil(len / block); mean: outer x d (written
- * when smooth, else may be NULL). FA_ERR_NONFINITE if an input is not finite. */
-fa_status fa_i8_quantize_keys(const float *x, size_t outer, size_t len, size_t d, size_t block,
-                              int smooth, int8_t *data, float *scale, float *mean);
+ * when smooth, else may be NULL). Every array comes with its length in elements (*_len),
+ * checked first (FA_ERR_BOUNDS). FA_ERR_NONFINITE if an input is not finite. */
+fa_status fa_i8_quantize_keys(const float *x, size_t x_len, size_t outer, size_t len, size_t d,
+                              size_t block, int smooth, int8_t *data, size_t data_len,
+                              float *scale, size_t scale_len, float *mean, size_t mean_len);
 
 /* data: outer x len x d; scale: outer x d. */
-fa_status fa_i8_quantize_values(const float *x, size_t outer, size_t len, size_t d,
-                                int8_t *data, float *scale);
+fa_status fa_i8_quantize_values(const float *x, size_t x_len, size_t outer, size_t len, size_t d,
+                                int8_t *data, size_t data_len, float *scale, size_t scale_len);
 
 #endif
