@@ -6,11 +6,11 @@ import math
 
 import numpy as np
 
-from fastattn import dense, patterns, routed, sparse
+from fastattn import _core, dense, patterns, routed, sparse
 from fastattn.costs import Cost, attention_cost, band_pairs, describe, heads_and_batch, register
 
-# Query rows per block of the engines (csrc/flash/f32.h FA_F32_MQ, the int8 engine's 64).
-QUERY_TILE = {"fp32": 144, "int8": 64}
+# Query rows per block of the engines, as the C side declares them (csrc/include/fastattn/tiles.h).
+QUERY_TILE = {"fp32": _core.TILES["f32"]["query_rows"], "int8": _core.TILES["i8"]["query_rows"]}
 
 
 def _dense(args: dict, offset_of) -> Cost:
