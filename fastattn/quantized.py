@@ -20,7 +20,7 @@ DEFAULT_BLOCK = 64
 KINDS = ("key", "value")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class QuantizedTensor:
     """Keys or values quantised to int8, reusable across calls (e.g. a key/value cache).
 
@@ -58,7 +58,14 @@ class QuantizedTensor:
     block: int | None = None
     mean: np.ndarray | None = None
 
-    def __post_init__(self) -> None:
+    def __init__(self, data: np.ndarray, scale: np.ndarray, kind: str, *,
+                 block: int | None = None, mean: np.ndarray | None = None) -> None:
+        for name, value in (("data", data), ("scale", scale), ("kind", kind), ("block", block),
+                            ("mean", mean)):
+            object.__setattr__(self, name, value)  # frozen: set once, here
+        self._check()
+
+    def _check(self) -> None:
         data, scale = self.data, self.scale
         if not isinstance(data, np.ndarray) or data.dtype != np.int8 or data.ndim < 2:
             raise TypeError("QuantizedTensor.data must be an int8 array of shape (..., L, D), "
@@ -168,7 +175,7 @@ def quantize(x: ArrayLike, *, kind: str = "key", block: int = DEFAULT_BLOCK,
         return QuantizedTensor(data, scale.reshape(lead + (d,)), "value")
     scale = scale.reshape(lead + scale.shape[-1:])
     mean = None if mean is None else mean.reshape(lead + (1, d))
-    return QuantizedTensor(data, scale, "key", block, mean)
+    return QuantizedTensor(data, scale, "key", block=block, mean=mean)
 
 
 __all__ = ["DEFAULT_BLOCK", "KINDS", "QuantizedTensor", "quantize"]
