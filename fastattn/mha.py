@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from fastattn.gemm import WEIGHTS, check_bias, check_weight, linear_layer
 from fastattn.kvcache import KVCache
@@ -46,7 +47,9 @@ class MultiHeadAttention:
     (2, (2, 10, 64))
     """
 
-    def __init__(self, wq, wk, wv, wo, bq=None, bk=None, bv=None, bo=None, *,
+    def __init__(self, wq: ArrayLike, wk: ArrayLike, wv: ArrayLike, wo: ArrayLike,
+                 bq: ArrayLike | None = None, bk: ArrayLike | None = None,
+                 bv: ArrayLike | None = None, bo: ArrayLike | None = None, *,
                  num_heads: int, fused: bool = True, weights: str = "fp32") -> None:
         if isinstance(num_heads, bool) or not isinstance(num_heads, (int, np.integer)) \
                 or num_heads < 1:

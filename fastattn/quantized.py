@@ -63,8 +63,8 @@ class QuantizedTensor:
 
     __slots__ = ("_data", "_scale", "_mean", "kind", "block")
 
-    def __init__(self, data: np.ndarray, scale: np.ndarray, kind: str, block: int | None = None,
-                 mean: np.ndarray | None = None) -> None:
+    def __init__(self, data: np.ndarray, scale: np.ndarray, kind: str, *,
+                 block: int | None = None, mean: np.ndarray | None = None) -> None:
         if not isinstance(data, np.ndarray) or data.dtype != np.int8 or data.ndim < 2:
             raise TypeError("QuantizedTensor.data must be an int8 array of shape (..., L, D), "
                             f"got {getattr(data, 'dtype', type(data))} {np.shape(data)}")
@@ -207,7 +207,7 @@ def quantize(x: ArrayLike, *, kind: str = "key", block: int = DEFAULT_BLOCK,
             part.flags.writeable = False
     if kind == "value":
         return QuantizedTensor(data, scale, "value")
-    return QuantizedTensor(data, scale, "key", block, mean)
+    return QuantizedTensor(data, scale, "key", block=block, mean=mean)
 
 
 __all__ = ["DEFAULT_BLOCK", "KINDS", "QuantizedTensor", "quantize"]

@@ -20,6 +20,7 @@ Tolerances:
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -114,6 +115,25 @@ def row_errors(out, expected) -> tuple:
     rel = np.linalg.norm(out - expected, axis=-1) / norm_ref
     cos = np.sum(out * expected, axis=-1) / (norm_ref * norm_out)
     return rel, cos
+
+
+def same_from_python_threads(fn, inputs: list, repeats: int) -> None:
+    """``fn(*x, num_threads=2)`` from one Python thread per input, `repeats` times each,
+    gives what ``fn(*x, num_threads=1)`` gives (the GIL is released; calls share the pool)."""
+    expected = [fn(*x, num_threads=1) for x in inputs]
+    results = [None] * len(inputs)
+
+    def work(i):
+        for _ in range(repeats):
+            results[i] = fn(*inputs[i], num_threads=2)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(inputs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for got, want in zip(results, expected):
+        np.testing.assert_array_equal(got, want)
 
 
 def raises(match: str, fn, *args, exc=ValueError, **kwargs) -> None:

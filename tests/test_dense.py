@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
 from hypothesis import given
@@ -11,7 +9,15 @@ from hypothesis import strategies as st
 
 import fastattn
 from fastattn.reference import dense as ref
-from helpers import F16_RTOL, check_close, compiled, gaussian, lengths, max_logit
+from helpers import (
+    F16_RTOL,
+    check_close,
+    compiled,
+    gaussian,
+    lengths,
+    max_logit,
+    same_from_python_threads,
+)
 
 VARIANTS = compiled("dense-f32")
 # 1, t-1, t, t+1, 2t+r for the engine's query block and key tile (_core.TILES), and 7 (crosses
@@ -152,20 +158,7 @@ def test_threads_give_identical_results():
 def test_concurrent_calls_from_python_threads():
     rng = np.random.default_rng(8)
     inputs = [tuple(gaussian(rng, 2, 150, 16) for _ in range(3)) for _ in range(6)]
-    expected = [fastattn.attention(*x, num_threads=1) for x in inputs]
-    results = [None] * len(inputs)
-
-    def work(i):
-        for _ in range(5):
-            results[i] = fastattn.attention(*inputs[i], num_threads=2)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(inputs))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for got, want in zip(results, expected):
-        np.testing.assert_array_equal(got, want)
+    same_from_python_threads(fastattn.attention, inputs, repeats=5)
 
 
 def test_sdpa_matches_torch_when_installed():

@@ -143,7 +143,7 @@ def test_int32_bounds_extreme_values(variant):
                         np.ones((3, 1), np.int8), np.ones(1, np.float32), np.float32(1.0),
                         np.zeros(3, np.float32))[1]
     assert abs(s).max() == d * 127 * 127
-    qk = fastattn.QuantizedTensor(ki, np.full((1, 1, 1), 1e-6, np.float32), "key", 64)
+    qk = fastattn.QuantizedTensor(ki, np.full((1, 1, 1), 1e-6, np.float32), "key", block=64)
     vdata = np.full((1, 1, 3, 4), 127, np.int8)
     vdata[..., 1] = -127
     qv = fastattn.QuantizedTensor(vdata, np.full((1, 1, 4), 0.5, np.float32), "value")
@@ -206,14 +206,14 @@ def test_bad_input():
     q, k, v = gaussian(rng, 2, 10, 16), gaussian(rng, 2, 12, 16), gaussian(rng, 2, 12, 16)
     qk, qv = fastattn.quantize(k), fastattn.quantize(v, kind="value")
     with pytest.raises(ValueError, match="scale has shape"):
-        fastattn.QuantizedTensor(qk.data, np.ones((2, 5), np.float32), "key", 64)
+        fastattn.QuantizedTensor(qk.data, np.ones((2, 5), np.float32), "key", block=64)
     with pytest.raises(ValueError, match="scale has shape"):
         fastattn.QuantizedTensor(qv.data, np.ones((2, 1), np.float32), "value")
     with pytest.raises(TypeError, match="int8"):
-        fastattn.QuantizedTensor(qk.data.astype(np.int16), qk.scale, "key", 64)
+        fastattn.QuantizedTensor(qk.data.astype(np.int16), qk.scale, "key", block=64)
     with pytest.raises(ValueError, match=r"\[-127, 127\]"):
         fastattn.QuantizedTensor(np.full((1, 2, 3), -128, np.int8), np.ones((1, 1), np.float32),
-                                 "key", 64)
+                                 "key", block=64)
     with pytest.raises(ValueError, match="same length Lk"):
         fastattn.attention(q, qk, gaussian(rng, 2, 13, 16), precision="int8")
     with pytest.raises(ValueError, match="kind 'value'"):

@@ -8,7 +8,7 @@ import pytest
 import fastattn
 from fastattn.reference import decode_int8 as ref8
 from fastattn.reference import dense as ref
-from helpers import gaussian
+from helpers import fallback, gaussian
 
 PRECISIONS = ["fp32", "int8"]
 
@@ -159,10 +159,10 @@ BAD = [
     (lambda: _filled().attend(np.zeros((1, 2, 0, 8))), ValueError, "no query rows"),
     (lambda: _filled().attend(np.zeros((1, 2, 1, 8)), mask=np.ones((1, 5), bool)), ValueError,
      "mask"),
-    (lambda: _filled().attend(np.zeros((1, 2, 1, 8)), variant="i8-scalar"), ValueError,
-     "i8-scalar"),
-    (lambda: _filled("int8").attend(np.zeros((1, 2, 1, 8)), variant="f32-scalar"), ValueError,
-     "f32-scalar"),
+    (lambda: _filled().attend(np.zeros((1, 2, 1, 8)), variant=fallback("decode-i8")),
+     ValueError, fallback("decode-i8")),
+    (lambda: _filled("int8").attend(np.zeros((1, 2, 1, 8)), variant=fallback("decode-f32")),
+     ValueError, fallback("decode-f32")),
     (lambda: _filled("int8").attend(np.full((1, 2, 1, 8), np.inf)), ValueError, "finite"),
     (lambda: _filled().attend(np.zeros((1, 2, 1, 8)), causal=1), TypeError, "causal"),
 ]

@@ -42,6 +42,20 @@ def test_parameters_and_result_are_annotated(name):
     assert sig.return_annotation is not sig.empty, name
 
 
+CLASSES = sorted(name for name in fastattn.__all__ if inspect.isclass(getattr(fastattn, name)))
+
+
+@pytest.mark.parametrize("name", CLASSES)
+def test_constructor_options_are_keyword_only(name):
+    """A constructor takes its arrays (optional ones too) and required sizes positionally,
+    every other option keyword-only, every parameter annotated."""
+    params = list(inspect.signature(getattr(fastattn, name)).parameters.values())
+    assert all(p.annotation is not p.empty for p in params), name
+    loose = [p.name for p in params if p.default is not p.empty and p.kind is not p.KEYWORD_ONLY
+             and not any(a in str(p.annotation) for a in ("ArrayLike", "ndarray"))]
+    assert not loose, f"{name}: options {loose} must be keyword-only"
+
+
 def test_shared_option_names_have_shared_defaults():
     """An option that several functions take means the same in each: same default."""
     defaults = {}

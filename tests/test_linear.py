@@ -3,8 +3,6 @@ causal prefix sums against the explicit quadratic masked form."""
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
 from hypothesis import given
@@ -12,7 +10,7 @@ from hypothesis import strategies as st
 
 import fastattn
 from fastattn.reference import linear as ref
-from helpers import F32_EPS, compiled, gaussian
+from helpers import F32_EPS, compiled, gaussian, same_from_python_threads
 
 VARIANTS = compiled("linear-f32")
 C = fastattn.linear.CHUNK  # rows per causal chunk, read from the library
@@ -164,20 +162,7 @@ def test_threads_give_identical_results():
 def test_concurrent_calls_from_python_threads():
     rng = np.random.default_rng(7)
     inputs = [tuple(gaussian(rng, 2, 150, 16) for _ in range(3)) for _ in range(4)]
-    expected = [fastattn.linear_attention(*x, num_threads=1) for x in inputs]
-    results = [None] * len(inputs)
-
-    def work(i):
-        for _ in range(3):
-            results[i] = fastattn.linear_attention(*inputs[i], num_threads=2)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(inputs))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for got, want in zip(results, expected):
-        np.testing.assert_array_equal(got, want)
+    same_from_python_threads(fastattn.linear_attention, inputs, repeats=3)
 
 
 def test_bad_input_names_the_argument():

@@ -22,7 +22,6 @@ key/value bytes against float32.
 from __future__ import annotations
 
 import functools
-import time
 
 import numpy as np
 import pytest
@@ -30,7 +29,7 @@ import pytest
 import fastattn
 from fastattn import _core, _dispatch
 from fastattn.benchmarks import peers
-from fastattn.benchmarks.conftest import alternatives
+from fastattn.benchmarks.conftest import alternatives, peak_rate
 
 LENGTHS = [512, 1024, 2048, 4096]
 HEADS, DIM = 8, 64
@@ -42,20 +41,7 @@ _MEDIANS: dict = {}
 @functools.cache
 def int8_peak_gmacs() -> float:
     """Best of 5 runs of the int8 multiply-accumulate loop, about 0.1 s each."""
-    iters = 1 << 16
-    while True:
-        t0 = time.perf_counter()
-        _core.i8_peak_loop(iters)
-        if time.perf_counter() - t0 > 0.02:
-            break
-        iters *= 2
-    iters *= 5
-    best = 0.0
-    for _ in range(5):
-        t0 = time.perf_counter()
-        macs = _core.i8_peak_loop(iters)
-        best = max(best, macs / (time.perf_counter() - t0) / 1e9)
-    return best
+    return peak_rate(_core.i8_peak_loop, 1 << 16)
 
 
 def make_inputs(length, seed=0):

@@ -28,6 +28,7 @@ import pytest
 import fastattn
 from fastattn import _core
 from fastattn.benchmarks import peers
+from fastattn.benchmarks.conftest import peak_rate
 
 HEADS, DIM, FEATURES, RANK = 8, 64, 256, 256
 LOWRANK = ["linear", "linear-causal", "performer", "performer-causal", "linformer"]
@@ -50,20 +51,7 @@ def inputs(length: int, seed: int = 0) -> tuple:
 @functools.cache
 def f32_peak_gflops() -> float:
     """Best of 5 runs of the float32 FMA loop, about 0.1 s each."""
-    iters = 1 << 14
-    while True:
-        t0 = time.perf_counter()
-        _core.f32_peak_loop(iters)
-        if time.perf_counter() - t0 > 0.02:
-            break
-        iters *= 2
-    iters *= 5
-    best = 0.0
-    for _ in range(5):
-        t0 = time.perf_counter()
-        flops = _core.f32_peak_loop(iters)
-        best = max(best, flops / (time.perf_counter() - t0) / 1e9)
-    return best
+    return peak_rate(_core.f32_peak_loop, 1 << 14)
 
 
 def gemm_macs(impl: str, length: int) -> int:
