@@ -23,8 +23,9 @@ from fastattn._dispatch import DENSE_I8
 from fastattn.reference import int8 as ref8
 
 INT8_RTOL = 1e-5
-QTILE, KTILE = 64, 128  # query rows per job, keys per tile of the int8 engine
-Q_EDGES = [1, 2, QTILE - 1, QTILE, QTILE + 1, 2 * QTILE + 3]
+QTILE, KTILE = 64, 128  # query rows per sub-block, keys per tile of the int8 engine
+QJOB = 256  # query rows per job (each key tile is packed once for all of them)
+Q_EDGES = [1, 2, QTILE - 1, QTILE, QTILE + 1, 2 * QTILE + 3, QJOB + 1]
 K_EDGES = [1, 2, KTILE - 1, KTILE, KTILE + 1, 2 * KTILE + 3]
 
 VARIANTS = compiled("dense-i8")
