@@ -24,44 +24,62 @@ static inline int32x4_t fa_i8_dot16_neon(int32x4_t acc, int8x16_t a, int8x16_t b
   return vpadalq_s16(acc, vmlal_high_s8(vmull_s8(vget_low_s8(a), vget_low_s8(b)), a, b));
 }
 
-static inline int32x4_t fa_i8_hsum4_neon(int32x4_t a0, int32x4_t a1, int32x4_t a2, int32x4_t a3) {
-  return vpaddq_s32(vpaddq_s32(a0, a1), vpaddq_s32(a2, a3));
+/* the same, starting a sum (no zeroed accumulator to add to) */
+static inline int32x4_t fa_i8_dot16_first_neon(int8x16_t a, int8x16_t b) {
+  return vpaddlq_s16(vmlal_high_s8(vmull_s8(vget_low_s8(a), vget_low_s8(b)), a, b));
+}
+
+/* 2 rows x 4 columns of 16-byte dot products over len bytes (a multiple of 16): a rows at
+ * a0, a1 (their bytes xor 0x80, i.e. P - 128, when flip), b rows ldb bytes apart; the
+ * four sums of row r in out[r]. */
+static inline void fa_i8_dots_2x4_neon(const int8_t *a0, const int8_t *a1, const int8_t *b0,
+                                       size_t ldb, size_t len, int flip, int32x4_t out[2]) {
+  const int8_t *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+  const int8x16_t f = vdupq_n_s8(flip ? (int8_t)-128 : 0);
+  int8x16_t va0 = veorq_s8(vld1q_s8(a0), f), va1 = veorq_s8(vld1q_s8(a1), f);
+  int8x16_t vb0 = vld1q_s8(b0), vb1 = vld1q_s8(b1), vb2 = vld1q_s8(b2), vb3 = vld1q_s8(b3);
+  int32x4_t s00 = fa_i8_dot16_first_neon(va0, vb0), s01 = fa_i8_dot16_first_neon(va0, vb1);
+  int32x4_t s02 = fa_i8_dot16_first_neon(va0, vb2), s03 = fa_i8_dot16_first_neon(va0, vb3);
+  int32x4_t s10 = fa_i8_dot16_first_neon(va1, vb0), s11 = fa_i8_dot16_first_neon(va1, vb1);
+  int32x4_t s12 = fa_i8_dot16_first_neon(va1, vb2), s13 = fa_i8_dot16_first_neon(va1, vb3);
+  for (size_t x = 16; x < len; x += 16) {
+    va0 = veorq_s8(vld1q_s8(a0 + x), f), va1 = veorq_s8(vld1q_s8(a1 + x), f);
+    vb0 = vld1q_s8(b0 + x), vb1 = vld1q_s8(b1 + x), vb2 = vld1q_s8(b2 + x), vb3 = vld1q_s8(b3 + x);
+    s00 = fa_i8_dot16_neon(s00, va0, vb0), s01 = fa_i8_dot16_neon(s01, va0, vb1);
+    s02 = fa_i8_dot16_neon(s02, va0, vb2), s03 = fa_i8_dot16_neon(s03, va0, vb3);
+    s10 = fa_i8_dot16_neon(s10, va1, vb0), s11 = fa_i8_dot16_neon(s11, va1, vb1);
+    s12 = fa_i8_dot16_neon(s12, va1, vb2), s13 = fa_i8_dot16_neon(s13, va1, vb3);
+  }
+  out[0] = vpaddq_s32(vpaddq_s32(s00, s01), vpaddq_s32(s02, s03));
+  out[1] = vpaddq_s32(vpaddq_s32(s10, s11), vpaddq_s32(s12, s13));
 }
 
 /* Row-major q and k (dp a multiple of 16): 2 rows x 4 keys per step. */
 static void fa_i8_qk_neon(const int8_t *qp, size_t mpad, size_t dp, const int8_t *kp,
                           size_t npad, int32_t *s) {
-  for (size_t i = 0; i < mpad; i += 2) {
-    const int8_t *a0 = qp + i * dp, *a1 = a0 + dp;
+  for (size_t i = 0; i < mpad; i += 2)
     for (size_t c = 0; c < npad; c += 4) {
-      const int8_t *b0 = kp + c * dp, *b1 = b0 + dp, *b2 = b1 + dp, *b3 = b2 + dp;
-      int32x4_t s00 = vdupq_n_s32(0), s01 = s00, s02 = s00, s03 = s00;
-      int32x4_t s10 = s00, s11 = s00, s12 = s00, s13 = s00;
-      for (size_t x = 0; x < dp; x += 16) {
-        const int8x16_t va0 = vld1q_s8(a0 + x), va1 = vld1q_s8(a1 + x);
-        const int8x16_t vb0 = vld1q_s8(b0 + x), vb1 = vld1q_s8(b1 + x);
-        const int8x16_t vb2 = vld1q_s8(b2 + x), vb3 = vld1q_s8(b3 + x);
-        s00 = fa_i8_dot16_neon(s00, va0, vb0), s01 = fa_i8_dot16_neon(s01, va0, vb1);
-        s02 = fa_i8_dot16_neon(s02, va0, vb2), s03 = fa_i8_dot16_neon(s03, va0, vb3);
-        s10 = fa_i8_dot16_neon(s10, va1, vb0), s11 = fa_i8_dot16_neon(s11, va1, vb1);
-        s12 = fa_i8_dot16_neon(s12, va1, vb2), s13 = fa_i8_dot16_neon(s13, va1, vb3);
-      }
-      vst1q_s32(s + i * FA_I8_NK + c, fa_i8_hsum4_neon(s00, s01, s02, s03));
-      vst1q_s32(s + (i + 1) * FA_I8_NK + c, fa_i8_hsum4_neon(s10, s11, s12, s13));
+      int32x4_t r[2];
+      fa_i8_dots_2x4_neon(qp + i * dp, qp + (i + 1) * dp, kp + c * dp, dp, dp, 0, r);
+      vst1q_s32(s + i * FA_I8_NK + c, r[0]);
+      vst1q_s32(s + (i + 1) * FA_I8_NK + c, r[1]);
     }
-  }
 }
 
+/* npad is a multiple of 16: 16 scores per step, two running maxima. */
 static float fa_i8_dequant_neon(const int32_t *s, float qs, const float *ks, float *t,
                                 size_t npad) {
-  float32x4_t m = vdupq_n_f32(-INFINITY);
-  for (size_t c = 0; c < npad; c += 4) {
-    const float32x4_t x = vmulq_n_f32(vcvtq_f32_s32(vld1q_s32(s + c)), qs);
-    const float32x4_t y = vmulq_f32(x, vld1q_f32(ks + c));
-    vst1q_f32(t + c, y);
-    m = vmaxq_f32(m, y);
+  float32x4_t m0 = vdupq_n_f32(-INFINITY), m1 = m0;
+  for (size_t c = 0; c < npad; c += 16) {
+    float32x4_t y[4];
+    for (int u = 0; u < 4; u++) {
+      const float32x4_t x = vmulq_n_f32(vcvtq_f32_s32(vld1q_s32(s + c + 4 * u)), qs);
+      y[u] = vmulq_f32(x, vld1q_f32(ks + c + 4 * u));
+      vst1q_f32(t + c + 4 * u, y[u]);
+    }
+    m0 = vmaxq_f32(m0, vmaxq_f32(y[0], y[1])), m1 = vmaxq_f32(m1, vmaxq_f32(y[2], y[3]));
   }
-  return vmaxvq_f32(m);
+  return vmaxvq_f32(vmaxq_f32(m0, m1));
 }
 
 static float fa_i8_max_neon(const float *t, size_t npad) {
@@ -73,42 +91,63 @@ static float fa_i8_max_neon(const float *t, size_t npad) {
   return vmaxvq_f32(vmaxq_f32(m0, m1));
 }
 
-/* table[idx & 15] for 8 lanes, table as 32 bytes of little-endian u16: the byte
- * indices 2i and 2i + 1 of each lane are (idx & 15) * 0x0202 + 0x0100. */
-static inline uint16x8_t fa_i8_lookup16_neon(uint8x16x2_t table, uint16x8_t idx) {
-  const uint16x8_t bytes = vmlaq_n_u16(vdupq_n_u16(0x0100), vandq_u16(idx, vdupq_n_u16(15)), 0x0202);
-  return vreinterpretq_u16_u8(vqtbl2q_u8(table, vreinterpretq_u8_u16(bytes)));
+/* The two 16-entry tables as byte planes (low bytes, high bytes) for tbl. */
+typedef struct fa_i8_exp_tables_neon {
+  uint8x16_t a_lo, a_hi, b_lo, b_hi;
+} fa_i8_exp_tables_neon;
+
+static inline fa_i8_exp_tables_neon fa_i8_exp_tables_neon_load(void) {
+  const uint16x8_t a0 = vld1q_u16(fa_i8_exp_a), a1 = vld1q_u16(fa_i8_exp_a + 8);
+  const uint16x8_t b0 = vld1q_u16(fa_i8_exp_b), b1 = vld1q_u16(fa_i8_exp_b + 8);
+  fa_i8_exp_tables_neon tab;
+  tab.a_lo = vuzp1q_u8(vreinterpretq_u8_u16(a0), vreinterpretq_u8_u16(a1));
+  tab.a_hi = vuzp2q_u8(vreinterpretq_u8_u16(a0), vreinterpretq_u8_u16(a1));
+  tab.b_lo = vuzp1q_u8(vreinterpretq_u8_u16(b0), vreinterpretq_u8_u16(b1));
+  tab.b_hi = vuzp2q_u8(vreinterpretq_u8_u16(b0), vreinterpretq_u8_u16(b1));
+  return tab;
 }
 
-/* P for the 8 scores at t, in 16-bit lanes: z, T = (A * B + 2^14) >> 15 by umull and a
- * rounding narrow, P = ((T >> (e + 7)) + 1) >> 1 = (T + 2^(e + 7)) >> (e + 8) by urshl. */
-static inline uint16x8_t fa_i8_exp8_neon(const float *t, float32x4_t m, uint8x16x2_t ta,
-                                         uint8x16x2_t tb) {
+/* z = rint(min((m - t) * 256, 4095)) for the 8 scores at t, in 16-bit lanes. */
+static inline uint16x8_t fa_i8_z8_neon(const float *t, float32x4_t m) {
   const float32x4_t zmax = vdupq_n_f32(FA_I8_ZMAX);
   const float32x4_t y0 = vminq_f32(vmulq_n_f32(vsubq_f32(m, vld1q_f32(t)), 256.0f), zmax);
   const float32x4_t y1 = vminq_f32(vmulq_n_f32(vsubq_f32(m, vld1q_f32(t + 4)), 256.0f), zmax);
-  const uint16x8_t z = vuzp1q_u16(vreinterpretq_u16_s32(vcvtnq_s32_f32(y0)),
-                                  vreinterpretq_u16_s32(vcvtnq_s32_f32(y1)));
-  const uint16x8_t a = fa_i8_lookup16_neon(ta, vshrq_n_u16(z, 4));
-  const uint16x8_t b = fa_i8_lookup16_neon(tb, z);
-  const uint16x8_t frac = vrshrn_high_n_u32(vrshrn_n_u32(vmull_u16(vget_low_u16(a), vget_low_u16(b)), 15),
-                                            vmull_high_u16(a, b), 15);
-  const int16x8_t shift = vsubq_s16(vdupq_n_s16(-8), vreinterpretq_s16_u16(vshrq_n_u16(z, 8)));
-  return vrshlq_u16(frac, shift);
+  return vuzp1q_u16(vreinterpretq_u16_s32(vcvtnq_s32_f32(y0)), vreinterpretq_u16_s32(vcvtnq_s32_f32(y1)));
+}
+
+/* P = ((T >> (e + 7)) + 1) >> 1 = (T + 2^(e + 7)) >> (e + 8) (one urshl) for 8 lanes, e = z >> 8. */
+static inline uint16x8_t fa_i8_shift8_neon(uint16x8_t frac, uint16x8_t z) {
+  return vrshlq_u16(frac, vsubq_s16(vdupq_n_s16(-8), vreinterpretq_s16_u16(vshrq_n_u16(z, 8))));
+}
+
+/* P for the 16 scores at t: the table indices h = (z >> 4) & 15 and l = z & 15 as bytes,
+ * A[h] and B[l] by tbl on the byte planes, T = (A * B + 2^14) >> 15 by umull and a rounding
+ * narrow. p0 gets keys 0-7, p1 keys 8-15. */
+static inline void fa_i8_exp16_neon(const float *t, float32x4_t m, const fa_i8_exp_tables_neon *tab,
+                                    uint16x8_t *p0, uint16x8_t *p1) {
+  const uint16x8_t z0 = fa_i8_z8_neon(t, m), z1 = fa_i8_z8_neon(t + 8, m);
+  const uint8x16_t fifteen = vdupq_n_u8(15);
+  const uint8x16_t h = vandq_u8(vshrn_high_n_u16(vshrn_n_u16(z0, 4), z1, 4), fifteen);
+  const uint8x16_t l = vandq_u8(vmovn_high_u16(vmovn_u16(z0), z1), fifteen);
+  const uint8x16_t alo = vqtbl1q_u8(tab->a_lo, h), ahi = vqtbl1q_u8(tab->a_hi, h);
+  const uint8x16_t blo = vqtbl1q_u8(tab->b_lo, l), bhi = vqtbl1q_u8(tab->b_hi, l);
+  const uint16x8_t a0 = vreinterpretq_u16_u8(vzip1q_u8(alo, ahi)), a1 = vreinterpretq_u16_u8(vzip2q_u8(alo, ahi));
+  const uint16x8_t b0 = vreinterpretq_u16_u8(vzip1q_u8(blo, bhi)), b1 = vreinterpretq_u16_u8(vzip2q_u8(blo, bhi));
+  const uint16x8_t f0 = vrshrn_high_n_u32(vrshrn_n_u32(vmull_u16(vget_low_u16(a0), vget_low_u16(b0)), 15),
+                                          vmull_high_u16(a0, b0), 15);
+  const uint16x8_t f1 = vrshrn_high_n_u32(vrshrn_n_u32(vmull_u16(vget_low_u16(a1), vget_low_u16(b1)), 15),
+                                          vmull_high_u16(a1, b1), 15);
+  *p0 = fa_i8_shift8_neon(f0, z0), *p1 = fa_i8_shift8_neon(f1, z1);
 }
 
 static uint32_t fa_i8_exp_lut_neon(const float *t, size_t npad, float m, void *pv) {
   uint8_t *p = (uint8_t *)pv;
-  uint8x16x2_t ta, tb;
-  ta.val[0] = vreinterpretq_u8_u16(vld1q_u16(fa_i8_exp_a));
-  ta.val[1] = vreinterpretq_u8_u16(vld1q_u16(fa_i8_exp_a + 8));
-  tb.val[0] = vreinterpretq_u8_u16(vld1q_u16(fa_i8_exp_b));
-  tb.val[1] = vreinterpretq_u8_u16(vld1q_u16(fa_i8_exp_b + 8));
+  const fa_i8_exp_tables_neon tab = fa_i8_exp_tables_neon_load();
   const float32x4_t vm = vdupq_n_f32(m);
   uint16x8_t sum = vdupq_n_u16(0); /* at most FA_I8_NK / 8 * 255 per lane */
   for (size_t c = 0; c < npad; c += 16) {
-    const uint16x8_t p0 = fa_i8_exp8_neon(t + c, vm, ta, tb);
-    const uint16x8_t p1 = fa_i8_exp8_neon(t + c + 8, vm, ta, tb);
+    uint16x8_t p0, p1;
+    fa_i8_exp16_neon(t + c, vm, &tab, &p0, &p1);
     sum = vaddq_u16(sum, vaddq_u16(p0, p1));
     vst1q_u8(p + c, vuzp1q_u8(vreinterpretq_u8_u16(p0), vreinterpretq_u8_u16(p1)));
   }
@@ -167,31 +206,17 @@ static void fa_i8_pack_v_neon(const int8_t *v, ptrdiff_t v_rs, size_t n, size_t 
  * the top bit, then + 128 * colsum. */
 static void fa_i8_pv_neon(const void *pv, size_t mpad, size_t npad, const int8_t *vp,
                           size_t dvp, int32_t *acc) {
-  const uint8_t *p = (const uint8_t *)pv;
+  const int8_t *p = (const int8_t *)pv;
   const int32_t *colsum = (const int32_t *)(const void *)(vp + FA_I8_NK * dvp);
-  const uint8x16_t flip = vdupq_n_u8(0x80);
-  for (size_t i = 0; i < mpad; i += 2) {
-    const uint8_t *p0 = p + i * FA_I8_NK, *p1 = p0 + FA_I8_NK;
+  for (size_t i = 0; i < mpad; i += 2)
     for (size_t c = 0; c < dvp; c += 4) {
-      const int8_t *b0 = vp + c * FA_I8_NK, *b1 = b0 + FA_I8_NK, *b2 = b1 + FA_I8_NK,
-                   *b3 = b2 + FA_I8_NK;
-      int32x4_t s00 = vdupq_n_s32(0), s01 = s00, s02 = s00, s03 = s00;
-      int32x4_t s10 = s00, s11 = s00, s12 = s00, s13 = s00;
-      for (size_t j = 0; j < npad; j += 16) {
-        const int8x16_t va0 = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(p0 + j), flip));
-        const int8x16_t va1 = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(p1 + j), flip));
-        const int8x16_t vb0 = vld1q_s8(b0 + j), vb1 = vld1q_s8(b1 + j);
-        const int8x16_t vb2 = vld1q_s8(b2 + j), vb3 = vld1q_s8(b3 + j);
-        s00 = fa_i8_dot16_neon(s00, va0, vb0), s01 = fa_i8_dot16_neon(s01, va0, vb1);
-        s02 = fa_i8_dot16_neon(s02, va0, vb2), s03 = fa_i8_dot16_neon(s03, va0, vb3);
-        s10 = fa_i8_dot16_neon(s10, va1, vb0), s11 = fa_i8_dot16_neon(s11, va1, vb1);
-        s12 = fa_i8_dot16_neon(s12, va1, vb2), s13 = fa_i8_dot16_neon(s13, va1, vb3);
-      }
+      int32x4_t r[2];
+      fa_i8_dots_2x4_neon(p + i * FA_I8_NK, p + (i + 1) * FA_I8_NK, vp + c * FA_I8_NK, FA_I8_NK,
+                          npad, 1, r);
       const int32x4_t bias = vshlq_n_s32(vld1q_s32(colsum + c), 7);
-      vst1q_s32(acc + i * dvp + c, vaddq_s32(fa_i8_hsum4_neon(s00, s01, s02, s03), bias));
-      vst1q_s32(acc + (i + 1) * dvp + c, vaddq_s32(fa_i8_hsum4_neon(s10, s11, s12, s13), bias));
+      vst1q_s32(acc + i * dvp + c, vaddq_s32(r[0], bias));
+      vst1q_s32(acc + (i + 1) * dvp + c, vaddq_s32(r[1], bias));
     }
-  }
 }
 
 static const fa_i8_ukernels fa_i8_ukernels_neon = {
