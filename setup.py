@@ -2,13 +2,14 @@
 
 ISA flags are set per file inside the C sources (pragmas / target attributes),
 never library-wide, so the dispatcher and scalar code run on any CPU of the
-architecture. Only the kernel files of the target architecture are compiled:
-*-scalar.c everywhere, *-avx2.c and *-avx512vnni.c on x86-64, *-neon.c and
-*-neondot.c on aarch64.
+architecture. Only the kernel files of the target architecture are compiled: a file
+named <dtype>-<isa>.c builds where csrc/include/fastattn/isa.def says that ISA's
+architecture is (any: everywhere).
 """
 
 import os
 import platform
+import re
 from pathlib import Path
 
 from Cython.Build import cythonize
@@ -29,14 +30,19 @@ def target_arch() -> str:
     return platform.machine().lower()
 
 
+def isa_archs() -> dict:
+    """{isa name: architecture} from the rows of isa.def (FA_ISA(name, rank, arch, ...))."""
+    text = (ROOT / "csrc" / "include" / "fastattn" / "isa.def").read_text()
+    return dict(re.findall(r"^FA_ISA\((\w+),\s*\d+,\s*(\w+)", text, re.MULTILINE))
+
+
 def kernel_sources(arch: str) -> list:
-    x86, arm = ("-avx2", "-avx512vnni"), ("-neon", "-neondot")
-    isa_suffixes = {"x86_64": x86, "amd64": x86, "aarch64": arm, "arm64": arm}.get(arch, ())
+    arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(arch, arch)
+    archs = isa_archs()
     sources = []
     for path in sorted((ROOT / "csrc").rglob("*.c")):
-        stem = path.stem
-        is_isa_file = stem.endswith(x86 + arm)
-        if is_isa_file and not stem.endswith(isa_suffixes):
+        isa = path.stem.rsplit("-", 1)[-1]
+        if archs.get(isa, "any") not in ("any", arch):
             continue
         sources.append(str(path.relative_to(ROOT)))
     return sources
@@ -48,6 +54,7 @@ extension = Extension(
     include_dirs=["csrc/include", "csrc"],
     # setuptools rebuilds every source when any of these changes (it tracks no includes itself)
     depends=[str(p.relative_to(ROOT)) for p in sorted((ROOT / "csrc").rglob("*.h"))]
+    + [str(p.relative_to(ROOT)) for p in sorted((ROOT / "csrc").rglob("*.def"))]
     + ["fastattn/_capi.pxd"]
     + [str(p.relative_to(ROOT)) for p in sorted((ROOT / "fastattn").glob("*.pxi"))],
     extra_compile_args=["-std=gnu11", "-O3", "-fno-math-errno"] if os.name != "nt" else [],

@@ -15,35 +15,37 @@ except ImportError as exc:  # pragma: no cover - depends on how it was imported
         "fastattn, or build in place with `pip install -e .`."
     ) from exc
 
+from fastattn import _cost_models  # noqa: F401  (registers the ops' cost models)
 from fastattn._info import info
+from fastattn.costs import cost
 from fastattn.dense import attention, scaled_dot_product_attention
-from fastattn.int8 import QuantizedTensor, int8_error_report, quantize
+from fastattn.int8 import int8_error_report
+from fastattn.kvcache import KVCache
+from fastattn.layouts import BlockLayout
 from fastattn.mha import MultiHeadAttention
+from fastattn.patterns import bigbird_layout, fixed_layout, local_layout, strided_layout
+from fastattn.profiling import profile
+from fastattn.quantized import QuantizedTensor, quantize
 from fastattn.routed import route, routed_attention
-from fastattn.sparse import (
-    BlockLayout,
-    bigbird_layout,
-    block_sparse_attention,
-    fixed_layout,
-    local_attention,
-    local_layout,
-    strided_layout,
-)
+from fastattn.sparse import block_sparse_attention, local_attention
 from fastattn.varlen import varlen_attention
 
 __all__ = [
     "BlockLayout",
+    "KVCache",
     "MultiHeadAttention",
     "QuantizedTensor",
     "__version__",
     "attention",
     "bigbird_layout",
     "block_sparse_attention",
+    "cost",
     "fixed_layout",
     "info",
     "int8_error_report",
     "local_attention",
     "local_layout",
+    "profile",
     "quantize",
     "route",
     "routed_attention",

@@ -1,24 +1,40 @@
-# The C API of csrc/, declared once. Bindings live in _core.pyx.
+# The C API of csrc/, declared once. Bindings live in _core.pyx and its .pxi files.
 from libc.stddef cimport ptrdiff_t
+from libc.stdint cimport int8_t, int32_t, uint64_t
 
 
 cdef extern from "fastattn/status.h" nogil:
     ctypedef enum fa_status:
         FA_OK
+        FA_STATUS_COUNT
+    const char *fa_status_name(fa_status status)
     const char *fa_status_text(fa_status status)
 
 
 cdef extern from "fastattn/cpu.h" nogil:
     ctypedef enum fa_isa:
-        FA_ISA_SCALAR
-        FA_ISA_AVX2
-        FA_ISA_NEON
-        FA_ISA_NEONDOT
-        FA_ISA_AVX512VNNI
         FA_ISA_COUNT
     int fa_cpu_has(fa_isa isa)
     int fa_isa_allowed(fa_isa isa, fa_isa cap)
     const char *fa_isa_name(fa_isa isa)
+    int fa_isa_rank(fa_isa isa)
+    const char *fa_isa_arch(fa_isa isa)
+    fa_isa fa_isa_from_name(const char *name)
+
+
+cdef extern from "fastattn/tiles.h" nogil:
+    enum:
+        FA_F32_MQ
+        FA_F32_NK
+        FA_I8_MQ
+        FA_I8_NK
+
+
+cdef extern from "fastattn/variant.h" nogil:
+    ctypedef struct fa_variant:
+        const char *name
+        fa_isa isa
+    size_t fa_variant_pick(const fa_variant *table, size_t n, fa_isa cap)
 
 
 cdef extern from "fastattn/pool.h" nogil:
@@ -34,6 +50,7 @@ cdef extern from "fastattn/dense.h" nogil:
         const float *v
         float *out
         const float *mask
+        size_t q_len, k_len, v_len, out_len, mask_len
         size_t batch, heads, kv_heads, lq, lk, d, dv
         ptrdiff_t q_stride[3]
         ptrdiff_t k_stride[3]
@@ -43,46 +60,11 @@ cdef extern from "fastattn/dense.h" nogil:
         float scale
         ptrdiff_t band_lo, band_hi
 
-    ctypedef struct fa_dense_f32_variant:
-        const char *name
-        fa_isa isa
-
-    const fa_dense_f32_variant fa_dense_f32_variants[]
+    const fa_variant fa_dense_f32_variants[]
     const size_t fa_dense_f32_nvariants
-    size_t fa_dense_f32_pick(fa_isa cap)
     size_t fa_dense_f32_workspace_size(const fa_dense_f32_params *p)
     fa_status fa_dense_f32(const fa_dense_f32_params *p, size_t index, size_t nthreads,
                            void *workspace, size_t workspace_size)
-
-
-from libc.stdint cimport int8_t, int32_t, uint64_t
-
-
-cdef extern from "fastattn/sparse.h" nogil:
-    ctypedef struct fa_sparse_layout:
-        size_t nlayouts, block_q, block_k, nqblocks, nkblocks
-        const int32_t *indptr
-        const int32_t *indices
-        size_t nnz
-        const int32_t *layout_of
-        const unsigned char *q_global
-        const unsigned char *k_global
-        ptrdiff_t global_hi
-
-    ctypedef struct fa_sparse_f32_params:
-        fa_dense_f32_params attn
-        fa_sparse_layout layout
-
-    ctypedef struct fa_sparse_f32_variant:
-        const char *name
-        fa_isa isa
-
-    const fa_sparse_f32_variant fa_sparse_f32_variants[]
-    const size_t fa_sparse_f32_nvariants
-    size_t fa_sparse_f32_pick(fa_isa cap)
-    size_t fa_sparse_f32_workspace_size(const fa_sparse_f32_params *p)
-    fa_status fa_sparse_f32(const fa_sparse_f32_params *p, size_t index, size_t nthreads,
-                            void *workspace, size_t workspace_size)
 
 
 cdef extern from "fastattn/dense_i8.h" nogil:
@@ -94,6 +76,7 @@ cdef extern from "fastattn/dense_i8.h" nogil:
         const float *v_scale
         float *out
         const float *mask
+        size_t q_len, k_len, v_len, k_scale_len, v_scale_len, out_len, mask_len
         size_t batch, heads, kv_heads, lq, lk, d, dv, q_block, k_block
         ptrdiff_t q_stride[3]
         ptrdiff_t k_stride[3]
@@ -105,16 +88,14 @@ cdef extern from "fastattn/dense_i8.h" nogil:
         float scale
         ptrdiff_t band_lo, band_hi
 
-    ctypedef struct fa_dense_i8_variant:
-        const char *name
-        fa_isa isa
-
-    const fa_dense_i8_variant fa_dense_i8_variants[]
+    const fa_variant fa_dense_i8_variants[]
     const size_t fa_dense_i8_nvariants
-    size_t fa_dense_i8_pick(fa_isa cap)
     size_t fa_dense_i8_workspace_size(const fa_dense_i8_params *p)
     fa_status fa_dense_i8(const fa_dense_i8_params *p, size_t index, size_t nthreads,
                           void *workspace, size_t workspace_size)
+
+
+cdef extern from "fastattn/peak.h" nogil:
     uint64_t fa_i8_peak_loop(uint64_t iters, int32_t *sink)
 
 
@@ -127,17 +108,77 @@ cdef extern from "fastattn/quant_i8.h" nogil:
 
 
 cdef extern from "fastattn/sparse.h" nogil:
+    ctypedef struct fa_sparse_layout:
+        size_t nlayouts, block_q, block_k, nqblocks, nkblocks
+        const int32_t *indptr
+        size_t indptr_len
+        const int32_t *indices
+        size_t nnz
+        const int32_t *layout_of
+        size_t layout_of_len
+        const unsigned char *q_global
+        const unsigned char *k_global
+        size_t q_global_len, k_global_len
+        ptrdiff_t global_hi
+
+    ctypedef struct fa_sparse_f32_params:
+        fa_dense_f32_params attn
+        fa_sparse_layout layout
+
     ctypedef struct fa_sparse_i8_params:
         fa_dense_i8_params attn
         fa_sparse_layout layout
 
-    ctypedef struct fa_sparse_i8_variant:
-        const char *name
-        fa_isa isa
+    const fa_variant fa_sparse_f32_variants[]
+    const size_t fa_sparse_f32_nvariants
+    size_t fa_sparse_f32_workspace_size(const fa_sparse_f32_params *p)
+    fa_status fa_sparse_f32(const fa_sparse_f32_params *p, size_t index, size_t nthreads,
+                            void *workspace, size_t workspace_size)
 
-    const fa_sparse_i8_variant fa_sparse_i8_variants[]
+    const fa_variant fa_sparse_i8_variants[]
     const size_t fa_sparse_i8_nvariants
-    size_t fa_sparse_i8_pick(fa_isa cap)
     size_t fa_sparse_i8_workspace_size(const fa_sparse_i8_params *p)
     fa_status fa_sparse_i8(const fa_sparse_i8_params *p, size_t index, size_t nthreads,
                            void *workspace, size_t workspace_size)
+
+
+cdef extern from "fastattn/decode.h" nogil:
+    enum: FA_DECODE_SPLIT
+    enum: FA_DECODE_TILE
+
+    ctypedef struct fa_decode_i8_params:
+        const float *q
+        const int8_t *k
+        const int8_t *v
+        const float *k_scale
+        const float *v_scale
+        float *out
+        const float *mask
+        size_t batch, heads, kv_heads, lq, lk, d, dv
+        ptrdiff_t q_stride[3]
+        ptrdiff_t k_stride[3]
+        ptrdiff_t v_stride[3]
+        ptrdiff_t out_stride[3]
+        ptrdiff_t mask_stride[3]
+        ptrdiff_t k_scale_stride[2]
+        ptrdiff_t v_scale_stride[2]
+        float scale
+        ptrdiff_t band_lo, band_hi
+
+    ctypedef struct fa_decode_variant:
+        const char *name
+        fa_isa isa
+
+    const fa_decode_variant fa_decode_f32_variants[]
+    const size_t fa_decode_f32_nvariants
+    const fa_decode_variant fa_decode_i8_variants[]
+    const size_t fa_decode_i8_nvariants
+    size_t fa_decode_f32_pick(fa_isa cap)
+    size_t fa_decode_i8_pick(fa_isa cap)
+    size_t fa_decode_f32_workspace_size(const fa_dense_f32_params *p, size_t nthreads)
+    size_t fa_decode_i8_workspace_size(const fa_decode_i8_params *p, size_t nthreads)
+    fa_status fa_decode_f32(const fa_dense_f32_params *p, size_t index, size_t nthreads,
+                            void *workspace, size_t workspace_size)
+    fa_status fa_decode_i8(const fa_decode_i8_params *p, size_t index, size_t nthreads,
+                           void *workspace, size_t workspace_size)
+    uint64_t fa_read_sweep(const void *p, size_t nbytes, size_t nthreads)

@@ -62,16 +62,13 @@ class Op:
         raise ValueError(f"unknown variant {name!r} for {self.op}; compiled: {names}")
 
 
-DENSE_F32 = Op("dense f32", _core.dense_f32_variants, _core.dense_f32_pick)
-
-SPARSE_F32 = Op("sparse f32", _core.sparse_f32_variants, _core.sparse_f32_pick)
-DENSE_I8 = Op("dense i8", _core.dense_i8_variants, _core.dense_i8_pick)
-SPARSE_I8 = Op("sparse i8", _core.sparse_i8_variants, _core.sparse_i8_pick)
-
-OPS = {"dense-f32": DENSE_F32}
-OPS["sparse-f32"] = SPARSE_F32
-OPS["dense-i8"] = DENSE_I8
-OPS["sparse-i8"] = SPARSE_I8
+# Every op the bindings register (one per C variant table), by name: "dense-f32", ...
+OPS = {name: Op(name.replace("-", " "), table.variants, table.pick)
+       for name, table in _core.OPS.items()}
+DENSE_F32 = OPS["dense-f32"]
+SPARSE_F32 = OPS["sparse-f32"]
+DENSE_I8 = OPS["dense-i8"]
+SPARSE_I8 = OPS["sparse-i8"]
 
 
 def default_num_threads() -> int:
@@ -104,3 +101,8 @@ def resolve_threads(num_threads: int | None) -> int:
     if not 1 <= n <= _core.MAX_THREADS:
         raise ValueError(f"num_threads must be in [1, {_core.MAX_THREADS}], got {n}")
     return n
+
+DECODE_F32 = Op("decode f32", _core.decode_f32_variants, _core.decode_f32_pick)
+DECODE_I8 = Op("decode i8", _core.decode_i8_variants, _core.decode_i8_pick)
+OPS["decode-f32"] = DECODE_F32
+OPS["decode-i8"] = DECODE_I8

@@ -9,13 +9,21 @@ from fastattn._dispatch import ISA_CAP, OPS, default_num_threads
 
 
 def info() -> dict:
-    """CPU features, compiled variants and the variant dispatch picked per op.
+    """CPU features, compiled variants, those this CPU runs, and dispatch's choice per op.
+
+    ``ops[op]["compiled"]`` lists every variant built into this wheel (best first),
+    ``ops[op]["runs_here"]`` the ones this CPU can run (under ``FASTATTN_ISA`` too: a
+    variant above the cap is compiled and supported but not chosen), and
+    ``ops[op]["chosen"]`` the one calls use by default.
 
     Examples
     --------
     >>> import fastattn
     >>> sorted(fastattn.info())
     ['cpu_features', 'isa_cap', 'machine', 'num_threads', 'ops', 'version']
+    >>> dense = fastattn.info()["ops"]["dense-f32"]
+    >>> dense["chosen"] in dense["runs_here"] and dense["compiled"][-1]
+    'f32-scalar'
     """
     from fastattn import __version__
 
@@ -28,7 +36,8 @@ def info() -> dict:
         "ops": {
             name: {
                 "chosen": op.chosen.name,
-                "compiled": {v.name: v.runs_here for v in op.variants},
+                "compiled": [v.name for v in op.variants],
+                "runs_here": [v.name for v in op.variants if v.runs_here],
             }
             for name, op in OPS.items()
         },

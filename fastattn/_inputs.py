@@ -1,8 +1,9 @@
-"""Validation and normalisation of attention inputs, shared by every op.
+"""Validation and normalisation of the arrays of an attention call, shared by every op.
 
 Arrays arrive in PyTorch's scaled_dot_product_attention layout,
 q (..., Lq, D), k (..., Lk, D), v (..., Lk, Dv), and leave as 4-d float32
 views (B, H, L, D) whose last axis is contiguous, copied only when needed.
+Scalar options are checked in `fastattn._validate`; int8 inputs in `fastattn._precision`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from fastattn import _validate
 
 _FLOAT_DTYPES = (np.float16, np.float32, np.float64)
 
@@ -24,7 +27,7 @@ def as_float_array(x, name: str) -> np.ndarray:
     return a
 
 
-def _float32_rows(a: np.ndarray) -> np.ndarray:
+def float32_rows(a: np.ndarray) -> np.ndarray:
     """float32 with a contiguous last axis (a view when it already is one)."""
     a = a.astype(np.float32, copy=False)
     if a.shape[-1] > 1 and a.strides[-1] != 4:
@@ -40,25 +43,34 @@ def _unit_last_stride(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _as_4d(a: np.ndarray, batch: tuple, heads: int) -> np.ndarray:
-    """Broadcast (..., H', L, D) to batch + (heads, L, D) and fold batch into one axis."""
-    full = np.broadcast_to(a, batch + (heads,) + a.shape[-2:])
-    return _unit_last_stride(full.reshape((math.prod(batch), heads) + a.shape[-2:]))
+def fold(a: np.ndarray, batch: tuple, heads: int, tail: int = 2) -> np.ndarray:
+    """(..., H', *tail dims) broadcast to batch + (heads, *tail dims), batch folded into one
+    axis: (L, D) rows give a 4-d array, per-block scales (tail=1) a 3-d one."""
+    a = a.reshape((1,) * (tail + 1 - a.ndim) + a.shape) if a.ndim < tail + 1 else a
+    full = np.broadcast_to(a, batch + (heads,) + a.shape[-tail:])
+    return full.reshape((math.prod(batch), heads) + a.shape[-tail:])
 
 
-def _pad3(a: np.ndarray) -> np.ndarray:
-    return a.reshape((1,) * (3 - a.ndim) + a.shape) if a.ndim < 3 else a
+@dataclass
+class Int8Parts:
+    """What the int8 kernels take beside the int8 data: the 3-d key scales (one per block of
+    `block` tokens), the 3-d value scales (one per channel), and the block (also q's)."""
+
+    k_scale: np.ndarray
+    v_scale: np.ndarray
+    block: int
 
 
 @dataclass
 class Prepared:
     q: np.ndarray         # (B, Hq, Lq, D) float32
-    k: np.ndarray         # (B, Hkv, Lk, D) float32
-    v: np.ndarray         # (B, Hkv, Lk, Dv) float32
+    k: np.ndarray         # (B, Hkv, Lk, D) float32, or int8 data when int8 is set
+    v: np.ndarray         # (B, Hkv, Lk, Dv) float32, or int8 data when int8 is set
     out_shape: tuple      # batch + (Hq, Lq, Dv): the shape the caller gets back
     dtype: np.dtype       # the caller's dtype
     batch: tuple
     scale: float
+    int8: Int8Parts | None = None
 
     @property
     def lq(self) -> int:
@@ -75,6 +87,12 @@ class Prepared:
 
     def finish(self, out: np.ndarray) -> np.ndarray:
         return out if self.dtype == np.float32 else out.astype(self.dtype)
+
+
+def out_shape(q: tuple, k: tuple, v: tuple, batch: tuple, hq: int) -> tuple:
+    """The caller's output shape: batch + (Hq, Lq, Dv), or (Lq, Dv) when every input is 2-d."""
+    lead = batch + (hq,) if max(len(q), len(k), len(v)) >= 3 else ()
+    return lead + (q[-2], v[-1])
 
 
 def check_shapes(q: tuple, k: tuple, v: tuple, gqa: bool) -> tuple:
@@ -109,19 +127,6 @@ def check_shapes(q: tuple, k: tuple, v: tuple, gqa: bool) -> tuple:
     return batch, hq, hkv
 
 
-def resolve_scale(scale, d: int) -> float:
-    """The score scale: 1/sqrt(D) by default, else a finite real number."""
-    if scale is None:
-        return 1.0 / math.sqrt(d)
-    try:
-        scale = float(scale)
-    except (TypeError, ValueError):
-        raise TypeError(f"scale must be a real number or None, got {scale!r}") from None
-    if not math.isfinite(scale):
-        raise ValueError(f"scale must be finite, got {scale}")
-    return scale
-
-
 def prepare(q, k, v, *, scale=None, gqa: bool = True) -> Prepared:
     """Checks shapes and dtypes and returns 4-d float32 views of q, k, v.
 
@@ -133,15 +138,11 @@ def prepare(q, k, v, *, scale=None, gqa: bool = True) -> Prepared:
     v = as_float_array(v, "value")
     dtype = np.result_type(q.dtype, k.dtype, v.dtype)
     batch, hq, hkv = check_shapes(q.shape, k.shape, v.shape, gqa)
-    scale = resolve_scale(scale, q.shape[-1])
-    q3, k3, v3 = _pad3(q), _pad3(k), _pad3(v)
-
-    q4 = _as_4d(_float32_rows(q3), batch, hq)
-    k4 = _as_4d(_float32_rows(k3), batch, hkv)
-    v4 = _as_4d(_float32_rows(v3), batch, hkv)
-    out_shape = (batch + (hq,) if q.ndim >= 3 or k.ndim >= 3 or v.ndim >= 3 else ())
-    out_shape = out_shape + (q.shape[-2], v.shape[-1])
-    return Prepared(q4, k4, v4, out_shape, dtype, batch, scale)
+    scale = _validate.scale(scale, q.shape[-1])
+    q4, k4, v4 = (_unit_last_stride(fold(float32_rows(x), batch, h))
+                  for x, h in ((q, hq), (k, hkv), (v, hkv)))
+    return Prepared(q4, k4, v4, out_shape(q.shape, k.shape, v.shape, batch, hq), dtype, batch,
+                    scale)
 
 
 def prepare_mask(mask, prep: Prepared, name: str = "attn_mask") -> np.ndarray | None:

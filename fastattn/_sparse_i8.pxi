@@ -1,18 +1,7 @@
 # Block-sparse int8 attention bindings (included by _core.pyx, after _sparse.pxi and
 # _dense_i8.pxi, whose helpers fill the layout and the int8 arguments).
 
-
-def sparse_i8_variants():
-    """[(name, isa, runs_here)] for every compiled sparse int8 kernel, best first."""
-    return [(fa_sparse_i8_variants[i].name.decode(),
-             ISA_NAMES[<int>fa_sparse_i8_variants[i].isa],
-             bool(fa_cpu_has(fa_sparse_i8_variants[i].isa)))
-            for i in range(fa_sparse_i8_nvariants)]
-
-
-def sparse_i8_pick(str cap):
-    """Index of the sparse int8 variant dispatch picks under the ISA cap."""
-    return fa_sparse_i8_pick(_isa_from_name(cap))
+OPS["sparse-i8"] = _op_table(fa_sparse_i8_variants, fa_sparse_i8_nvariants)
 
 
 def sparse_i8(q, size_t q_block, k, k_scale, size_t k_block, v, v_scale, out, mask,
@@ -23,14 +12,12 @@ def sparse_i8(q, size_t q_block, k, k_scale, size_t k_block, v, v_scale, out, ma
     The C side validates every index."""
     cdef fa_sparse_i8_params p
     memset(&p, 0, sizeof(p))
-    if out.size == 0 or k.size == 0:
-        return
     _fill_dense_i8(&p.attn, q, q_block, k, k_scale, k_block, v, v_scale, out, mask, scale,
                    band_lo, band_hi)
-    _fill_layout(&p.layout, p.attn.lq, p.attn.lk, p.attn.batch * p.attn.heads, indptr, indices,
-                 layout_of, block_q, block_k, q_global, k_global, global_hi)
+    _fill_layout(&p.layout, p.attn.lk, indptr, indices, layout_of, block_q, block_k,
+                 q_global, k_global, global_hi)
     cdef size_t per_thread = fa_sparse_i8_workspace_size(&p)
-    cdef unsigned char[::1] ws = bytearray(per_thread * nthreads)
+    cdef unsigned char[::1] ws = bytearray(per_thread * nthreads + 1)
     cdef fa_status status
     with nogil:
         status = fa_sparse_i8(&p, variant, nthreads, &ws[0], per_thread * nthreads)

@@ -1,15 +1,14 @@
-"""Dense scaled dot-product attention."""
+"""Dense scaled dot-product attention, float32 or int8."""
 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from fastattn import _core
-from fastattn._dispatch import DENSE_F32, resolve_threads
-from fastattn._inputs import prepare, prepare_mask
-from fastattn.int8 import QuantizedTensor, attention_int8
-
-PRECISIONS = ("fp32", "int8")
+from fastattn import _core, _precision, _validate, decode
+from fastattn._dispatch import DENSE_F32, DENSE_I8
+from fastattn._inputs import prepare_mask
+from fastattn.quantized import QuantizedTensor
 
 
 def causal_band(lq: int, lk: int, align: str) -> int:
@@ -21,37 +20,38 @@ def causal_band(lq: int, lk: int, align: str) -> int:
     raise ValueError(f"causal alignment must be 'bottom-right' or 'top-left', got {align!r}")
 
 
-def _run_dense(q, k, v, mask, causal_hi, scale, num_threads, variant, gqa, mask_name,
-               precision="fp32"):
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-    if precision == "int8":
-        return attention_int8(q, k, v, mask, causal_hi, scale, num_threads, variant, gqa,
-                              mask_name)
-    for name, x in (("key", k), ("value", v)):
-        if isinstance(x, QuantizedTensor):
-            raise TypeError(f"{name} is a QuantizedTensor: pass precision='int8'")
-    prep = prepare(q, k, v, scale=scale, gqa=gqa)
+def _run_dense(q, k, v, *, mask, causal_align, scale, precision, variant, num_threads, gqa,
+               mask_name):
+    """One dense call: `causal_align` is None (no causal band) or a `causal_band` alignment."""
+    prep = _precision.prepare(q, k, v, precision=precision, scale=scale, gqa=gqa)
     m4 = prepare_mask(mask, prep, mask_name)
-    threads = resolve_threads(num_threads)
-    kernel = DENSE_F32.resolve(variant)
-    band_hi = _core.BAND_NONE if causal_hi is None else causal_hi(prep.lq, prep.lk)
+    threads = _validate.num_threads(num_threads)
+    hi = _core.BAND_NONE if causal_align is None else causal_band(prep.lq, prep.lk, causal_align)
+    if prep.int8 is None and decode.prefers_decode(prep.lq):
+        return decode.attention_f32(prep, m4, hi, threads, variant)
+    kernel = _precision.kernel(prep, variant, fp32=DENSE_F32, int8=DENSE_I8)
     out, out4 = prep.new_output()
-    _core.dense_f32(prep.q, prep.k, prep.v, out4, m4, prep.scale, -_core.BAND_NONE, band_hi,
-                    kernel.index, threads)
+    if prep.int8 is None:
+        _core.dense_f32(prep.q, prep.k, prep.v, out4, m4, prep.scale, -_core.BAND_NONE, hi,
+                        kernel.index, threads)
+    else:
+        i8 = prep.int8
+        _core.dense_i8(prep.q, i8.block, prep.k, i8.k_scale, i8.block, prep.v, i8.v_scale, out4,
+                       m4, prep.scale, -_core.BAND_NONE, hi, kernel.index, threads)
     return prep.finish(out)
 
 
 def attention(
-    q,
-    k,
-    v,
-    mask=None,
+    q: ArrayLike,
+    k: ArrayLike | QuantizedTensor,
+    v: ArrayLike | QuantizedTensor,
+    *,
+    mask: ArrayLike | None = None,
     causal: bool = False,
     scale: float | None = None,
-    num_threads: int | None = None,
-    variant: str | None = None,
     precision: str = "fp32",
+    variant: str | None = None,
+    num_threads: int | None = None,
 ) -> np.ndarray:
     """Scaled dot-product attention, ``softmax(q kᵀ · scale + mask) v``, on NumPy arrays.
 
@@ -62,7 +62,8 @@ def attention(
         broadcast. Grouped-query attention: when axis -3 of ``q`` (heads) is a
         multiple of that of ``k``/``v``, query head ``h`` uses key/value head
         ``h // (Hq // Hkv)``. Computation is float32; the result has the inputs'
-        (promoted) dtype.
+        (promoted) dtype. With ``precision="int8"``, ``k`` and ``v`` may also be
+        `fastattn.quantize` results (`QuantizedTensor`), reusable across calls.
     mask : array_like, optional
         Boolean (True = attend) or additive float mask broadcastable to
         ``(..., Hq, Lq, Lk)``.
@@ -73,17 +74,16 @@ def attention(
         with ``mask``.
     scale : float, optional
         Multiplies ``q kᵀ``; default ``1 / sqrt(D)``.
-    num_threads : int, optional
-        Threads for this call; default ``FASTATTN_NUM_THREADS`` or all CPUs.
-    variant : str, optional
-        Force a compiled kernel by name (e.g. ``"f32-scalar"``, ``"i8-avx2"``); see
-        ``fastattn.info()``.
     precision : {"fp32", "int8"}
         ``"int8"``: keys smoothed and quantised per block of tokens, queries per block,
         values per channel, ``q kᵀ`` in int32, a lookup-table softmax and ``P v`` in
         int32 (see ``fastattn.reference.int8``): about 1 % relative error, 4x smaller
-        key/value storage. ``k`` and ``v`` may then be float arrays (quantised inside)
-        or `fastattn.quantize` results, reusable across calls.
+        key/value storage.
+    variant : str, optional
+        Force a compiled kernel by name (e.g. ``"f32-scalar"``, ``"i8-avx2"``); see
+        ``fastattn.info()["ops"]``.
+    num_threads : int, optional
+        Threads for this call; default ``FASTATTN_NUM_THREADS`` or all CPUs.
 
     Returns
     -------
@@ -103,31 +103,45 @@ def attention(
     >>> fastattn.attention(q, k, v, causal=True, precision="int8").shape
     (2, 8, 128, 64)
     """
-    if not isinstance(causal, (bool, np.bool_)):
-        raise TypeError(f"causal must be a bool, got {type(causal).__name__}")
-    band = (lambda lq, lk: causal_band(lq, lk, "bottom-right")) if causal else None
-    return _run_dense(q, k, v, mask, band, scale, num_threads, variant, True, "mask", precision)
+    align = "bottom-right" if _validate.boolean(causal, "causal") else None
+    return _run_dense(q, k, v, mask=mask, causal_align=align, scale=scale, precision=precision,
+                      variant=variant, num_threads=num_threads, gqa=True, mask_name="mask")
 
 
 def scaled_dot_product_attention(
-    query,
-    key,
-    value,
-    attn_mask=None,
+    query: ArrayLike,
+    key: ArrayLike | QuantizedTensor,
+    value: ArrayLike | QuantizedTensor,
+    attn_mask: ArrayLike | None = None,
     dropout_p: float = 0.0,
     is_causal: bool = False,
     scale: float | None = None,
     enable_gqa: bool = False,
     *,
+    precision: str = "fp32",
+    variant: str | None = None,
     num_threads: int | None = None,
 ) -> np.ndarray:
     """PyTorch's ``torch.nn.functional.scaled_dot_product_attention`` on NumPy arrays.
 
-    Same argument names and semantics: ``attn_mask`` boolean (True = take part) or
-    additive float; ``is_causal`` aligned top-left like PyTorch (query ``i`` sees
-    keys ``j <= i``) and not combinable with ``attn_mask``; ``enable_gqa`` allows
-    fewer key/value heads than query heads. Differences: ``dropout_p`` must be 0
-    (inference only) and a fully masked query row gives zeros instead of NaN.
+    The first eight parameters are PyTorch's, in its order and with its semantics:
+    ``attn_mask`` boolean (True = take part) or additive float; ``is_causal`` aligned
+    top-left like PyTorch (query ``i`` sees keys ``j <= i``) and not combinable with
+    ``attn_mask``; ``enable_gqa`` allows fewer key/value heads than query heads.
+    Differences: ``dropout_p`` must be 0 (inference only) and a fully masked query row
+    gives zeros instead of NaN.
+
+    Parameters
+    ----------
+    query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa
+        As in PyTorch (arrays as in :func:`fastattn.attention`).
+    precision, variant, num_threads
+        Keyword-only, as in :func:`fastattn.attention`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(..., Hq, Lq, Dv)``.
 
     Examples
     --------
@@ -135,11 +149,15 @@ def scaled_dot_product_attention(
     >>> x = np.ones((1, 4, 16, 32), dtype=np.float32)
     >>> fastattn.scaled_dot_product_attention(x, x, x, is_causal=True).shape
     (1, 4, 16, 32)
+    >>> fastattn.scaled_dot_product_attention(x, x, x, precision="int8").shape
+    (1, 4, 16, 32)
     """
     if dropout_p != 0.0:
         raise ValueError(f"dropout_p must be 0 (fastattn is inference-only), got {dropout_p}")
+    is_causal = _validate.boolean(is_causal, "is_causal")
     if is_causal and attn_mask is not None:
         raise ValueError("attn_mask must be None when is_causal=True (as in PyTorch)")
-    band = (lambda lq, lk: causal_band(lq, lk, "top-left")) if is_causal else None
-    return _run_dense(query, key, value, attn_mask, band, scale, num_threads, None,
-                      bool(enable_gqa), "attn_mask")
+    return _run_dense(query, key, value, mask=attn_mask,
+                      causal_align="top-left" if is_causal else None, scale=scale,
+                      precision=precision, variant=variant, num_threads=num_threads,
+                      gqa=_validate.boolean(enable_gqa, "enable_gqa"), mask_name="attn_mask")

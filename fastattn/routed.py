@@ -7,16 +7,14 @@ import math
 import time
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from fastattn import _validate
 from fastattn._inputs import prepare
-from fastattn.int8 import QuantizedTensor
-from fastattn.sparse import (
-    BlockLayout,
-    _check_bool,
-    _nonneg_int,
-    _positive_int,
-    block_sparse_attention,
-)
+from fastattn.layouts import BlockLayout
+from fastattn.patterns import DEFAULT_BLOCK, causal_blocks, diagonal_blocks
+from fastattn.quantized import QuantizedTensor
+from fastattn.sparse import block_sparse_attention
 
 
 def _budget(top_k, density, visible: np.ndarray) -> np.ndarray:
@@ -24,15 +22,8 @@ def _budget(top_k, density, visible: np.ndarray) -> np.ndarray:
     if top_k is not None and density is not None:
         raise ValueError("give top_k or density, not both")
     if top_k is not None:
-        k = _positive_int(top_k, "top_k")
-        return np.minimum(k, visible)
-    if density is None:
-        density = 0.125
-    if isinstance(density, (bool, np.bool_)) or not isinstance(density, (int, float, np.number)):
-        raise TypeError(f"density must be a number in (0, 1], got {density!r}")
-    density = float(density)
-    if not 0.0 < density <= 1.0:
-        raise ValueError(f"density must be in (0, 1], got {density}")
+        return np.minimum(_validate.positive_int(top_k, "top_k"), visible)
+    density = _validate.fraction(0.125 if density is None else density, "density")
     return np.minimum(np.maximum(np.round(density * visible).astype(np.int64), 1), visible)
 
 
@@ -48,15 +39,16 @@ def _block_means(x: np.ndarray, block: int) -> np.ndarray:
 
 
 def route(
-    q,
-    k,
-    block: int = 64,
+    q: ArrayLike,
+    k: ArrayLike | QuantizedTensor,
+    *,
+    block: int = DEFAULT_BLOCK,
     top_k: int | None = None,
     density: float | None = None,
     local_blocks: int = 1,
     sink_blocks: int = 1,
     causal: bool = False,
-    proj=None,
+    proj: ArrayLike | None = None,
 ) -> BlockLayout:
     """Choose, per query block and head, the key blocks worth attending to.
 
@@ -77,7 +69,8 @@ def route(
     ----------
     q, k : array_like
         As in :func:`fastattn.attention` (grouped-query attention: query head ``h`` routes
-        against key head ``h // (Hq // Hkv)``).
+        against key head ``h // (Hq // Hkv)``). ``k`` may be a `QuantizedTensor`: the
+        router then scores its dequantised keys.
     block : int
         Block size in tokens (queries and keys).
     top_k : int, optional
@@ -108,10 +101,12 @@ def route(
     ((2,), 0.25)
     """
     start = time.perf_counter()
-    block = _positive_int(block, "block")
-    local_blocks = _positive_int(local_blocks, "local_blocks")
-    sink_blocks = _nonneg_int(sink_blocks, "sink_blocks")
-    causal = _check_bool(causal, "causal")
+    block = _validate.positive_int(block, "block")
+    local_blocks = _validate.positive_int(local_blocks, "local_blocks")
+    sink_blocks = _validate.nonneg_int(sink_blocks, "sink_blocks")
+    causal = _validate.boolean(causal, "causal")
+    if isinstance(k, QuantizedTensor):
+        k = k.dequantize()
     prep = prepare(q, k, k, gqa=True)
     lq, lk = prep.lq, prep.lk
     qbar = _block_means(prep.q, block)
@@ -128,12 +123,9 @@ def route(
     scores = qbar @ np.swapaxes(kbar, -1, -2)  # (B, Hq, nq, nk)
     nq, nk = scores.shape[-2:]
 
-    last_row = np.minimum(np.arange(nq) * block + block, lq) - 1
-    diag = np.clip((last_row + lk - lq) // block, 0, nk - 1)
+    diag = diagonal_blocks(lq, lk, block)
     kb = np.arange(nk)
-    visible = np.ones((nq, nk), dtype=bool)
-    if causal:
-        visible = kb[None, :] * block <= (last_row + lk - lq)[:, None]
+    visible = causal_blocks(lq, lk, block) if causal else np.ones((nq, nk), dtype=bool)
     forced = visible & ((np.abs(kb[None, :] - diag[:, None]) <= local_blocks - 1)
                         | (kb[None, :] < sink_blocks))
     budget = np.maximum(_budget(top_k, density, visible.sum(axis=1)), forced.sum(axis=1))
@@ -153,51 +145,58 @@ def route(
 
 
 def routed_attention(
-    q,
-    k,
-    v,
-    block: int = 64,
+    q: ArrayLike,
+    k: ArrayLike | QuantizedTensor,
+    v: ArrayLike | QuantizedTensor,
+    *,
+    block: int = DEFAULT_BLOCK,
     top_k: int | None = None,
     density: float | None = None,
     local_blocks: int = 1,
     sink_blocks: int = 1,
     causal: bool = False,
-    proj=None,
-    mask=None,
+    proj: ArrayLike | None = None,
+    mask: ArrayLike | None = None,
     scale: float | None = None,
-    return_layout: bool = False,
-    num_threads: int | None = None,
-    variant: str | None = None,
     precision: str = "fp32",
-):
-    """Adaptive block-sparse attention: :func:`route` picks the key blocks, then
+    variant: str | None = None,
+    num_threads: int | None = None,
+) -> np.ndarray:
+    """Adaptive block-sparse attention: :func:`fastattn.route` picks the key blocks, then
     :func:`fastattn.block_sparse_attention` attends over only those.
 
-    Arguments as in :func:`route` and :func:`fastattn.block_sparse_attention`. With
-    ``return_layout=True`` returns ``(out, layout)``; ``layout.meta`` holds
-    ``routing_seconds`` and ``attention_seconds``, and ``layout.density`` the fraction
-    of block pairs computed. ``top_k`` equal to the number of key blocks gives dense
-    attention.
+    The same as ``block_sparse_attention(q, k, v, route(q, k, ...), ...)``; call those two
+    to keep the layout (its ``density``, ``meta["routing_seconds"]``).
 
-    ``precision="int8"`` runs the int8 block-sparse kernel (see
-    :func:`fastattn.block_sparse_attention`) over the router's layout; ``k`` and ``v``
-    may then be `fastattn.quantize` results, and the router scores the dequantised keys
-    (the float keys when given: then the layout is the float path's).
+    Parameters
+    ----------
+    q, k, v : array_like
+        As in :func:`fastattn.block_sparse_attention` (``k`` and ``v`` may be
+        `QuantizedTensor` with ``precision="int8"``; the router scores the dequantised keys).
+    block, top_k, density, local_blocks, sink_blocks, causal, proj
+        The router's options, as in :func:`fastattn.route`. ``top_k`` equal to the number
+        of key blocks gives dense attention.
+    mask, scale, precision, variant, num_threads
+        As in :func:`fastattn.block_sparse_attention`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(..., Hq, Lq, Dv)``.
 
     Examples
     --------
     >>> import numpy as np, fastattn
     >>> x = np.random.default_rng(0).standard_normal((2, 1024, 64), dtype=np.float32)
-    >>> out, layout = fastattn.routed_attention(x, x, x, density=0.25, return_layout=True)
-    >>> out.shape, round(layout.density, 2)
-    ((2, 1024, 64), 0.25)
+    >>> fastattn.routed_attention(x, x, x, density=0.25).shape
+    (2, 1024, 64)
+    >>> layout = fastattn.route(x, x, density=0.25)
+    >>> out = fastattn.block_sparse_attention(x, x, x, layout)
+    >>> round(layout.density, 2), bool(np.array_equal(out, fastattn.routed_attention(
+    ...     x, x, x, density=0.25)))
+    (0.25, True)
     """
-    return_layout = _check_bool(return_layout, "return_layout")
-    keys = k.dequantize() if isinstance(k, QuantizedTensor) else k
-    layout = route(q, keys, block=block, top_k=top_k, density=density,
-                   local_blocks=local_blocks, sink_blocks=sink_blocks, causal=causal, proj=proj)
-    start = time.perf_counter()
-    out = block_sparse_attention(q, k, v, layout, mask=mask, scale=scale,
-                                 num_threads=num_threads, variant=variant, precision=precision)
-    layout.meta["attention_seconds"] = time.perf_counter() - start
-    return (out, layout) if return_layout else out
+    layout = route(q, k, block=block, top_k=top_k, density=density, local_blocks=local_blocks,
+                   sink_blocks=sink_blocks, causal=causal, proj=proj)
+    return block_sparse_attention(q, k, v, layout, mask=mask, scale=scale, precision=precision,
+                                  variant=variant, num_threads=num_threads)

@@ -12,11 +12,12 @@ Queries of sequence ``i`` attend only to keys of sequence ``i``.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from fastattn import _core
-from fastattn._dispatch import DENSE_F32, resolve_threads
-from fastattn._inputs import as_float_array, check_shapes, resolve_scale
-from fastattn.dense import PRECISIONS, attention, causal_band
+from fastattn import _core, _precision, _validate
+from fastattn._dispatch import DENSE_F32
+from fastattn._inputs import as_float_array, check_shapes
+from fastattn.dense import attention, causal_band
 from fastattn.routed import routed_attention
 from fastattn.sparse import local_attention
 
@@ -61,12 +62,12 @@ def _heads_first(a: np.ndarray, lo: int, hi: int) -> np.ndarray:
 
 
 def varlen_attention(
-    q,
-    k,
-    v,
+    q: ArrayLike,
+    k: ArrayLike,
+    v: ArrayLike,
     *,
-    cu_seqlens_q,
-    cu_seqlens_k,
+    cu_seqlens_q: ArrayLike,
+    cu_seqlens_k: ArrayLike,
     causal: bool = False,
     scale: float | None = None,
     attention: str = "dense",
@@ -135,14 +136,12 @@ def varlen_attention(
     if cu_q.size != cu_k.size:
         raise ValueError(f"cu_seqlens_q and cu_seqlens_k must describe the same number of "
                          f"sequences: lengths {cu_q.size} and {cu_k.size}")
-    if not isinstance(causal, (bool, np.bool_)):
-        raise TypeError(f"causal must be a bool, got {type(causal).__name__}")
+    causal = _validate.boolean(causal, "causal")
     if attention not in ATTENTIONS:
         raise ValueError(f"attention must be one of {tuple(ATTENTIONS)}, got {attention!r}")
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-    scale = resolve_scale(scale, q.shape[-1])
-    threads = resolve_threads(num_threads)
+    precision = _precision.check(precision)
+    scale = _validate.scale(scale, q.shape[-1])
+    threads = _validate.num_threads(num_threads)
     q, k, v = _f32_rows(q), _f32_rows(k), _f32_rows(v)
     out = np.zeros((q.shape[0], q.shape[1], v.shape[2]), dtype=np.float32)
     if attention == "dense" and precision == "fp32" and not options:

@@ -62,14 +62,14 @@ def test_sdpa_rejects_what_pytorch_rejects():
 def test_info_reports_the_run_time_choice():
     info = fastattn.info()
     dense = info["ops"]["dense-f32"]
-    assert dense["compiled"][dense["chosen"]] is True
+    assert dense["chosen"] in dense["runs_here"]
+    assert set(dense["runs_here"]) <= set(dense["compiled"])
     assert info["cpu_features"]["scalar"] is True
     isa = dense["chosen"].split("-", 1)[1]
     assert info["cpu_features"][isa] is True
     # The best variant this CPU runs is the chosen one when nothing caps it.
     if info["isa_cap"] is None:
-        runnable = [name for name, ok in dense["compiled"].items() if ok]
-        assert dense["chosen"] == runnable[0]
+        assert dense["chosen"] == dense["runs_here"][0]
 
 
 def _run_with_env(env_update, code):
@@ -95,21 +95,22 @@ def test_no_cap_picks_the_best_runnable_variant_of_every_op():
     if info["isa_cap"] is not None:
         pytest.skip("FASTATTN_ISA is set")
     for name, op in info["ops"].items():
-        runnable = [v for v, ok in op["compiled"].items() if ok]
-        assert op["chosen"] == runnable[0], name
+        assert op["chosen"] == op["runs_here"][0], name
 
 
 def test_isa_cap_ranks():
-    """Caps follow the chains scalar < avx2 < avx512vnni and scalar < neon < neondot;
-    None is no cap; an ISA the CPU lacks is never allowed."""
+    """Caps follow each architecture's chain of ranks (isa.def, read through _core); None
+    is no cap; an ISA the CPU lacks is never allowed."""
     has = _core.cpu_features()
+    ranks = _core.ISA_RANKS
+    assert ranks["scalar"] == 0 and _core.ISA_ARCHS["scalar"] == "any"
     for isa in _core.ISA_NAMES:
         assert _core.isa_allowed(isa, None) == has[isa]
         assert _core.isa_allowed(isa, isa) == has[isa]
         assert _core.isa_allowed("scalar", isa)
-    assert not _core.isa_allowed("avx512vnni", "avx2")
-    assert not _core.isa_allowed("neondot", "neon")
-    assert _core.isa_allowed("avx2", "avx512vnni") == has["avx2"]
+        for cap in _core.ISA_NAMES:
+            assert _core.isa_allowed(isa, cap) == (has[isa] and ranks[isa] <= ranks[cap])
+    assert ranks["avx512vnni"] > ranks["avx2"] and ranks["neondot"] > ranks["neon"]
 
 
 def test_isa_cap_avx2_hides_avx512vnni():

@@ -228,7 +228,8 @@ def test_bad_layouts_are_rejected_clearly():
     bad(r"window\[0\] \(left\) must be >= 0", fastattn.local_layout, 10, 10, (-1, 3))
     bad(r"window must be an int or a pair", fastattn.local_layout, 10, 10, "wide",
         exc=TypeError)
-    bad(r"summary_blocks \(4\) must not exceed", fastattn.fixed_layout, 64, 64, 3, 4)
+    bad(r"summary_blocks \(4\) must not exceed", fastattn.fixed_layout, 64, 64, 3,
+        summary_blocks=4)
     x = np.ones((2, 128, 8), np.float32)
     ok = fastattn.local_layout(128, 128, 10)
     bad(r"layout is for \(Lq, Lk\) = \(128, 128\) but .* Lk=64", fastattn.block_sparse_attention,

@@ -21,7 +21,7 @@ import fastattn
 from conftest import compiled, sparse_patterns
 from fastattn import _core
 from fastattn._dispatch import SPARSE_I8
-from fastattn.benchmarks.bench_sparse import retention, structured_inputs
+from fastattn._workloads import retention, structured_inputs
 from fastattn.reference import int8 as ref8
 from fastattn.reference import routed as routed_ref
 from fastattn.reference import sparse as ref
@@ -211,7 +211,7 @@ def test_quantized_inputs_threads_and_dtypes():
     qk, qv = fastattn.quantize(k), fastattn.quantize(v, kind="value")
     np.testing.assert_array_equal(fastattn.block_sparse_attention(q, qk, qv, layout,
                                                                   precision="int8"), one)
-    local = [fastattn.local_attention(q, a, b, 20, global_tokens=[3], precision="int8")
+    local = [fastattn.local_attention(q, a, b, window=20, global_tokens=[3], precision="int8")
              for a, b in ((k, v), (qk, qv))]
     np.testing.assert_array_equal(local[0], local[1])
     out = fastattn.block_sparse_attention(q.astype(np.float64), k, v, layout, precision="int8")
@@ -258,13 +258,13 @@ def test_routed_matches_reference(variant, lq, lk, block, budget, causal, seed):
     rng = np.random.default_rng(seed)
     q, k, v = gaussian(rng, 1, 4, lq, 16), gaussian(rng, 1, 2, lk, 16), gaussian(rng, 1, 2, lk, 8)
     kwargs = dict(block=block, causal=causal, **{budget[0]: budget[1]})
-    out, layout = fastattn.routed_attention(q, k, v, return_layout=True, precision="int8",
-                                            variant=variant, **kwargs)
+    out = fastattn.routed_attention(q, k, v, precision="int8", variant=variant, **kwargs)
+    layout = fastattn.route(q, k, **kwargs)
     np.testing.assert_array_equal(layout.block_mask(), routed_ref.route(q, k, **kwargs))
     assert_close_i8(out, reference_for(q, k, v, layout))
     qk, qv = fastattn.quantize(k), fastattn.quantize(v, kind="value")
-    out_q, layout_q = fastattn.routed_attention(q, qk, qv, return_layout=True, precision="int8",
-                                                variant=variant, **kwargs)
+    out_q = fastattn.routed_attention(q, qk, qv, precision="int8", variant=variant, **kwargs)
+    layout_q = fastattn.route(q, qk, **kwargs)
     np.testing.assert_array_equal(layout_q.block_mask(),
                                   routed_ref.route(q, qk.dequantize(), **kwargs))
     assert_close_i8(out_q, reference_for(q, k, v, layout_q))
@@ -277,8 +277,8 @@ def test_routed_quality_retention_at_one_eighth_density():
     retention. Asserted with margins."""
     q, k, v = structured_inputs(2048, heads=4)
     dense = fastattn.attention(q, k, v)
-    out, layout = fastattn.routed_attention(q, k, v, block=64, density=0.125,
-                                            return_layout=True, precision="int8")
+    out = fastattn.routed_attention(q, k, v, block=64, density=0.125, precision="int8")
+    layout = fastattn.route(q, k, block=64, density=0.125)
     kept_f32 = retention(fastattn.routed_attention(q, k, v, block=64, density=0.125), dense)
     kept_i8 = retention(out, dense)
     assert layout.density == 0.125
@@ -300,11 +300,11 @@ def test_bad_input():
     bad(r"key is a QuantizedTensor: pass precision='int8'", fastattn.block_sparse_attention,
         x, qk, x, layout, exc=TypeError)
     bad(r"value is a QuantizedTensor: pass precision='int8'", fastattn.local_attention,
-        x, x, qv, 10, exc=TypeError)
+        x, x, qv, window=10, exc=TypeError)
     bad(r"key is a QuantizedTensor of kind 'value'", fastattn.block_sparse_attention,
         x, qv, qv, layout, precision="int8")
-    bad(r"query must be finite", fastattn.local_attention, np.full_like(x, np.nan), x, x, 10,
-        precision="int8")
+    bad(r"query must be finite", fastattn.local_attention, np.full_like(x, np.nan), x, x,
+        window=10, precision="int8")
     bad(r"layout is for \(Lq, Lk\) = \(128, 128\) but .* Lk=64",
         fastattn.block_sparse_attention, x, x[:, :64], x[:, :64], layout, precision="int8")
     bad(r"variant 'f32-scalar'", fastattn.block_sparse_attention, x, x, x, layout,

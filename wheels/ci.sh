@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CI stage for aarch64: cross-build the cp311 wheel, then run the whole test
 # suite against it under qemu as a Raspberry Pi 4 (cortex-a72) and as a
-# Pi 5 / Jetson Orin class CPU (cortex-a76). Called by .ci/run after the
+# Pi 5 / Jetson Orin class CPU (cortex-a76), then the C harnesses of tests/c/. Called by .ci/run after the
 # native suite. Downloads are cached across runs on the same machine in
 # $FASTATTN_WHEELS_CACHE (default ~/.cache/fastattn-wheels), since CI starts
 # from a fresh clone each time.
@@ -20,6 +20,12 @@ for cpu in cortex-a72 cortex-a76; do
   bash "$here/test.sh" "$cpu" || rc=1
   times+=("emulated tests -cpu $cpu: $((SECONDS - t)) s")
 done
+
+# The C harnesses of tests/c/, cross-built (static, musl) and run under both CPU models.
+t=$SECONDS
+CC_AARCH64="$FASTATTN_WHEELS_CACHE/tools-venv/bin/python -m ziglang cc -target aarch64-linux-musl" \
+  bash "$here/../tests/c/run.sh" aarch64 cortex-a72 cortex-a76 || rc=1
+times+=("C harnesses, both CPU models: $((SECONDS - t)) s")
 
 echo
 echo "=== aarch64 stage timings"

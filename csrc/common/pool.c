@@ -12,7 +12,7 @@ typedef struct fa_pool {
   unsigned long generation;  /* bumped for each task */
   size_t participants;       /* helpers taking part in the current task */
   size_t finished;           /* helpers done with the current task */
-  fa_job_fn fn;
+  fa_pool_fn fn;
   void *ctx;
   size_t njobs;
   atomic_size_t next_job;
@@ -77,9 +77,9 @@ static int ensure_workers(size_t n) {
   return 1;
 }
 
-fa_status fa_parallel_for(size_t njobs, size_t nthreads, fa_job_fn fn, void *ctx) {
+fa_status fa_parallel_for(size_t njobs, size_t nthreads, fa_pool_fn fn, void *ctx) {
   if (njobs == 0) return FA_OK;
-  if (nthreads == 0 || nthreads > FA_MAX_THREADS) return FA_ERR_INVALID;
+  if (nthreads == 0 || nthreads > FA_MAX_THREADS) return FA_ERR_THREADS;
   if (nthreads > njobs) nthreads = njobs;
   if (nthreads == 1) {
     for (size_t j = 0; j < njobs; j++) fn(ctx, j, 0);

@@ -1,13 +1,21 @@
 #include "fastattn/status.h"
 
+static const char *const names[] = {
+#define FA_STATUS(name, text) "FA_" #name,
+#include "fastattn/status.def"
+#undef FA_STATUS
+};
+
+static const char *const texts[] = {
+#define FA_STATUS(name, text) text,
+#include "fastattn/status.def"
+#undef FA_STATUS
+};
+
+const char *fa_status_name(fa_status status) {
+  return status >= 0 && status < FA_STATUS_COUNT ? names[status] : "FA_UNKNOWN";
+}
+
 const char *fa_status_text(fa_status status) {
-  switch (status) {
-    case FA_OK: return "ok";
-    case FA_ERR_INVALID: return "invalid argument";
-    case FA_ERR_OVERFLOW: return "size overflows the kernel's index or accumulator types";
-    case FA_ERR_WORKSPACE: return "workspace missing or too small";
-    case FA_ERR_UNSUPPORTED: return "variant not compiled or not supported by this CPU";
-    case FA_ERR_THREADS: return "thread pool could not start";
-  }
-  return "unknown status";
+  return status >= 0 && status < FA_STATUS_COUNT ? texts[status] : "unknown status";
 }

@@ -1,30 +1,15 @@
-/* Dense attention, int8, aarch64 Advanced SIMD (no dotprod: Cortex-A72 class). */
+/* Dense attention, int8, aarch64 Advanced SIMD (no dotprod: Cortex-A72 class): the dense int8 job (dense/job-i8.h) on the
+ * micro-kernels of ukernels/i8-neon.h. */
 #if !defined(__aarch64__)
 #error "i8-neon.c is for aarch64 only"
 #endif
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("fp-contract=off") /* t and z must match the reference bit for bit */
-#endif
+#include "common/target.h"
+FA_EXACT_FP
 
 #include "dense/job-i8.h"
 #include "ukernels/i8-neon.h"
 
-fa_status fa_dense_i8__neon(const fa_dense_i8_params *p, size_t job, void *workspace) {
-  return fa_dense_i8_job(&fa_i8_ukernels_neon, p, job, workspace);
-}
-
-/* Peak int8 MAC rate with smull + sadalp: 4 chains of 16 MACs per iteration. */
-uint64_t fa_i8_peak__neon(uint64_t iters, int32_t *sink) {
-  int8x16_t a = vdupq_n_s8(3), b0 = vdupq_n_s8(-5), b1 = vdupq_n_s8(7);
-  int32x4_t c0 = vdupq_n_s32(0), c1 = c0, c2 = c0, c3 = c0;
-  for (uint64_t it = 0; it < iters; it++) {
-    __asm__ volatile("" : "+w"(a), "+w"(b0), "+w"(b1));
-    c0 = vpadalq_s16(c0, vmull_s8(vget_low_s8(a), vget_low_s8(b0)));
-    c1 = vpadalq_s16(c1, vmull_high_s8(a, b0));
-    c2 = vpadalq_s16(c2, vmull_s8(vget_low_s8(a), vget_low_s8(b1)));
-    c3 = vpadalq_s16(c3, vmull_high_s8(a, b1));
-  }
-  *sink = vaddvq_s32(vaddq_s32(vaddq_s32(c0, c1), vaddq_s32(c2, c3)));
-  return iters * 4 * 8;
+fa_status fa_dense_i8__neon(const void *params, const fa_job *job, void *workspace) {
+  return fa_dense_i8_job(&fa_i8_ukernels_neon, params, job, workspace);
 }

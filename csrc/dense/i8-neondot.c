@@ -1,39 +1,18 @@
-/* Dense attention, int8, aarch64 Advanced SIMD + dotprod (SDOT: Cortex-A76/A78 class). */
+/* Dense attention, int8, aarch64 Advanced SIMD + dotprod (SDOT: Cortex-A76/A78 class): the dense int8 job (dense/job-i8.h) on the
+ * micro-kernels of ukernels/i8-neondot.h. */
 #if !defined(__aarch64__)
 #error "i8-neondot.c is for aarch64 only"
 #endif
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("arch=armv8.2-a+dotprod"))), apply_to = function)
-#else
-#pragma GCC target("arch=armv8.2-a+dotprod")
-#pragma GCC optimize("fp-contract=off") /* t and z must match the reference bit for bit */
-#endif
+#include "common/target.h"
+FA_EXACT_FP
+FA_TARGET_BEGIN("arch=armv8.2-a+dotprod")
 
 #include "dense/job-i8.h"
 #include "ukernels/i8-neondot.h"
 
-fa_status fa_dense_i8__neondot(const fa_dense_i8_params *p, size_t job, void *workspace) {
-  return fa_dense_i8_job(&fa_i8_ukernels_neondot, p, job, workspace);
+fa_status fa_dense_i8__neondot(const void *params, const fa_job *job, void *workspace) {
+  return fa_dense_i8_job(&fa_i8_ukernels_neondot, params, job, workspace);
 }
 
-/* Peak int8 MAC rate with SDOT: 8 independent chains of 16 MACs per iteration. */
-uint64_t fa_i8_peak__neondot(uint64_t iters, int32_t *sink) {
-  int8x16_t a = vdupq_n_s8(3), b0 = vdupq_n_s8(-5), b1 = vdupq_n_s8(7);
-  int32x4_t c0 = vdupq_n_s32(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
-  for (uint64_t it = 0; it < iters; it++) {
-    __asm__ volatile("" : "+w"(a), "+w"(b0), "+w"(b1));
-    c0 = vdotq_s32(c0, a, b0), c1 = vdotq_s32(c1, a, b1);
-    c2 = vdotq_laneq_s32(c2, a, b0, 0), c3 = vdotq_laneq_s32(c3, a, b0, 1);
-    c4 = vdotq_laneq_s32(c4, a, b0, 2), c5 = vdotq_laneq_s32(c5, a, b0, 3);
-    c6 = vdotq_laneq_s32(c6, a, b1, 0), c7 = vdotq_laneq_s32(c7, a, b1, 1);
-  }
-  const int32x4_t s = vaddq_s32(vaddq_s32(vaddq_s32(c0, c1), vaddq_s32(c2, c3)),
-                                vaddq_s32(vaddq_s32(c4, c5), vaddq_s32(c6, c7)));
-  *sink = vaddvq_s32(s);
-  return iters * 8 * 16;
-}
-
-#if defined(__clang__)
-#pragma clang attribute pop
-#endif
+FA_TARGET_END

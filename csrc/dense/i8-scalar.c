@@ -1,23 +1,11 @@
-/* Dense attention, int8, portable C. */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("fp-contract=off") /* t and z must match the reference bit for bit */
-#endif
+/* Dense attention, int8, portable C: the dense int8 job (dense/job-i8.h) on the
+ * micro-kernels of ukernels/i8-scalar.h. */
+#include "common/target.h"
+FA_EXACT_FP
 
 #include "dense/job-i8.h"
 #include "ukernels/i8-scalar.h"
 
-fa_status fa_dense_i8__scalar(const fa_dense_i8_params *p, size_t job, void *workspace) {
-  return fa_dense_i8_job(&fa_i8_ukernels_scalar, p, job, workspace);
-}
-
-uint64_t fa_i8_peak__scalar(uint64_t iters, int32_t *sink) {
-  int32_t acc[4] = {0, 0, 0, 0};
-  int8_t a[4] = {3, -5, 7, 11}, b[4] = {13, 17, -19, 23};
-  for (uint64_t it = 0; it < iters; it++)
-    for (int u = 0; u < 4; u++) {
-      acc[u] += a[u] * b[u];
-      b[u] = (int8_t)(b[u] ^ (int8_t)acc[u]);
-    }
-  *sink = acc[0] + acc[1] + acc[2] + acc[3];
-  return iters * 4;
+fa_status fa_dense_i8__scalar(const void *params, const fa_job *job, void *workspace) {
+  return fa_dense_i8_job(&fa_i8_ukernels_scalar, params, job, workspace);
 }

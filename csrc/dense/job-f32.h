@@ -1,14 +1,10 @@
-/* One dense job (query block of one batch x head) on the flash engine; each ISA
- * file calls it with its own micro-kernels. */
-#ifndef FASTATTN_DENSE_JOB_H
-#define FASTATTN_DENSE_JOB_H
+/* The dense float32 job: query rows [q0, q1) of one batch x head on the flash engine
+ * (flash/f32.h), all keys. Each dense/f32-<isa>.c instantiates it with its micro-kernels. */
+#ifndef FASTATTN_DENSE_JOB_F32_H
+#define FASTATTN_DENSE_JOB_F32_H
 
 #include "fastattn/dense.h"
 #include "flash/f32.h"
-
-static inline size_t fa_dense_f32_qblocks(const fa_dense_f32_params *p) {
-  return (p->lq + FA_F32_MQ - 1) / FA_F32_MQ;
-}
 
 /* The flash problem of one (batch, head): pointers resolved, GQA head mapped. */
 static inline fa_f32_problem fa_dense_f32_head(const fa_dense_f32_params *p, size_t b, size_t h) {
@@ -26,17 +22,12 @@ static inline fa_f32_problem fa_dense_f32_head(const fa_dense_f32_params *p, siz
   return prob;
 }
 
-static inline fa_status fa_dense_f32_job(const fa_f32_ukernels *uk, const fa_dense_f32_params *p,
-                                         size_t job, void *workspace) {
-  /* Last query blocks first: under a causal mask they are the longest jobs, and
-   * handing them out first keeps the threads' finishing times close. */
-  const size_t qblocks = fa_dense_f32_qblocks(p), bhs = p->batch * p->heads;
-  const size_t qb = qblocks - 1 - job / bhs, bh = job % bhs;
-  const fa_f32_problem prob = fa_dense_f32_head(p, bh / p->heads, bh % p->heads);
-  const size_t q0 = qb * FA_F32_MQ;
-  const size_t q1 = q0 + FA_F32_MQ < p->lq ? q0 + FA_F32_MQ : p->lq;
+static inline fa_status fa_dense_f32_job(const fa_f32_ukernels *uk, const void *params,
+                                         const fa_job *job, void *workspace) {
+  const fa_dense_f32_params *p = (const fa_dense_f32_params *)params;
+  const fa_f32_problem prob = fa_dense_f32_head(p, job->b, job->h);
   const fa_range all_keys = {0, p->lk};
-  fa_f32_flash(uk, &prob, q0, q1, &all_keys, 1, workspace);
+  fa_f32_flash(uk, &prob, job->q0, job->q1, &all_keys, 1, workspace);
   return FA_OK;
 }
 

@@ -1,14 +1,10 @@
-/* One dense int8 job (query block of one batch x head) on the int8 flash engine;
- * each ISA file calls it with its own micro-kernels. */
+/* The dense int8 job: query rows [q0, q1) of one batch x head on the int8 flash engine
+ * (flash/i8.h), all keys. Each dense/i8-<isa>.c instantiates it with its micro-kernels. */
 #ifndef FASTATTN_DENSE_JOB_I8_H
 #define FASTATTN_DENSE_JOB_I8_H
 
 #include "fastattn/dense_i8.h"
 #include "flash/i8.h"
-
-static inline size_t fa_dense_i8_qblocks(const fa_dense_i8_params *p) {
-  return (p->lq + FA_I8_MQ - 1) / FA_I8_MQ;
-}
 
 /* The int8 flash problem of one (batch, head): pointers resolved, GQA head mapped. */
 static inline fa_i8_problem fa_dense_i8_head(const fa_dense_i8_params *p, size_t b, size_t h) {
@@ -29,15 +25,12 @@ static inline fa_i8_problem fa_dense_i8_head(const fa_dense_i8_params *p, size_t
   return prob;
 }
 
-static inline fa_status fa_dense_i8_job(const fa_i8_ukernels *uk, const fa_dense_i8_params *p,
-                                        size_t job, void *workspace) {
-  const size_t qblocks = fa_dense_i8_qblocks(p);
-  const size_t qb = job % qblocks, bh = job / qblocks;
-  const fa_i8_problem prob = fa_dense_i8_head(p, bh / p->heads, bh % p->heads);
-  const size_t q0 = qb * FA_I8_MQ;
-  const size_t q1 = q0 + FA_I8_MQ < p->lq ? q0 + FA_I8_MQ : p->lq;
+static inline fa_status fa_dense_i8_job(const fa_i8_ukernels *uk, const void *params,
+                                        const fa_job *job, void *workspace) {
+  const fa_dense_i8_params *p = (const fa_dense_i8_params *)params;
+  const fa_i8_problem prob = fa_dense_i8_head(p, job->b, job->h);
   const fa_range all_keys = {0, p->lk};
-  fa_i8_flash(uk, &prob, q0, q1, &all_keys, 1, workspace);
+  fa_i8_flash(uk, &prob, job->q0, job->q1, &all_keys, 1, workspace);
   return FA_OK;
 }
 

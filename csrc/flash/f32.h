@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#define FA_F32_MQ 144 /* query rows per block (job) */
-#define FA_F32_NK 128 /* keys per tile */
+#include "fastattn/tiles.h" /* FA_F32_MQ, FA_F32_NK */
+
 #define FA_F32_NR 16 /* tile columns are padded to a multiple of this */
 #define FA_F32_MR_MAX 8
 #define FA_LOG2E 1.4426950408889634f
@@ -83,6 +83,21 @@ static inline void fa_f32_pack_kt_rows(const float *k, ptrdiff_t k_rs, size_t c0
   }
 }
 
+/* Scores of row `row` for keys j0 .. j0 + n - 1 set to -inf outside the band, unless a
+ * global token (q_global[row] or k_global[j], or NULL) makes the key visible up to
+ * j - row <= global_hi. Shared by the float32 and int8 engines. */
+static inline void fa_band_cut_row(float *s, size_t n, size_t row, size_t j0, ptrdiff_t band_lo,
+                                   ptrdiff_t band_hi, const unsigned char *q_global,
+                                   const unsigned char *k_global, ptrdiff_t global_hi) {
+  const int row_global = q_global && q_global[row];
+  for (size_t c = 0; c < n; c++) {
+    const ptrdiff_t rel = (ptrdiff_t)(j0 + c) - (ptrdiff_t)row;
+    if (rel >= band_lo && rel <= band_hi) continue;
+    const int global = row_global || (k_global && k_global[j0 + c]);
+    if (!global || rel > global_hi) s[c] = -INFINITY;
+  }
+}
+
 static inline void fa_f32_attend_tile(const fa_f32_ukernels *uk, const fa_f32_problem *p,
                                       size_t q0, size_t m, size_t mpad, size_t j0, size_t n,
                                       const float *qp, float *kt, float *s, float *o, float *vp,
@@ -108,16 +123,9 @@ static inline void fa_f32_attend_tile(const fa_f32_ukernels *uk, const fa_f32_pr
       const float *mrow = p->mask + (ptrdiff_t)(q0 + i) * p->mask_rs + j0;
       for (size_t c = 0; c < n; c++) srow[c] += mrow[c] * FA_LOG2E;
     }
-    if (band_cut) {
-      const ptrdiff_t row = (ptrdiff_t)(q0 + i);
-      const int row_global = p->q_global && p->q_global[q0 + i];
-      for (size_t c = 0; c < n; c++) {
-        const ptrdiff_t rel = (ptrdiff_t)(j0 + c) - row;
-        if (rel >= p->band_lo && rel <= p->band_hi) continue;
-        const int global = row_global || (p->k_global && p->k_global[j0 + c]);
-        if (!global || rel > p->global_hi) srow[c] = -INFINITY;
-      }
-    }
+    if (band_cut)
+      fa_band_cut_row(srow, n, q0 + i, j0, p->band_lo, p->band_hi, p->q_global, p->k_global,
+                      p->global_hi);
     for (size_t c = n; c < npad; c++) srow[c] = -INFINITY;
   }
 

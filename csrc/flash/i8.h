@@ -26,11 +26,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "flash/f32.h" /* fa_range, fa_round_up, FA_LOG2E */
+#include "fastattn/tiles.h" /* FA_I8_MQ, FA_I8_MB, FA_I8_NK */
+#include "flash/f32.h"       /* fa_range, fa_round_up, fa_band_cut_row, FA_LOG2E */
 
-#define FA_I8_MQ 256 /* query rows per job: each key tile is packed once for all of them */
-#define FA_I8_MB 64  /* query rows per sub-block (the score buffers' rows) */
-#define FA_I8_NK 128 /* keys per tile; the int32 accumulators are flushed every tile */
 #define FA_I8_MR 4   /* rows are padded to a multiple of this */
 #define FA_I8_NR 16  /* tile columns and value channels are padded to multiples of this */
 #define FA_I8_DR 16  /* features are padded to a multiple of this */
@@ -219,16 +217,9 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
           trow[c] = trow[c] + add;
         }
       }
-      if (band_cut) {
-        const ptrdiff_t row = (ptrdiff_t)(q0 + i);
-        const int row_global = p->q_global && p->q_global[q0 + i];
-        for (size_t c = 0; c < n; c++) {
-          const ptrdiff_t rel = (ptrdiff_t)(j0 + c) - row;
-          if (rel >= p->band_lo && rel <= p->band_hi) continue;
-          const int global = row_global || (p->k_global && p->k_global[j0 + c]);
-          if (!global || rel > p->global_hi) trow[c] = -INFINITY;
-        }
-      }
+      if (band_cut)
+        fa_band_cut_row(trow, n, q0 + i, j0, p->band_lo, p->band_hi, p->q_global, p->k_global,
+                        p->global_hi);
       for (size_t c = n; c < npad; c++) trow[c] = -INFINITY;
       tile_max = uk->max(trow, npad);
     }

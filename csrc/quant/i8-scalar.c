@@ -25,8 +25,8 @@ static inline float fa_i8_scale_of(float amax) { return amax == 0.0f ? 1.0f : am
 
 fa_status fa_i8_quantize_keys(const float *x, size_t outer, size_t len, size_t d, size_t block,
                               int smooth, int8_t *data, float *scale, float *mean) {
-  if (!x || !data || !scale || (smooth && !mean) || block == 0 || len == 0 || d == 0)
-    return FA_ERR_INVALID;
+  if (!x || !data || !scale || (smooth && !mean)) return FA_ERR_NULL;
+  if (block == 0 || len == 0 || d == 0) return FA_ERR_SHAPE;
   const volatile float magic_v = 12582912.0f;
   const float magic = magic_v;
   const size_t nblocks = (len + block - 1) / block;
@@ -51,7 +51,7 @@ fa_status fa_i8_quantize_keys(const float *x, size_t outer, size_t len, size_t d
           const float y = smooth ? xo[t * d + c] - mo[c] : xo[t * d + c];
           mbits = fa_i8_absbits_max(mbits, y);
         }
-      if (mbits >= 0x7F800000u) return FA_ERR_INVALID; /* NaN or inf */
+      if (mbits >= 0x7F800000u) return FA_ERR_NONFINITE; /* NaN or inf */
       float amax;
       memcpy(&amax, &mbits, 4);
       const float s = fa_i8_scale_of(amax);
@@ -68,7 +68,8 @@ fa_status fa_i8_quantize_keys(const float *x, size_t outer, size_t len, size_t d
 
 fa_status fa_i8_quantize_values(const float *x, size_t outer, size_t len, size_t d,
                                 int8_t *data, float *scale) {
-  if (!x || !data || !scale || len == 0 || d == 0) return FA_ERR_INVALID;
+  if (!x || !data || !scale) return FA_ERR_NULL;
+  if (len == 0 || d == 0) return FA_ERR_SHAPE;
   const volatile float magic_v = 12582912.0f;
   const float magic = magic_v;
   for (size_t o = 0; o < outer; o++) {
@@ -80,7 +81,7 @@ fa_status fa_i8_quantize_values(const float *x, size_t outer, size_t len, size_t
     for (size_t t = 0; t < len; t++)
       for (size_t c = 0; c < d; c++) mbits[c] = fa_i8_absbits_max(mbits[c], xo[t * d + c]);
     for (size_t c = 0; c < d; c++) {
-      if (mbits[c] >= 0x7F800000u) return FA_ERR_INVALID; /* NaN or inf */
+      if (mbits[c] >= 0x7F800000u) return FA_ERR_NONFINITE; /* NaN or inf */
       float amax;
       memcpy(&amax, mbits + c, 4);
       so[c] = fa_i8_scale_of(amax);

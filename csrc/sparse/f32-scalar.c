@@ -1,7 +1,8 @@
-/* Block-sparse attention, float32, portable C. */
-#include "ukernels/f32-scalar.h"
+/* Block-sparse attention, float32, portable C: the sparse float32 job (sparse/job-f32.h) on the
+ * micro-kernels of ukernels/f32-scalar.h. */
 #include "sparse/job-f32.h"
+#include "ukernels/f32-scalar.h"
 
-fa_status fa_sparse_f32__scalar(const fa_sparse_f32_params *p, size_t job, void *workspace) {
-  return fa_sparse_f32_job(&fa_f32_ukernels_scalar, p, job, workspace);
+fa_status fa_sparse_f32__scalar(const void *params, const fa_job *job, void *workspace) {
+  return fa_sparse_f32_job(&fa_f32_ukernels_scalar, params, job, workspace);
 }

@@ -1,11 +1,11 @@
-/* Block-sparse attention, int8, portable C. */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("fp-contract=off") /* t and z must match the reference bit for bit */
-#endif
+/* Block-sparse attention, int8, portable C: the sparse int8 job (sparse/job-i8.h) on the
+ * micro-kernels of ukernels/i8-scalar.h. */
+#include "common/target.h"
+FA_EXACT_FP
 
-#include "ukernels/i8-scalar.h"
 #include "sparse/job-i8.h"
+#include "ukernels/i8-scalar.h"
 
-fa_status fa_sparse_i8__scalar(const fa_sparse_i8_params *p, size_t job, void *workspace) {
-  return fa_sparse_i8_job(&fa_i8_ukernels_scalar, p, job, workspace);
+fa_status fa_sparse_i8__scalar(const void *params, const fa_job *job, void *workspace) {
+  return fa_sparse_i8_job(&fa_i8_ukernels_scalar, params, job, workspace);
 }

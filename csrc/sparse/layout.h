@@ -1,21 +1,11 @@
-/* The dtype-independent half of a sparse job: which layout a job uses and the
- * key ranges of one query block, shared by the float32 and int8 engines. */
+/* The dtype-independent half of a sparse job: the key ranges of one query block, shared
+ * by the float32 and int8 jobs. */
 #ifndef FASTATTN_SPARSE_LAYOUT_H
 #define FASTATTN_SPARSE_LAYOUT_H
 
 #include "fastattn/sparse.h"
+#include "fastattn/variant.h"
 #include "flash/f32.h"
-
-/* Job index = (b * heads + h) * nqblocks + query block. */
-typedef struct fa_sparse_job {
-  size_t b, h, qb, layout;
-} fa_sparse_job;
-
-static inline fa_sparse_job fa_sparse_decode(const fa_sparse_layout *l, size_t heads, size_t job) {
-  const size_t qb = job % l->nqblocks, bh = job / l->nqblocks;
-  const fa_sparse_job j = {bh / heads, bh % heads, qb, (size_t)l->layout_of[bh]};
-  return j;
-}
 
 /* The key ranges of query block `qb`: its listed blocks, adjacent ones merged so
  * that key tiles stay full. `out` holds at least nkblocks ranges. */
@@ -44,6 +34,15 @@ static inline size_t fa_sparse_ranges_bytes(const fa_sparse_layout *l) {
 
 static inline fa_range *fa_sparse_ranges_buffer(void *workspace) {
   return (fa_range *)(((size_t)workspace + 15) & ~(size_t)15);
+}
+
+/* The key ranges of a job (one query block of one batch x head), written at the start of
+ * its workspace; returns how many. The engine's workspace follows fa_sparse_ranges_bytes. */
+static inline size_t fa_sparse_job_ranges(const fa_sparse_layout *l, size_t heads, size_t lk,
+                                          const fa_job *job, void *workspace, fa_range **ranges) {
+  const size_t layout = (size_t)l->layout_of[job->b * heads + job->h];
+  *ranges = fa_sparse_ranges_buffer(workspace);
+  return fa_sparse_ranges(l, layout, job->q0 / l->block_q, lk, *ranges);
 }
 
 #endif

@@ -1,7 +1,7 @@
 /* AVX2 + FMA float32 micro-kernels for the flash engine. Include only from a
  * file compiled with the avx2,fma target enabled. */
-#ifndef FASTATTN_SIMD_F32_AVX2_H
-#define FASTATTN_SIMD_F32_AVX2_H
+#ifndef FASTATTN_UKERNELS_F32_AVX2_H
+#define FASTATTN_UKERNELS_F32_AVX2_H
 
 #include <immintrin.h>
 #include <math.h>

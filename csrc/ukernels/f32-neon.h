@@ -1,6 +1,6 @@
 /* aarch64 Advanced SIMD float32 micro-kernels for the flash engine. */
-#ifndef FASTATTN_SIMD_F32_NEON_H
-#define FASTATTN_SIMD_F32_NEON_H
+#ifndef FASTATTN_UKERNELS_F32_NEON_H
+#define FASTATTN_UKERNELS_F32_NEON_H
 
 #include <arm_neon.h>
 #include <math.h>

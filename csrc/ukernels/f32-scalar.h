@@ -1,6 +1,6 @@
 /* Portable float32 micro-kernels for the flash engine (no ISA flags). */
-#ifndef FASTATTN_SIMD_F32_SCALAR_H
-#define FASTATTN_SIMD_F32_SCALAR_H
+#ifndef FASTATTN_UKERNELS_F32_SCALAR_H
+#define FASTATTN_UKERNELS_F32_SCALAR_H
 
 #include <math.h>
 #include <string.h>

@@ -7,59 +7,12 @@
  * would saturate vpmaddubsw, so P is stored as uint16 and v widened to s16
  * pairs once per tile, multiplied with vpmaddwd (exact in s32). The softmax
  * table lookups are two 16-entry vpermd. */
-#ifndef FASTATTN_SIMD_I8_AVX2_H
-#define FASTATTN_SIMD_I8_AVX2_H
+#ifndef FASTATTN_UKERNELS_I8_AVX2_H
+#define FASTATTN_UKERNELS_I8_AVX2_H
 
 #include <immintrin.h>
 #include "flash/i8.h"
-
-/* Keys grouped by 4 features: kp[(g * FA_I8_NK + c) * 4 + u] = k[c][4g + u]; blocks of
- * 8 keys x 8 groups by an 8 x 8 transpose of 32-bit words, the rest word by word. */
-static void fa_i8_pack_k_avx2(const int8_t *k, ptrdiff_t k_rs, size_t n, size_t d, size_t dp,
-                              int8_t *kp) {
-  if (d % 4 != 0) {
-    fa_i8_pack_k_groups(k, k_rs, n, d, dp, kp);
-    return;
-  }
-  int32_t *kp32 = (int32_t *)(void *)kp;
-  const size_t groups = d / 4, n8 = n / 8 * 8, g8 = groups / 8 * 8;
-  for (size_t c = 0; c < n8; c += 8) {
-    for (size_t g = 0; g < g8; g += 8) {
-      __m256i r[8], t[8];
-      for (int u = 0; u < 8; u++)
-        r[u] = _mm256_loadu_si256((const __m256i *)(k + (ptrdiff_t)(c + u) * k_rs + 4 * g));
-      for (int u = 0; u < 8; u += 2) {
-        t[u] = _mm256_unpacklo_epi32(r[u], r[u + 1]);
-        t[u + 1] = _mm256_unpackhi_epi32(r[u], r[u + 1]);
-      }
-      for (int u = 0; u < 8; u += 4) {
-        r[u] = _mm256_unpacklo_epi64(t[u], t[u + 2]);
-        r[u + 1] = _mm256_unpackhi_epi64(t[u], t[u + 2]);
-        r[u + 2] = _mm256_unpacklo_epi64(t[u + 1], t[u + 3]);
-        r[u + 3] = _mm256_unpackhi_epi64(t[u + 1], t[u + 3]);
-      }
-      for (int u = 0; u < 4; u++) {
-        _mm256_storeu_si256((__m256i *)(kp32 + (g + u) * FA_I8_NK + c),
-                            _mm256_permute2x128_si256(r[u], r[u + 4], 0x20));
-        _mm256_storeu_si256((__m256i *)(kp32 + (g + u + 4) * FA_I8_NK + c),
-                            _mm256_permute2x128_si256(r[u], r[u + 4], 0x31));
-      }
-    }
-    for (size_t u = 0; u < 8; u++)
-      for (size_t g = g8; g < groups; g++)
-        memcpy(kp32 + g * FA_I8_NK + c + u, k + (ptrdiff_t)(c + u) * k_rs + 4 * g, 4);
-  }
-  for (size_t c = n8; c < n; c++)
-    for (size_t g = 0; g < groups; g++) memcpy(kp32 + g * FA_I8_NK + c, k + (ptrdiff_t)c * k_rs + 4 * g, 4);
-  for (size_t g = 0; g < dp / 4; g++)
-    for (size_t c = (g < groups ? n : 0); c < FA_I8_NK; c++) kp32[g * FA_I8_NK + c] = 0;
-}
-
-static inline int32_t fa_i8_load4(const void *p) {
-  int32_t x;
-  memcpy(&x, p, 4);
-  return x;
-}
+#include "ukernels/i8-x86.h" /* fa_i8_pack_k_x86, fa_i8_load4 */
 
 /* A 4-row x 16-column tile of q.k over dp features (multiple of 4). */
 static void fa_i8_qk_avx2(const int8_t *qp, size_t mpad, size_t dp, const int8_t *kp,
@@ -243,7 +196,7 @@ static void fa_i8_pv_avx2(const void *pv, size_t mpad, size_t npad, const int8_t
 }
 
 static const fa_i8_ukernels fa_i8_ukernels_avx2 = {
-    2,                   fa_i8_pack_k_avx2,   fa_i8_qk_avx2,     fa_i8_dequant_avx2, fa_i8_max_avx2,
+    2,                   fa_i8_pack_k_x86,   fa_i8_qk_avx2,     fa_i8_dequant_avx2, fa_i8_max_avx2,
     fa_i8_exp_lut_avx2,  fa_i8_pack_v_avx2, fa_i8_pv_avx2};
 
 #endif

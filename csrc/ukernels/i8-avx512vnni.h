@@ -13,16 +13,18 @@
  *   the arithmetic is modulo 2^32, the final int32 is exact whatever the order.
  * Tiles are 512 bits: 16 keys (or channels) x 4 bytes per register.
  * The softmax table lookups use 16-bit lanes and vpermt2w on the whole 256-entry table. */
-#ifndef FASTATTN_SIMD_I8_AVX512VNNI_H
-#define FASTATTN_SIMD_I8_AVX512VNNI_H
+#ifndef FASTATTN_UKERNELS_I8_AVX512VNNI_H
+#define FASTATTN_UKERNELS_I8_AVX512VNNI_H
 
-#include "ukernels/i8-avx2.h" /* fa_i8_pack_k_avx2, fa_i8_load4 */
+#include <immintrin.h>
+#include "flash/i8.h"
+#include "ukernels/i8-x86.h" /* fa_i8_pack_k_x86, fa_i8_load4 */
 
-/* The grouped key layout of fa_i8_pack_k_avx2 with every byte offset by 128
+/* The grouped key layout of fa_i8_pack_k_x86 with every byte offset by 128
  * (xor 0x80): padding keys and features hold 128, i.e. k = 0. */
 static void fa_i8_pack_k_avx512vnni(const int8_t *k, ptrdiff_t k_rs, size_t n, size_t d,
                                     size_t dp, int8_t *kp) {
-  fa_i8_pack_k_avx2(k, k_rs, n, d, dp, kp);
+  fa_i8_pack_k_x86(k, k_rs, n, d, dp, kp);
   const __m512i bias = _mm512_set1_epi8((char)0x80);
   for (size_t x = 0; x < FA_I8_NK * dp; x += 64) { /* FA_I8_NK * dp is a multiple of 64 */
     __m512i *w = (__m512i *)(void *)(kp + x);

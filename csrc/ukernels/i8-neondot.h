@@ -1,11 +1,13 @@
 /* aarch64 NEON + dotprod int8 micro-kernels: SDOT for q.k, UDOT for P.v (on v + 128,
  * corrected by 128 * sum P), on operands grouped by 4 (flash/i8.h packings); softmax
- * steps shared with the NEON kernels. Include only from a file compiled with
+ * steps from ukernels/i8-arm.h. Include only from a file compiled with
  * dotprod enabled. */
-#ifndef FASTATTN_SIMD_I8_NEONDOT_H
-#define FASTATTN_SIMD_I8_NEONDOT_H
+#ifndef FASTATTN_UKERNELS_I8_NEONDOT_H
+#define FASTATTN_UKERNELS_I8_NEONDOT_H
 
-#include "ukernels/i8-neon.h"
+#include <arm_neon.h>
+#include "flash/i8.h"
+#include "ukernels/i8-arm.h" /* the softmax steps */
 
 /* acc[u] += b[u] . (4 bytes of lane `lane` of a), u < 4, by the indexed SDOT/UDOT (a row's
  * 4 bytes come from a register lane, so a row is loaded once per 4 groups instead of being
@@ -157,7 +159,7 @@ static void fa_i8_pv_neondot(const void *pv, size_t mpad, size_t npad, const int
 }
 
 static const fa_i8_ukernels fa_i8_ukernels_neondot = {
-    1,                    fa_i8_pack_k_neondot, fa_i8_qk_neondot,     fa_i8_dequant_neon, fa_i8_max_neon,
-    fa_i8_exp_lut_neon,   fa_i8_pack_v_neondot, fa_i8_pv_neondot};
+    1,                    fa_i8_pack_k_neondot, fa_i8_qk_neondot,     fa_i8_dequant_arm, fa_i8_max_arm,
+    fa_i8_exp_lut_arm,   fa_i8_pack_v_neondot, fa_i8_pv_neondot};
 
 #endif

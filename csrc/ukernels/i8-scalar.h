@@ -1,7 +1,7 @@
 /* Portable int8 micro-kernels for the int8 flash engine: the plain definition of
  * each step, row-major packings. */
-#ifndef FASTATTN_SIMD_I8_SCALAR_H
-#define FASTATTN_SIMD_I8_SCALAR_H
+#ifndef FASTATTN_UKERNELS_I8_SCALAR_H
+#define FASTATTN_UKERNELS_I8_SCALAR_H
 
 #include "flash/i8.h"
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fastattn/dense_i8.h"
+#include "fastattn/peak.h"
 
 static unsigned long long rs = 88172645463325252ull;
 static unsigned rnd(void) { rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17; return (unsigned)rs; }
@@ -47,6 +48,8 @@ static int run_case(size_t B, size_t H, size_t HK, size_t lq, size_t lk, size_t 
   p.mask_stride[0] = H * lq * lk, p.mask_stride[1] = lq * lk, p.mask_stride[2] = lk;
   p.k_scale_stride[0] = HK * nkb, p.k_scale_stride[1] = nkb;
   p.v_scale_stride[0] = HK * dv, p.v_scale_stride[1] = dv;
+  p.q_len = nq, p.k_len = nk, p.v_len = nv, p.out_len = no, p.mask_len = B * H * lq * lk;
+  p.k_scale_len = B * HK * nkb, p.v_scale_len = B * HK * dv;
   p.scale = 1.0f / sqrtf((float)d);
   p.band_lo = -FA_BAND_NONE, p.band_hi = causal ? (ptrdiff_t)lk - (ptrdiff_t)lq : FA_BAND_NONE;
   size_t ws_size = fa_dense_i8_workspace_size(&p) * 2;
@@ -61,6 +64,7 @@ static int run_case(size_t B, size_t H, size_t HK, size_t lq, size_t lk, size_t 
   printf("  scalar output hash %016llx (equal on every machine: same integers, same floats)\n", h);
   for (size_t vi = 0; vi < fa_dense_i8_nvariants; vi++) {
     if (!fa_cpu_has(fa_dense_i8_variants[vi].isa)) {
+      bad |= fa_dense_i8(&p, vi, 2, ws, ws_size) != FA_ERR_UNSUPPORTED;
       printf("  %s: not on this CPU\n", fa_dense_i8_variants[vi].name);
       continue;
     }
@@ -75,7 +79,37 @@ static int run_case(size_t B, size_t H, size_t HK, size_t lq, size_t lk, size_t 
            fa_dense_i8_variants[vi].name, lq, lk, d, dv, causal, use_mask, extreme, st, maxrel,
            ok ? "ok" : "MISMATCH");
   }
+  /* The lengths are checked: one scale short of the key blocks, one float short of out. */
+  p.k_scale_len--;
+  bad |= fa_dense_i8(&p, scalar, 2, ws, ws_size) != FA_ERR_BOUNDS;
+  p.k_scale_len++, p.out_len--;
+  bad |= fa_dense_i8(&p, scalar, 2, ws, ws_size) != FA_ERR_BOUNDS;
+  p.out_len++;
   free(q), free(k), free(v), free(ks), free(vs), free(mask), free(ws), free(ref), free(out);
+  return bad;
+}
+
+/* No keys: every output row is zeros (and no key or scale is read). */
+static int run_empty_keys(void) {
+  float q[2 * 8], out[2 * 4], vs[4] = {1, 1, 1, 1};
+  for (size_t i = 0; i < 16; i++) q[i] = 1.0f;
+  for (size_t i = 0; i < 8; i++) out[i] = 99.0f;
+  fa_dense_i8_params p;
+  memset(&p, 0, sizeof p);
+  p.q = q, p.out = out, p.v_scale = vs, p.q_len = 16, p.out_len = 8, p.v_scale_len = 4;
+  p.batch = 1, p.heads = 1, p.kv_heads = 1, p.lq = 2, p.lk = 0, p.d = 8, p.dv = 4;
+  p.q_block = 64, p.k_block = 64;
+  p.q_stride[1] = 16, p.q_stride[2] = 8, p.out_stride[1] = 8, p.out_stride[2] = 4;
+  p.v_scale_stride[1] = 4;
+  p.band_lo = -FA_BAND_NONE, p.band_hi = FA_BAND_NONE;
+  int bad = 0;
+  for (size_t vi = 0; vi < fa_dense_i8_nvariants; vi++) {
+    if (!fa_cpu_has(fa_dense_i8_variants[vi].isa)) continue;
+    char ws[64];
+    bad |= fa_dense_i8(&p, vi, 1, ws, sizeof ws) != FA_OK;
+    for (size_t i = 0; i < 8; i++) bad |= out[i] != 0.0f;
+  }
+  printf("  lk=0: %s\n", bad ? "MISMATCH (rows not zeroed)" : "zeros ok");
   return bad;
 }
 
@@ -83,6 +117,7 @@ int main(void) {
   int bad = 0;
   int32_t sink;
   printf("peak loop: %llu MACs\n", (unsigned long long)fa_i8_peak_loop(1000, &sink));
+  bad |= run_empty_keys();
   bad |= run_case(1, 2, 1, 70, 130, 24, 20, 0, 0, 0, 16);
   bad |= run_case(1, 2, 1, 70, 130, 24, 20, 1, 0, 0, 16);
   bad |= run_case(2, 4, 2, 129, 200, 64, 64, 1, 1, 0, 64);

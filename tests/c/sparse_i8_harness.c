@@ -72,6 +72,8 @@ static int run_case(const shape *c) {
   a->mask_stride[0] = H * lq * lk, a->mask_stride[1] = lq * lk, a->mask_stride[2] = lk;
   a->k_scale_stride[0] = HK * nkb, a->k_scale_stride[1] = nkb;
   a->v_scale_stride[0] = HK * dv, a->v_scale_stride[1] = dv;
+  a->q_len = nq, a->k_len = nk, a->v_len = nv, a->out_len = no, a->mask_len = B * H * lq * lk;
+  a->k_scale_len = B * HK * nkb, a->v_scale_len = B * HK * dv;
   a->scale = 1.0f / sqrtf((float)d);
   const ptrdiff_t causal_hi = c->causal ? (ptrdiff_t)lk - (ptrdiff_t)lq : FA_BAND_NONE;
   a->band_lo = c->left >= 0 ? -c->left : -FA_BAND_NONE;
@@ -79,6 +81,7 @@ static int run_case(const shape *c) {
   fa_sparse_layout *l = &p.layout;
   l->nlayouts = H, l->block_q = c->bq, l->block_k = c->bk, l->nqblocks = nqb, l->nkblocks = nkblk;
   l->indptr = indptr, l->indices = indices, l->nnz = nnz, l->layout_of = layout_of;
+  l->indptr_len = H * (nqb + 1), l->layout_of_len = B * H, l->q_global_len = lq, l->k_global_len = lk;
   l->q_global = c->nglobal ? qg : NULL, l->k_global = c->nglobal ? kg : NULL;
   l->global_hi = causal_hi;
 
@@ -109,6 +112,9 @@ static int run_case(const shape *c) {
            c->bq, c->bk, c->causal, c->use_mask, c->nglobal, c->extreme, st, maxrel,
            ok ? "ok" : "MISMATCH");
   }
+  l->layout_of_len--; /* a layout table one (b, h) short is refused */
+  bad |= fa_sparse_i8(&p, scalar, 2, ws, ws_size) != FA_ERR_BOUNDS;
+  l->layout_of_len++;
   free(q), free(k), free(v), free(ks), free(vs), free(mask), free(ws), free(ref), free(out);
   free(indptr), free(indices), free(layout_of), free(qg), free(kg);
   return bad;

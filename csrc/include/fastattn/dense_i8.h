@@ -10,10 +10,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "fastattn/cpu.h"
 #include "fastattn/dense.h"
 #include "fastattn/status.h"
+#include "fastattn/variant.h"
 
+/* Arrays with their lengths in elements, as in fastattn/dense.h. */
 typedef struct fa_dense_i8_params {
   const float *q;        /* [batch][heads][lq][d], last dim contiguous, finite */
   const int8_t *k;       /* [batch][kv_heads][lk][d] */
@@ -22,8 +23,9 @@ typedef struct fa_dense_i8_params {
   const float *v_scale;  /* [batch][kv_heads][dv] */
   float *out;            /* [batch][heads][lq][dv] */
   const float *mask;     /* additive, [batch][heads][lq][lk] with key stride 1; NULL for none */
+  size_t q_len, k_len, v_len, k_scale_len, v_scale_len, out_len, mask_len;
   size_t batch, heads, kv_heads, lq, lk, d, dv, q_block, k_block;
-  /* strides in elements for the batch, head and row dims (0 broadcasts) */
+  /* strides in elements for the batch, head and row dims (0 broadcasts; never negative) */
   ptrdiff_t q_stride[3], k_stride[3], v_stride[3], out_stride[3], mask_stride[3];
   /* strides in elements for the batch and head dims of the scales */
   ptrdiff_t k_scale_stride[2], v_scale_stride[2];
@@ -31,28 +33,15 @@ typedef struct fa_dense_i8_params {
   ptrdiff_t band_lo, band_hi;
 } fa_dense_i8_params;
 
-typedef fa_status (*fa_dense_i8_fn)(const fa_dense_i8_params *p, size_t job, void *workspace);
-
-typedef struct fa_dense_i8_variant {
-  const char *name; /* "i8-<isa>" */
-  fa_isa isa;
-  fa_dense_i8_fn fn;
-} fa_dense_i8_variant;
-
 /* Compiled variants, best first; the last is always "i8-scalar". */
-extern const fa_dense_i8_variant fa_dense_i8_variants[];
+extern const fa_variant fa_dense_i8_variants[];
 extern const size_t fa_dense_i8_nvariants;
 
-size_t fa_dense_i8_pick(fa_isa cap);
 size_t fa_dense_i8_workspace_size(const fa_dense_i8_params *p);
 fa_status fa_dense_i8(const fa_dense_i8_params *p, size_t index, size_t nthreads,
                       void *workspace, size_t workspace_size);
 
-/* A tiny int8 multiply-accumulate loop at the best ISA of this CPU (vpdpbusd with
- * AVX-512 VNNI, vpmaddubsw + vpmaddwd on AVX2, SDOT or smull/sadalp on aarch64), for
- * measuring the peak:
- * runs `iters` iterations and returns the number of MACs done (the result
- * itself is kept alive in *sink). */
-uint64_t fa_i8_peak_loop(uint64_t iters, int32_t *sink);
+/* The checks of fa_dense_i8 (shared with the other int8 attention ops). */
+fa_status fa_dense_i8_check(const fa_dense_i8_params *p);
 
 #endif

@@ -13,7 +13,7 @@
 #include "fastattn/status.h"
 
 /* data: outer x len x d; scale: outer x ceil(len / block); mean: outer x d (written
- * when smooth, else may be NULL). FA_ERR_INVALID if an input is not finite. */
+ * when smooth, else may be NULL). FA_ERR_NONFINITE if an input is not finite. */
 fa_status fa_i8_quantize_keys(const float *x, size_t outer, size_t len, size_t d, size_t block,
                               int smooth, int8_t *data, float *scale, float *mean);
 

@@ -10,10 +10,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "fastattn/cpu.h"
 #include "fastattn/dense.h"
 #include "fastattn/dense_i8.h"
 #include "fastattn/status.h"
+#include "fastattn/variant.h"
 
 /* Which key blocks each query block visits; independent of the dtype. */
 typedef struct fa_sparse_layout {
@@ -23,69 +23,53 @@ typedef struct fa_sparse_layout {
   /* [nlayouts][nqblocks + 1]: row r of layout l lists the key blocks
    * indices[indptr[l][r] .. indptr[l][r + 1]), strictly increasing, < nkblocks */
   const int32_t *indptr;
+  size_t indptr_len;
   const int32_t *indices; /* [nnz] */
   size_t nnz;
-  const int32_t *layout_of; /* [batch * heads]: the layout of (b, h) is layout_of[b * heads + h] */
+  /* [batch * heads]: the layout of (b, h) is layout_of[b * heads + h] */
+  const int32_t *layout_of;
+  size_t layout_of_len;
   /* Global tokens (Longformer), or NULL: [lq] and [lk] flags; key j is also visible
    * to query i when q_global[i] or k_global[j] is set and j - i <= global_hi. */
   const unsigned char *q_global, *k_global;
+  size_t q_global_len, k_global_len;
   ptrdiff_t global_hi;
 } fa_sparse_layout;
 
-/* Nonzero when every index of the layout is in range and every row is sorted,
- * for `batch_heads` (b, h) pairs of an lq x lk problem. Reads nothing out of bounds. */
-int fa_sparse_layout_valid(const fa_sparse_layout *l, size_t lq, size_t lk, size_t batch_heads);
+/* FA_OK when the layout's arrays are long enough, every index is in range and every row
+ * is sorted, for `batch_heads` (b, h) pairs of an lq x lk problem (FA_ERR_LAYOUT, or
+ * FA_ERR_NULL / FA_ERR_BOUNDS for its arrays). Reads nothing out of bounds. */
+fa_status fa_sparse_layout_check(const fa_sparse_layout *l, size_t lq, size_t lk,
+                                 size_t batch_heads);
 
 typedef struct fa_sparse_f32_params {
   fa_dense_f32_params attn; /* shapes, strides, scale, mask and band, as for dense */
   fa_sparse_layout layout;
 } fa_sparse_f32_params;
 
-/* One job: one query block of one (batch, head). */
-typedef fa_status (*fa_sparse_f32_fn)(const fa_sparse_f32_params *p, size_t job, void *workspace);
-
-typedef struct fa_sparse_f32_variant {
-  const char *name; /* "f32-<isa>" */
-  fa_isa isa;
-  fa_sparse_f32_fn fn;
-} fa_sparse_f32_variant;
-
 /* Compiled variants, best first; the last is always "f32-scalar". */
-extern const fa_sparse_f32_variant fa_sparse_f32_variants[];
+extern const fa_variant fa_sparse_f32_variants[];
 extern const size_t fa_sparse_f32_nvariants;
-
-/* Index of the best variant this CPU runs with no ISA above `cap`. */
-size_t fa_sparse_f32_pick(fa_isa cap);
 
 /* Bytes of workspace each thread needs (the caller provides nthreads times this). */
 size_t fa_sparse_f32_workspace_size(const fa_sparse_f32_params *p);
 
-/* Validates everything (FA_ERR_INVALID on a bad layout), then runs variant
- * `index` on `nthreads` threads. */
+/* Checks everything (the layout included), then runs variant `index` on `nthreads` threads. */
 fa_status fa_sparse_f32(const fa_sparse_f32_params *p, size_t index, size_t nthreads,
                         void *workspace, size_t workspace_size);
 
 /* int8: the arithmetic of fastattn/dense_i8.h over the same layout. Each query block's
  * listed key blocks are merged into ranges (adjacent blocks joined) and every range is
- * cut into key tiles of 128 from its first key; reference/sparse_int8.py does the same. */
+ * cut into key tiles of FA_I8_NK from its first key; reference/sparse_int8.py does the same. */
 typedef struct fa_sparse_i8_params {
   fa_dense_i8_params attn; /* shapes, strides, scales, mask and band, as for dense int8 */
   fa_sparse_layout layout;
 } fa_sparse_i8_params;
 
-typedef fa_status (*fa_sparse_i8_fn)(const fa_sparse_i8_params *p, size_t job, void *workspace);
-
-typedef struct fa_sparse_i8_variant {
-  const char *name; /* "i8-<isa>" */
-  fa_isa isa;
-  fa_sparse_i8_fn fn;
-} fa_sparse_i8_variant;
-
 /* Compiled variants, best first; the last is always "i8-scalar". */
-extern const fa_sparse_i8_variant fa_sparse_i8_variants[];
+extern const fa_variant fa_sparse_i8_variants[];
 extern const size_t fa_sparse_i8_nvariants;
 
-size_t fa_sparse_i8_pick(fa_isa cap);
 size_t fa_sparse_i8_workspace_size(const fa_sparse_i8_params *p);
 fa_status fa_sparse_i8(const fa_sparse_i8_params *p, size_t index, size_t nthreads,
                        void *workspace, size_t workspace_size);

@@ -1,0 +1,115 @@
+/* Decode, int8 cache, AVX2 (x86-64).
+ *
+ * Scores: 8 keys at a time, q.k exactly in int32 by vpmaddubsw on |q| and k * sign(q)
+ * (each pair sum at most 2 * 127 * 127 = 32258: no saturation) and vpmaddwd by ones,
+ * reduced by a horizontal-add tree; then t = (s * qc) * k_scale, two float32 products
+ * as in the reference. Output: the value rows widened to float32 (vpmovsxbd +
+ * vcvtdq2ps) and accumulated with the weight p * v_scale, up to 8 vectors in registers. */
+#if !defined(__x86_64__) && !defined(_M_X64)
+#error "i8-avx2.c is for x86-64 only"
+#endif
+
+#include <immintrin.h>
+#include <stdint.h>
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
+#pragma GCC target("avx2,fma")
+#endif
+
+#include "decode/engine.h"
+#include "ukernels/f32-avx2.h"
+
+static inline __m256i hsum8_epi32(__m256i a0, __m256i a1, __m256i a2, __m256i a3, __m256i a4,
+                                  __m256i a5, __m256i a6, __m256i a7) {
+  const __m256i u0 = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
+  const __m256i u1 = _mm256_hadd_epi32(_mm256_hadd_epi32(a4, a5), _mm256_hadd_epi32(a6, a7));
+  return _mm256_add_epi32(_mm256_permute2x128_si256(u0, u1, 0x20),
+                          _mm256_permute2x128_si256(u0, u1, 0x31));
+}
+
+static inline __m256i dot32(__m256i acc, __m256i qa, __m256i qx, const int8_t *k) {
+  const __m256i kx = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)k), qx);
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(qa, kx), _mm256_set1_epi16(1)));
+}
+
+static void scores_i8_avx2(const void *qrow, const fa_decode_kv *kv, size_t j0, size_t n,
+                           float *s) {
+  const __m256 qc = _mm256_set1_ps(*(const float *)qrow);
+  const int8_t *q = (const int8_t *)qrow + 16;
+  const int8_t *k = (const int8_t *)kv->k + (ptrdiff_t)j0 * kv->k_rs;
+  const size_t d = kv->d, d32 = d & ~(size_t)31;
+  for (size_t c = 0; c < n; c += 8) {
+    const int8_t *row[8];
+    float ks[8];
+    for (size_t u = 0; u < 8; u++) { /* past the tile's end: repeat the last key */
+      const size_t j = c + u < n ? c + u : n - 1;
+      row[u] = k + (ptrdiff_t)j * kv->k_rs;
+      ks[u] = kv->ks[j0 + j];
+    }
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
+            a7 = a0;
+    for (size_t x = 0; x < d32; x += 32) {
+      const __m256i qx = _mm256_loadu_si256((const __m256i *)(q + x));
+      const __m256i qa = _mm256_abs_epi8(qx);
+      a0 = dot32(a0, qa, qx, row[0] + x), a1 = dot32(a1, qa, qx, row[1] + x);
+      a2 = dot32(a2, qa, qx, row[2] + x), a3 = dot32(a3, qa, qx, row[3] + x);
+      a4 = dot32(a4, qa, qx, row[4] + x), a5 = dot32(a5, qa, qx, row[5] + x);
+      a6 = dot32(a6, qa, qx, row[6] + x), a7 = dot32(a7, qa, qx, row[7] + x);
+    }
+    __m256i sum = hsum8_epi32(a0, a1, a2, a3, a4, a5, a6, a7);
+    if (d32 < d) {
+      int32_t tails[8];
+      for (size_t u = 0; u < 8; u++) {
+        int32_t acc = 0;
+        for (size_t x = d32; x < d; x++) acc += (int32_t)q[x] * row[u][x];
+        tails[u] = acc;
+      }
+      sum = _mm256_add_epi32(sum, _mm256_loadu_si256((const __m256i *)tails));
+    }
+    const __m256 t = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(sum), qc), _mm256_loadu_ps(ks));
+    _mm256_storeu_ps(s + c, t);
+  }
+}
+
+/* o[0 .. 8 * nv) += sum_c w[c] v_c[0 .. 8 * nv); always inlined with a constant nv. */
+static inline __attribute__((always_inline)) void pv_block(const float *w, const int8_t *v,
+                                                           ptrdiff_t v_rs, size_t n, float *o,
+                                                           int nv) {
+  __m256 acc[8];
+  for (int u = 0; u < nv; u++) acc[u] = _mm256_loadu_ps(o + 8 * u);
+  for (size_t c = 0; c < n; c++) {
+    const __m256 wc = _mm256_broadcast_ss(w + c);
+    const int8_t *row = v + (ptrdiff_t)c * v_rs;
+    for (int u = 0; u < nv; u++) {
+      const __m128i raw = _mm_loadl_epi64((const __m128i *)(row + 8 * u));
+      acc[u] = _mm256_fmadd_ps(wc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(raw)), acc[u]);
+    }
+  }
+  for (int u = 0; u < nv; u++) _mm256_storeu_ps(o + 8 * u, acc[u]);
+}
+
+static void pv_i8_avx2(const float *p, const fa_decode_kv *kv, size_t j0, size_t n, float *o) {
+  const int8_t *v = (const int8_t *)kv->v + (ptrdiff_t)j0 * kv->v_rs;
+  const size_t dv = kv->dv;
+  float w[FA_DECODE_TILE];
+  for (size_t c = 0; c < n; c++) w[c] = p[c] * kv->vs[j0 + c];
+  size_t x = 0;
+  for (; x + 64 <= dv; x += 64) pv_block(w, v + x, kv->v_rs, n, o + x, 8);
+  for (; x + 8 <= dv; x += 8) pv_block(w, v + x, kv->v_rs, n, o + x, 1);
+  for (size_t c = 0; x < dv && c < n; c++) {
+    const int8_t *row = v + (ptrdiff_t)c * kv->v_rs;
+    for (size_t y = x; y < dv; y++) o[y] += w[c] * (float)row[y];
+  }
+}
+
+static const fa_decode_ukernels ukernels = {scores_i8_avx2, pv_i8_avx2, &fa_f32_ukernels_avx2};
+
+fa_status fa_decode_i8__avx2(const fa_decode_task *t, size_t job, void *workspace) {
+  return fa_decode_job(&ukernels, t, job, workspace);
+}
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#endif

@@ -1,0 +1,24 @@
+/* Decode, int8 cache, aarch64 Advanced SIMD (no dotprod: Cortex-A72 class):
+ * q.k by smull + smlal2 (16-bit products, pairs at most 2 * 127^2) and sadalp. */
+#if !defined(__aarch64__)
+#error "i8-neon.c is for aarch64 only"
+#endif
+
+#include "decode/i8-neon.h"
+
+static inline int32x4_t dot16_neon(int32x4_t acc, int8x16_t a, int8x16_t b) {
+  const int16x8_t lo = vmull_s8(vget_low_s8(a), vget_low_s8(b));
+  return vpadalq_s16(vpadalq_s16(acc, lo), vmull_high_s8(a, b));
+}
+
+static void scores_i8_neon(const void *qrow, const fa_decode_kv *kv, size_t j0, size_t n,
+                           float *s) {
+  fa_decode_scores_i8_neon(dot16_neon, qrow, kv, j0, n, s);
+}
+
+static const fa_decode_ukernels ukernels = {scores_i8_neon, fa_decode_pv_i8_neon,
+                                            &fa_f32_ukernels_neon};
+
+fa_status fa_decode_i8__neon(const fa_decode_task *t, size_t job, void *workspace) {
+  return fa_decode_job(&ukernels, t, job, workspace);
+}

@@ -1,0 +1,36 @@
+/* Decode, int8 cache, portable C: the plain definition of each micro-kernel.
+ * A prepared query row is a float qc (= q_scale * scale * log2 e) in a 16-byte
+ * header, then its int8 values. */
+#include <stdint.h>
+
+#include "decode/engine.h"
+#include "ukernels/f32-scalar.h"
+
+static void scores_i8_scalar(const void *qrow, const fa_decode_kv *kv, size_t j0, size_t n,
+                             float *s) {
+  const float qc = *(const float *)qrow;
+  const int8_t *q = (const int8_t *)qrow + 16;
+  const int8_t *k = (const int8_t *)kv->k + (ptrdiff_t)j0 * kv->k_rs;
+  for (size_t c = 0; c < n; c++) {
+    const int8_t *row = k + (ptrdiff_t)c * kv->k_rs;
+    int32_t acc = 0;
+    for (size_t x = 0; x < kv->d; x++) acc += (int32_t)q[x] * row[x];
+    s[c] = ((float)acc * qc) * kv->ks[j0 + c];
+  }
+}
+
+static void pv_i8_scalar(const float *p, const fa_decode_kv *kv, size_t j0, size_t n, float *o) {
+  const int8_t *v = (const int8_t *)kv->v + (ptrdiff_t)j0 * kv->v_rs;
+  for (size_t c = 0; c < n; c++) {
+    const int8_t *row = v + (ptrdiff_t)c * kv->v_rs;
+    const float w = p[c] * kv->vs[j0 + c];
+    for (size_t x = 0; x < kv->dv; x++) o[x] += w * (float)row[x];
+  }
+}
+
+static const fa_decode_ukernels ukernels = {scores_i8_scalar, pv_i8_scalar,
+                                            &fa_f32_ukernels_scalar};
+
+fa_status fa_decode_i8__scalar(const fa_decode_task *t, size_t job, void *workspace) {
+  return fa_decode_job(&ukernels, t, job, workspace);
+}

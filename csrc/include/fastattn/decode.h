@@ -1,0 +1,79 @@
+/* Decoding: a short block of queries (Lq of 1 to ~16) against a key/value cache.
+ *
+ * The attention of fastattn/dense.h (GQA, band, additive mask, zero rows), laid out
+ * for the memory-bound case: each job reads one split of FA_DECODE_SPLIT keys of one
+ * (batch, kv head) in place, in its stored layout, once for all the query rows of
+ * its GQA group (heads / kv_heads heads x lq rows), and leaves a partial (max, sum,
+ * output) per row; a second pass merges the splits exactly. Splits are fixed by the
+ * key count, never by the thread count, so results do not depend on nthreads.
+ *
+ * float32 takes fa_dense_f32_params as they are. int8 (the KV cache's format) has one
+ * scale per key token and one per value token; the arithmetic is spelled out in
+ * reference/decode_int8.py: q rows quantised symmetrically (scale max|q| / 127),
+ * s = q.k exactly in int32, t = ((float)s * (q_scale * scale * log2 e)) * k_scale[j],
+ * then a float32 online softmax and out = sum_j 2^(t_j - m) v_scale[j] v_j / sum. */
+#ifndef FASTATTN_DECODE_H
+#define FASTATTN_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "fastattn/cpu.h"
+#include "fastattn/dense.h"
+#include "fastattn/status.h"
+
+#define FA_DECODE_SPLIT 256 /* keys per split (job); a multiple of FA_DECODE_TILE */
+#define FA_DECODE_TILE 64   /* keys per softmax tile inside a split */
+
+typedef struct fa_decode_i8_params {
+  const float *q;       /* [batch][heads][lq][d], last dim contiguous, finite */
+  const int8_t *k;      /* [batch][kv_heads][lk][d], values in [-127, 127] */
+  const int8_t *v;      /* [batch][kv_heads][lk][dv], values in [-127, 127] */
+  const float *k_scale; /* [batch][kv_heads][lk], token stride 1 */
+  const float *v_scale; /* [batch][kv_heads][lk], token stride 1 */
+  float *out;           /* [batch][heads][lq][dv] */
+  const float *mask;    /* additive, [batch][heads][lq][lk] with key stride 1; NULL for none */
+  size_t batch, heads, kv_heads, lq, lk, d, dv;
+  /* strides in elements for the batch, head and row dims (0 broadcasts) */
+  ptrdiff_t q_stride[3], k_stride[3], v_stride[3], out_stride[3], mask_stride[3];
+  ptrdiff_t k_scale_stride[2], v_scale_stride[2]; /* batch and head dims */
+  float scale;
+  ptrdiff_t band_lo, band_hi;
+} fa_decode_i8_params;
+
+struct fa_decode_task; /* the resolved call, private to csrc/decode */
+
+/* One job: one split of one (batch, kv head), every query row of its group. */
+typedef fa_status (*fa_decode_fn)(const struct fa_decode_task *t, size_t job, void *workspace);
+
+typedef struct fa_decode_variant {
+  const char *name; /* "<dtype>-<isa>" */
+  fa_isa isa;
+  fa_decode_fn fn;
+} fa_decode_variant;
+
+/* Compiled variants, best first; the last is always the scalar one. */
+extern const fa_decode_variant fa_decode_f32_variants[];
+extern const size_t fa_decode_f32_nvariants;
+extern const fa_decode_variant fa_decode_i8_variants[];
+extern const size_t fa_decode_i8_nvariants;
+
+size_t fa_decode_f32_pick(fa_isa cap);
+size_t fa_decode_i8_pick(fa_isa cap);
+
+/* Total bytes of workspace for a call on nthreads threads (per-thread slices, the
+ * prepared queries and the per-split partials). */
+size_t fa_decode_f32_workspace_size(const fa_dense_f32_params *p, size_t nthreads);
+size_t fa_decode_i8_workspace_size(const fa_decode_i8_params *p, size_t nthreads);
+
+/* Validates, then runs variant `index` on `nthreads` threads. lk = 0 gives zeros. */
+fa_status fa_decode_f32(const fa_dense_f32_params *p, size_t index, size_t nthreads,
+                        void *workspace, size_t workspace_size);
+fa_status fa_decode_i8(const fa_decode_i8_params *p, size_t index, size_t nthreads,
+                       void *workspace, size_t workspace_size);
+
+/* Reads `bytes` bytes at p (64-byte aligned, bytes a multiple of 64 * nthreads) once,
+ * split over nthreads threads, and returns a checksum: the benchmarks' read-bandwidth
+ * meter (built with no ISA flags). */
+uint64_t fa_read_sweep(const void *p, size_t bytes, size_t nthreads);
+
+#endif

@@ -1,0 +1,12 @@
+/* A tiny int8 multiply-accumulate loop at the best ISA of this CPU (vpdpbusd with
+ * AVX-512 VNNI, vpmaddubsw + vpmaddwd on AVX2, SDOT or smull/sadalp on aarch64), for
+ * measuring the peak: runs `iters` iterations and returns the number of MACs done (the
+ * result itself is kept alive in *sink). One loop per ISA in csrc/peak/i8-<isa>.c. */
+#ifndef FASTATTN_PEAK_H
+#define FASTATTN_PEAK_H
+
+#include <stdint.h>
+
+uint64_t fa_i8_peak_loop(uint64_t iters, int32_t *sink);
+
+#endif

@@ -1,0 +1,91 @@
+# Decode bindings (included by _core.pyx): a short query block against a key/value cache.
+
+DECODE_SPLIT = FA_DECODE_SPLIT
+DECODE_TILE = FA_DECODE_TILE
+
+
+cdef _variant_rows(const fa_decode_variant *table, size_t n):
+    return [(table[i].name.decode(), ISA_NAMES[<int>table[i].isa], bool(fa_cpu_has(table[i].isa)))
+            for i in range(n)]
+
+
+def decode_f32_variants():
+    """[(name, isa, runs_here)] for every compiled float32 decode kernel, best first."""
+    return _variant_rows(fa_decode_f32_variants, fa_decode_f32_nvariants)
+
+
+def decode_i8_variants():
+    """[(name, isa, runs_here)] for every compiled int8 decode kernel, best first."""
+    return _variant_rows(fa_decode_i8_variants, fa_decode_i8_nvariants)
+
+
+def decode_f32_pick(str cap):
+    return fa_decode_f32_pick(_isa_from_name(cap))
+
+
+def decode_i8_pick(str cap):
+    return fa_decode_i8_pick(_isa_from_name(cap))
+
+
+def decode_f32(q, k, v, size_t lk, out, mask, float scale, ptrdiff_t band_lo, ptrdiff_t band_hi,
+               size_t variant, size_t nthreads):
+    """out[b,h] = attention of q[b,h] to the first lk keys/values of k[b,h'], v[b,h']: 4-d
+    float32 arrays with a contiguous last axis (k and v may hold more rows than lk, e.g. a
+    cache's capacity; lk = 0 gives zeros); mask 4-d additive float32 over (.., lk) or None."""
+    cdef fa_dense_f32_params p
+    memset(&p, 0, sizeof(p))
+    if out.size == 0:
+        return
+    if lk > <size_t>k.shape[2] or lk > <size_t>v.shape[2]:
+        raise ValueError(f"lk={lk} exceeds the key/value rows {k.shape[2]}")
+    _fill_dense_f32(&p, q, k, v, out, mask, scale, band_lo, band_hi)
+    p.lk = lk
+    cdef size_t size = fa_decode_f32_workspace_size(&p, nthreads)
+    cdef unsigned char[::1] ws = bytearray(size)
+    cdef fa_status status
+    with nogil:
+        status = fa_decode_f32(&p, variant, nthreads, &ws[0], size)
+    _check(status)
+
+
+def decode_i8(q, k, k_scale, v, v_scale, size_t lk, out, mask, float scale, ptrdiff_t band_lo,
+              ptrdiff_t band_hi, size_t variant, size_t nthreads):
+    """The int8-cache decode: q 4-d finite float32, k and v 4-d int8 in [-127, 127] with
+    per-token float32 scales k_scale, v_scale (3-d, token axis contiguous); the first lk
+    tokens are attended. Other arguments as for decode_f32."""
+    cdef fa_decode_i8_params p
+    cdef size_t length  # the decode params carry no lengths yet
+    memset(&p, 0, sizeof(p))
+    if out.size == 0:
+        return
+    if lk > <size_t>k.shape[2] or lk > <size_t>v.shape[2] or lk > <size_t>k_scale.shape[2] \
+            or lk > <size_t>v_scale.shape[2]:
+        raise ValueError(f"lk={lk} exceeds the key/value rows {k.shape[2]}")
+    p.q = _f32_4d(q, p.q_stride, &length, "q")
+    p.k = _i8_4d(k, p.k_stride, &length, "k")
+    p.v = _i8_4d(v, p.v_stride, &length, "v")
+    p.k_scale = _f32_3d(k_scale, p.k_scale_stride, &length, "k_scale")
+    p.v_scale = _f32_3d(v_scale, p.v_scale_stride, &length, "v_scale")
+    p.out = _f32_4d_out(out, p.out_stride, &length, "out")
+    if mask is not None:
+        p.mask = _f32_4d(mask, p.mask_stride, &length, "mask")
+    p.batch, p.heads, p.lq, p.dv = out.shape
+    p.kv_heads, p.d = k.shape[1], k.shape[3]
+    p.lk = lk
+    p.scale, p.band_lo, p.band_hi = scale, band_lo, band_hi
+    cdef size_t size = fa_decode_i8_workspace_size(&p, nthreads)
+    cdef unsigned char[::1] ws = bytearray(size)
+    cdef fa_status status
+    with nogil:
+        status = fa_decode_i8(&p, variant, nthreads, &ws[0], size)
+    _check(status)
+
+
+def read_sweep(buf, size_t nthreads):
+    """Reads the whole 64-byte aligned uint8 buffer once on nthreads threads (its size a
+    multiple of 64 * nthreads); returns a checksum. The benchmarks' bandwidth meter."""
+    cdef const unsigned char[::1] b = buf
+    cdef uint64_t total
+    with nogil:
+        total = fa_read_sweep(&b[0], b.shape[0], nthreads)
+    return total

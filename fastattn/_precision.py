@@ -1,0 +1,95 @@
+"""Precision handling for every op: the precision names, when a `QuantizedTensor` is accepted,
+and the preparation of q, k, v for the float32 or the int8 kernels.
+
+An op calls `prepare(q, k, v, precision=..., allowed=...)` and gets a `Prepared` whose
+``int8`` field is None for float32 and holds the scales for int8, then `kernel(...)` for the
+compiled variant to run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from fastattn import _inputs, _validate
+from fastattn._dispatch import Op, Variant
+from fastattn._inputs import Int8Parts, Prepared
+from fastattn.quantized import QuantizedTensor, quantize
+
+PRECISIONS = ("fp32", "int8")
+
+# q·k of int8 rows is exact in int32 while D·127² < 2³¹.
+MAX_INT8_DIM = 1 << 16
+
+
+def check(precision, allowed: tuple = PRECISIONS) -> str:
+    """`precision` if it is one of `allowed`, else a ValueError naming the choices."""
+    if not isinstance(precision, str) or precision not in allowed:
+        raise ValueError(f"precision must be one of {allowed}, got {precision!r}")
+    return precision
+
+
+def reject_quantized(allowed: tuple = PRECISIONS, **arrays) -> None:
+    """A TypeError for the first QuantizedTensor among `arrays` (name=value) on a float path."""
+    for name, x in arrays.items():
+        if isinstance(x, QuantizedTensor):
+            hint = ("pass precision='int8'" if "int8" in allowed else
+                    f"this op runs in {' or '.join(allowed)} only: pass {name}.dequantize()")
+            raise TypeError(f"{name} is a QuantizedTensor: {hint}")
+
+
+def _quantized(x, kind: str) -> QuantizedTensor:
+    if not isinstance(x, QuantizedTensor):
+        return quantize(x, kind=kind)
+    if x.kind != kind:
+        how = "fastattn.quantize(k) (kind='key')" if kind == "key" else \
+            "fastattn.quantize(v, kind='value')"
+        raise ValueError(f"{kind} is a QuantizedTensor of kind {x.kind!r}: quantize {kind}s "
+                         f"with {how}")
+    return x
+
+
+def _prepare_int8(q, k, v, scale, gqa: bool) -> Prepared:
+    """k and v float arrays (quantised here) or QuantizedTensors; q stays float32."""
+    q = _inputs.as_float_array(q, "query")
+    floats = [np.asarray(x).dtype for x in (k, v) if not isinstance(x, QuantizedTensor)]
+    dtype = np.result_type(q.dtype, *floats)
+    k, v = _quantized(k, "key"), _quantized(v, "value")
+    kd, vd = k.data, v.data
+    batch, hq, hkv = _inputs.check_shapes(q.shape, kd.shape, vd.shape, gqa)
+    d = q.shape[-1]
+    if d >= MAX_INT8_DIM:
+        raise ValueError(f"precision='int8' needs D < {MAX_INT8_DIM} (so that D·127² fits "
+                         f"int32), got query {q.shape}")
+    scale = _validate.scale(scale, d)
+    q4 = _inputs.fold(_inputs.float32_rows(q), batch, hq)
+    if not (np.isfinite(q4.max()) and np.isfinite(q4.min())):
+        raise ValueError("query must be finite for precision='int8'")
+    kd = kd if kd.strides[-1] == 1 else np.ascontiguousarray(kd)
+    vd = vd if vd.strides[-1] == 1 else np.ascontiguousarray(vd)
+    parts = Int8Parts(_inputs.fold(k.scale, batch, hkv, 1), _inputs.fold(v.scale, batch, hkv, 1),
+                      k.block)
+    return Prepared(q4, _inputs.fold(kd, batch, hkv), _inputs.fold(vd, batch, hkv),
+                    _inputs.out_shape(q.shape, kd.shape, vd.shape, batch, hq), dtype, batch,
+                    scale, parts)
+
+
+def prepare(q: ArrayLike, k, v, *, precision: str = "fp32", allowed: tuple = PRECISIONS,
+            scale=None, gqa: bool = True) -> Prepared:
+    """Checks q, k, v for `precision` (one of `allowed`, the precisions the op has kernels for)
+    and returns them as the kernels take them: 4-d float32 views, or for int8 the 4-d int8
+    data of k and v (float arrays are quantised here) with their scales in ``.int8``."""
+    check(precision, allowed)
+    if precision == "int8":
+        return _prepare_int8(q, k, v, scale, gqa)
+    reject_quantized(allowed, key=k, value=v)
+    return _inputs.prepare(q, k, v, scale=scale, gqa=gqa)
+
+
+def kernel(prep: Prepared, variant: str | None, *, fp32: Op, int8: Op | None = None) -> Variant:
+    """The compiled variant to run on `prep`: the dispatch choice of the op for its precision,
+    or the one named `variant`."""
+    return (fp32 if prep.int8 is None else int8).resolve(variant)
+
+
+__all__ = ["MAX_INT8_DIM", "PRECISIONS", "check", "kernel", "prepare", "reject_quantized"]

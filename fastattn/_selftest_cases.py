@@ -1,0 +1,115 @@
+"""The selftest's cases for the dense and block-sparse ops, float32 and int8.
+
+Small random inputs that cross the engines' tiles (one row or key, a tile plus one),
+with causal masks for Lq != Lk (bottom-right), boolean masks with a fully masked row,
+grouped-query attention, a float64 input and block layouts with windows and global
+tokens. Kept small: the whole selftest must run in under a minute on a Pi 4 core.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import fastattn
+from fastattn.selftest import f32_case, gaussian, i8_case, reference, register
+
+# (label, Lq, Lk, Hq, Hkv, D, Dv, causal, masked): tile edges of the float32 engine
+# (144 query rows, 128-key tiles) and the int8 one (64 rows, 128 keys).
+SHAPES = [
+    ("L=1", 1, 1, 1, 1, 8, 8, False, False),
+    ("Lq=145 Lk=129", 145, 129, 2, 2, 64, 64, False, False),
+    ("causal Lq=65 Lk=257", 65, 257, 2, 1, 32, 16, True, False),
+    ("causal Lq=Lk=129", 129, 129, 1, 1, 17, 17, True, False),
+    ("GQA 4:2 mask", 7, 200, 4, 2, 16, 24, False, True),
+]
+
+
+def _inputs(rng, lq, lk, hq, hkv, d, dv, masked, key_offset=False):
+    q = gaussian(rng, 1, hq, lq, d, scale=1.5)
+    k = gaussian(rng, 1, hkv, lk, d)
+    if key_offset:  # a mean shared by every key: what int8 smoothing removes
+        k = k + gaussian(rng, d)
+    v = gaussian(rng, 1, hkv, lk, dv)
+    mask = None
+    if masked:
+        mask = rng.random((lq, lk)) < 0.7
+        mask[0] = False  # a query that sees nothing: zeros
+    return q, k, v, mask
+
+
+@register("dense-f32")
+def dense_f32(rng) -> list:
+    ref = reference("dense")
+    cases = []
+    for label, lq, lk, hq, hkv, d, dv, causal, masked in SHAPES:
+        q, k, v, mask = _inputs(rng, lq, lk, hq, hkv, d, dv, masked)
+        expected = ref.attention(q, k, v, mask=mask, causal=causal)
+        cases.append(f32_case(label, lambda name, q=q, k=k, v=v, m=mask, c=causal:
+                              fastattn.attention(q, k, v, mask=m, causal=c, variant=name,
+                                                 num_threads=2), expected, q, k, v))
+    q, k, v, _ = _inputs(rng, 33, 40, 2, 2, 16, 16, False)
+    q64 = q.astype(np.float64)
+    cases.append(f32_case("float64 input, 2-d", lambda name: fastattn.attention(
+        q64[0, 0], k[0, 0], v[0, 0], variant=name, num_threads=1),
+        ref.attention(q64[0, 0], k[0, 0], v[0, 0]), q, k, v))
+    return cases
+
+
+@register("dense-i8")
+def dense_i8(rng) -> list:
+    ref8 = reference("int8")
+    cases = []
+    for label, lq, lk, hq, hkv, d, dv, causal, masked in SHAPES:
+        q, k, v, mask = _inputs(rng, lq, lk, hq, hkv, d, dv, masked, key_offset=True)
+        qk, qv = fastattn.quantize(k), fastattn.quantize(v, kind="value")
+        expected = ref8.attention(q, k, v, mask=mask, causal=causal)
+        cases.append(i8_case(label, lambda name, q=q, k=qk, v=qv, m=mask, c=causal:
+                             fastattn.attention(q, k, v, mask=m, causal=c, precision="int8",
+                                                variant=name, num_threads=2), expected))
+    return cases
+
+
+def _layouts(lq, lk):
+    return [
+        ("local w=37 block 32", fastattn.local_layout(lq, lk, 37, block=32)),
+        ("causal local (100, 0) globals", fastattn.local_layout(
+            lq, lk, (100, 0), causal=True, global_tokens=[0, lq // 2])),
+        ("strided 3, block 16", fastattn.strided_layout(lq, lk, stride=3, block=16)),
+    ]
+
+
+def _layout_args(layout) -> tuple:
+    return (layout.indptr, layout.indices, layout.block_q, layout.block_k, layout.window,
+            layout.causal, layout.global_tokens)
+
+
+@register("sparse-f32")
+def sparse_f32(rng) -> list:
+    ref = reference("sparse")
+    cases = []
+    for lq, lk, hq, hkv in ((145, 129, 2, 1), (200, 257, 4, 2)):
+        q, k, v, mask = _inputs(rng, lq, lk, hq, hkv, 32, 16, lq == 200)
+        for label, layout in _layouts(lq, lk):
+            expected = ref.block_sparse_attention(q, k, v, *_layout_args(layout), mask=mask)
+            cases.append(f32_case(f"{label} Lq={lq} Lk={lk}", lambda name, q=q, k=k, v=v,
+                                  lay=layout, m=mask: fastattn.block_sparse_attention(
+                                      q, k, v, lay, mask=m, variant=name, num_threads=2),
+                                  expected, q, k, v))
+    return cases
+
+
+@register("sparse-i8")
+def sparse_i8(rng) -> list:
+    ref = reference("sparse_int8")
+    cases = []
+    for lq, lk, hq, hkv in ((145, 129, 2, 1), (70, 257, 4, 2)):
+        q, k, v, mask = _inputs(rng, lq, lk, hq, hkv, 32, 16, lq == 70, key_offset=True)
+        qk, qv = fastattn.quantize(k), fastattn.quantize(v, kind="value")
+        for label, layout in _layouts(lq, lk):
+            expected = ref.block_sparse_attention(q, k, v, *_layout_args(layout), mask=mask)
+            cases.append(i8_case(f"{label} Lq={lq} Lk={lk}", lambda name, q=q, k=qk, v=qv,
+                                 lay=layout, m=mask: fastattn.block_sparse_attention(
+                                     q, k, v, lay, mask=m, precision="int8", variant=name,
+                                     num_threads=2), expected))
+    return cases
+from fastattn import _selftest_decode  # noqa: E402, F401  (registers the decode cases)

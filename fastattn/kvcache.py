@@ -1,0 +1,235 @@
+"""A preallocated key/value cache per attention layer, for decoding token by token."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from fastattn import _core, _precision, _validate
+from fastattn._dispatch import DECODE_F32, DECODE_I8
+from fastattn._inputs import Prepared, as_float_array, prepare_mask
+from fastattn.decode import prefers_decode
+from fastattn.dense import attention
+from fastattn.quantized import QuantizedTensor
+
+_QMAX = np.float32(127.0)
+
+
+def _quantize_tokens(x: np.ndarray):
+    """Symmetric int8 per token: scale max|x| / 127 (1 for zeros), rint half to even."""
+    amax = np.abs(x).max(axis=-1)
+    scale = np.where(amax == 0, np.float32(1.0), amax / _QMAX).astype(np.float32)
+    data = np.clip(np.rint(x / scale[..., None]), -127, 127).astype(np.int8)
+    return data, scale
+
+
+class KVCache:
+    """Keys and values of one attention layer, stored for decoding.
+
+    Parameters
+    ----------
+    batch, kv_heads, head_dim, capacity : int
+        Shape of the store: ``capacity`` tokens of ``kv_heads`` heads per batch row.
+    head_dim_v : int, optional
+        Value head dim (default ``head_dim``).
+    precision : {"fp32", "int8"}
+        ``"fp32"`` keeps the tokens as given (float32). ``"int8"`` quantises each token
+        when it is appended (4x smaller, about 1 % relative error): every key and value
+        token gets its own scale ``max|x| / 127``; keys are first smoothed by a mean
+        taken from the *first* `append` (the prompt) and then frozen, so nothing depends
+        on tokens that have not arrived and appending costs O(head_dim) per token. The
+        arithmetic is spelled out in ``fastattn.reference.decode_int8``.
+    grow : bool
+        What appending past `capacity` does: ``False`` (default) raises ValueError;
+        ``True`` doubles the capacity (copying the store once, amortised O(1) per token).
+
+    Attention is computed by the decode kernels: each key/value token is read once per
+    call for all the query heads of its group, keys split across threads and merged
+    exactly; results do not depend on the number of threads.
+
+    Examples
+    --------
+    >>> import numpy as np, fastattn
+    >>> rng = np.random.default_rng(0)
+    >>> cache = fastattn.KVCache(1, 2, 64, capacity=256)
+    >>> k, v = (rng.standard_normal((1, 2, 10, 64), dtype=np.float32) for _ in range(2))
+    >>> cache.append(k, v)            # a prompt of 10 tokens
+    >>> len(cache)
+    10
+    >>> q = rng.standard_normal((1, 8, 1, 64), dtype=np.float32)  # 8 query heads (GQA)
+    >>> cache.attend(q).shape
+    (1, 8, 1, 64)
+    """
+
+    def __init__(self, batch: int, kv_heads: int, head_dim: int, capacity: int, *,
+                 head_dim_v: int | None = None, precision: str = "fp32",
+                 grow: bool = False) -> None:
+        self.batch = _validate.positive_int(batch, "batch")
+        self.kv_heads = _validate.positive_int(kv_heads, "kv_heads")
+        self.head_dim = _validate.positive_int(head_dim, "head_dim")
+        self.head_dim_v = self.head_dim if head_dim_v is None else _validate.positive_int(
+            head_dim_v, "head_dim_v")
+        self.precision = _precision.check(precision)
+        if precision == "int8" and self.head_dim >= _precision.MAX_INT8_DIM:
+            raise ValueError(f"precision='int8' needs head_dim < {_precision.MAX_INT8_DIM}, got "
+                             f"{self.head_dim}")
+        self.grow = _validate.boolean(grow, "grow")
+        self._length = 0
+        self._mean = None
+        self._alloc(_validate.positive_int(capacity, "capacity"))
+
+    def _alloc(self, capacity: int) -> None:
+        lead = (self.batch, self.kv_heads, capacity)
+        old = getattr(self, "_bufs", None)
+        if self.precision == "fp32":
+            bufs = {"k": np.zeros(lead + (self.head_dim,), np.float32),
+                    "v": np.zeros(lead + (self.head_dim_v,), np.float32)}
+        else:
+            bufs = {"k": np.zeros(lead + (self.head_dim,), np.int8),
+                    "k_scale": np.ones(lead, np.float32),
+                    "v": np.zeros(lead + (self.head_dim_v,), np.int8),
+                    "v_scale": np.ones(lead, np.float32)}
+        if old is not None:
+            n = self._length
+            for name, buf in bufs.items():
+                buf[:, :, :n] = old[name][:, :, :n]
+        self._bufs = bufs
+        self._capacity = capacity
+
+    @property
+    def capacity(self) -> int:
+        """Tokens the store holds before `append` grows it or raises."""
+        return self._capacity
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the store (all `capacity` tokens, scales and the key mean included)."""
+        mean = 0 if self._mean is None else self._mean.nbytes
+        return sum(b.nbytes for b in self._bufs.values()) + mean
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __repr__(self) -> str:
+        return (f"KVCache(batch={self.batch}, kv_heads={self.kv_heads}, head_dim={self.head_dim}"
+                f", head_dim_v={self.head_dim_v}, precision={self.precision!r}, "
+                f"len={self._length}, capacity={self._capacity})")
+
+    def reset(self) -> None:
+        """Forget every token (and the int8 key mean); the capacity is kept."""
+        self._length = 0
+        self._mean = None
+
+    def tensors(self) -> dict:
+        """Read-only views of the stored tokens: ``k``, ``v`` (float32 or int8,
+        ``(batch, kv_heads, len, dim)``) and for int8 ``k_scale``, ``v_scale``
+        ``(batch, kv_heads, len)`` and ``k_mean`` ``(batch, kv_heads, 1, head_dim)``
+        (None before the first append)."""
+        views = {name: buf[:, :, :self._length] for name, buf in self._bufs.items()}
+        if self.precision == "int8":
+            views["k_mean"] = None if self._mean is None else self._mean.view()
+        for view in views.values():
+            if view is not None:
+                view.flags.writeable = False
+        return views
+
+    def _check_tokens(self, x, name: str, dim: int) -> np.ndarray:
+        if isinstance(x, QuantizedTensor):
+            raise TypeError(f"{name} is a QuantizedTensor: append float arrays, the "
+                            f"{self.precision} cache stores them in its own format")
+        a = as_float_array(x, name)
+        want = (self.batch, self.kv_heads)
+        if a.ndim != 4 or a.shape[:2] != want or a.shape[3] != dim:
+            raise ValueError(f"{name} must have shape (batch, kv_heads, n, {dim}) = "
+                             f"({self.batch}, {self.kv_heads}, n, {dim}), got {a.shape}")
+        a = a.astype(np.float32, copy=False)
+        if self.precision == "int8" and not np.isfinite(a).all():
+            raise ValueError(f"{name} must be finite to be quantised")
+        return a
+
+    def append(self, k: ArrayLike, v: ArrayLike) -> None:
+        """Appends n tokens: k ``(batch, kv_heads, n, head_dim)``, v ``(batch, kv_heads, n,
+        head_dim_v)``, float16/32/64. Past the capacity: grows (``grow=True``) or raises
+        ValueError, leaving the cache unchanged."""
+        k = self._check_tokens(k, "k", self.head_dim)
+        v = self._check_tokens(v, "v", self.head_dim_v)
+        n = k.shape[2]
+        if v.shape[2] != n:
+            raise ValueError(f"k and v must append the same number of tokens: k {k.shape}, "
+                             f"v {v.shape}")
+        end = self._length + n
+        if end > self._capacity:
+            if not self.grow:
+                raise ValueError(f"appending {n} tokens to a cache holding {self._length} "
+                                 f"exceeds its capacity {self._capacity} (pass grow=True to "
+                                 f"grow it, or reset() it)")
+            self._alloc(max(end, 2 * self._capacity))
+        if n == 0:
+            return
+        rows = slice(self._length, end)
+        if self.precision == "fp32":
+            self._bufs["k"][:, :, rows] = k
+            self._bufs["v"][:, :, rows] = v
+        else:
+            if self._mean is None:
+                k64 = np.ascontiguousarray(k, dtype=np.float64)
+                self._mean = (k64.sum(axis=-2, keepdims=True) / n).astype(np.float32)
+            self._bufs["k"][:, :, rows], self._bufs["k_scale"][:, :, rows] = _quantize_tokens(
+                k - self._mean)
+            self._bufs["v"][:, :, rows], self._bufs["v_scale"][:, :, rows] = _quantize_tokens(v)
+        self._length = end
+
+    def attend(self, q: ArrayLike, *, mask: ArrayLike | None = None, causal: bool = True,
+               scale: float | None = None, variant: str | None = None,
+               num_threads: int | None = None) -> np.ndarray:
+        """Attention of q ``(batch, heads, Lq, head_dim)`` to every cached token.
+
+        ``heads`` must be a multiple of ``kv_heads`` (grouped-query attention: query head
+        ``h`` reads kv head ``h // (heads // kv_heads)``). ``causal`` (default True)
+        treats the Lq queries as the last Lq cached positions (bottom-right: query ``i``
+        sees tokens ``j <= len - Lq + i``), so Lq may not exceed ``len(cache)``. ``mask``:
+        boolean (True = attend) or additive float, broadcastable to
+        ``(batch, heads, Lq, len)``. ``variant`` forces a decode kernel by name (see
+        ``fastattn.info()``). Returns ``(batch, heads, Lq, head_dim_v)`` in q's dtype; a
+        row that sees no token is zeros.
+        """
+        causal = _validate.boolean(causal, "causal")
+        q = as_float_array(q, "q")
+        if q.ndim != 4 or q.shape[0] != self.batch or q.shape[3] != self.head_dim:
+            raise ValueError(f"q must have shape (batch, heads, Lq, head_dim) = ({self.batch}, "
+                             f"heads, Lq, {self.head_dim}), got {q.shape}")
+        heads, lq = q.shape[1], q.shape[2]
+        if heads % self.kv_heads != 0:
+            raise ValueError(f"q has {heads} heads, not a multiple of the cache's kv_heads="
+                             f"{self.kv_heads} (grouped-query attention)")
+        if lq == 0:
+            raise ValueError(f"q has no query rows: shape {q.shape}")
+        if lq > self._length:
+            raise ValueError(f"q has {lq} query rows but the cache holds {self._length} "
+                             f"tokens: append the new tokens' keys and values first")
+        op = DECODE_F32 if self.precision == "fp32" else DECODE_I8
+        kernel = op.resolve(variant)
+        threads = _validate.num_threads(num_threads)
+        scale = _validate.scale(scale, self.head_dim)
+        q4 = q.astype(np.float32, copy=False)
+        if q4.strides[-1] != 4:
+            q4 = np.ascontiguousarray(q4)
+        if self.precision == "int8" and not np.isfinite(q4).all():
+            raise ValueError("q must be finite for an int8 cache")
+        b = self._bufs
+        view = (b["k"][:, :, :self._length], b["v"][:, :, :self._length])
+        prep = Prepared(q4, view[0], view[1], (self.batch, heads, lq, self.head_dim_v),
+                        q.dtype, (self.batch,), scale)
+        m4 = prepare_mask(mask, prep, "mask")
+        out, out4 = prep.new_output()
+        band_hi = self._length - lq if causal else _core.BAND_NONE
+        if self.precision == "fp32" and not prefers_decode(lq) and variant is None:
+            return attention(q4, view[0], view[1], mask=mask, causal=causal,
+                                      scale=scale, num_threads=threads).astype(q.dtype, copy=False)
+        if self.precision == "fp32":
+            _core.decode_f32(q4, b["k"], b["v"], self._length, out4, m4, scale,
+                             -_core.BAND_NONE, band_hi, kernel.index, threads)
+        else:
+            _core.decode_i8(q4, b["k"], b["k_scale"], b["v"], b["v_scale"], self._length, out4,
+                            m4, scale, -_core.BAND_NONE, band_hi, kernel.index, threads)
+        return prep.finish(out)

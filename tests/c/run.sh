@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Builds the C harnesses of tests/c/ against csrc/ and runs them.
+#   tests/c/run.sh                      native: $CC (default cc), every harness this CPU runs
+#   tests/c/run.sh aarch64 CPU...       cross-built with $CC_AARCH64 (static), run under
+#                                       qemu-aarch64-static -cpu CPU for each CPU model
+# The library sources are csrc/**/*.c minus the <dtype>-<isa>.c files of ISAs that
+# csrc/include/fastattn/isa.def puts on another architecture (as setup.py selects them).
+# Exits non-zero when a harness fails to build, fails, or crashes.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+target="${1:-native}"
+[ $# -gt 0 ] && shift
+cpus=("$@")
+if [ "$target" = native ]; then
+  arch="$(uname -m)"
+  cc=(${CC:-cc})
+  flags=(-O2)
+else
+  arch="$target"
+  [ -n "${CC_AARCH64:-}" ] || { echo "CC_AARCH64 is not set (e.g. 'python -m ziglang cc -target aarch64-linux-musl')" >&2; exit 2; }
+  cc=($CC_AARCH64)
+  flags=(-O2 -static)
+  [ ${#cpus[@]} -gt 0 ] || cpus=(cortex-a72 cortex-a76)
+fi
+
+# ISAs of other architectures, from isa.def's rows FA_ISA(name, rank, arch, ...).
+other=$(sed -n 's/^FA_ISA(\([a-z0-9_]*\), *[0-9]*, *\([a-z0-9_]*\),.*/\1 \2/p' csrc/include/fastattn/isa.def \
+  | awk -v a="$arch" '$2 != "any" && $2 != a {print $1}')
+srcs=()
+while IFS= read -r f; do
+  isa="${f##*-}"; isa="${isa%.c}"
+  skip=0
+  for o in $other; do [ "$isa" = "$o" ] && skip=1; done
+  [ "$skip" = 0 ] && srcs+=("$f")
+done < <(find csrc -name '*.c' | sort)
+
+harnesses=(dense_i8_harness sparse_i8_harness armcount_driver)
+if [ "$arch" = x86_64 ] && grep -qw avx512_vnni /proc/cpuinfo 2>/dev/null; then
+  harnesses+=(i8_exp_avx512vnni)  # its main is compiled for AVX-512: run only where it exists
+fi
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+status=0
+for h in "${harnesses[@]}"; do
+  extra=("${srcs[@]}")
+  [ "$h" = i8_exp_avx512vnni ] && extra=()
+  if ! "${cc[@]}" -std=gnu11 "${flags[@]}" -Wall -Icsrc/include -Icsrc "tests/c/$h.c" "${extra[@]}" \
+      -lm -lpthread -o "$work/$h" 2>"$work/$h.log"; then
+    cat "$work/$h.log" >&2; echo "error: tests/c/$h.c did not build for $arch" >&2; status=1; continue
+  fi
+  args=()
+  [ "$h" = armcount_driver ] && args=("i8-$([ "$arch" = aarch64 ] && echo neon || echo scalar)" 96 2 1)
+  if [ "$target" = native ]; then
+    echo "=== tests/c/$h (native $arch)"
+    "$work/$h" "${args[@]}" || { echo "error: tests/c/$h failed" >&2; status=1; }
+  else
+    for cpu in "${cpus[@]}"; do
+      echo "=== tests/c/$h (qemu -cpu $cpu)"
+      qemu-aarch64-static -cpu "$cpu" "$work/$h" "${args[@]}" \
+        || { echo "error: tests/c/$h failed under -cpu $cpu" >&2; status=1; }
+    done
+  fi
+done
+exit "$status"

@@ -1,0 +1,163 @@
+"""Decode kernels (csrc/decode): every compiled variant against its reference.
+
+float32 against reference/dense.py (causal bottom-right), int8 against
+reference/decode_int8.py on the cache's own quantised tensors. Sizes come from the
+library: keys split every DECODE_SPLIT keys, softmax tiles of DECODE_TILE keys, scores
+8 (AVX2) or 4 (NEON) keys at a time, features in chunks of 8/16/32.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import fastattn
+from conftest import compiled, f32_tolerance
+from fastattn import _core, _dispatch
+from fastattn.reference import decode_int8 as ref8
+from fastattn.reference import dense as ref
+
+F32 = compiled("decode-f32")
+I8 = compiled("decode-i8")
+SPLIT, TILE = _core.DECODE_SPLIT, _core.DECODE_TILE
+LENGTHS = st.sampled_from(sorted({1, 2, 5, 7, 9, TILE - 1, TILE, TILE + 1, SPLIT - 1, SPLIT,
+                                  SPLIT + 1, 2 * SPLIT + TILE + 3, 3 * SPLIT - 1}))
+DIMS = st.sampled_from([1, 3, 8, 16, 17, 31, 32, 33, 64, 80])
+LQ = st.sampled_from([1, 2, 3, 7, 16])
+MASKS = st.sampled_from(["none", "bool", "float", "bool-row", "dead-row"])
+
+
+def rand(rng, shape, scale=1.0):
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def make_mask(rng, kind, batch, heads, lq, lk):
+    if kind == "bool":
+        return rng.random((batch, heads, lq, lk)) < 0.7
+    if kind == "float":
+        return rand(rng, (1, heads, lq, lk), 2.0)
+    if kind == "bool-row":  # broadcast over batch, heads and query rows
+        return rng.random((lk,)) < 0.5
+    if kind == "dead-row":  # the first query row of every head sees nothing
+        m = np.ones((batch, heads, lq, lk), dtype=bool)
+        m[:, :, 0] = False
+        return m
+    return None
+
+
+def check_close(out, expected, vmax, max_logit, lk):
+    assert out.shape == expected.shape
+    tol = f32_tolerance(max_logit, lk) * max(1.0, vmax)
+    err = np.abs(out.astype(np.float64) - expected)
+    assert np.all(np.isfinite(out))
+    assert err.max(initial=0.0) <= tol, (err.max(), tol)
+
+
+@pytest.mark.parametrize("variant", F32)
+@given(batch=st.integers(1, 2), kv_heads=st.integers(1, 2), group=st.sampled_from([1, 3, 4]),
+       lq=LQ, lk=LENGTHS, d=DIMS, dv=DIMS, causal=st.booleans(), mask_kind=MASKS,
+       logit_scale=st.sampled_from([0.1, 1.0, 8.0]), seed=st.integers(0, 2**32 - 1))
+def test_f32_matches_reference(variant, batch, kv_heads, group, lq, lk, d, dv, causal,
+                               mask_kind, logit_scale, seed):
+    lq = min(lq, lk)
+    rng = np.random.default_rng(seed)
+    heads = kv_heads * group
+    q = rand(rng, (batch, heads, lq, d), logit_scale)
+    k, v = rand(rng, (batch, kv_heads, lk, d)), rand(rng, (batch, kv_heads, lk, dv))
+    mask = make_mask(rng, mask_kind, batch, heads, lq, lk)
+    cache = fastattn.KVCache(batch, kv_heads, d, lk + 5, head_dim_v=dv)
+    cache.append(k, v)
+    out = cache.attend(q, causal=causal, mask=mask, variant=variant, num_threads=2)
+    expected = ref.attention(q, k, v, mask=mask, causal=causal)
+    logit = float(np.abs(q).max() * np.abs(k).max() * np.sqrt(d)) + (mask_kind == "float") * 20
+    check_close(out, expected, float(np.abs(v).max()), logit, lk)
+
+
+@pytest.mark.parametrize("variant", I8)
+@given(batch=st.integers(1, 2), kv_heads=st.integers(1, 2), group=st.sampled_from([1, 3, 4]),
+       lq=LQ, lk=LENGTHS, first=st.sampled_from([1, 7, 1000]), d=DIMS, dv=DIMS,
+       causal=st.booleans(), mask_kind=MASKS, logit_scale=st.sampled_from([0.1, 1.0, 8.0]),
+       seed=st.integers(0, 2**32 - 1))
+def test_i8_matches_reference(variant, batch, kv_heads, group, lq, lk, first, d, dv, causal,
+                              mask_kind, logit_scale, seed):
+    lq, first = min(lq, lk), min(first, lk)
+    rng = np.random.default_rng(seed)
+    heads = kv_heads * group
+    q = rand(rng, (batch, heads, lq, d), logit_scale)
+    k = rand(rng, (batch, kv_heads, lk, d)) + rand(rng, (1, 1, 1, d), 4.0)  # shared offsets
+    v = rand(rng, (batch, kv_heads, lk, dv))
+    mask = make_mask(rng, mask_kind, batch, heads, lq, lk)
+    cache = fastattn.KVCache(batch, kv_heads, d, lk, head_dim_v=dv, precision="int8")
+    cache.append(k[:, :, :first], v[:, :, :first])
+    if first < lk:
+        cache.append(k[:, :, first:], v[:, :, first:])
+    out = cache.attend(q, causal=causal, mask=mask, variant=variant, num_threads=2)
+    kq, ks, _, vq, vs = ref8.quantize_cache(k, v, first)
+    expected = ref8.attention(q, kq, ks, vq, vs, mask=mask, causal=causal)
+    t = ref8.scores(q, kq, ks, 1 / np.sqrt(d))
+    logit = float(np.abs(t).max() / ref8.LOG2E) + (mask_kind == "float") * 20
+    vmax = float(np.abs(vq * vs[..., None]).max())
+    check_close(out, expected, vmax, 2 * logit, lk)
+
+
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_threads_do_not_change_results(precision):
+    """Splits depend on the key count only, so any thread count gives the same bits."""
+    rng = np.random.default_rng(1)
+    lk = 5 * SPLIT + 17
+    cache = fastattn.KVCache(2, 2, 40, lk, precision=precision)
+    cache.append(rand(rng, (2, 2, lk, 40)), rand(rng, (2, 2, lk, 40)))
+    q = rand(rng, (2, 6, 3, 40))
+    one = cache.attend(q, num_threads=1)
+    for threads in (2, 3, 7):
+        assert np.array_equal(cache.attend(q, num_threads=threads), one)
+
+
+@pytest.mark.parametrize("variant", F32)
+def test_attention_short_queries_take_any_strides(variant):
+    """fastattn.attention sends short query blocks to the decode kernels: strided views."""
+    rng = np.random.default_rng(2)
+    q = rand(rng, (4, 2, 64, 3)).transpose(1, 0, 3, 2)  # (2, 4, 3, 64), last axis strided
+    k = rand(rng, (300, 2, 2, 64)).transpose(2, 1, 0, 3)[:, :, ::2]  # (2, 2, 150, 64)
+    v = rand(rng, (2, 2, 150, 48))[:, :, :, ::-1]
+    out = fastattn.attention(q, k, v, causal=True, variant=variant)
+    expected = ref.attention(q, k, v, causal=True)
+    check_close(out, expected, float(np.abs(v).max()), 20.0, 150)
+
+
+@pytest.mark.parametrize("variant", F32 + I8)
+def test_empty_key_range_gives_zeros(variant):
+    """lk = 0 at the C level: every row sees no key, so the output is zeros."""
+    q = np.ones((1, 2, 1, 16), np.float32)
+    out = np.full((1, 2, 1, 16), 7.0, np.float32)
+    band = (-_core.BAND_NONE, _core.BAND_NONE)
+    if variant.startswith("f32"):
+        kv = np.ones((1, 1, 4, 16), np.float32)
+        index = _dispatch.DECODE_F32.resolve(variant).index
+        _core.decode_f32(q, kv, kv, 0, out, None, 0.25, *band, index, 2)
+    else:
+        kv, sc = np.ones((1, 1, 4, 16), np.int8), np.ones((1, 1, 4), np.float32)
+        index = _dispatch.DECODE_I8.resolve(variant).index
+        _core.decode_i8(q, kv, sc, kv, sc, 0, out, None, 0.25, *band, index, 2)
+    assert np.array_equal(out, np.zeros_like(out))
+
+
+@pytest.mark.parametrize("variant", I8)
+def test_extreme_int8_values_do_not_overflow(variant):
+    """head_dim at its limit, every query and key value at +-127: |s| = 65535 * 127^2
+    stays below 2^31 and exact."""
+    d = (1 << 16) - 1
+    cache = fastattn.KVCache(1, 1, d, 3, precision="int8")
+    cache.append(np.zeros((1, 1, 1, d), np.float32), np.zeros((1, 1, 1, d), np.float32))
+    signs = np.array([1.0, -1.0], np.float32)[None, None, :, None]
+    cache.append(np.full((1, 1, 2, d), 5.0, np.float32) * signs,
+                 np.ones((1, 1, 2, d), np.float32) * signs)
+    q = np.full((1, 1, 1, d), 3.0, np.float32)
+    out = cache.attend(q, causal=False, scale=1e-9, variant=variant)
+    t = cache.tensors()
+    assert np.abs(t["k"]).min() == 0 and np.abs(t["k"][:, :, 1:]).min() == 127
+    expected = ref8.attention(q, t["k"], t["k_scale"], t["v"], t["v_scale"], causal=False,
+                              scale=1e-9)
+    check_close(out, expected, 1.0, 4.0, 3)
