@@ -15,15 +15,21 @@ except ImportError as exc:  # pragma: no cover - depends on how it was imported
         "fastattn, or build in place with `pip install -e .`."
     ) from exc
 
-from fastattn import _cost_models  # noqa: F401  (registers the ops' cost models)
+from fastattn import (
+    _cost_models,  # noqa: F401  (registers the ops' cost models)
+    _lowrank_checks,  # noqa: F401  (the low-rank ops' cost models, selftests)
+)
 from fastattn._info import info
 from fastattn.costs import cost
 from fastattn.dense import attention, scaled_dot_product_attention
 from fastattn.int8 import int8_error_report
 from fastattn.kvcache import KVCache
 from fastattn.layouts import BlockLayout
+from fastattn.linear import linear_attention
+from fastattn.linformer import linformer_attention, linformer_projection
 from fastattn.mha import MultiHeadAttention
 from fastattn.patterns import bigbird_layout, fixed_layout, local_layout, strided_layout
+from fastattn.performer import performer_attention, performer_features
 from fastattn.profiling import profile
 from fastattn.quantized import QuantizedTensor, quantize
 from fastattn.routed import route, routed_attention
@@ -43,8 +49,13 @@ __all__ = [
     "fixed_layout",
     "info",
     "int8_error_report",
+    "linear_attention",
+    "linformer_attention",
+    "linformer_projection",
     "local_attention",
     "local_layout",
+    "performer_attention",
+    "performer_features",
     "profile",
     "quantize",
     "route",

@@ -27,6 +27,7 @@ cdef extern from "fastattn/tiles.h" nogil:
         FA_F32_MQ
         FA_F32_NK
         FA_I8_MQ
+        FA_I8_MB
         FA_I8_NK
 
 
@@ -97,6 +98,7 @@ cdef extern from "fastattn/dense_i8.h" nogil:
 
 cdef extern from "fastattn/peak.h" nogil:
     uint64_t fa_i8_peak_loop(uint64_t iters, int32_t *sink)
+    uint64_t fa_f32_peak_loop(uint64_t iters, float *sink)
 
 
 cdef extern from "fastattn/quant_i8.h" nogil:
@@ -140,6 +142,57 @@ cdef extern from "fastattn/sparse.h" nogil:
     size_t fa_sparse_i8_workspace_size(const fa_sparse_i8_params *p)
     fa_status fa_sparse_i8(const fa_sparse_i8_params *p, size_t index, size_t nthreads,
                            void *workspace, size_t workspace_size)
+
+
+cdef extern from "fastattn/linear.h" nogil:
+    enum: FA_LOWRANK_CHUNK
+
+    ctypedef enum fa_feature_map:
+        FA_FEATURE_ELU1
+        FA_FEATURE_RELU
+
+    ctypedef struct fa_linear_f32_params:
+        fa_dense_f32_params attn
+        fa_feature_map feature_map
+
+    const fa_variant fa_linear_f32_variants[]
+    const size_t fa_linear_f32_nvariants
+    size_t fa_linear_f32_workspace_size(const fa_linear_f32_params *p)
+    fa_status fa_linear_f32(const fa_linear_f32_params *p, size_t index, size_t nthreads,
+                            void *workspace, size_t workspace_size)
+
+
+cdef extern from "fastattn/performer.h" nogil:
+    ctypedef struct fa_performer_f32_params:
+        fa_dense_f32_params attn
+        const float *features
+        size_t features_len
+        ptrdiff_t features_rs
+        size_t m
+
+    const fa_variant fa_performer_f32_variants[]
+    const size_t fa_performer_f32_nvariants
+    size_t fa_performer_f32_workspace_size(const fa_performer_f32_params *p)
+    fa_status fa_performer_f32(const fa_performer_f32_params *p, size_t index, size_t nthreads,
+                               void *workspace, size_t workspace_size)
+
+
+cdef extern from "fastattn/linformer.h" nogil:
+    enum: FA_LINFORMER_KC
+
+    ctypedef struct fa_linformer_f32_params:
+        fa_dense_f32_params attn
+        const float *proj_k
+        const float *proj_v
+        size_t proj_k_len, proj_v_len
+        ptrdiff_t proj_k_rs, proj_v_rs
+        size_t r
+
+    const fa_variant fa_linformer_f32_variants[]
+    const size_t fa_linformer_f32_nvariants
+    size_t fa_linformer_f32_workspace_size(const fa_linformer_f32_params *p)
+    fa_status fa_linformer_f32(const fa_linformer_f32_params *p, size_t index, size_t nthreads,
+                               void *workspace, size_t workspace_size)
 
 
 cdef extern from "fastattn/decode.h" nogil:

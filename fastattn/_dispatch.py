@@ -69,6 +69,9 @@ DENSE_F32 = OPS["dense-f32"]
 SPARSE_F32 = OPS["sparse-f32"]
 DENSE_I8 = OPS["dense-i8"]
 SPARSE_I8 = OPS["sparse-i8"]
+LINEAR_F32 = OPS["linear-f32"]
+PERFORMER_F32 = OPS["performer-f32"]
+LINFORMER_F32 = OPS["linformer-f32"]
 
 
 def default_num_threads() -> int:

@@ -9,4 +9,9 @@
 
 uint64_t fa_i8_peak_loop(uint64_t iters, int32_t *sink);
 
+/* The same for float32 FMAs at the best ISA the float32 kernels use (AVX2 + FMA, NEON,
+ * scalar): returns the floating-point operations done, 2 per FMA lane. One loop per ISA in
+ * csrc/peak/f32-<isa>.c. */
+uint64_t fa_f32_peak_loop(uint64_t iters, float *sink);
+
 #endif

@@ -1,0 +1,62 @@
+/* A blocked float32 GEMM over the flash engine's mr x 16 register tiles, for the
+ * GEMM-shaped parts of the low-rank ops (feature maps, key/value states, projections).
+ *
+ * Operands are workspace buffers the caller padded: A has round_up(m, mr) readable rows,
+ * B and C have round_up(n, 16) readable columns and C round_up(m, mr) rows (padding rows
+ * and columns of C receive values that are never read). k is blocked by FA_LR_KC so one
+ * kc x 16 panel of B stays in L1 while every row tile of A (in L2) streams past it. */
+#ifndef FASTATTN_LOWRANK_GEMM_H
+#define FASTATTN_LOWRANK_GEMM_H
+
+#include <string.h>
+#include "flash/f32.h"
+
+#define FA_LR_KC 256
+
+/* Rows of a buffer that GEMM tiles of any ISA may touch (rows are padded up to mr). */
+static inline size_t fa_lr_rows(size_t m) { return m + FA_F32_MR_MAX; }
+static inline size_t fa_lr_cols(size_t n) { return fa_round_up(n, FA_F32_NR); }
+
+/* C (accumulate ? += : =) A B with C[m][n], A[m][k], B[k][n]; strides in elements. */
+static inline void fa_lr_gemm(const fa_f32_ukernels *uk, size_t m, size_t n, size_t k,
+                              const float *a, size_t lda, const float *b, size_t ldb, float *c,
+                              size_t ldc, int accumulate) {
+  const size_t mr = uk->mr;
+  if (k == 0) {
+    if (!accumulate)
+      for (size_t i = 0; i < m; i++) memset(c + i * ldc, 0, fa_lr_cols(n) * sizeof(float));
+    return;
+  }
+  for (size_t p0 = 0; p0 < k; p0 += FA_LR_KC) {
+    const size_t kc = k - p0 < FA_LR_KC ? k - p0 : FA_LR_KC;
+    const int acc = accumulate || p0 > 0;
+    for (size_t j = 0; j < n; j += FA_F32_NR)
+      for (size_t i = 0; i < m; i += mr)
+        uk->gemm(kc, a + i * lda + p0, lda, b + p0 * ldb + j, ldb, c + i * ldc + j, ldc, acc);
+  }
+}
+
+/* Bump allocator over a workspace: 64-byte aligned float buffers. */
+typedef struct fa_lr_arena {
+  float *next;
+} fa_lr_arena;
+
+static inline fa_lr_arena fa_lr_arena_start(void *workspace) {
+  fa_lr_arena a = {(float *)(((size_t)workspace + 63) & ~(size_t)63)};
+  return a;
+}
+
+static inline float *fa_lr_take(fa_lr_arena *a, size_t floats) {
+  float *p = a->next;
+  a->next += fa_round_up(floats, 16);
+  return p;
+}
+
+/* The bytes fa_lr_take needs for buffers of these sizes (in floats), plus alignment. */
+static inline size_t fa_lr_bytes(const size_t *floats, size_t count) {
+  size_t total = 0;
+  for (size_t i = 0; i < count; i++) total += fa_round_up(floats[i], 16);
+  return total * sizeof(float) + 64;
+}
+
+#endif

@@ -1,0 +1,280 @@
+/* The feature-map attention scan shared by linear attention and Performer (FAVOR+).
+ *
+ * For one (batch, head): out_i = phi(q_i) . S / phi(q_i) . z, with the state S = sum
+ * phi(k_j) v_jᵀ (F x Dv) and z = sum phi(k_j) over the keys query i sees (j <= i +
+ * band_hi). The state covers keys [0, covered); query chunk [i0, i0 + C) first absorbs
+ * nothing but sees, besides the state, the keys [i0 + band_hi, i0 + C + band_hi) of its
+ * own diagonal chunk through an explicit C x C masked block, and then adds them to the
+ * state: the chunked prefix sums of "Transformers are RNNs". Without a band every key is
+ * absorbed up front and the chunks only read the state. All of it runs through the mr x
+ * 16 GEMM tiles: state update phi(K)ᵀ V, readout phi(Q) S, the diagonal block phi(Q)
+ * phi(K)ᵀ and its product with V; FAVOR+ computes its features as one more GEMM per
+ * chunk (W' x, exp applied while the chunk is in L1/L2).
+ *
+ * Include after the ISA's target is enabled, with the ISA's fa_lr_ukernels. */
+#ifndef FASTATTN_LOWRANK_SCAN_H
+#define FASTATTN_LOWRANK_SCAN_H
+
+#include <math.h>
+#include <string.h>
+#include "fastattn/linear.h"
+#include "lowrank/gemm.h"
+
+typedef struct fa_lr_ukernels {
+  const fa_f32_ukernels *mm;                       /* the GEMM tile */
+  void (*elu1)(float *x, size_t n);                /* x = elu(x) + 1 */
+  void (*relu)(float *x, size_t n);                /* x = max(x, 0) */
+  /* x[i] = exp2(x[i] - h[i] - shift) (h NULL: 0); exp2 of -inf is 0, NaN stays */
+  void (*exp2_sub)(float *x, const float *h, float shift, size_t n);
+  /* max of x[i] - h[i] (h NULL: 0); -inf when n = 0; NaN when any term is NaN */
+  float (*max_sub)(const float *x, const float *h, size_t n);
+  float (*sum)(const float *x, size_t n);
+  float (*dot)(const float *a, const float *b, size_t n);
+  void (*scale)(float *x, size_t n, float s);      /* any n */
+} fa_lr_ukernels;
+
+enum { FA_LR_ELU1 = 0, FA_LR_RELU = 1, FA_LR_FAVOR = 2 };
+
+typedef struct fa_lr_scan {
+  fa_f32_problem attn; /* q, k, v, out of one head; lk, d, dv, band_hi; FAVOR: scale */
+  size_t lq;
+  int kind;
+  const float *w;      /* FAVOR: [m][d] random features */
+  ptrdiff_t w_rs;
+  size_t m;
+} fa_lr_scan;
+
+enum { B_S, B_Z, B_QF, B_KFT, B_SC, B_VP, B_NUM, B_DEN, B_H, B_QC, B_KCT, B_WP, B_WT, B_LZ, B_KM, B_NM, B_COUNT };
+
+static inline size_t fa_lr_features(int kind, size_t d, size_t m) {
+  return kind == FA_LR_FAVOR ? m : d;
+}
+
+static inline void fa_lr_scan_sizes(int kind, size_t d, size_t dv, size_t m, size_t *sz) {
+  const size_t c = FA_LOWRANK_CHUNK, f = fa_lr_features(kind, d, m), dvp = fa_lr_cols(dv);
+  const int favor = kind == FA_LR_FAVOR;
+  sz[B_S] = fa_lr_rows(f) * dvp;
+  sz[B_Z] = fa_lr_cols(f);
+  sz[B_QF] = fa_lr_rows(c) * fa_lr_cols(f);
+  sz[B_KFT] = fa_lr_rows(f) * c;
+  sz[B_SC] = fa_lr_rows(c) * c;
+  sz[B_VP] = c * dvp;
+  sz[B_NUM] = fa_lr_rows(c) * dvp;
+  sz[B_DEN] = fa_lr_rows(c);
+  sz[B_H] = favor ? c : 0;
+  sz[B_QC] = favor ? fa_lr_rows(c) * d : 0;
+  sz[B_KCT] = favor ? d * c : 0;
+  sz[B_WP] = favor ? fa_lr_rows(m) * d : 0;
+  sz[B_WT] = favor ? d * fa_lr_cols(m) : 0;
+  sz[B_LZ] = favor ? fa_lr_cols(m) : 0;
+  sz[B_KM] = favor ? fa_lr_cols(m) : 0;
+  sz[B_NM] = favor ? fa_lr_cols(m) : 0;
+}
+
+static inline size_t fa_lr_scan_workspace_size(int kind, size_t d, size_t dv, size_t m) {
+  size_t sz[B_COUNT];
+  fa_lr_scan_sizes(kind, d, dv, m, sz);
+  return fa_lr_bytes(sz, B_COUNT);
+}
+
+typedef struct fa_lr_state {
+  float *buf[B_COUNT];
+  size_t f, fc, dvp; /* features, their padded columns, padded value columns */
+} fa_lr_state;
+
+/* Features of keys [j0, j0 + n) into kft (f rows x C columns, zeros beyond n) and the
+ * keys' values into vp.
+ *
+ * FAVOR: feature l of every key is shifted by M_l, the running largest exponent of that
+ * feature over the keys so far (row l of the state is rescaled when it grows), and the
+ * queries' feature l is multiplied back by 2^M_l, so each product is unchanged. A global
+ * shift (the paper's) would let float32 flush a key's features to 0 whenever they sit 126
+ * binary orders below the largest exponent of any feature; per feature, only keys that are
+ * negligible next to another key in the same term are lost. */
+static inline void fa_lr_load_keys(const fa_lr_ukernels *uk, const fa_lr_scan *p,
+                                   fa_lr_state *st, size_t j0, size_t n) {
+  const size_t c = FA_LOWRANK_CHUNK, d = p->attn.d, dv = p->attn.dv, dvp = st->dvp;
+  const float *k = p->attn.k + (ptrdiff_t)j0 * p->attn.k_rs;
+  const float *v = p->attn.v + (ptrdiff_t)j0 * p->attn.v_rs;
+  float *kft = st->buf[B_KFT], *vp = st->buf[B_VP];
+  for (size_t r = 0; r < n; r++) {
+    memcpy(vp + r * dvp, v + (ptrdiff_t)r * p->attn.v_rs, dv * sizeof(float));
+    memset(vp + r * dvp + dv, 0, (dvp - dv) * sizeof(float));
+  }
+  if (p->kind != FA_LR_FAVOR) {
+    for (size_t r = 0; r < n; r++) {
+      const float *krow = k + (ptrdiff_t)r * p->attn.k_rs;
+      for (size_t x = 0; x < d; x++) kft[x * c + r] = krow[x];
+    }
+    for (size_t x = 0; x < d; x++) {
+      float *row = kft + x * c;
+      if (p->kind == FA_LR_RELU) uk->relu(row, n);
+      else uk->elu1(row, n);
+      memset(row + n, 0, (c - n) * sizeof(float));
+    }
+    return;
+  }
+  float *kct = st->buf[B_KCT], *h = st->buf[B_H];
+  const float half = 0.5f * p->attn.scale * FA_LOG2E;
+  for (size_t r = 0; r < n; r++) {
+    const float *krow = k + (ptrdiff_t)r * p->attn.k_rs;
+    for (size_t x = 0; x < d; x++) kct[x * c + r] = krow[x];
+    h[r] = half * uk->dot(krow, krow, d);
+  }
+  for (size_t x = 0; x < d; x++) memset(kct + x * c + n, 0, (c - n) * sizeof(float));
+  fa_lr_gemm(uk->mm, p->m, n, d, st->buf[B_WP], d, kct, c, kft, c, 0);
+  float *key_max = st->buf[B_KM], *s = st->buf[B_S], *z = st->buf[B_Z];
+  for (size_t l = 0; l < p->m; l++) {
+    float *row = kft + l * c;
+    const float x = uk->max_sub(row, h, n);
+    if (x > key_max[l] || (x != x && key_max[l] == key_max[l])) {
+      const float alpha = key_max[l] == -INFINITY ? 0.0f : exp2f(key_max[l] - x);
+      uk->scale(s + l * dvp, dvp, alpha);
+      z[l] *= alpha;
+      key_max[l] = x;
+    }
+    uk->exp2_sub(row, h, key_max[l], n);
+  }
+}
+
+/* S += phi(K)ᵀ V and z += phi(K)ᵀ 1 for the n keys in kft / vp. */
+static inline void fa_lr_absorb(const fa_lr_ukernels *uk, fa_lr_state *st, size_t n) {
+  const size_t c = FA_LOWRANK_CHUNK;
+  const float *kft = st->buf[B_KFT];
+  fa_lr_gemm(uk->mm, st->f, st->dvp, n, kft, c, st->buf[B_VP], st->dvp, st->buf[B_S], st->dvp,
+             1);
+  float *z = st->buf[B_Z];
+  for (size_t x = 0; x < st->f; x++) z[x] += uk->sum(kft + x * c, n);
+}
+
+/* Features of query rows [i0, i0 + rows) into qf (rows x fc, zero padding); n keys of the
+ * diagonal chunk wait in kft.
+ *
+ * FAVOR: feature l of row i is exp2(e_il + M_l - c_i) (M_l: the keys' shift, see
+ * fa_lr_load_keys) with c_i = max_l (e_il + M_l + log2 z_l) over the state's z (with the
+ * waiting keys): a per-row constant, which cancels, chosen so that the largest term of the
+ * denominator is 1 and it cannot underflow in float32 when a row's large features meet only
+ * small key features (large logits). c_i is kept within 100 of the row's largest
+ * exponent, so features stay below 2^100. */
+static inline void fa_lr_load_queries(const fa_lr_ukernels *uk, const fa_lr_scan *p,
+                                      fa_lr_state *st, size_t i0, size_t rows, size_t n) {
+  const size_t d = p->attn.d, fc = st->fc, pad = fa_lr_rows(FA_LOWRANK_CHUNK) - rows;
+  const float *q = p->attn.q + (ptrdiff_t)i0 * p->attn.q_rs;
+  float *qf = st->buf[B_QF];
+  if (p->kind != FA_LR_FAVOR) {
+    for (size_t r = 0; r < rows; r++) {
+      float *row = qf + r * fc;
+      memcpy(row, q + (ptrdiff_t)r * p->attn.q_rs, d * sizeof(float));
+      if (p->kind == FA_LR_RELU) uk->relu(row, d);
+      else uk->elu1(row, d);
+    }
+    memset(qf + rows * fc, 0, pad * fc * sizeof(float));
+    return;
+  }
+  float *qc = st->buf[B_QC], *neg_log_z = st->buf[B_LZ], *neg_max = st->buf[B_NM];
+  const float *z = st->buf[B_Z], *kft = st->buf[B_KFT], *key_max = st->buf[B_KM];
+  for (size_t l = 0; l < p->m; l++) {
+    const float zl = z[l] + (n ? uk->sum(kft + l * FA_LOWRANK_CHUNK, n) : 0.0f);
+    neg_max[l] = -key_max[l];
+    neg_log_z[l] = zl > 0.0f ? -(key_max[l] + log2f(zl)) : (zl == 0.0f ? INFINITY : zl);
+  }
+  for (size_t r = 0; r < rows; r++) memcpy(qc + r * d, q + (ptrdiff_t)r * p->attn.q_rs,
+                                           d * sizeof(float));
+  memset(qc + rows * d, 0, pad * d * sizeof(float));
+  fa_lr_gemm(uk->mm, rows, p->m, d, qc, d, st->buf[B_WT], fc, qf, fc, 0);
+  for (size_t r = 0; r < rows; r++) {
+    float *row = qf + r * fc;
+    const float top = uk->max_sub(row, neg_max, p->m);
+    if (top == -INFINITY) { /* no key seen yet: all features 0, and so is the row */
+      memset(row, 0, fc * sizeof(float));
+      continue;
+    }
+    float shift = uk->max_sub(row, neg_log_z, p->m);
+    if (shift < top - 100.0f || shift == -INFINITY) shift = top - 100.0f;
+    uk->exp2_sub(row, neg_max, shift, p->m);
+    memset(row + p->m, 0, (fc - p->m) * sizeof(float));
+  }
+}
+
+/* FAVOR: W' = W sqrt(scale) log2(e), as wp (m x d) and its transpose wt (d x fc). */
+static inline void fa_lr_pack_features(const fa_lr_scan *p, fa_lr_state *st) {
+  const size_t d = p->attn.d, m = p->m, fc = st->fc;
+  const float gain = sqrtf(p->attn.scale) * FA_LOG2E;
+  float *wp = st->buf[B_WP], *wt = st->buf[B_WT];
+  memset(wt, 0, d * fc * sizeof(float));
+  for (size_t l = 0; l < m; l++)
+    for (size_t x = 0; x < d; x++) {
+      const float w = p->w[(ptrdiff_t)l * p->w_rs + x] * gain;
+      wp[l * d + x] = w;
+      wt[x * fc + l] = w;
+    }
+  memset(wp + m * d, 0, FA_F32_MR_MAX * d * sizeof(float));
+}
+
+static inline size_t fa_lr_clip(ptrdiff_t x, size_t hi) {
+  return x <= 0 ? 0 : ((size_t)x >= hi ? hi : (size_t)x);
+}
+
+static inline void fa_lr_scan_run(const fa_lr_ukernels *uk, const fa_lr_scan *p,
+                                  void *workspace) {
+  const size_t c = FA_LOWRANK_CHUNK, lk = p->attn.lk, dv = p->attn.dv;
+  fa_lr_state st;
+  st.f = fa_lr_features(p->kind, p->attn.d, p->m);
+  st.fc = fa_lr_cols(st.f);
+  st.dvp = fa_lr_cols(dv);
+  size_t sz[B_COUNT];
+  fa_lr_scan_sizes(p->kind, p->attn.d, dv, p->m, sz);
+  fa_lr_arena arena = fa_lr_arena_start(workspace);
+  for (int i = 0; i < B_COUNT; i++) st.buf[i] = fa_lr_take(&arena, sz[i]);
+  memset(st.buf[B_S], 0, sz[B_S] * sizeof(float));
+  memset(st.buf[B_Z], 0, sz[B_Z] * sizeof(float));
+  memset(st.buf[B_KFT], 0, sz[B_KFT] * sizeof(float));
+  if (p->kind == FA_LR_FAVOR) {
+    fa_lr_pack_features(p, &st);
+    for (size_t l = 0; l < p->m; l++) st.buf[B_KM][l] = -INFINITY;
+  }
+
+  /* Keys every query sees go straight into the state (all of them without a band). */
+  const ptrdiff_t band = p->attn.band_hi;
+  size_t covered = fa_lr_clip(band, lk);
+  for (size_t j0 = 0; j0 < covered; j0 += c) {
+    const size_t n = covered - j0 < c ? covered - j0 : c;
+    fa_lr_load_keys(uk, p, &st, j0, n);
+    fa_lr_absorb(uk, &st, n);
+  }
+
+  float *qf = st.buf[B_QF], *sc = st.buf[B_SC], *num = st.buf[B_NUM], *den = st.buf[B_DEN];
+  const size_t fc = st.fc, dvp = st.dvp;
+  for (size_t i0 = 0; i0 < p->lq; i0 += c) {
+    const size_t rows = p->lq - i0 < c ? p->lq - i0 : c;
+    const size_t end = band >= FA_BAND_NONE ? lk : fa_lr_clip((ptrdiff_t)(i0 + rows) + band, lk);
+    const size_t n = end > covered ? end - covered : 0;
+    if (n) fa_lr_load_keys(uk, p, &st, covered, n); /* before the readout: may rescale S */
+    fa_lr_load_queries(uk, p, &st, i0, rows, n);
+    fa_lr_gemm(uk->mm, rows, dv, st.f, qf, fc, st.buf[B_S], dvp, num, dvp, 0);
+    for (size_t r = 0; r < rows; r++) den[r] = uk->dot(qf + r * fc, st.buf[B_Z], st.f);
+    if (n) {
+      /* The diagonal block: query i0 + r sees key covered + j iff j <= i0 + r + band - covered. */
+      fa_lr_gemm(uk->mm, rows, n, st.f, qf, fc, st.buf[B_KFT], c, sc, c, 0);
+      for (size_t r = 0; r < rows; r++) {
+        const ptrdiff_t last = (ptrdiff_t)(i0 + r) + band - (ptrdiff_t)covered;
+        const size_t keep = last < 0 ? 0 : ((size_t)last + 1 < n ? (size_t)last + 1 : n);
+        memset(sc + r * c + keep, 0, (c - keep) * sizeof(float));
+        den[r] += uk->sum(sc + r * c, keep);
+      }
+      fa_lr_gemm(uk->mm, rows, dv, n, sc, c, st.buf[B_VP], dvp, num, dvp, 1);
+      fa_lr_absorb(uk, &st, n);
+      covered = end;
+    }
+    for (size_t r = 0; r < rows; r++) {
+      float *orow = p->attn.out + (ptrdiff_t)(i0 + r) * p->attn.out_rs;
+      if (den[r] == 0.0f) { /* no visible key, or relu features that are all 0 */
+        memset(orow, 0, dv * sizeof(float));
+        continue;
+      }
+      for (size_t x = 0; x < dv; x++) orow[x] = num[r * dvp + x] / den[r];
+    }
+  }
+}
+
+#endif

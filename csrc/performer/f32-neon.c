@@ -1,0 +1,12 @@
+/* Performer (FAVOR+) attention, float32, aarch64 Advanced SIMD: the job of
+ * performer/job-f32.h on the micro-kernels of lowrank/f32-neon.h. */
+#if !defined(__aarch64__)
+#error "f32-neon.c is for aarch64 only"
+#endif
+
+#include "performer/job-f32.h"
+#include "lowrank/f32-neon.h"
+
+fa_status fa_performer_f32__neon(const void *params, const fa_job *job, void *workspace) {
+  return fa_performer_f32_job(&fa_lr_ukernels_neon, params, job, workspace);
+}

@@ -1,0 +1,8 @@
+/* Performer (FAVOR+) attention, float32, portable C: the job of
+ * performer/job-f32.h on the micro-kernels of lowrank/f32-scalar.h. */
+#include "performer/job-f32.h"
+#include "lowrank/f32-scalar.h"
+
+fa_status fa_performer_f32__scalar(const void *params, const fa_job *job, void *workspace) {
+  return fa_performer_f32_job(&fa_lr_ukernels_scalar, params, job, workspace);
+}

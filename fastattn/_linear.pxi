@@ -1,0 +1,77 @@
+# Low-rank attention bindings: linear, Performer, Linformer, and the float32 peak loop
+# (included by _core.pyx).
+
+OPS["linear-f32"] = _op_table(fa_linear_f32_variants, fa_linear_f32_nvariants)
+OPS["performer-f32"] = _op_table(fa_performer_f32_variants, fa_performer_f32_nvariants)
+OPS["linformer-f32"] = _op_table(fa_linformer_f32_variants, fa_linformer_f32_nvariants)
+LOWRANK_CHUNK = FA_LOWRANK_CHUNK
+LINFORMER_KC = FA_LINFORMER_KC
+
+
+def f32_peak_loop(unsigned long long iters):
+    """Runs the float32 FMA peak loop; returns the floating-point operations done."""
+    cdef float sink = 0
+    cdef uint64_t flops
+    with nogil:
+        flops = fa_f32_peak_loop(iters, &sink)
+    return flops
+
+
+cdef const float *_f32_rows(const float[:, ::1] x, ptrdiff_t *row_stride,
+                            size_t *length) except? NULL:
+    """A 2-d float32 matrix with contiguous rows: its first element, row stride, length."""
+    row_stride[0] = x.strides[0] // 4
+    length[0] = _span(x.shape, x.strides, 2, 4)
+    if _empty(x.shape, 2):
+        return NULL
+    return &x[0, 0]
+
+
+def linear_f32(q, k, v, out, int feature_map, ptrdiff_t band_hi, size_t variant,
+               size_t nthreads):
+    """Linear attention over 4-d float32 arrays (as dense_f32); feature_map 0 = elu+1,
+    1 = relu; band_hi: key j visible to query i iff j - i <= band_hi."""
+    cdef fa_linear_f32_params p
+    memset(&p, 0, sizeof(p))
+    _fill_dense_f32(&p.attn, q, k, v, out, None, 1.0, -FA_BAND_NONE, band_hi)
+    p.feature_map = <fa_feature_map>feature_map
+    cdef size_t per_thread = fa_linear_f32_workspace_size(&p)
+    cdef unsigned char[::1] ws = bytearray(per_thread * nthreads + 1)
+    cdef fa_status status
+    with nogil:
+        status = fa_linear_f32(&p, variant, nthreads, &ws[0], per_thread * nthreads)
+    _check(status)
+
+
+def performer_f32(q, k, v, out, features, float scale, ptrdiff_t band_hi, size_t variant,
+                  size_t nthreads):
+    """FAVOR+ attention over 4-d float32 arrays; features is an (m, d) float32 matrix with
+    contiguous rows."""
+    cdef fa_performer_f32_params p
+    memset(&p, 0, sizeof(p))
+    _fill_dense_f32(&p.attn, q, k, v, out, None, scale, -FA_BAND_NONE, band_hi)
+    p.features = _f32_rows(features, &p.features_rs, &p.features_len)
+    p.m = features.shape[0]
+    cdef size_t per_thread = fa_performer_f32_workspace_size(&p)
+    cdef unsigned char[::1] ws = bytearray(per_thread * nthreads + 1)
+    cdef fa_status status
+    with nogil:
+        status = fa_performer_f32(&p, variant, nthreads, &ws[0], per_thread * nthreads)
+    _check(status)
+
+
+def linformer_f32(q, k, v, out, proj_k, proj_v, float scale, size_t variant, size_t nthreads):
+    """Linformer attention over 4-d float32 arrays; proj_k / proj_v are (r, lk) float32
+    matrices with contiguous rows (proj_v may be proj_k)."""
+    cdef fa_linformer_f32_params p
+    memset(&p, 0, sizeof(p))
+    _fill_dense_f32(&p.attn, q, k, v, out, None, scale, -FA_BAND_NONE, FA_BAND_NONE)
+    p.proj_k = _f32_rows(proj_k, &p.proj_k_rs, &p.proj_k_len)
+    p.proj_v = _f32_rows(proj_v, &p.proj_v_rs, &p.proj_v_len)
+    p.r = proj_k.shape[0]
+    cdef size_t per_thread = fa_linformer_f32_workspace_size(&p)
+    cdef unsigned char[::1] ws = bytearray(per_thread * nthreads + 1)
+    cdef fa_status status
+    with nogil:
+        status = fa_linformer_f32(&p, variant, nthreads, &ws[0], per_thread * nthreads)
+    _check(status)

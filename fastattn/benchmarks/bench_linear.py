@@ -1,0 +1,195 @@
+"""Low-rank attention: linear (elu+1), Performer FAVOR+ (m = 256) and Linformer (r = 256,
+mean pooling) against PyTorch SDPA float32 (when importable) and fastattn's dense float32
+and int8 kernels. B=1, H=8, D=64, one thread.
+
+Groups:
+- ``lowrank L=4096``: every implementation at L = 4096, torch the baseline (the dense
+  float32 kernel when torch is absent). extra_info: ``speedup_vs_torch``; for the low-rank
+  rows ``gemm_gflops`` (the multiply-adds of their GEMM-shaped parts, counted as 2 flops,
+  over the whole call's time: a lower bound for the GEMMs' own rate), ``f32_peak_gflops``
+  (this machine's float32 FMA peak for the ISA the kernels use, measured in this run by a
+  register-resident FMA loop) and ``peak_fraction``.
+- ``lowrank scaling <impl>``: L = 1k, 4k, 16k, 64k; ``ratio_vs_quarter`` = t(L) / t(L/4)
+  (4 for time linear in L) and ``peak_extra_bytes`` (O(L): the output and the inputs'
+  float32 copies, nothing L x L).
+- ``lowrank crossover <impl> vs <dense>``: the length where the low-rank call becomes
+  faster than dense attention (float32 or int8), interpolated on a grid of lengths timed
+  in this run (``crossover_length``); the timed call is the low-rank one at that length.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+
+import numpy as np
+import pytest
+
+import fastattn
+from fastattn import _core
+from fastattn.benchmarks import peers
+
+HEADS, DIM, FEATURES, RANK = 8, 64, 256, 256
+LOWRANK = ["linear", "linear-causal", "performer", "performer-causal", "linformer"]
+IMPLS = ["torch-sdpa-f32", "torch-sdpa-f32-causal", "fastattn-dense-f32", "fastattn-dense-i8",
+         *LOWRANK]
+SCALING = [1024, 4096, 16384, 65536]
+CROSSOVER_GRID = [128, 256, 512, 1024, 2048, 4096]
+_MEDIANS: dict = {}
+
+
+@functools.lru_cache(maxsize=3)
+def inputs(length: int, seed: int = 0) -> tuple:
+    rng = np.random.default_rng(seed)
+    out = tuple(rng.standard_normal((1, HEADS, length, DIM), dtype=np.float32) for _ in range(3))
+    for a in out:
+        a.flags.writeable = False
+    return out
+
+
+@functools.cache
+def f32_peak_gflops() -> float:
+    """Best of 5 runs of the float32 FMA loop, about 0.1 s each."""
+    iters = 1 << 14
+    while True:
+        t0 = time.perf_counter()
+        _core.f32_peak_loop(iters)
+        if time.perf_counter() - t0 > 0.02:
+            break
+        iters *= 2
+    iters *= 5
+    best = 0.0
+    for _ in range(5):
+        t0 = time.perf_counter()
+        flops = _core.f32_peak_loop(iters)
+        best = max(best, flops / (time.perf_counter() - t0) / 1e9)
+    return best
+
+
+def gemm_macs(impl: str, length: int) -> int:
+    """Multiply-adds of the GEMM-shaped parts per call (all heads), as the kernels run them."""
+    c = fastattn.linear.CHUNK
+    diagonal = length * c * 2 * DIM if impl.endswith("causal") else 0  # C x C blocks, QKᵀ and AV
+    if impl.startswith("linear"):
+        return HEADS * (2 * length * DIM * DIM + diagonal)
+    if impl.startswith("performer"):
+        diagonal = length * c * (FEATURES + DIM) if impl.endswith("causal") else 0
+        return HEADS * (2 * length * FEATURES * DIM + 2 * length * FEATURES * DIM + diagonal)
+    if impl == "linformer":
+        return HEADS * (2 * RANK * length * DIM + 2 * length * RANK * DIM)
+    raise ValueError(impl)
+
+
+@functools.lru_cache(maxsize=4)
+def projection(length: int) -> np.ndarray:
+    return fastattn.linformer_projection(length, min(RANK, length), kind="mean")
+
+
+@functools.lru_cache(maxsize=1)
+def features() -> np.ndarray:
+    return fastattn.performer_features(DIM, num_features=FEATURES, seed=0)
+
+
+def build(impl: str, length: int):
+    """fn() for one implementation at one length, or None when it cannot run here."""
+    q, k, v = inputs(length)
+    causal = impl.endswith("causal")
+    if impl.startswith("torch-sdpa"):
+        return peers.torch_sdpa(q, k, v, causal, 1)
+    if impl == "fastattn-dense-f32":
+        return functools.partial(fastattn.attention, q, k, v, num_threads=1)
+    if impl == "fastattn-dense-i8":
+        return functools.partial(fastattn.attention, q, k, v, precision="int8", num_threads=1)
+    if impl.startswith("linear"):
+        return functools.partial(fastattn.linear_attention, q, k, v, causal=causal,
+                                 num_threads=1)
+    if impl.startswith("performer"):
+        return functools.partial(fastattn.performer_attention, q, k, v, features=features(),
+                                 causal=causal, num_threads=1)
+    if impl == "linformer":
+        return functools.partial(fastattn.linformer_attention, q, k, v,
+                                 proj_k=projection(length), num_threads=1)
+    raise ValueError(impl)
+
+
+def lowrank_extra(impl: str, length: int) -> dict:
+    return dict(length=length, threads=1, f32_peak_gflops=f32_peak_gflops(),
+                gemm_macs=gemm_macs(impl, length),
+                variant={"linear": _dispatch_name("linear-f32"),
+                         "performer": _dispatch_name("performer-f32"),
+                         "linformer": _dispatch_name("linformer-f32")}[impl.split("-")[0]])
+
+
+def _dispatch_name(op: str) -> str:
+    from fastattn import _dispatch
+
+    return _dispatch.OPS[op].chosen.name
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def bench_lowrank_4096(record, benchmark, impl):
+    length = 4096
+    fn = build(impl, length)
+    if fn is None:
+        pytest.skip("torch not installed")
+    extra = lowrank_extra(impl, length) if impl in LOWRANK else dict(length=length, threads=1)
+    torch_here = build("torch-sdpa-f32", 16) is not None
+    baseline = impl == ("torch-sdpa-f32" if torch_here else "fastattn-dense-f32")
+    median = record(fn, group="lowrank L=4096 threads=1", name=impl, baseline=baseline,
+                    extra=extra)
+    _MEDIANS[(impl, length)] = median
+    peer = "torch-sdpa-f32-causal" if impl.endswith("causal") else "torch-sdpa-f32"
+    if (peer, length) in _MEDIANS and median:
+        benchmark.extra_info["speedup_vs_torch"] = _MEDIANS[(peer, length)] / median
+    if impl in LOWRANK and median:
+        gflops = 2 * extra["gemm_macs"] / median / 1e9
+        benchmark.extra_info.update(gemm_gflops=gflops,
+                                    peak_fraction=gflops / extra["f32_peak_gflops"])
+
+
+@pytest.mark.parametrize("length", SCALING)
+@pytest.mark.parametrize("impl", LOWRANK)
+def bench_lowrank_scaling(record, benchmark, impl, length):
+    median = record(build(impl, length), group=f"lowrank scaling {impl} threads=1",
+                    name=f"{impl} L={length}", baseline=length == SCALING[0],
+                    extra=lowrank_extra(impl, length))
+    _MEDIANS[(impl, length)] = median
+    if (impl, length // 4) in _MEDIANS and median:
+        benchmark.extra_info["ratio_vs_quarter"] = median / _MEDIANS[(impl, length // 4)]
+
+
+def _median_seconds(fn, repeats: int = 3) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def crossover(impl: str, dense: str) -> float | None:
+    """The length where impl's time equals dense's, log-log interpolated between the first
+    grid length where impl is faster and the one before; None beyond the grid."""
+    previous = None
+    for length in CROSSOVER_GRID:
+        ratio = _median_seconds(build(impl, length)) / _median_seconds(build(dense, length))
+        if ratio <= 1.0:
+            if previous is None:
+                return float(length)
+            (l0, r0), l1 = previous, length
+            t = np.log(r0) / (np.log(r0) - np.log(ratio))
+            return float(np.exp(np.log(l0) + t * (np.log(l1) - np.log(l0))))
+        previous = (length, ratio)
+    return None
+
+
+@pytest.mark.parametrize("dense", ["fastattn-dense-f32", "fastattn-dense-i8"])
+@pytest.mark.parametrize("impl", ["linear", "performer", "linformer"])
+def bench_lowrank_crossover(record, benchmark, impl, dense):
+    length = crossover(impl, dense)
+    if length is None:
+        pytest.skip(f"{impl} is not faster than {dense} up to L={CROSSOVER_GRID[-1]}")
+    grid = min(CROSSOVER_GRID, key=lambda g: abs(np.log(g / length)))
+    record(build(impl, grid), group=f"lowrank crossover vs {dense}", name=f"{impl} L={grid}",
+           extra=dict(crossover_length=length, dense=dense, threads=1))

@@ -1,0 +1,76 @@
+"""Kernelised linear attention (Katharopoulos et al., 2020): O(L D²) instead of O(L² D)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from fastattn import _core, _precision, _validate
+from fastattn._dispatch import LINEAR_F32
+
+FEATURE_MAPS = ("elu+1", "relu")  # index = the C enum fa_feature_map
+CHUNK = _core.LOWRANK_CHUNK
+
+
+def band_hi(causal: bool, lq: int, lk: int) -> int:
+    """Largest visible j - i: bottom-right causal (Lk - Lq), or no limit."""
+    return lk - lq if causal else _core.BAND_NONE
+
+
+def linear_attention(q: ArrayLike, k: ArrayLike, v: ArrayLike, *, feature_map: str = "elu+1",
+                     causal: bool = False, variant: str | None = None,
+                     num_threads: int | None = None) -> np.ndarray:
+    """Linear attention: ``out_i = phi(q_i)·S / phi(q_i)·z``, ``S = Σ_j phi(k_j) v_jᵀ``,
+    ``z = Σ_j phi(k_j)``.
+
+    The softmax similarity is replaced by a kernel ``phi(q)·phi(k)``, so the key sum is
+    computed once (cost O(L·D·Dv), memory O(D·Dv) per thread) instead of per query pair.
+    q and k are not scaled (the paper's form); this is a different attention, not an
+    approximation of softmax: see the README's quality table.
+
+    Parameters
+    ----------
+    q, k, v : array_like, float16, float32 or float64
+        ``q (..., Lq, D)``, ``k (..., Lk, D)``, ``v (..., Lk, Dv)``; leading dims
+        broadcast, grouped-query heads as in `fastattn.attention`. Computed in float32,
+        returned in the inputs' dtype.
+    feature_map : {"elu+1", "relu"}
+        ``phi``: ``elu(x) + 1`` (the paper's, always positive) or ``max(x, 0)``.
+    causal : bool
+        Query ``i`` sums over keys ``j <= i + (Lk - Lq)`` only (bottom-right, as
+        `fastattn.attention`), by prefix sums over chunks of ``fastattn.linear.CHUNK``
+        rows; never an Lq x Lk array.
+    num_threads : int, optional
+        Threads for this call (split over batch x heads); default
+        ``FASTATTN_NUM_THREADS`` or all CPUs.
+    variant : str, optional
+        Force a compiled kernel (``"f32-scalar"``, ``"f32-avx2"``, ``"f32-neon"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(..., Hq, Lq, Dv)``. A row whose denominator is 0 (it sees no key, or relu
+        features that are all zero) is zeros.
+
+    Examples
+    --------
+    >>> import numpy as np, fastattn
+    >>> rng = np.random.default_rng(0)
+    >>> q, k, v = (rng.standard_normal((2, 4, 1000, 64), dtype=np.float32) for _ in range(3))
+    >>> out = fastattn.linear_attention(q, k, v, causal=True)
+    >>> out.shape
+    (2, 4, 1000, 64)
+    >>> from fastattn.reference import linear as ref
+    >>> bool(np.abs(out - ref.linear_attention(q, k, v, causal=True)).max() < 1e-4)
+    True
+    """
+    if feature_map not in FEATURE_MAPS:
+        raise ValueError(f"feature_map must be one of {FEATURE_MAPS}, got {feature_map!r}")
+    causal = _validate.boolean(causal, "causal")
+    prep = _precision.prepare(q, k, v, allowed=("fp32",))
+    threads = _validate.num_threads(num_threads)
+    kernel = _precision.kernel(prep, variant, fp32=LINEAR_F32)
+    out, out4 = prep.new_output()
+    _core.linear_f32(prep.q, prep.k, prep.v, out4, FEATURE_MAPS.index(feature_map),
+                     band_hi(causal, prep.lq, prep.lk), kernel.index, threads)
+    return prep.finish(out)

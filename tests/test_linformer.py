@@ -1,0 +1,124 @@
+"""Linformer: every compiled variant against reference/linformer.py, identity projections
+equal to dense attention, and the projections themselves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import fastattn
+from fastattn.reference import dense as dense_ref
+from fastattn.reference import linformer as ref
+from helpers import compiled, f32_tolerance, gaussian
+
+VARIANTS = compiled("linformer-f32")
+KC = fastattn.linformer.KC  # keys per projection block, read from the library
+
+
+def check_close(out, expected, q, kp, v, scale):
+    """The dense float32 bound on the projected keys (logits q·(E k)) and values (F v)."""
+    logit = float(np.abs(q).max() * np.abs(kp).max() * q.shape[-1] * scale)
+    tol = f32_tolerance(logit, kp.shape[-2]) * max(1.0, float(np.abs(v).max()))
+    err = np.abs(out.astype(np.float64) - expected).max()
+    assert err <= tol, (err, tol)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@given(
+    kv_heads=st.integers(1, 2),
+    group=st.integers(1, 2),
+    lq=st.sampled_from([1, 7, 143, 145]),
+    lk=st.sampled_from([1, 2, 100, KC - 1, KC, KC + 1, 2 * KC + 17]),
+    r_frac=st.sampled_from([0.0, 0.02, 0.1, 0.5, 1.0]),
+    d=st.sampled_from([1, 8, 17]),
+    dv=st.sampled_from([1, 8, 16, 33]),
+    kind=st.sampled_from(["gaussian", "mean", "two"]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_matches_reference(variant, kv_heads, group, lq, lk, r_frac, d, dv, kind, seed):
+    rng = np.random.default_rng(seed)
+    heads = kv_heads * group
+    r = max(1, int(round(r_frac * lk)))
+    q = gaussian(rng, heads, lq, d)
+    k = gaussian(rng, 1, kv_heads, lk, d)  # broadcast over the batch of v
+    v = gaussian(rng, 2, kv_heads, lk, dv)
+    e = fastattn.linformer_projection(lk, r, kind="mean" if kind == "mean" else "gaussian",
+                                      seed=seed % 1000)
+    f = fastattn.linformer_projection(lk, r, seed=seed % 1000 + 1) if kind == "two" else None
+    out = fastattn.linformer_attention(q, k, v, proj_k=e, proj_v=f, variant=variant)
+    expected = ref.linformer_attention(q, k, v, e, f)
+    check_close(out, expected, q, e.astype(np.float64) @ k, (e if f is None else f) @ v,
+                1 / np.sqrt(d))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("lq,lk", [(1, 1), (145, KC + 1), (300, 2 * KC + 3)])
+def test_identity_projection_is_dense_attention(variant, lq, lk):
+    rng = np.random.default_rng(lq + lk)
+    q, k, v = gaussian(rng, 1, 4, lq, 32), gaussian(rng, 1, 2, lk, 32), gaussian(rng, 1, 2, lk, 24)
+    eye = np.eye(lk, dtype=np.float32)
+    out = fastattn.linformer_attention(q, k, v, proj_k=eye, variant=variant)
+    check_close(out, dense_ref.attention(q, k, v), q, k, v, 1 / np.sqrt(32))
+    np.testing.assert_allclose(out, fastattn.attention(q, k, v), atol=2e-6)
+
+
+def test_projections():
+    e = fastattn.linformer_projection(1000, 64, kind="mean")
+    np.testing.assert_allclose(e.sum(axis=1), 1.0, rtol=1e-6)      # each row averages
+    assert np.all((e > 0).sum(axis=0) == 1)                          # one segment per key
+    assert np.all(np.diff(np.argmax(e > 0, axis=1)) > 0)             # contiguous, in order
+    g = fastattn.linformer_projection(4096, 256, seed=1).astype(np.float64)
+    assert g.shape == (256, 4096) and g.dtype == np.float64
+    assert abs(g.var() * 256 - 1) < 0.02                             # N(0, 1/r) entries
+    np.testing.assert_array_equal(fastattn.linformer_projection(4096, 256, seed=1), g)
+    np.testing.assert_array_equal(fastattn.linformer_projection(5, 5, kind="mean"), np.eye(5))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_dtypes_round_trip(dtype):
+    rng = np.random.default_rng(5)
+    q, k, v = (gaussian(rng, 3, 70, 16).astype(dtype) for _ in range(3))
+    e = fastattn.linformer_projection(70, 20)
+    out = fastattn.linformer_attention(q, k, v, proj_k=e.astype(dtype))
+    assert out.dtype == dtype
+    tol = 2e-3 if dtype == np.float16 else 1e-5
+    expected = ref.linformer_attention(q, k, v, e.astype(dtype))
+    np.testing.assert_allclose(out.astype(np.float64), expected, atol=tol * 4)
+
+
+def test_gqa_and_threads():
+    rng = np.random.default_rng(6)
+    q, k = gaussian(rng, 2, 6, 200, 16), gaussian(rng, 2, 2, 300, 16)
+    v = gaussian(rng, 2, 2, 300, 16)
+    e = fastattn.linformer_projection(300, 40)
+    out = fastattn.linformer_attention(q, k, v, proj_k=e, num_threads=1)
+    for h in range(6):
+        np.testing.assert_array_equal(
+            out[:, h], fastattn.linformer_attention(q[:, h], k[:, h // 3], v[:, h // 3],
+                                                    proj_k=e, num_threads=1))
+    for n in (2, 5):
+        np.testing.assert_array_equal(
+            fastattn.linformer_attention(q, k, v, proj_k=e, num_threads=n), out)
+
+
+def test_bad_input_names_the_argument():
+    x = np.ones((2, 8, 4), dtype=np.float32)
+    e = np.ones((4, 8), dtype=np.float32) / 8
+    with pytest.raises(ValueError, match="r must be at most lk"):
+        fastattn.linformer_projection(8, 9)
+    with pytest.raises(ValueError, match="kind"):
+        fastattn.linformer_projection(8, 4, kind="learned")
+    with pytest.raises(ValueError, match="proj_k"):
+        fastattn.linformer_attention(x, x, x, proj_k=np.ones((4, 7)))
+    with pytest.raises(ValueError, match="proj_k"):
+        fastattn.linformer_attention(x, x, x, proj_k=np.ones((9, 8)))  # r > Lk
+    with pytest.raises(ValueError, match="proj_v"):
+        fastattn.linformer_attention(x, x, x, proj_k=e, proj_v=np.ones((3, 8)))
+    with pytest.raises(ValueError, match="causal"):
+        fastattn.linformer_attention(x, x, x, proj_k=e, causal=True)
+    with pytest.raises(TypeError, match="proj_k"):
+        fastattn.linformer_attention(x, x, x)
+    with pytest.raises(TypeError, match="mask"):
+        fastattn.linformer_attention(x, x, x, proj_k=e, mask=np.ones((8, 8), bool))
