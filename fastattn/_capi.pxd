@@ -27,6 +27,7 @@ cdef extern from "fastattn/tiles.h" nogil:
         FA_F32_MQ
         FA_F32_NK
         FA_I8_MQ
+        FA_I8_MB
         FA_I8_NK
 
 

@@ -15,9 +15,10 @@ ISA_NAMES = tuple(fa_isa_name(<fa_isa>i).decode() for i in range(FA_ISA_COUNT))
 ISA_RANKS = {name: fa_isa_rank(<fa_isa>i) for i, name in enumerate(ISA_NAMES)}
 ISA_ARCHS = {name: fa_isa_arch(<fa_isa>i).decode() for i, name in enumerate(ISA_NAMES)}
 STATUS_NAMES = tuple(fa_status_name(<fa_status>i).decode() for i in range(FA_STATUS_COUNT))
-# Query rows per block and keys per tile of the flash engines (fastattn/tiles.h).
+# Query rows per block and keys per tile of the flash engines (fastattn/tiles.h); int8 jobs
+# of job_rows rows share each packed key tile between their blocks of query_rows rows.
 TILES = {"f32": {"query_rows": FA_F32_MQ, "keys": FA_F32_NK},
-         "i8": {"query_rows": FA_I8_MQ, "keys": FA_I8_NK}}
+         "i8": {"query_rows": FA_I8_MB, "keys": FA_I8_NK, "job_rows": FA_I8_MQ}}
 BAND_NONE = FA_BAND_NONE
 MAX_THREADS = FA_MAX_THREADS
 

@@ -14,8 +14,9 @@ from fastattn import _core
 from fastattn.reference import int8 as ref8
 from helpers import assert_close_i8, check_variant_table, compiled, edges, fallback, gaussian, tile
 
-QTILE, KTILE = tile("i8")  # query rows per job, keys per tile of the int8 engine
-Q_EDGES = sorted([2] + edges(QTILE))
+QTILE, KTILE = tile("i8")  # query rows per block, keys per tile of the int8 engine
+QJOB = _core.TILES["i8"]["job_rows"]  # query rows per job: its blocks share each packed key tile
+Q_EDGES = sorted([2, QJOB + 1] + edges(QTILE))
 K_EDGES = sorted([2] + edges(KTILE))
 
 VARIANTS = compiled("dense-i8")

@@ -26,7 +26,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "fastattn/tiles.h" /* FA_I8_MQ, FA_I8_NK */
+#include "fastattn/tiles.h" /* FA_I8_MQ, FA_I8_MB, FA_I8_NK */
 #include "flash/f32.h"       /* fa_range, fa_round_up, fa_band_cut_row, FA_LOG2E */
 
 #define FA_I8_MR 4   /* rows are padded to a multiple of this */
@@ -145,22 +145,24 @@ static inline void fa_i8_quantize_q(const fa_i8_problem *p, size_t q0, size_t q1
   }
 }
 
-static inline size_t fa_i8_rows_pad(void) { return FA_I8_MQ + FA_I8_MR; }
+/* Rows of a sub-block's score buffers and of the job's per-row state, padded. */
+static inline size_t fa_i8_block_rows(void) { return FA_I8_MB + FA_I8_MR; }
+static inline size_t fa_i8_job_rows(void) { return FA_I8_MQ + FA_I8_MR; }
 
 /* Bytes of workspace one flash call needs; every buffer starts on 64 bytes. */
 static inline size_t fa_i8_workspace_size(size_t d, size_t dv) {
-  const size_t rows = fa_i8_rows_pad(), dp = fa_round_up(d, FA_I8_DR);
-  const size_t dvp = fa_round_up(dv, FA_I8_NR);
-  return fa_round_up(rows * dp, 64)                  /* packed q */
+  const size_t rows = fa_i8_block_rows(), jrows = fa_i8_job_rows();
+  const size_t dp = fa_round_up(d, FA_I8_DR), dvp = fa_round_up(dv, FA_I8_NR);
+  return fa_round_up(jrows * dp, 64)                 /* packed q of the job */
          + fa_round_up(FA_I8_NK * dp, 64)            /* packed k tile */
          + rows * FA_I8_NK * 4                       /* int32 scores */
          + rows * FA_I8_NK * 4                       /* float scores t */
          + rows * FA_I8_NK * 2                       /* P (uint8 or uint16) */
          + fa_round_up(2 * FA_I8_NK * dvp, 64)       /* packed v tile */
          + rows * dvp * 4                            /* int32 P.V */
-         + rows * dvp * 4                            /* float output accumulator */
+         + jrows * dvp * 4                           /* float output accumulators of the job */
          + FA_I8_NK * 4                              /* per-key scale */
-         + 4 * fa_round_up(rows, 16) * 4             /* q scale, running max, sum, rescale */
+         + 4 * fa_round_up(jrows, 16) * 4            /* q scale, running max, sum, rescale */
          + 64;
 }
 
@@ -184,17 +186,6 @@ static inline void fa_i8_pack_k_groups(const int8_t *k, ptrdiff_t k_rs, size_t n
   }
 }
 
-/* Grouped values: vp[((j / 4) * dvp + c) * 4 + j % 4] = v[j][c]. */
-static inline void fa_i8_pack_v_groups(const int8_t *v, ptrdiff_t v_rs, size_t n, size_t dv,
-                                       size_t dvp, int8_t *vp) {
-  memset(vp, 0, FA_I8_NK * dvp);
-  for (size_t j = 0; j < n; j++) {
-    const int8_t *row = v + (ptrdiff_t)j * v_rs;
-    int8_t *dst = vp + (j >> 2) * dvp * 4 + (j & 3);
-    for (size_t c = 0; c < dv; c++) dst[c * 4] = row[c];
-  }
-}
-
 typedef struct fa_i8_buffers {
   int8_t *qp, *kp, *vp;
   int32_t *s, *acc;
@@ -202,21 +193,15 @@ typedef struct fa_i8_buffers {
   uint8_t *p;
 } fa_i8_buffers;
 
+/* One sub-block of m rows (query rows q0.., state rows of b) against the packed key tile
+ * [j0, j0 + n) in b->kp / b->vp, with the per-key scales in b->ks. */
 static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_problem *p,
                                      const fa_i8_buffers *b, size_t q0, size_t m, size_t mpad,
                                      size_t j0, size_t n) {
   const size_t dp = fa_round_up(p->d, FA_I8_DR), dvp = fa_round_up(p->dv, FA_I8_NR);
   const size_t npad = fa_round_up(n, FA_I8_NR);
-  const float c2 = p->scale * FA_LOG2E;
 
-  uk->pack_k(p->k + (ptrdiff_t)j0 * p->k_rs, p->k_rs, n, p->d, dp, b->kp);
   uk->qk(b->qp, mpad, dp, b->kp, npad, b->s);
-  for (size_t c = 0, blk = j0 / p->k_block, next = (blk + 1) * p->k_block; c < n; c++) {
-    if (j0 + c == next) blk++, next += p->k_block; /* no division per key */
-    b->ks[c] = p->k_scale[blk] * c2;
-  }
-  for (size_t c = n; c < npad; c++) b->ks[c] = 0.0f;
-
   const ptrdiff_t first_row = (ptrdiff_t)q0, last_row = (ptrdiff_t)(q0 + m - 1);
   const ptrdiff_t jlo = (ptrdiff_t)j0, jhi = (ptrdiff_t)(j0 + n - 1);
   const int band_cut = jlo - last_row < p->band_lo || jhi - first_row > p->band_hi;
@@ -254,7 +239,6 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
   }
   for (size_t i = m; i < mpad; i++) memset(b->p + i * FA_I8_NK * uk->p_size, 0, npad * uk->p_size);
 
-  uk->pack_v(p->v + (ptrdiff_t)j0 * p->v_rs, p->v_rs, n, p->dv, dvp, b->vp);
   uk->pv(b->p, mpad, npad, b->vp, dvp, b->acc);
   for (size_t i = 0; i < m; i++) {
     float *orow = b->o + i * dvp;
@@ -271,45 +255,62 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
   }
 }
 
+/* Packs the key tile [j0, j0 + n) (keys, their scales times scale * log2 e, values). */
+static inline void fa_i8_pack_tile(const fa_i8_ukernels *uk, const fa_i8_problem *p,
+                                   const fa_i8_buffers *b, size_t j0, size_t n) {
+  const size_t dp = fa_round_up(p->d, FA_I8_DR), dvp = fa_round_up(p->dv, FA_I8_NR);
+  const size_t npad = fa_round_up(n, FA_I8_NR);
+  const float c2 = p->scale * FA_LOG2E;
+  uk->pack_k(p->k + (ptrdiff_t)j0 * p->k_rs, p->k_rs, n, p->d, dp, b->kp);
+  for (size_t c = 0, blk = j0 / p->k_block, next = (blk + 1) * p->k_block; c < n; c++) {
+    if (j0 + c == next) blk++, next += p->k_block; /* no division per key */
+    b->ks[c] = p->k_scale[blk] * c2;
+  }
+  for (size_t c = n; c < npad; c++) b->ks[c] = 0.0f;
+  uk->pack_v(p->v + (ptrdiff_t)j0 * p->v_rs, p->v_rs, n, p->dv, dvp, b->vp);
+}
+
 /* Attends query rows [q0, q1) (at most FA_I8_MQ) to the keys in `ranges` (sorted,
- * disjoint, within [0, lk)) and writes their output rows. Tiles start at a range's
- * begin plus multiples of FA_I8_NK, whatever the band, so every row sees the same
- * tiles (and the same P) as the reference, whichever block it falls in. */
+ * disjoint, within [0, lk)) and writes their output rows. Each key tile is packed once
+ * and attended by every sub-block of FA_I8_MB rows that can see it. Tiles start at a
+ * range's begin plus multiples of FA_I8_NK, whatever the band, so every row sees the
+ * same tiles (and the same P) as the reference, whichever block it falls in. Skipping
+ * a tile a sub-block cannot see changes nothing: an invisible key gets P = 0 and leaves
+ * every sum as it is. */
 static inline void fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p, size_t q0,
                                size_t q1, const fa_range *ranges, size_t nranges,
                                void *workspace) {
-  const size_t m = q1 - q0, mpad = fa_round_up(m, FA_I8_MR), rows = fa_i8_rows_pad();
+  const size_t m = q1 - q0, rows = fa_i8_block_rows(), jrows = fa_i8_job_rows();
   const size_t d = p->d, dp = fa_round_up(d, FA_I8_DR), dvp = fa_round_up(p->dv, FA_I8_NR);
   char *w = (char *)(((size_t)workspace + 63) & ~(size_t)63);
   fa_i8_buffers b;
-  b.qp = (int8_t *)w, w += fa_round_up(rows * dp, 64);
+  b.qp = (int8_t *)w, w += fa_round_up(jrows * dp, 64);
   b.kp = (int8_t *)w, w += fa_round_up(FA_I8_NK * dp, 64);
   b.s = (int32_t *)w, w += rows * FA_I8_NK * 4;
   b.t = (float *)w, w += rows * FA_I8_NK * 4;
   b.p = (uint8_t *)w, w += rows * FA_I8_NK * 2;
   b.vp = (int8_t *)w, w += fa_round_up(2 * FA_I8_NK * dvp, 64);
   b.acc = (int32_t *)w, w += rows * dvp * 4;
-  b.o = (float *)w, w += rows * dvp * 4;
+  b.o = (float *)w, w += jrows * dvp * 4;
   b.ks = (float *)w, w += FA_I8_NK * 4;
-  b.qs = (float *)w, w += fa_round_up(rows, 16) * 4;
-  b.rmax = (float *)w, w += fa_round_up(rows, 16) * 4;
-  b.rsum = (float *)w, w += fa_round_up(rows, 16) * 4;
+  b.qs = (float *)w, w += fa_round_up(jrows, 16) * 4;
+  b.rmax = (float *)w, w += fa_round_up(jrows, 16) * 4;
+  b.rsum = (float *)w, w += fa_round_up(jrows, 16) * 4;
   b.alpha = (float *)w;
 
   fa_i8_quantize_q(p, q0, q1, dp, b.qp, b.qs);
-  memset(b.qp + m * dp, 0, (mpad - m) * dp);
-  memset(b.o, 0, mpad * dvp * sizeof(float));
+  memset(b.qp + m * dp, 0, (fa_round_up(m, FA_I8_MR) - m) * dp);
+  memset(b.o, 0, fa_round_up(m, FA_I8_MR) * dvp * sizeof(float));
   for (size_t i = 0; i < m; i++) {
     b.rmax[i] = -INFINITY;
     b.rsum[i] = 0.0f;
   }
 
-  /* Keys any row of the block can see: [q0 + band_lo, q1 - 1 + band_hi], and up to
-   * q1 - 1 + global_hi from anywhere with global tokens. Skipping the tiles outside
-   * changes nothing: an invisible key gets P = 0 and leaves every sum as it is. */
+  /* Keys rows [r0, r1) can see: [r0 + band_lo, r1 - 1 + band_hi], and up to
+   * r1 - 1 + global_hi from anywhere with global tokens. */
   const int has_global = p->q_global || p->k_global;
-  const ptrdiff_t vis_lo = (ptrdiff_t)q0 + p->band_lo;
   const ptrdiff_t hi_edge = has_global && p->global_hi > p->band_hi ? p->global_hi : p->band_hi;
+  const ptrdiff_t vis_lo = (ptrdiff_t)q0 + p->band_lo;
   const ptrdiff_t vis_hi = (ptrdiff_t)(q1 - 1) + hi_edge + 1;
   for (size_t r = 0; r < nranges; r++) {
     const ptrdiff_t begin = (ptrdiff_t)ranges[r].begin;
@@ -318,7 +319,17 @@ static inline void fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p,
     if (hi > vis_hi) hi = vis_hi;
     for (ptrdiff_t j = lo; j < hi; j += FA_I8_NK) {
       const size_t n = (size_t)(hi - j < FA_I8_NK ? hi - j : FA_I8_NK);
-      fa_i8_attend_tile(uk, p, &b, q0, m, mpad, (size_t)j, n);
+      fa_i8_pack_tile(uk, p, &b, (size_t)j, n);
+      for (size_t i0 = 0; i0 < m; i0 += FA_I8_MB) {
+        const size_t mb = m - i0 < FA_I8_MB ? m - i0 : FA_I8_MB;
+        const ptrdiff_t r0 = (ptrdiff_t)(q0 + i0), r1 = r0 + (ptrdiff_t)mb;
+        if (j > r1 - 1 + hi_edge) continue; /* every key after the rows' band */
+        if (!has_global && j + (ptrdiff_t)n - 1 < r0 + p->band_lo) continue; /* every key before */
+        fa_i8_buffers sub = b;
+        sub.qp = b.qp + i0 * dp, sub.o = b.o + i0 * dvp, sub.qs = b.qs + i0;
+        sub.rmax = b.rmax + i0, sub.rsum = b.rsum + i0, sub.alpha = b.alpha + i0;
+        fa_i8_attend_tile(uk, p, &sub, (size_t)r0, mb, fa_round_up(mb, FA_I8_MR), (size_t)j, n);
+      }
     }
   }
 

@@ -176,8 +176,8 @@ static uint32_t fa_i8_exp_lut_avx512vnni(const float *t, size_t npad, float m, v
   return (uint32_t)_mm512_reduce_add_epi64(sum);
 }
 
-/* Values grouped by 4 keys, vp[((j / 4) * dvp + c) * 4 + j % 4] = v[j][c], as
- * fa_i8_pack_v_groups: 4 rows x 32 channels by byte and word interleaves. */
+/* Values grouped by 4 keys, vp[((j / 4) * dvp + c) * 4 + j % 4] = v[j][c]: 4 rows x 32
+ * channels by byte and word interleaves. */
 static void fa_i8_pack_v_avx512vnni(const int8_t *v, ptrdiff_t v_rs, size_t n, size_t dv,
                                     size_t dvp, int8_t *vp) {
   const size_t n4 = n / 4 * 4, dv32 = dv / 32 * 32;

@@ -9,15 +9,34 @@
 #include "flash/i8.h"
 #include "ukernels/i8-arm.h" /* the softmax steps */
 
-/* c[i * ldc + col] = sum_g a[i][4g..4g+3] . b[g][col][0..3] for i < mpad (multiple of 4),
- * col < ncols (multiple of 16), g < ngroups; b groups are gstride bytes
- * apart. A 4-row x 16-column tile in 16 accumulators. */
-static inline int8x16_t fa_i8_dup4_neon(const int8_t *x) {
-  int32_t w;
-  memcpy(&w, x, 4);
-  return vreinterpretq_s8_s32(vdupq_n_s32(w));
+/* acc[u] += b[u] . (4 bytes of lane `lane` of a), u < 4, by the indexed SDOT/UDOT (a row's
+ * 4 bytes come from a register lane, so a row is loaded once per 4 groups instead of being
+ * broadcast per group). The switch folds: every call passes a constant lane. */
+static inline void fa_i8_sdot_lane(int32x4_t acc[4], const int8x16_t b[4], int8x16_t a, int lane) {
+  for (int u = 0; u < 4; u++) {
+    switch (lane) {
+      case 0: acc[u] = vdotq_laneq_s32(acc[u], b[u], a, 0); break;
+      case 1: acc[u] = vdotq_laneq_s32(acc[u], b[u], a, 1); break;
+      case 2: acc[u] = vdotq_laneq_s32(acc[u], b[u], a, 2); break;
+      default: acc[u] = vdotq_laneq_s32(acc[u], b[u], a, 3); break;
+    }
+  }
 }
 
+static inline void fa_i8_udot_lane(uint32x4_t acc[4], const uint8x16_t b[4], uint8x16_t a, int lane) {
+  for (int u = 0; u < 4; u++) {
+    switch (lane) {
+      case 0: acc[u] = vdotq_laneq_u32(acc[u], b[u], a, 0); break;
+      case 1: acc[u] = vdotq_laneq_u32(acc[u], b[u], a, 1); break;
+      case 2: acc[u] = vdotq_laneq_u32(acc[u], b[u], a, 2); break;
+      default: acc[u] = vdotq_laneq_u32(acc[u], b[u], a, 3); break;
+    }
+  }
+}
+
+/* c[i * ldc + col] = sum_g a[i][4g..4g+3] . b[g][col][0..3] for i < mpad (multiple of 4),
+ * col < ncols (multiple of 16), g < ngroups (multiple of 4); b groups are gstride bytes
+ * apart. A 4-row x 16-column tile in 16 accumulators. */
 static inline void fa_i8_sdot_tiles(const int8_t *a, size_t lda, size_t mpad, const int8_t *b,
                                     size_t gstride, size_t ngroups, size_t ncols, int32_t *c,
                                     size_t ldc) {
@@ -26,16 +45,13 @@ static inline void fa_i8_sdot_tiles(const int8_t *a, size_t lda, size_t mpad, co
       int32x4_t acc[4][4];
       for (int r = 0; r < 4; r++)
         for (int u = 0; u < 4; u++) acc[r][u] = vdupq_n_s32(0);
-      for (size_t g = 0; g < ngroups; g++) {
-        const int8_t *bg = b + g * gstride + col * 4;
-        const int8x16_t b0 = vld1q_s8(bg), b1 = vld1q_s8(bg + 16);
-        const int8x16_t b2 = vld1q_s8(bg + 32), b3 = vld1q_s8(bg + 48);
-        for (int r = 0; r < 4; r++) {
-          const int8x16_t ar = fa_i8_dup4_neon(a + (i + r) * lda + 4 * g);
-          acc[r][0] = vdotq_s32(acc[r][0], b0, ar);
-          acc[r][1] = vdotq_s32(acc[r][1], b1, ar);
-          acc[r][2] = vdotq_s32(acc[r][2], b2, ar);
-          acc[r][3] = vdotq_s32(acc[r][3], b3, ar);
+      for (size_t g = 0; g < ngroups; g += 4) {
+        int8x16_t ar[4];
+        for (int r = 0; r < 4; r++) ar[r] = vld1q_s8(a + (i + r) * lda + 4 * g);
+        for (int l = 0; l < 4; l++) {
+          const int8_t *bg = b + (g + l) * gstride + col * 4;
+          const int8x16_t bv[4] = {vld1q_s8(bg), vld1q_s8(bg + 16), vld1q_s8(bg + 32), vld1q_s8(bg + 48)};
+          for (int r = 0; r < 4; r++) fa_i8_sdot_lane(acc[r], bv, ar[r], l);
         }
       }
       for (int r = 0; r < 4; r++)
@@ -44,9 +60,36 @@ static inline void fa_i8_sdot_tiles(const int8_t *a, size_t lda, size_t mpad, co
   }
 }
 
+/* The grouped key layout of fa_i8_pack_k_groups, kp[(g * FA_I8_NK + c) * 4 + u] =
+ * k[c][4g + u]: blocks of 4 keys x 4 groups by a 4 x 4 transpose of 32-bit words. */
 static void fa_i8_pack_k_neondot(const int8_t *k, ptrdiff_t k_rs, size_t n, size_t d, size_t dp,
                                  int8_t *kp) {
-  fa_i8_pack_k_groups(k, k_rs, n, d, dp, kp);
+  if (d % 16 != 0) {
+    fa_i8_pack_k_groups(k, k_rs, n, d, dp, kp);
+    return;
+  }
+  if (n < FA_I8_NK || d < dp) memset(kp, 0, FA_I8_NK * dp);
+  const size_t n4 = n / 4 * 4;
+  for (size_t c = 0; c < n4; c += 4) {
+    const int8_t *r = k + (ptrdiff_t)c * k_rs;
+    for (size_t x = 0; x < d; x += 16) {
+      const uint32x4_t r0 = vreinterpretq_u32_s8(vld1q_s8(r + x));
+      const uint32x4_t r1 = vreinterpretq_u32_s8(vld1q_s8(r + k_rs + x));
+      const uint32x4_t r2 = vreinterpretq_u32_s8(vld1q_s8(r + 2 * k_rs + x));
+      const uint32x4_t r3 = vreinterpretq_u32_s8(vld1q_s8(r + 3 * k_rs + x));
+      const uint64x2_t t0 = vreinterpretq_u64_u32(vtrn1q_u32(r0, r1));
+      const uint64x2_t t1 = vreinterpretq_u64_u32(vtrn2q_u32(r0, r1));
+      const uint64x2_t t2 = vreinterpretq_u64_u32(vtrn1q_u32(r2, r3));
+      const uint64x2_t t3 = vreinterpretq_u64_u32(vtrn2q_u32(r2, r3));
+      uint8_t *dst = (uint8_t *)kp + ((x / 4) * FA_I8_NK + c) * 4;
+      vst1q_u8(dst, vreinterpretq_u8_u64(vtrn1q_u64(t0, t2)));
+      vst1q_u8(dst + FA_I8_NK * 4, vreinterpretq_u8_u64(vtrn1q_u64(t1, t3)));
+      vst1q_u8(dst + 2 * FA_I8_NK * 4, vreinterpretq_u8_u64(vtrn2q_u64(t0, t2)));
+      vst1q_u8(dst + 3 * FA_I8_NK * 4, vreinterpretq_u8_u64(vtrn2q_u64(t1, t3)));
+    }
+  }
+  for (size_t c = n4; c < n; c++)
+    for (size_t g = 0; g < d / 4; g++) memcpy(kp + (g * FA_I8_NK + c) * 4, k + (ptrdiff_t)c * k_rs + 4 * g, 4);
 }
 
 static void fa_i8_qk_neondot(const int8_t *qp, size_t mpad, size_t dp, const int8_t *kp,
@@ -54,14 +97,32 @@ static void fa_i8_qk_neondot(const int8_t *qp, size_t mpad, size_t dp, const int
   fa_i8_sdot_tiles(qp, dp, mpad, kp, FA_I8_NK * 4, dp / 4, npad, s, FA_I8_NK);
 }
 
-/* Values grouped by 4 keys and offset to unsigned: vp = (uint8)(v + 128), so that
- * UDOT takes P (0..255) as it is; padding becomes 128, i.e. 0. */
+/* Values grouped by 4 keys and offset to unsigned, vp[((j / 4) * dvp + c) * 4 + j % 4] =
+ * (uint8)(v[j][c] + 128), so that UDOT takes P (0..255) as it is; padding becomes 128,
+ * i.e. 0. Blocks of 4 keys x 16 channels by one interleaving store (st4). */
 static void fa_i8_pack_v_neondot(const int8_t *v, ptrdiff_t v_rs, size_t n, size_t dv,
                                  size_t dvp, int8_t *vp) {
-  fa_i8_pack_v_groups(v, v_rs, n, dv, dvp, vp);
-  const uint8x16_t bias = vdupq_n_u8(0x80);
   uint8_t *u = (uint8_t *)vp;
-  for (size_t x = 0; x < FA_I8_NK * dvp; x += 16) vst1q_u8(u + x, veorq_u8(vld1q_u8(u + x), bias));
+  const uint8x16_t bias = vdupq_n_u8(0x80);
+  if (n < FA_I8_NK || dv < dvp) memset(u, 0x80, FA_I8_NK * dvp);
+  const size_t n4 = n / 4 * 4, dv16 = dv / 16 * 16;
+  for (size_t j = 0; j < n4; j += 4) {
+    const uint8_t *r = (const uint8_t *)v + (ptrdiff_t)j * v_rs;
+    uint8_t *dst = u + (j / 4) * dvp * 4;
+    for (size_t c = 0; c < dv16; c += 16) {
+      uint8x16x4_t x;
+      x.val[0] = veorq_u8(vld1q_u8(r + c), bias);
+      x.val[1] = veorq_u8(vld1q_u8(r + v_rs + c), bias);
+      x.val[2] = veorq_u8(vld1q_u8(r + 2 * v_rs + c), bias);
+      x.val[3] = veorq_u8(vld1q_u8(r + 3 * v_rs + c), bias);
+      vst4q_u8(dst + c * 4, x);
+    }
+  }
+  for (size_t j = 0; j < n; j++) {
+    const int8_t *row = v + (ptrdiff_t)j * v_rs;
+    uint8_t *dst = u + (j / 4) * dvp * 4 + (j % 4);
+    for (size_t c = (j < n4 ? dv16 : 0); c < dv; c++) dst[c * 4] = (uint8_t)(row[c] ^ 0x80);
+  }
 }
 
 /* UDOT of P (uint8) with v + 128, minus 128 * sum P: exact, and every partial sum
@@ -80,16 +141,13 @@ static void fa_i8_pv_neondot(const void *pv, size_t mpad, size_t npad, const int
       uint32x4_t a4[4][4];
       for (int r = 0; r < 4; r++)
         for (int u = 0; u < 4; u++) a4[r][u] = vdupq_n_u32(0);
-      for (size_t g = 0; g < npad / 4; g++) {
-        const uint8_t *bg = vu + g * dvp * 4 + col * 4;
-        const uint8x16_t b0 = vld1q_u8(bg), b1 = vld1q_u8(bg + 16);
-        const uint8x16_t b2 = vld1q_u8(bg + 32), b3 = vld1q_u8(bg + 48);
-        for (int r = 0; r < 4; r++) {
-          const uint8x16_t ar = vreinterpretq_u8_s8(fa_i8_dup4_neon((const int8_t *)p + (i + r) * FA_I8_NK + 4 * g));
-          a4[r][0] = vdotq_u32(a4[r][0], b0, ar);
-          a4[r][1] = vdotq_u32(a4[r][1], b1, ar);
-          a4[r][2] = vdotq_u32(a4[r][2], b2, ar);
-          a4[r][3] = vdotq_u32(a4[r][3], b3, ar);
+      for (size_t g = 0; g < npad / 4; g += 4) {
+        uint8x16_t ar[4];
+        for (int r = 0; r < 4; r++) ar[r] = vld1q_u8(p + (i + r) * FA_I8_NK + 4 * g);
+        for (int l = 0; l < 4; l++) {
+          const uint8_t *bg = vu + (g + l) * dvp * 4 + col * 4;
+          const uint8x16_t bv[4] = {vld1q_u8(bg), vld1q_u8(bg + 16), vld1q_u8(bg + 32), vld1q_u8(bg + 48)};
+          for (int r = 0; r < 4; r++) fa_i8_udot_lane(a4[r], bv, ar[r], l);
         }
       }
       for (int r = 0; r < 4; r++)

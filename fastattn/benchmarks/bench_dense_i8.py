@@ -1,6 +1,7 @@
 """Dense int8 attention vs fastattn float32 (baseline) and PyTorch SDPA float32.
 
-B=1, H=8, D=64, Lq = Lk, one thread. Implementations:
+B=1, H=8, D=64, Lq = Lk = 512..4096, and MiniLM's shape B=8, H=12, L=256, D=32; one
+thread. Implementations:
 - fastattn-f32: float32 kernels (the in-run baseline);
 - torch-sdpa-f32: PyTorch's scaled_dot_product_attention, when importable;
 - fastattn-i8: float q, k, v in, everything quantised inside the call;
@@ -17,11 +18,19 @@ by a tiny loop of the best int8 dot instruction the CPU has: vpdpbusd with
 AVX-512 VNNI, else vpmaddubsw + vpmaddwd; SDOT or smull/sadalp on aarch64), the
 speed-ups over fastattn-f32 and torch measured in the same run, and the int8
 key/value bytes against float32.
+
+Targets (issue 9), checked as ratios measured in the same run, never as timed asserts:
+the row that runs ``i8-avx2`` (forced, or the dispatch choice on a CPU without AVX-512
+VNNI) should be >= 2.0x fastattn-f32 and >= 2.0x torch-sdpa-f32 at H=8, D=64,
+L >= 1024, and >= 1.6x fastattn-f32 at MiniLM's shape. extra_info records
+``target_vs_<peer>`` and ``meets_target_vs_<peer>``; a missed target is a warning
+(RuntimeWarning), so a run on any CPU completes and says where it falls short.
 """
 
 from __future__ import annotations
 
 import functools
+import warnings
 
 import numpy as np
 import pytest
@@ -33,6 +42,9 @@ from fastattn.benchmarks.conftest import alternatives, peak_rate
 
 LENGTHS = [512, 1024, 2048, 4096]
 HEADS, DIM = 8, 64
+MINILM = (8, 12, 256, 32)  # B, H, L, D
+SHAPES = [(1, HEADS, length, DIM) for length in LENGTHS] + [MINILM]
+AVX2 = "i8-avx2"
 FORCED = {f"fastattn-{name}": name for name in alternatives("dense-i8")}
 IMPLS = ["fastattn-f32", "torch-sdpa-f32", "fastattn-i8", "fastattn-i8-kv", *FORCED]
 _MEDIANS: dict = {}
@@ -44,17 +56,38 @@ def int8_peak_gmacs() -> float:
     return peak_rate(_core.i8_peak_loop, 1 << 16)
 
 
-def make_inputs(length, seed=0):
+def make_inputs(shape, seed=0):
     rng = np.random.default_rng(seed)
-    return tuple(rng.standard_normal((1, HEADS, length, DIM), dtype=np.float32)
-                 for _ in range(3))
+    return tuple(rng.standard_normal(shape, dtype=np.float32) for _ in range(3))
 
 
-@pytest.mark.parametrize("length", LENGTHS)
+def avx2_row() -> str | None:
+    """The implementation row that runs i8-avx2 here, or None when it does not run."""
+    if _dispatch.DENSE_I8.chosen.name == AVX2:
+        return "fastattn-i8"
+    return f"fastattn-{AVX2}" if f"fastattn-{AVX2}" in FORCED else None
+
+
+def targets(shape) -> dict:
+    """Issue 9's speed-up targets of the i8-avx2 row at this shape: {peer: ratio}."""
+    if shape == MINILM:
+        return {"fastattn-f32": 1.6}
+    if shape[2] >= 1024:
+        return {"fastattn-f32": 2.0, "torch-sdpa-f32": 2.0}
+    return {}
+
+
+def shape_id(shape) -> str:
+    return "B{}-H{}-L{}-D{}".format(*shape)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=shape_id)
 @pytest.mark.parametrize("impl", IMPLS)
-def bench_dense_i8(record, benchmark, impl, length):
-    q, k, v = make_inputs(length)
-    extra = dict(length=length, threads=1, kv_bytes_fp32=k.nbytes + v.nbytes)
+def bench_dense_i8(record, benchmark, impl, shape):
+    q, k, v = make_inputs(shape)
+    batch, heads, length, dim = shape
+    extra = dict(batch=batch, heads=heads, length=length, dim=dim, threads=1,
+                 kv_bytes_fp32=k.nbytes + v.nbytes)
     if impl == "fastattn-f32":
         fn = functools.partial(fastattn.attention, q, k, v, num_threads=1)
     elif impl == "torch-sdpa-f32":
@@ -70,16 +103,28 @@ def bench_dense_i8(record, benchmark, impl, length):
         qk, qv = fastattn.quantize(k), fastattn.quantize(v, kind="value")
         extra["kv_bytes_int8"] = qk.nbytes + qv.nbytes
         fn = functools.partial(fastattn.attention, q, qk, qv, precision="int8", num_threads=1)
-    macs = 2 * HEADS * length * length * DIM
+    macs = 2 * batch * heads * length * length * dim
     if impl.startswith("fastattn-i8"):
         peak = int8_peak_gmacs()
         chosen = FORCED.get(impl, _dispatch.DENSE_I8.chosen.name)
         extra.update(int8_peak_gmacs=peak, variant=chosen)
-    median = record(fn, group=f"dense i8 L={length} threads=1", name=impl,
+    median = record(fn, group=f"dense i8 {shape_id(shape)} threads=1", name=impl,
                     baseline=impl == "fastattn-f32", flops=2 * macs, macs=macs, extra=extra)
-    _MEDIANS[(impl, length)] = median
-    if impl.startswith("fastattn-i8"):
-        for peer in ("fastattn-f32", "torch-sdpa-f32"):
-            if (peer, length) in _MEDIANS:
-                benchmark.extra_info[f"speedup_vs_{peer}"] = _MEDIANS[(peer, length)] / median
-        benchmark.extra_info["peak_fraction"] = macs / median / 1e9 / extra["int8_peak_gmacs"]
+    _MEDIANS[(impl, shape)] = median
+    if not impl.startswith("fastattn-i8"):
+        return
+    for peer in ("fastattn-f32", "torch-sdpa-f32"):
+        if (peer, shape) in _MEDIANS:
+            benchmark.extra_info[f"speedup_vs_{peer}"] = _MEDIANS[(peer, shape)] / median
+    benchmark.extra_info["peak_fraction"] = macs / median / 1e9 / extra["int8_peak_gmacs"]
+    if impl != avx2_row():
+        return
+    for peer, want in targets(shape).items():
+        if (peer, shape) not in _MEDIANS:
+            continue
+        got = _MEDIANS[(peer, shape)] / median
+        benchmark.extra_info[f"target_vs_{peer}"] = want
+        benchmark.extra_info[f"meets_target_vs_{peer}"] = got >= want
+        if got < want:
+            warnings.warn(f"{AVX2} at {shape_id(shape)}: {got:.2f}x {peer}, target {want}x "
+                          "(issue 9)", RuntimeWarning, stacklevel=1)

@@ -130,6 +130,8 @@ int main(void) {
   bad |= run_case(1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1);
   bad |= run_case(1, 2, 2, 65, 300, 80, 48, 0, 1, 0, 32);
   bad |= run_case(1, 1, 1, 64, 4096, 64, 64, 0, 0, 1, 64);
+  bad |= run_case(1, 2, 1, 300, 520, 64, 64, 1, 1, 0, 64); /* jobs of 256 rows, full tiles */
+  bad |= run_case(2, 2, 2, 257, 256, 32, 32, 0, 0, 0, 16);
   bad |= run_case(1, 1, 1, 33, 1000, 64, 64, 1, 0, 1, 64);
   printf(bad ? "FAILED\n" : "all ok\n");
   return bad;

@@ -5,7 +5,8 @@
 
 #define FA_F32_MQ 144 /* float32: query rows per block (one dense job) */
 #define FA_F32_NK 128 /* float32: keys per tile */
-#define FA_I8_MQ 64   /* int8: query rows per block (one dense job) */
+#define FA_I8_MQ 256  /* int8: query rows per job (one dense job); each key tile is packed once for them */
+#define FA_I8_MB 64   /* int8: query rows per sub-block (the rows of the score buffers) */
 #define FA_I8_NK 128  /* int8: keys per tile; the int32 accumulators are flushed every tile */
 
 #endif
