@@ -112,6 +112,20 @@ def long_random(n, lq, d=8):
     return fa.attention(q, k, v), ref.attention(q, k, v)
 
 
+def short_scale(which):
+    """The int8 binding called directly (past every Python check) with a key or value scale
+    array shorter than the kernel reads: C must refuse it from the length it receives."""
+    from fastattn import _core, _dispatch
+
+    q = np.ones((1, 1, 8, 16), np.float32)
+    k = v = np.ones((1, 1, 128, 16), np.int8)
+    ks = np.ones((1, 1, 1 if which == "k" else 8), np.float32)  # 128 keys / 16 need 8
+    vs = np.ones((1, 1, 4 if which == "v" else 16), np.float32)  # 16 channels need 16
+    out = np.empty((1, 1, 8, 16), np.float32)
+    _core.dense_i8(q, 16, k, ks, 16, v, vs, out, None, 1.0, -_core.BAND_NONE, _core.BAND_NONE,
+                   _dispatch.OPS["dense-i8"].resolve("i8-scalar").index, 1)
+
+
 def sparse_ref(x, lay):
     return ref.attention(x, x, x, mask=lay.to_dense_mask())
 

@@ -28,6 +28,8 @@ _common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
 settings.register_profile("dev", max_examples=60, **_common)
 settings.register_profile("ci", max_examples=100, derandomize=True, **_common)
 settings.register_profile("emu", max_examples=6, derandomize=True, **_common)
-settings.register_profile("fuzz", max_examples=50_000, **_common)  # tests/test_fuzz.py, by hand
+# tests/test_fuzz.py by hand (50,000 examples per test), or bounded (tests/sanitize.sh in CI)
+_fuzz_examples = int(os.environ.get("FASTATTN_FUZZ_EXAMPLES", 50_000))
+settings.register_profile("fuzz", max_examples=_fuzz_examples, **_common)
 _default_profile = "ci" if os.environ.get("CI") else "dev"
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or _default_profile)

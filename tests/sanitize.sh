@@ -2,9 +2,10 @@
 # The test suite against an AddressSanitizer + UndefinedBehaviorSanitizer build of the
 # extension. Fails on any sanitizer report, and on any test failure.
 #
-#   bash tests/sanitize.sh                 # the whole suite, hypothesis profile "emu"
-#   bash tests/sanitize.sh tests/test_bad_input.py -x     # extra args go to pytest
+#   bash tests/sanitize.sh             # the whole suite (profile "emu"), then a fuzz run
+#   bash tests/sanitize.sh tests/test_bad_input.py -x     # only this: args go to pytest
 #   SANITIZE_PROFILE=ci bash tests/sanitize.sh            # as many examples as native CI
+#   SANITIZE_FUZZ_EXAMPLES=5000 bash tests/sanitize.sh    # a longer fuzz run (default 300)
 #
 # The tracked (and new, unignored) files are copied to a scratch directory and built there
 # with CFLAGS/LDFLAGS (setuptools honours them), so the in-place build is left alone.
@@ -14,8 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
-python=${PYTHON:-python3}
-[ -x /work/venv/bin/python ] && [ -z "${PYTHON:-}" ] && python=/work/venv/bin/python
+python=${PYTHON:-python3}  # needs numpy, Cython, setuptools, pytest, hypothesis
 cc=${CC:-gcc}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/fastattn-sanitize.XXXXXX")
@@ -33,13 +33,24 @@ flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fr
 asan=$("$cc" -print-file-name=libasan.so)
 ubsan=$("$cc" -print-file-name=libubsan.so)
 log=$work/sanitizer
+sanitized() {
+  (cd "$work" && \
+    LD_PRELOAD="$asan $ubsan" \
+    ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=0:exitcode=86:log_path=$log" \
+    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=86:log_path=$log" \
+    PYTHONPATH=. "$python" -m pytest -q -p no:cacheprovider "$@")
+}
 status=0
-(cd "$work" && \
-  LD_PRELOAD="$asan $ubsan" \
-  ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=0:exitcode=86:log_path=$log" \
-  UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=86:log_path=$log" \
-  PYTHONPATH=. "$python" -m pytest -q -p no:cacheprovider \
-    --hypothesis-profile="${SANITIZE_PROFILE:-emu}" "$@") || status=$?
+start=$(date +%s)
+if [ "$#" -gt 0 ]; then
+  sanitized --hypothesis-profile="${SANITIZE_PROFILE:-emu}" "$@" || status=$?
+else
+  sanitized --hypothesis-profile="${SANITIZE_PROFILE:-emu}" || status=$?
+  echo "sanitize: suite $(( $(date +%s) - start )) s"
+  [ "$status" -eq 0 ] && { FASTATTN_FUZZ_EXAMPLES="${SANITIZE_FUZZ_EXAMPLES:-300}" \
+    sanitized --hypothesis-profile=fuzz tests/test_fuzz.py || status=$?; }
+  echo "sanitize: suite and fuzz $(( $(date +%s) - start )) s"
+fi
 
 if compgen -G "$log.*" >/dev/null; then
   cat "$log".* >&2

@@ -38,6 +38,7 @@ from bad_cases import (
     reshape,
     same,
     setattr_,
+    short_scale,
     unaligned,
     write,
 )
@@ -159,6 +160,8 @@ INT8 = [
     bad("i8-variant-fp32-name", lambda: i8(variant="f32-scalar"), ValueError, "variant",
         "f32-scalar"),
     bad("i8-scale-inf", lambda: i8(scale=np.inf), ValueError, "scale", "inf"),
+    bad("c-short-k-scale", lambda: short_scale("k"), ValueError, "shorter", "FA_ERR_BOUNDS"),
+    bad("c-short-v-scale", lambda: short_scale("v"), ValueError, "shorter", "FA_ERR_BOUNDS"),
     same("i8-mask--inf-zeros", lambda: i8(mask=np.full((10, 12), -np.inf, np.float32)),
          lambda: np.zeros((2, 4, 10, 6))),
     same("i8-scale-3.4e38-hard-max", lambda: i8(scale=HUGE_SCALE),
