@@ -51,6 +51,8 @@ def methods(length: int) -> list:
     mean = fastattn.linformer_projection(length, min(RANK, length), kind="mean")
     gauss = fastattn.linformer_projection(length, min(RANK, length), kind="gaussian")
     return [
+        ("uniform weights (mean of v): the trivial baseline", 0.0,
+         lambda q, k, v: np.broadcast_to(v.mean(axis=-2, keepdims=True), v.shape)),
         ("dense int8", 1.0, lambda q, k, v: fastattn.attention(q, k, v, precision="int8")),
         ("linear (elu+1)", linear, lambda q, k, v: fastattn.linear_attention(q, k, v)),
         ("local, cost of linear", linear, local_at(linear, length)),
