@@ -206,6 +206,7 @@ cdef extern from "fastattn/decode.h" nogil:
         const float *v_scale
         float *out
         const float *mask
+        size_t q_len, k_len, v_len, out_len, mask_len, k_scale_len, v_scale_len
         size_t batch, heads, kv_heads, lq, lk, d, dv
         ptrdiff_t q_stride[3]
         ptrdiff_t k_stride[3]
@@ -217,16 +218,10 @@ cdef extern from "fastattn/decode.h" nogil:
         float scale
         ptrdiff_t band_lo, band_hi
 
-    ctypedef struct fa_decode_variant:
-        const char *name
-        fa_isa isa
-
-    const fa_decode_variant fa_decode_f32_variants[]
+    const fa_variant fa_decode_f32_variants[]
     const size_t fa_decode_f32_nvariants
-    const fa_decode_variant fa_decode_i8_variants[]
+    const fa_variant fa_decode_i8_variants[]
     const size_t fa_decode_i8_nvariants
-    size_t fa_decode_f32_pick(fa_isa cap)
-    size_t fa_decode_i8_pick(fa_isa cap)
     size_t fa_decode_f32_workspace_size(const fa_dense_f32_params *p, size_t nthreads)
     size_t fa_decode_i8_workspace_size(const fa_decode_i8_params *p, size_t nthreads)
     fa_status fa_decode_f32(const fa_dense_f32_params *p, size_t index, size_t nthreads,

@@ -4,27 +4,8 @@ DECODE_SPLIT = FA_DECODE_SPLIT
 DECODE_TILE = FA_DECODE_TILE
 
 
-cdef _variant_rows(const fa_decode_variant *table, size_t n):
-    return [(table[i].name.decode(), ISA_NAMES[<int>table[i].isa], bool(fa_cpu_has(table[i].isa)))
-            for i in range(n)]
-
-
-def decode_f32_variants():
-    """[(name, isa, runs_here)] for every compiled float32 decode kernel, best first."""
-    return _variant_rows(fa_decode_f32_variants, fa_decode_f32_nvariants)
-
-
-def decode_i8_variants():
-    """[(name, isa, runs_here)] for every compiled int8 decode kernel, best first."""
-    return _variant_rows(fa_decode_i8_variants, fa_decode_i8_nvariants)
-
-
-def decode_f32_pick(str cap):
-    return fa_decode_f32_pick(_isa_from_name(cap))
-
-
-def decode_i8_pick(str cap):
-    return fa_decode_i8_pick(_isa_from_name(cap))
+OPS["decode-f32"] = _op_table(fa_decode_f32_variants, fa_decode_f32_nvariants)
+OPS["decode-i8"] = _op_table(fa_decode_i8_variants, fa_decode_i8_nvariants)
 
 
 def decode_f32(q, k, v, size_t lk, out, mask, float scale, ptrdiff_t band_lo, ptrdiff_t band_hi,
@@ -54,21 +35,20 @@ def decode_i8(q, k, k_scale, v, v_scale, size_t lk, out, mask, float scale, ptrd
     per-token float32 scales k_scale, v_scale (3-d, token axis contiguous); the first lk
     tokens are attended. Other arguments as for decode_f32."""
     cdef fa_decode_i8_params p
-    cdef size_t length  # the decode params carry no lengths yet
     memset(&p, 0, sizeof(p))
     if out.size == 0:
         return
     if lk > <size_t>k.shape[2] or lk > <size_t>v.shape[2] or lk > <size_t>k_scale.shape[2] \
             or lk > <size_t>v_scale.shape[2]:
         raise ValueError(f"lk={lk} exceeds the key/value rows {k.shape[2]}")
-    p.q = _f32_4d(q, p.q_stride, &length, "q")
-    p.k = _i8_4d(k, p.k_stride, &length, "k")
-    p.v = _i8_4d(v, p.v_stride, &length, "v")
-    p.k_scale = _f32_3d(k_scale, p.k_scale_stride, &length, "k_scale")
-    p.v_scale = _f32_3d(v_scale, p.v_scale_stride, &length, "v_scale")
-    p.out = _f32_4d_out(out, p.out_stride, &length, "out")
+    p.q = _f32_4d(q, p.q_stride, &p.q_len, "q")
+    p.k = _i8_4d(k, p.k_stride, &p.k_len, "k")
+    p.v = _i8_4d(v, p.v_stride, &p.v_len, "v")
+    p.k_scale = _f32_3d(k_scale, p.k_scale_stride, &p.k_scale_len, "k_scale")
+    p.v_scale = _f32_3d(v_scale, p.v_scale_stride, &p.v_scale_len, "v_scale")
+    p.out = _f32_4d_out(out, p.out_stride, &p.out_len, "out")
     if mask is not None:
-        p.mask = _f32_4d(mask, p.mask_stride, &length, "mask")
+        p.mask = _f32_4d(mask, p.mask_stride, &p.mask_len, "mask")
     p.batch, p.heads, p.lq, p.dv = out.shape
     p.kv_heads, p.d = k.shape[1], k.shape[3]
     p.lk = lk

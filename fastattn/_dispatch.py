@@ -69,6 +69,8 @@ DENSE_F32 = OPS["dense-f32"]
 SPARSE_F32 = OPS["sparse-f32"]
 DENSE_I8 = OPS["dense-i8"]
 SPARSE_I8 = OPS["sparse-i8"]
+DECODE_F32 = OPS["decode-f32"]
+DECODE_I8 = OPS["decode-i8"]
 LINEAR_F32 = OPS["linear-f32"]
 PERFORMER_F32 = OPS["performer-f32"]
 LINFORMER_F32 = OPS["linformer-f32"]
@@ -104,8 +106,3 @@ def resolve_threads(num_threads: int | None) -> int:
     if not 1 <= n <= _core.MAX_THREADS:
         raise ValueError(f"num_threads must be in [1, {_core.MAX_THREADS}], got {n}")
     return n
-
-DECODE_F32 = Op("decode f32", _core.decode_f32_variants, _core.decode_f32_pick)
-DECODE_I8 = Op("decode i8", _core.decode_i8_variants, _core.decode_i8_pick)
-OPS["decode-f32"] = DECODE_F32
-OPS["decode-i8"] = DECODE_I8

@@ -27,12 +27,17 @@ def as_float_array(x, name: str) -> np.ndarray:
     return a
 
 
-def float32_rows(a: np.ndarray) -> np.ndarray:
-    """float32 with a contiguous last axis (a view when it already is one)."""
-    a = a.astype(np.float32, copy=False)
-    if a.shape[-1] > 1 and a.strides[-1] != 4:
+def kernel_view(a: np.ndarray) -> np.ndarray:
+    """`a` as the kernels read it: a contiguous last axis (when longer than 1) and no
+    negative stride; copied only when it is not already so."""
+    if (a.shape[-1] > 1 and a.strides[-1] != a.itemsize) or min(a.strides, default=0) < 0:
         a = np.ascontiguousarray(a)
     return a
+
+
+def float32_rows(a: np.ndarray) -> np.ndarray:
+    """float32 kernel view of `a` (a view when it already is one)."""
+    return kernel_view(a.astype(np.float32, copy=False))
 
 
 def _unit_last_stride(a: np.ndarray) -> np.ndarray:
@@ -169,7 +174,6 @@ def prepare_mask(mask, prep: Prepared, name: str = "attn_mask") -> np.ndarray | 
         raise ValueError(f"{name} of shape {m.shape} does not broadcast to (..., Hq, Lq, Lk) = "
                          f"{target}") from None
     m = np.broadcast_to(m, m.shape[:-1] + (lk,)) if m.ndim else np.broadcast_to(m, (lk,))
-    if m.strides[-1] != 4:
-        m = np.ascontiguousarray(m)
+    m = kernel_view(m)
     m = np.broadcast_to(m, target)
     return _unit_last_stride(m.reshape((prep.q.shape[0], hq, lq, lk)))

@@ -65,8 +65,7 @@ def _prepare_int8(q, k, v, scale, gqa: bool) -> Prepared:
     q4 = _inputs.fold(_inputs.float32_rows(q), batch, hq)
     if not (np.isfinite(q4.max()) and np.isfinite(q4.min())):
         raise ValueError("query must be finite for precision='int8'")
-    kd = kd if kd.strides[-1] == 1 else np.ascontiguousarray(kd)
-    vd = vd if vd.strides[-1] == 1 else np.ascontiguousarray(vd)
+    kd, vd = _inputs.kernel_view(kd), _inputs.kernel_view(vd)
     parts = Int8Parts(_inputs.fold(k.scale, batch, hkv, 1), _inputs.fold(v.scale, batch, hkv, 1),
                       k.block)
     return Prepared(q4, _inputs.fold(kd, batch, hkv), _inputs.fold(vd, batch, hkv),

@@ -141,7 +141,8 @@ def scaled_dot_product_attention(
     Returns
     -------
     numpy.ndarray
-        ``(..., Hq, Lq, Dv)``.
+        ``(..., Hq, Lq, Dv)`` in the inputs' dtype, as PyTorch returns it (but zeros for a
+        fully masked row).
 
     Examples
     --------

@@ -2,8 +2,10 @@
 (Longformer), strided and fixed (Sparse Transformer), BigBird.
 
 Each takes the sequence lengths ``lq, lk`` and its defining size positionally and every
-option keyword-only; ``block`` (tokens per block, queries and keys) defaults to 64 and
-``causal`` to False everywhere, with bottom-right alignment as in :func:`fastattn.attention`.
+option keyword-only. Two options mean the same in each: ``block``, the tokens per block
+(queries and keys, default 64), and ``causal``, only causally visible keys with bottom-right
+alignment (``j <= i + Lk - Lq``) as in :func:`fastattn.attention` (default False). Each
+returns a `BlockLayout` whose ``meta["pattern"]`` names the pattern.
 """
 
 from __future__ import annotations
@@ -73,17 +75,16 @@ def local_layout(lq: int, lk: int, window: int | tuple[int, int], *, causal: boo
     window : int or (left, right)
         ``w``: query ``i`` sees keys ``|i - j| <= w``; ``(left, right)``: keys
         ``i - left <= j <= i + right``. A window wider than the sequence is simply dense.
-    causal : bool
-        Adds ``j <= i + Lk - Lq``.
+    causal, block
+        As for every pattern (see `fastattn.patterns`); the window applies inside blocks.
     global_tokens : sequence of int, optional
         Longformer's global attention: positions that see every key and are seen by every
         query.
-    block : int
-        Tokens per block.
 
     Returns
     -------
     BlockLayout
+        With the window and global tokens applied token by token inside the listed blocks.
 
     Examples
     --------
@@ -130,14 +131,13 @@ def strided_layout(lq: int, lk: int, stride: int, *, local_blocks: int = 1,
         ``d(r)`` its diagonal block.
     local_blocks : int
         ... and the key blocks within ``local_blocks - 1`` of ``d(r)``.
-    causal : bool
-        Only causally visible keys (bottom-right).
-    block : int
-        Tokens per block.
+    causal, block
+        As for every pattern (see `fastattn.patterns`).
 
     Returns
     -------
     BlockLayout
+        Whole blocks (no token-level window), ``meta["pattern"] == "strided"``.
 
     Examples
     --------
@@ -156,26 +156,25 @@ def strided_layout(lq: int, lk: int, stride: int, *, local_blocks: int = 1,
 def fixed_layout(lq: int, lk: int, chunk_blocks: int, *, summary_blocks: int = 1,
                  causal: bool = False, block: int = DEFAULT_BLOCK) -> BlockLayout:
     """Fixed factorised pattern of the Sparse Transformer (Child et al., 2019), at block
-    granularity.
+    granularity: local chunks plus summary columns.
 
     Parameters
     ----------
     lq, lk : int
         Query and key sequence lengths.
     chunk_blocks : int
-        The sequence is cut into chunks of this many blocks; query block ``r`` visits every
-        block of its own chunk ...
+        The sequence is cut into chunks of this many blocks, and query block ``r`` visits
+        every block of its own chunk ...
     summary_blocks : int
         ... and the last ``summary_blocks`` blocks of every chunk (the "summary" columns
         that carry information across chunks); at most ``chunk_blocks``.
-    causal : bool
-        Only causally visible keys (bottom-right).
-    block : int
-        Tokens per block.
+    causal, block
+        As for every pattern (see `fastattn.patterns`).
 
     Returns
     -------
     BlockLayout
+        Whole blocks, ``meta["pattern"] == "fixed"``.
 
     Examples
     --------
@@ -214,14 +213,13 @@ def bigbird_layout(lq: int, lk: int, *, window_blocks: int = 3, global_blocks: i
         The same seed gives the same layout.
     heads : int, optional
         Draw one layout per head (leading dim ``heads``); default one shared layout.
-    causal : bool
-        Only causally visible keys (bottom-right).
-    block : int
-        Tokens per block.
+    causal, block
+        As for every pattern (see `fastattn.patterns`).
 
     Returns
     -------
     BlockLayout
+        Whole blocks, ``meta`` holding the pattern and the seed.
 
     Examples
     --------

@@ -182,7 +182,7 @@ def routed_attention(
     Returns
     -------
     numpy.ndarray
-        ``(..., Hq, Lq, Dv)``.
+        ``(..., Hq, Lq, Dv)``: exact attention restricted to the keys of the chosen blocks.
 
     Examples
     --------

@@ -171,13 +171,13 @@ def local_attention(
     Returns
     -------
     numpy.ndarray
-        ``(..., Hq, Lq, Dv)``.
+        ``(..., Hq, Lq, Dv)``, equal to dense attention under the window's token mask.
 
     Examples
     --------
     >>> import numpy as np, fastattn
-    >>> x = np.random.default_rng(0).standard_normal((4, 1024, 64), dtype=np.float32)
-    >>> fastattn.local_attention(x, x, x, window=(128, 0), global_tokens=[0]).shape
+    >>> q, k, v = np.random.default_rng(0).standard_normal((3, 4, 1024, 64), dtype=np.float32)
+    >>> fastattn.local_attention(q, k, v, window=(128, 0), global_tokens=[0]).shape
     (4, 1024, 64)
     """
     # An array without a sequence axis gets a placeholder length: block_sparse_attention then

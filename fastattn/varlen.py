@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike
 
 from fastattn import _core, _precision, _validate
 from fastattn._dispatch import DENSE_F32
-from fastattn._inputs import as_float_array, check_shapes
+from fastattn._inputs import as_float_array, check_shapes, float32_rows
 from fastattn.dense import attention, causal_band
 from fastattn.routed import routed_attention
 from fastattn.sparse import local_attention
@@ -49,11 +49,6 @@ def _packed(x, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be packed as (total_tokens, heads, dim), got shape "
                          f"{a.shape}")
     return a
-
-
-def _f32_rows(a: np.ndarray) -> np.ndarray:
-    a = a.astype(np.float32, copy=False)
-    return a if a.strides[-1] == 4 or a.shape[-1] == 1 else np.ascontiguousarray(a)
 
 
 def _heads_first(a: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -142,7 +137,7 @@ def varlen_attention(
     precision = _precision.check(precision)
     scale = _validate.scale(scale, q.shape[-1])
     threads = _validate.num_threads(num_threads)
-    q, k, v = _f32_rows(q), _f32_rows(k), _f32_rows(v)
+    q, k, v = float32_rows(q), float32_rows(k), float32_rows(v)
     out = np.zeros((q.shape[0], q.shape[1], v.shape[2]), dtype=np.float32)
     if attention == "dense" and precision == "fp32" and not options:
         _dense_f32_loop(q, k, v, out, cu_q, cu_k, causal, scale, threads, variant)

@@ -154,6 +154,17 @@ def attend_row(qi, qscale, ki, kscale, vi, vscale, c, additive, key_tile=KEY_TIL
     return o * (vscale / total), s, p_all
 
 
+def additive_mask(mask, shape: tuple):
+    """A boolean (True = attend) or additive mask as float32 broadcast to `shape`; None stays
+    None."""
+    if mask is None:
+        return None
+    mask = np.asarray(mask)
+    if mask.dtype == np.bool_:
+        mask = np.where(mask, np.float32(0.0), np.float32(-np.inf))
+    return np.broadcast_to(mask.astype(np.float32), shape)
+
+
 def attention_quantized(qi, qscale, q_block, ki, kscale, k_block, vi, vscale, mask=None,
                         causal: bool = False, scale=None, causal_offset=None):
     """int8 attention on quantised 4-d inputs: qi (B, Hq, Lq, D) int8 with qscale
@@ -170,11 +181,7 @@ def attention_quantized(qi, qscale, q_block, ki, kscale, k_block, vi, vscale, ma
         offset = lk - lq if causal_offset is None else causal_offset
         visible = np.arange(lk)[None, :] <= np.arange(lq)[:, None] + offset
         additive = np.where(visible, np.float32(0.0), np.float32(-np.inf))
-    if mask is not None:
-        mask = np.asarray(mask)
-        if mask.dtype == np.bool_:
-            mask = np.where(mask, np.float32(0.0), np.float32(-np.inf))
-        mask = np.broadcast_to(mask.astype(np.float32), (b, hq, lq, lk))
+    mask = additive_mask(mask, (b, hq, lq, lk))
     out = np.zeros((b, hq, lq, dv), dtype=np.float32)
     for bi in range(b):
         for h in range(hq):

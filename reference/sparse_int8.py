@@ -65,11 +65,7 @@ def attention_quantized(qi, qscale, q_block, ki, kscale, k_block, vi, vscale, in
     flat_ptr = indptr.reshape(-1, indptr.shape[-1])
     flat_visible = visible.reshape((-1, lq, lk))
     ids = layout_ids(indptr, b, hq)
-    if mask is not None:
-        mask = np.asarray(mask)
-        if mask.dtype == np.bool_:
-            mask = np.where(mask, np.float32(0.0), np.float32(-np.inf))
-        mask = np.broadcast_to(mask.astype(np.float32), (b, hq, lq, lk))
+    mask = int8.additive_mask(mask, (b, hq, lq, lk))
     out = np.zeros((b, hq, lq, dv), dtype=np.float32)
     for bi in range(b):
         for h in range(hq):

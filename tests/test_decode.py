@@ -14,10 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastattn
-from conftest import compiled, f32_tolerance
 from fastattn import _core, _dispatch
 from fastattn.reference import decode_int8 as ref8
 from fastattn.reference import dense as ref
+from helpers import compiled, f32_tolerance, gaussian
 
 F32 = compiled("decode-f32")
 I8 = compiled("decode-i8")
@@ -29,15 +29,11 @@ LQ = st.sampled_from([1, 2, 3, 7, 16])
 MASKS = st.sampled_from(["none", "bool", "float", "bool-row", "dead-row"])
 
 
-def rand(rng, shape, scale=1.0):
-    return (rng.standard_normal(shape) * scale).astype(np.float32)
-
-
 def make_mask(rng, kind, batch, heads, lq, lk):
     if kind == "bool":
         return rng.random((batch, heads, lq, lk)) < 0.7
     if kind == "float":
-        return rand(rng, (1, heads, lq, lk), 2.0)
+        return gaussian(rng, 1, heads, lq, lk, scale=2.0)
     if kind == "bool-row":  # broadcast over batch, heads and query rows
         return rng.random((lk,)) < 0.5
     if kind == "dead-row":  # the first query row of every head sees nothing
@@ -64,8 +60,8 @@ def test_f32_matches_reference(variant, batch, kv_heads, group, lq, lk, d, dv, c
     lq = min(lq, lk)
     rng = np.random.default_rng(seed)
     heads = kv_heads * group
-    q = rand(rng, (batch, heads, lq, d), logit_scale)
-    k, v = rand(rng, (batch, kv_heads, lk, d)), rand(rng, (batch, kv_heads, lk, dv))
+    q = gaussian(rng, batch, heads, lq, d, scale=logit_scale)
+    k, v = gaussian(rng, batch, kv_heads, lk, d), gaussian(rng, batch, kv_heads, lk, dv)
     mask = make_mask(rng, mask_kind, batch, heads, lq, lk)
     cache = fastattn.KVCache(batch, kv_heads, d, lk + 5, head_dim_v=dv)
     cache.append(k, v)
@@ -85,9 +81,10 @@ def test_i8_matches_reference(variant, batch, kv_heads, group, lq, lk, first, d,
     lq, first = min(lq, lk), min(first, lk)
     rng = np.random.default_rng(seed)
     heads = kv_heads * group
-    q = rand(rng, (batch, heads, lq, d), logit_scale)
-    k = rand(rng, (batch, kv_heads, lk, d)) + rand(rng, (1, 1, 1, d), 4.0)  # shared offsets
-    v = rand(rng, (batch, kv_heads, lk, dv))
+    q = gaussian(rng, batch, heads, lq, d, scale=logit_scale)
+    k = gaussian(rng, batch, kv_heads, lk, d)
+    k = k + gaussian(rng, 1, 1, 1, d, scale=4.0)  # shared offsets
+    v = gaussian(rng, batch, kv_heads, lk, dv)
     mask = make_mask(rng, mask_kind, batch, heads, lq, lk)
     cache = fastattn.KVCache(batch, kv_heads, d, lk, head_dim_v=dv, precision="int8")
     cache.append(k[:, :, :first], v[:, :, :first])
@@ -108,8 +105,8 @@ def test_threads_do_not_change_results(precision):
     rng = np.random.default_rng(1)
     lk = 5 * SPLIT + 17
     cache = fastattn.KVCache(2, 2, 40, lk, precision=precision)
-    cache.append(rand(rng, (2, 2, lk, 40)), rand(rng, (2, 2, lk, 40)))
-    q = rand(rng, (2, 6, 3, 40))
+    cache.append(gaussian(rng, 2, 2, lk, 40), gaussian(rng, 2, 2, lk, 40))
+    q = gaussian(rng, 2, 6, 3, 40)
     one = cache.attend(q, num_threads=1)
     for threads in (2, 3, 7):
         assert np.array_equal(cache.attend(q, num_threads=threads), one)
@@ -119,9 +116,9 @@ def test_threads_do_not_change_results(precision):
 def test_attention_short_queries_take_any_strides(variant):
     """fastattn.attention sends short query blocks to the decode kernels: strided views."""
     rng = np.random.default_rng(2)
-    q = rand(rng, (4, 2, 64, 3)).transpose(1, 0, 3, 2)  # (2, 4, 3, 64), last axis strided
-    k = rand(rng, (300, 2, 2, 64)).transpose(2, 1, 0, 3)[:, :, ::2]  # (2, 2, 150, 64)
-    v = rand(rng, (2, 2, 150, 48))[:, :, :, ::-1]
+    q = gaussian(rng, 4, 2, 64, 3).transpose(1, 0, 3, 2)  # (2, 4, 3, 64), last axis strided
+    k = gaussian(rng, 300, 2, 2, 64).transpose(2, 1, 0, 3)[:, :, ::2]  # (2, 2, 150, 64)
+    v = gaussian(rng, 2, 2, 150, 48)[:, :, :, ::-1]
     out = fastattn.attention(q, k, v, causal=True, variant=variant)
     expected = ref.attention(q, k, v, causal=True)
     check_close(out, expected, float(np.abs(v).max()), 20.0, 150)

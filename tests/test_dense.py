@@ -10,30 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastattn
-from conftest import compiled, f32_tolerance
 from fastattn.reference import dense as ref
+from helpers import F16_RTOL, check_close, compiled, gaussian, lengths, max_logit
 
 VARIANTS = compiled("dense-f32")
-# Lengths around the engine's tiles (144 query rows, 128 keys): 1, tile-1, tile, tile+1, k*tile+r.
-EDGE_LENGTHS = st.sampled_from([1, 2, 7, 63, 64, 127, 128, 129, 143, 144, 145, 200, 257, 300])
+# 1, t-1, t, t+1, 2t+r for the engine's query block and key tile (_core.TILES), and 7 (crosses
+# the 6-row micro-kernel), 64 and 200.
+EDGE_LENGTHS = st.sampled_from(lengths("f32", 2, 7, 63, 64, 200))
 DIMS = st.sampled_from([1, 3, 8, 16, 17, 32, 64, 80])
-
-
-def rand(rng, shape, scale=1.0):
-    return (rng.standard_normal(shape) * scale).astype(np.float32)
-
-
-def check_close(out, expected, v, max_logit, lk):
-    assert out.shape == expected.shape
-    tol = f32_tolerance(max_logit, lk) * max(1.0, float(np.abs(v).max()))
-    err = np.abs(out.astype(np.float64) - expected)
-    assert np.all(np.isfinite(out) == np.isfinite(expected))
-    finite = np.isfinite(expected)
-    assert err[finite].max(initial=0.0) <= tol, (err[finite].max(), tol)
-
-
-def max_logit(q, k, scale):
-    return float(np.abs(q).max() * np.abs(k).max() * q.shape[-1] * scale)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -54,14 +38,14 @@ def test_matches_reference(variant, batch, kv_heads, group, lq, lk, d, dv, causa
                            logit_scale, seed):
     rng = np.random.default_rng(seed)
     heads = kv_heads * group
-    q = rand(rng, (batch, heads, lq, d), logit_scale)
-    k = rand(rng, (batch, kv_heads, lk, d))
-    v = rand(rng, (batch, kv_heads, lk, dv))
+    q = gaussian(rng, batch, heads, lq, d, scale=logit_scale)
+    k = gaussian(rng, batch, kv_heads, lk, d)
+    v = gaussian(rng, batch, kv_heads, lk, dv)
     mask = None
     if mask_kind == "bool":
         mask = rng.random((batch, heads, lq, lk)) < 0.7
     elif mask_kind == "float":
-        mask = rand(rng, (1, heads, lq, lk), 2.0)
+        mask = gaussian(rng, 1, heads, lq, lk, scale=2.0)
     elif mask_kind == "bool-row":  # broadcast over batch, heads and query rows
         mask = rng.random((lk,)) < 0.5
     out = fastattn.attention(q, k, v, mask=mask, causal=causal, variant=variant)
@@ -74,7 +58,7 @@ def test_matches_reference(variant, batch, kv_heads, group, lq, lk, d, dv, causa
 @given(lq=EDGE_LENGTHS, lk=EDGE_LENGTHS, seed=st.integers(0, 2**32 - 1))
 def test_top_left_causal_matches_reference(variant, lq, lk, seed):
     rng = np.random.default_rng(seed)
-    q, k, v = rand(rng, (2, lq, 16)), rand(rng, (2, lk, 16)), rand(rng, (2, lk, 8))
+    q, k, v = gaussian(rng, 2, lq, 16), gaussian(rng, 2, lk, 16), gaussian(rng, 2, lk, 8)
     out = fastattn.scaled_dot_product_attention(q, k, v, is_causal=True)
     expected = ref.attention(q, k, v, causal=True, causal_offset=0)
     check_close(out, expected, v, max_logit(q, k, 0.25), lk)
@@ -83,8 +67,8 @@ def test_top_left_causal_matches_reference(variant, lq, lk, seed):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_huge_logits_are_stable(variant):
     rng = np.random.default_rng(1)
-    q, k, v = rand(rng, (1, 2, 130, 64), 30.0), rand(rng, (1, 2, 130, 64), 30.0), rand(
-        rng, (1, 2, 130, 64))
+    q, k = gaussian(rng, 1, 2, 130, 64, scale=30.0), gaussian(rng, 1, 2, 130, 64, scale=30.0)
+    v = gaussian(rng, 1, 2, 130, 64)
     out = fastattn.attention(q, k, v, variant=variant)
     assert np.all(np.isfinite(out))
     expected = ref.attention(q, k, v)
@@ -96,7 +80,7 @@ def test_huge_logits_are_stable(variant):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_fully_masked_rows_are_zero(variant):
     rng = np.random.default_rng(2)
-    q, k, v = rand(rng, (3, 70, 16)), rand(rng, (3, 90, 16)), rand(rng, (3, 90, 16))
+    q, k, v = gaussian(rng, 3, 70, 16), gaussian(rng, 3, 90, 16), gaussian(rng, 3, 90, 16)
     mask = np.ones((3, 70, 90), dtype=bool)
     mask[:, 5] = False
     mask[1, 69] = False
@@ -111,7 +95,7 @@ def test_fully_masked_rows_are_zero(variant):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_non_finite_inputs_propagate_like_reference(variant):
     rng = np.random.default_rng(3)
-    q, k, v = rand(rng, (2, 40, 8)), rand(rng, (2, 100, 8)), rand(rng, (2, 100, 8))
+    q, k, v = gaussian(rng, 2, 40, 8), gaussian(rng, 2, 100, 8), gaussian(rng, 2, 100, 8)
     q[0, 3, 1] = np.nan
     k[1, 77, 0] = np.inf
     v[0, 12, 4] = np.nan
@@ -124,10 +108,10 @@ def test_non_finite_inputs_propagate_like_reference(variant):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_strided_and_broadcast_inputs(variant):
     rng = np.random.default_rng(4)
-    base = rand(rng, (2, 3, 100, 2 * 64))
+    base = gaussian(rng, 2, 3, 100, 2 * 64)
     q = base[:, :, ::2, ::2]                      # non-contiguous last axis: copied
-    k = np.swapaxes(rand(rng, (2, 3, 64, 90)), -1, -2)  # transposed view
-    v = rand(rng, (1, 3, 90, 40))[..., :33]       # batch broadcast, sliced columns
+    k = np.swapaxes(gaussian(rng, 2, 3, 64, 90), -1, -2)  # transposed view
+    v = gaussian(rng, 1, 3, 90, 40)[..., :33]       # batch broadcast, sliced columns
     out = fastattn.attention(q, k, v, variant=variant)
     check_close(out, ref.attention(q, k, v), v, max_logit(q, k, 1 / 8), 90)
     # A 2-d query against 4-d keys broadcasts over batch and heads.
@@ -139,16 +123,16 @@ def test_strided_and_broadcast_inputs(variant):
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_dtypes_round_trip(dtype):
     rng = np.random.default_rng(5)
-    q, k, v = (rand(rng, (4, 33, 16)).astype(dtype) for _ in range(3))
+    q, k, v = (gaussian(rng, 4, 33, 16).astype(dtype) for _ in range(3))
     out = fastattn.attention(q, k, v)
     assert out.dtype == dtype
-    tol = 2e-3 if dtype == np.float16 else 1e-5  # float16 output rounding: 2^-11 relative
+    tol = F16_RTOL if dtype == np.float16 else 1e-5
     np.testing.assert_allclose(out.astype(np.float64), ref.attention(q, k, v), atol=tol * 4)
 
 
 def test_scale_override_and_gqa_mapping():
     rng = np.random.default_rng(6)
-    q, k, v = rand(rng, (1, 6, 20, 8)), rand(rng, (1, 2, 30, 8)), rand(rng, (1, 2, 30, 8))
+    q, k, v = gaussian(rng, 1, 6, 20, 8), gaussian(rng, 1, 2, 30, 8), gaussian(rng, 1, 2, 30, 8)
     out = fastattn.attention(q, k, v, scale=0.7)
     # Query head h reads key/value head h // 3.
     for h in range(6):
@@ -159,7 +143,7 @@ def test_scale_override_and_gqa_mapping():
 
 def test_threads_give_identical_results():
     rng = np.random.default_rng(7)
-    q, k, v = rand(rng, (2, 4, 300, 32)), rand(rng, (2, 4, 300, 32)), rand(rng, (2, 4, 300, 32))
+    q, k, v = (gaussian(rng, 2, 4, 300, 32) for _ in range(3))
     one = fastattn.attention(q, k, v, causal=True, num_threads=1)
     for n in (2, 3, 7):
         np.testing.assert_array_equal(fastattn.attention(q, k, v, causal=True, num_threads=n), one)
@@ -167,7 +151,7 @@ def test_threads_give_identical_results():
 
 def test_concurrent_calls_from_python_threads():
     rng = np.random.default_rng(8)
-    inputs = [tuple(rand(rng, (2, 150, 16)) for _ in range(3)) for _ in range(6)]
+    inputs = [tuple(gaussian(rng, 2, 150, 16) for _ in range(3)) for _ in range(6)]
     expected = [fastattn.attention(*x, num_threads=1) for x in inputs]
     results = [None] * len(inputs)
 
@@ -187,7 +171,7 @@ def test_concurrent_calls_from_python_threads():
 def test_sdpa_matches_torch_when_installed():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(9)
-    q, k, v = rand(rng, (2, 8, 40, 32)), rand(rng, (2, 2, 70, 32)), rand(rng, (2, 2, 70, 24))
+    q, k, v = gaussian(rng, 2, 8, 40, 32), gaussian(rng, 2, 2, 70, 32), gaussian(rng, 2, 2, 70, 24)
     mask = rng.random((2, 1, 40, 70)) < 0.8
     for kwargs in ({"attn_mask": mask}, {"is_causal": True}, {"scale": 0.3}):
         tkw = {key: torch.from_numpy(val) if isinstance(val, np.ndarray) else val

@@ -1,13 +1,6 @@
 """Dense int8 attention: every compiled int8 variant against the int8 reference,
-the API around it (quantize, QuantizedTensor, precision=) and bad input.
-
-Tolerance: the kernels reproduce the reference's integers (quantised data, q·k,
-z, P, P·v) exactly; only the float steps after them (the rescale 2^(m_old - m)
-and the final division) may round differently, so outputs agree to
-INT8_RTOL = 1e-5 relative to the largest output of the case. Short key lengths
-keep the test sharp: with Lk <= ~300 one P off by one moves the output by more
-than 1e-4.
-"""
+the API around it (quantize, QuantizedTensor, precision=) and bad input. Tolerance:
+`helpers.INT8_RTOL` (the integers match the reference exactly)."""
 
 from __future__ import annotations
 
@@ -17,25 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastattn
-from conftest import compiled
 from fastattn import _core
-from fastattn._dispatch import DENSE_I8
 from fastattn.reference import int8 as ref8
+from helpers import assert_close_i8, check_variant_table, compiled, edges, fallback, gaussian, tile
 
-INT8_RTOL = 1e-5
-QTILE, KTILE = 64, 128  # query rows per job, keys per tile of the int8 engine
-Q_EDGES = [1, 2, QTILE - 1, QTILE, QTILE + 1, 2 * QTILE + 3]
-K_EDGES = [1, 2, KTILE - 1, KTILE, KTILE + 1, 2 * KTILE + 3]
+QTILE, KTILE = tile("i8")  # query rows per job, keys per tile of the int8 engine
+Q_EDGES = sorted([2] + edges(QTILE))
+K_EDGES = sorted([2] + edges(KTILE))
 
 VARIANTS = compiled("dense-i8")
-
-
-def assert_close_i8(out, ref):
-    out, ref = np.asarray(out, np.float64), np.asarray(ref, np.float64)
-    assert out.shape == ref.shape
-    scale = max(float(np.abs(ref).max(initial=0.0)), 1e-30)
-    err = float(np.abs(out - ref).max(initial=0.0))
-    assert err <= INT8_RTOL * scale, f"max abs error {err:.3g} > {INT8_RTOL} x {scale:.3g}"
 
 
 def run_both(variant, q, k, v, *, mask=None, causal=False, block=ref8.DEFAULT_BLOCK, scale=None):
@@ -48,16 +31,8 @@ def run_both(variant, q, k, v, *, mask=None, causal=False, block=ref8.DEFAULT_BL
     return out, ref
 
 
-def gaussian(rng, *shape, scale=1.0):
-    return (rng.standard_normal(shape) * scale).astype(np.float32)
-
-
 def test_variants_listed():
-    names = [v.name for v in DENSE_I8.variants]
-    assert names[-1] == "i8-scalar"
-    assert all(n.startswith("i8-") for n in names)
-    assert DENSE_I8.chosen.runs_here
-    assert "dense-i8" in fastattn.info()["ops"]
+    check_variant_table("dense-i8", "i8-")
 
 
 def test_quantize_matches_reference():
@@ -204,7 +179,7 @@ def test_variants_agree_bitwise(variant):
     q = gaussian(rng, 2, 4, 100, 64)
     k, v = gaussian(rng, 2, 2, 300, 64), gaussian(rng, 2, 2, 300, 48)
     a = fastattn.attention(q, k, v, causal=True, precision="int8", variant=variant)
-    b = fastattn.attention(q, k, v, causal=True, precision="int8", variant="i8-scalar")
+    b = fastattn.attention(q, k, v, causal=True, precision="int8", variant=fallback("dense-i8"))
     np.testing.assert_array_equal(a, b)
 
 
@@ -262,7 +237,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="kind"):
         fastattn.quantize(k, kind="query")
     with pytest.raises(ValueError, match="unknown variant"):
-        fastattn.attention(q, k, v, precision="int8", variant="f32-scalar")
+        fastattn.attention(q, k, v, precision="int8", variant=fallback("dense-f32"))
     with pytest.raises(ValueError, match="65536"):
         fastattn.attention(np.ones((1, 65536), np.float32), np.ones((1, 65536), np.float32),
                            np.ones((1, 4), np.float32), precision="int8")

@@ -8,12 +8,9 @@ import pytest
 import fastattn
 from fastattn.reference import decode_int8 as ref8
 from fastattn.reference import dense as ref
+from helpers import gaussian
 
 PRECISIONS = ["fp32", "int8"]
-
-
-def rand(rng, shape, scale=1.0):
-    return (rng.standard_normal(shape) * scale).astype(np.float32)
 
 
 def rel_error(out, expected):
@@ -26,7 +23,8 @@ def test_token_by_token_decoding_equals_causal_attention(precision):
     attention over everything so far (the cache's bottom-right alignment)."""
     rng = np.random.default_rng(0)
     b, hkv, heads, d, n = 2, 2, 4, 32, 40
-    q, k, v = rand(rng, (b, heads, n, d)), rand(rng, (b, hkv, n, d)), rand(rng, (b, hkv, n, d))
+    q = gaussian(rng, b, heads, n, d)
+    k, v = gaussian(rng, b, hkv, n, d), gaussian(rng, b, hkv, n, d)
     cache = fastattn.KVCache(b, hkv, d, n, precision=precision)
     prompt = 30
     cache.append(k[:, :, :prompt], v[:, :, :prompt])
@@ -47,8 +45,8 @@ def test_int8_store_matches_reference_bit_for_bit():
     """Appended in three pieces, the int8 store equals quantize_cache of all the tokens with
     the mean of the first piece; later appends never change earlier tokens."""
     rng = np.random.default_rng(1)
-    k = rand(rng, (2, 3, 50, 24)) + rand(rng, (1, 3, 1, 24), 6.0)
-    v = rand(rng, (2, 3, 50, 20), 2.0)
+    k = gaussian(rng, 2, 3, 50, 24) + gaussian(rng, 1, 3, 1, 24, scale=6.0)
+    v = gaussian(rng, 2, 3, 50, 20, scale=2.0)
     k[0, 0, 5] = 0.0
     v[1, 2, 7] = 0.0  # all-zero tokens get scale 1
     cache = fastattn.KVCache(2, 3, 24, 64, head_dim_v=20, precision="int8")
@@ -72,10 +70,10 @@ def test_int8_accuracy_against_quantising_all_keys_at_once():
     twice the dense one, and both stay near 1 % of the float32 output."""
     rng = np.random.default_rng(2)
     b, h, d, lk, prompt = 1, 4, 64, 1024, 64
-    offsets = rand(rng, (1, h, 1, d), 1.0) * (rng.random((1, 1, 1, d)) < 0.1) * 20
-    k = rand(rng, (b, h, lk, d)) + offsets
-    v = rand(rng, (b, h, lk, d))
-    q = rand(rng, (b, h, 4, d), 2.0)
+    offsets = gaussian(rng, 1, h, 1, d, scale=1.0) * (rng.random((1, 1, 1, d)) < 0.1) * 20
+    k = gaussian(rng, b, h, lk, d) + offsets
+    v = gaussian(rng, b, h, lk, d)
+    q = gaussian(rng, b, h, 4, d, scale=2.0)
     exact = ref.attention(q, k, v, causal=True)
     cache = fastattn.KVCache(b, h, d, lk, precision="int8")
     cache.append(k[:, :, :prompt], v[:, :, :prompt])
@@ -89,12 +87,12 @@ def test_int8_accuracy_against_quantising_all_keys_at_once():
 def test_capacity_growth_and_reset(precision):
     rng = np.random.default_rng(3)
     cache = fastattn.KVCache(1, 2, 8, 4, precision=precision, grow=True)
-    k, v = rand(rng, (1, 2, 11, 8)), rand(rng, (1, 2, 11, 8))
+    k, v = gaussian(rng, 1, 2, 11, 8), gaussian(rng, 1, 2, 11, 8)
     cache.append(k[:, :, :3], v[:, :, :3])
     before = cache.nbytes
     cache.append(k[:, :, 3:], v[:, :, 3:])
     assert len(cache) == 11 and cache.capacity == 11 and cache.nbytes > before
-    q = rand(rng, (1, 4, 2, 8))
+    q = gaussian(rng, 1, 4, 2, 8)
     expected = ref.attention(q, k, v, causal=True)
     assert rel_error(cache.attend(q), expected) < (1e-5 if precision == "fp32" else 0.03)
     cache.reset()
@@ -121,9 +119,9 @@ def test_views_are_read_only():
 def test_noncausal_and_masked_attend():
     rng = np.random.default_rng(4)
     cache = fastattn.KVCache(1, 2, 16, 32)
-    k, v = rand(rng, (1, 2, 20, 16)), rand(rng, (1, 2, 20, 16))
+    k, v = gaussian(rng, 1, 2, 20, 16), gaussian(rng, 1, 2, 20, 16)
     cache.append(k, v)
-    q = rand(rng, (1, 2, 3, 16))
+    q = gaussian(rng, 1, 2, 3, 16)
     mask = rng.random((3, 20)) < 0.6
     expected = ref.attention(q, k, v, mask=mask, causal=False)
     assert np.allclose(cache.attend(q, causal=False, mask=mask), expected, atol=2e-6)

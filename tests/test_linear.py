@@ -11,18 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastattn
-from conftest import F32_EPS, compiled
 from fastattn.reference import linear as ref
+from helpers import F32_EPS, compiled, gaussian
 
 VARIANTS = compiled("linear-f32")
 C = fastattn.linear.CHUNK  # rows per causal chunk, read from the library
 EDGE_LENGTHS = st.sampled_from(sorted({1, 2, C - 1, C, C + 1, 2 * C + 3, 3 * C - 1, 3 * C + 5}))
 DIMS = st.sampled_from([1, 3, 8, 16, 17, 33, 64])
 MAPS = st.sampled_from(list(fastattn.linear.FEATURE_MAPS))
-
-
-def rand(rng, shape, scale=1.0):
-    return (rng.standard_normal(shape) * scale).astype(np.float32)
 
 
 def tolerance(d: int, lk: int, v) -> float:
@@ -58,9 +54,9 @@ def test_matches_reference(variant, batch, kv_heads, group, lq, lk, d, dv, causa
                            value_scale, seed):
     rng = np.random.default_rng(seed)
     heads = kv_heads * group
-    q = rand(rng, (batch, heads, lq, d), value_scale)
-    k = rand(rng, (batch, kv_heads, lk, d), value_scale)
-    v = rand(rng, (batch, kv_heads, lk, dv))
+    q = gaussian(rng, batch, heads, lq, d, scale=value_scale)
+    k = gaussian(rng, batch, kv_heads, lk, d, scale=value_scale)
+    v = gaussian(rng, batch, kv_heads, lk, dv)
     out = fastattn.linear_attention(q, k, v, feature_map=feature_map, causal=causal,
                                     variant=variant)
     expected = ref.linear_attention(q, k, v, feature_map, causal)
@@ -95,7 +91,7 @@ def test_reference_quadratic_form_is_kernel_attention():
 def test_kernel_causal_equals_quadratic_form_across_chunks(variant):
     rng = np.random.default_rng(1)
     for lq, lk in ((3 * C + 1, 3 * C + 1), (C + 7, 2 * C), (2 * C + 5, C - 3)):
-        q, k, v = rand(rng, (2, lq, 16)), rand(rng, (2, lk, 16)), rand(rng, (2, lk, 24))
+        q, k, v = gaussian(rng, 2, lq, 16), gaussian(rng, 2, lk, 16), gaussian(rng, 2, lk, 24)
         out = fastattn.linear_attention(q, k, v, causal=True, variant=variant)
         check_close(out, ref.quadratic_form(q, k, v, causal=True), 16, lk, v)
 
@@ -103,7 +99,7 @@ def test_kernel_causal_equals_quadratic_form_across_chunks(variant):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_rows_without_keys_or_weight_are_zero(variant):
     rng = np.random.default_rng(2)
-    q, k, v = rand(rng, (2, 150, 8)), rand(rng, (2, 40, 8)), rand(rng, (2, 40, 8))
+    q, k, v = gaussian(rng, 2, 150, 8), gaussian(rng, 2, 40, 8), gaussian(rng, 2, 40, 8)
     out = fastattn.linear_attention(q, k, v, causal=True, variant=variant)
     assert np.all(out[:, :110] == 0) and np.all(out[:, 110:] != 0)  # bottom-right alignment
     out = fastattn.linear_attention(-np.abs(q), k, v, feature_map="relu", variant=variant)
@@ -113,7 +109,7 @@ def test_rows_without_keys_or_weight_are_zero(variant):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_non_finite_inputs_propagate_like_reference(variant):
     rng = np.random.default_rng(3)
-    q, k, v = rand(rng, (2, 90, 8)), rand(rng, (2, 100, 8)), rand(rng, (2, 100, 8))
+    q, k, v = gaussian(rng, 2, 90, 8), gaussian(rng, 2, 100, 8), gaussian(rng, 2, 100, 8)
     q[0, 3, 1] = np.nan
     v[1, 77, 0] = np.nan
     with np.errstate(invalid="ignore"):
@@ -132,9 +128,9 @@ def test_non_finite_inputs_propagate_like_reference(variant):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_strided_broadcast_and_gqa_inputs(variant):
     rng = np.random.default_rng(4)
-    q = rand(rng, (2, 6, 100, 2 * 32))[..., ::2]          # non-contiguous last axis
-    k = np.swapaxes(rand(rng, (1, 2, 32, 90)), -1, -2)      # batch broadcast, transposed
-    v = rand(rng, (1, 2, 90, 40))[..., :33]
+    q = gaussian(rng, 2, 6, 100, 2 * 32)[..., ::2]          # non-contiguous last axis
+    k = np.swapaxes(gaussian(rng, 1, 2, 32, 90), -1, -2)      # batch broadcast, transposed
+    v = gaussian(rng, 1, 2, 90, 40)[..., :33]
     for causal in (False, True):
         out = fastattn.linear_attention(q, k, v, causal=causal, variant=variant)
         assert out.shape == (2, 6, 100, 33)
@@ -148,7 +144,7 @@ def test_strided_broadcast_and_gqa_inputs(variant):
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_dtypes_round_trip(dtype):
     rng = np.random.default_rng(5)
-    q, k, v = (rand(rng, (3, 70, 16)).astype(dtype) for _ in range(3))
+    q, k, v = (gaussian(rng, 3, 70, 16).astype(dtype) for _ in range(3))
     out = fastattn.linear_attention(q, k, v, causal=True)
     assert out.dtype == dtype
     tol = 2e-3 if dtype == np.float16 else 1e-5  # float16 output rounding: 2^-11 relative
@@ -158,7 +154,7 @@ def test_dtypes_round_trip(dtype):
 
 def test_threads_give_identical_results():
     rng = np.random.default_rng(6)
-    q, k, v = (rand(rng, (2, 4, 300, 32)) for _ in range(3))
+    q, k, v = (gaussian(rng, 2, 4, 300, 32) for _ in range(3))
     one = fastattn.linear_attention(q, k, v, causal=True, num_threads=1)
     for n in (2, 3, 7):
         np.testing.assert_array_equal(
@@ -167,7 +163,7 @@ def test_threads_give_identical_results():
 
 def test_concurrent_calls_from_python_threads():
     rng = np.random.default_rng(7)
-    inputs = [tuple(rand(rng, (2, 150, 16)) for _ in range(3)) for _ in range(4)]
+    inputs = [tuple(gaussian(rng, 2, 150, 16) for _ in range(3)) for _ in range(4)]
     expected = [fastattn.linear_attention(*x, num_threads=1) for x in inputs]
     results = [None] * len(inputs)
 

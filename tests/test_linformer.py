@@ -9,16 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastattn
-from conftest import compiled, f32_tolerance
 from fastattn.reference import dense as dense_ref
 from fastattn.reference import linformer as ref
+from helpers import compiled, f32_tolerance, gaussian
 
 VARIANTS = compiled("linformer-f32")
 KC = fastattn.linformer.KC  # keys per projection block, read from the library
-
-
-def rand(rng, shape, scale=1.0):
-    return (rng.standard_normal(shape) * scale).astype(np.float32)
 
 
 def check_close(out, expected, q, kp, v, scale):
@@ -45,9 +41,9 @@ def test_matches_reference(variant, kv_heads, group, lq, lk, r_frac, d, dv, kind
     rng = np.random.default_rng(seed)
     heads = kv_heads * group
     r = max(1, int(round(r_frac * lk)))
-    q = rand(rng, (heads, lq, d))
-    k = rand(rng, (1, kv_heads, lk, d))  # broadcast over the batch of v
-    v = rand(rng, (2, kv_heads, lk, dv))
+    q = gaussian(rng, heads, lq, d)
+    k = gaussian(rng, 1, kv_heads, lk, d)  # broadcast over the batch of v
+    v = gaussian(rng, 2, kv_heads, lk, dv)
     e = fastattn.linformer_projection(lk, r, kind="mean" if kind == "mean" else "gaussian",
                                       seed=seed % 1000)
     f = fastattn.linformer_projection(lk, r, seed=seed % 1000 + 1) if kind == "two" else None
@@ -61,7 +57,7 @@ def test_matches_reference(variant, kv_heads, group, lq, lk, r_frac, d, dv, kind
 @pytest.mark.parametrize("lq,lk", [(1, 1), (145, KC + 1), (300, 2 * KC + 3)])
 def test_identity_projection_is_dense_attention(variant, lq, lk):
     rng = np.random.default_rng(lq + lk)
-    q, k, v = rand(rng, (1, 4, lq, 32)), rand(rng, (1, 2, lk, 32)), rand(rng, (1, 2, lk, 24))
+    q, k, v = gaussian(rng, 1, 4, lq, 32), gaussian(rng, 1, 2, lk, 32), gaussian(rng, 1, 2, lk, 24)
     eye = np.eye(lk, dtype=np.float32)
     out = fastattn.linformer_attention(q, k, v, proj_k=eye, variant=variant)
     check_close(out, dense_ref.attention(q, k, v), q, k, v, 1 / np.sqrt(32))
@@ -83,7 +79,7 @@ def test_projections():
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_dtypes_round_trip(dtype):
     rng = np.random.default_rng(5)
-    q, k, v = (rand(rng, (3, 70, 16)).astype(dtype) for _ in range(3))
+    q, k, v = (gaussian(rng, 3, 70, 16).astype(dtype) for _ in range(3))
     e = fastattn.linformer_projection(70, 20)
     out = fastattn.linformer_attention(q, k, v, proj_k=e.astype(dtype))
     assert out.dtype == dtype
@@ -94,7 +90,8 @@ def test_dtypes_round_trip(dtype):
 
 def test_gqa_and_threads():
     rng = np.random.default_rng(6)
-    q, k, v = rand(rng, (2, 6, 200, 16)), rand(rng, (2, 2, 300, 16)), rand(rng, (2, 2, 300, 16))
+    q, k = gaussian(rng, 2, 6, 200, 16), gaussian(rng, 2, 2, 300, 16)
+    v = gaussian(rng, 2, 2, 300, 16)
     e = fastattn.linformer_projection(300, 40)
     out = fastattn.linformer_attention(q, k, v, proj_k=e, num_threads=1)
     for h in range(6):

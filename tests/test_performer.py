@@ -9,20 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastattn
-from conftest import F32_EPS, compiled
 from fastattn.reference import dense as dense_ref
 from fastattn.reference import linear as linear_ref
 from fastattn.reference import performer as ref
+from helpers import F32_EPS, compiled, gaussian
 
 VARIANTS = compiled("performer-f32")
 C = fastattn.linear.CHUNK
 EDGE_LENGTHS = st.sampled_from(sorted({1, 2, C - 1, C, C + 1, 2 * C + 3, 3 * C + 5}))
 DIMS = st.sampled_from([1, 3, 8, 16, 17, 32])
 FEATURES = st.sampled_from([1, 5, 16, 17, 64, 100, 256])
-
-
-def rand(rng, shape, scale=1.0):
-    return (rng.standard_normal(shape) * scale).astype(np.float32)
 
 
 def tolerance(q, k, w, scale, v) -> float:
@@ -56,9 +52,9 @@ def test_matches_reference(variant, kv_heads, group, lq, lk, d, dv, m, causal, l
                            scale, seed):
     rng = np.random.default_rng(seed)
     heads = kv_heads * group
-    q = rand(rng, (2, heads, lq, d), logit_scale)
-    k = rand(rng, (2, kv_heads, lk, d), logit_scale)
-    v = rand(rng, (1, kv_heads, lk, dv))  # batch broadcast
+    q = gaussian(rng, 2, heads, lq, d, scale=logit_scale)
+    k = gaussian(rng, 2, kv_heads, lk, d, scale=logit_scale)
+    v = gaussian(rng, 1, kv_heads, lk, dv)  # batch broadcast
     w = fastattn.performer_features(d, num_features=m, seed=seed % 1000)
     out = fastattn.performer_attention(q, k, v, features=w, causal=causal, scale=scale,
                                        variant=variant)
@@ -93,8 +89,8 @@ def test_error_against_softmax_falls_with_num_features(variant, causal):
     overall (1/sqrt(m) predicts 8x), on inputs whose logits are small enough for the
     estimator to be useful (|q'|, |k'| ~ 0.75)."""
     rng = np.random.default_rng(11)
-    q, k, v = rand(rng, (1, 2, 300, 16), 0.3), rand(rng, (1, 2, 300, 16), 0.3), rand(
-        rng, (1, 2, 300, 16))
+    q, k = gaussian(rng, 1, 2, 300, 16, scale=0.3), gaussian(rng, 1, 2, 300, 16, scale=0.3)
+    v = gaussian(rng, 1, 2, 300, 16)
     exact = dense_ref.attention(q, k, v, causal=causal)
     errors = []
     for m in (16, 64, 256, 1024):
@@ -110,8 +106,8 @@ def test_orthogonal_features_beat_iid_ones():
     """The point of orthogonal blocks: lower estimator error at the same m (averaged over
     seeds, with m = d so each draw is one full orthogonal block)."""
     rng = np.random.default_rng(12)
-    q, k, v = rand(rng, (1, 4, 256, 32), 0.35), rand(rng, (1, 4, 256, 32), 0.35), rand(
-        rng, (1, 4, 256, 32))
+    q, k = gaussian(rng, 1, 4, 256, 32, scale=0.35), gaussian(rng, 1, 4, 256, 32, scale=0.35)
+    v = gaussian(rng, 1, 4, 256, 32)
     exact = dense_ref.attention(q, k, v)
 
     def error(kind):
@@ -141,7 +137,7 @@ def test_features_are_orthogonal_blocks_of_gaussian_length():
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_seed_and_features_paths_agree(variant):
     rng = np.random.default_rng(13)
-    q, k, v = (rand(rng, (2, 70, 8)) for _ in range(3))
+    q, k, v = (gaussian(rng, 2, 70, 8) for _ in range(3))
     a = fastattn.performer_attention(q, k, v, num_features=33, seed=9, variant=variant)
     w = fastattn.performer_features(8, num_features=33, seed=9)
     b = fastattn.performer_attention(q, k, v, features=w, variant=variant)
@@ -157,8 +153,8 @@ def test_huge_logits_stay_finite(variant):
     later key of the same chunk, 126 binary orders larger, that the row cannot see; so
     only finiteness is asserted there.)"""
     rng = np.random.default_rng(14)
-    q, k, v = rand(rng, (1, 2, 150, 16), 30.0), rand(rng, (1, 2, 150, 16), 30.0), rand(
-        rng, (1, 2, 150, 16))
+    q, k = gaussian(rng, 1, 2, 150, 16, scale=30.0), gaussian(rng, 1, 2, 150, 16, scale=30.0)
+    v = gaussian(rng, 1, 2, 150, 16)
     w = fastattn.performer_features(16, num_features=64, seed=1)
     out = fastattn.performer_attention(q, k, v, features=w, variant=variant)
     # exponents reach ~1e3 (float32 rounding ~1e-4 absolute), so bound loosely
@@ -170,8 +166,8 @@ def test_huge_logits_stay_finite(variant):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_large_logits_match_reference_causal(variant):
     rng = np.random.default_rng(16)
-    q, k, v = rand(rng, (1, 2, 200, 16), 3.0), rand(rng, (1, 2, 200, 16), 3.0), rand(
-        rng, (1, 2, 200, 16))
+    q, k = gaussian(rng, 1, 2, 200, 16, scale=3.0), gaussian(rng, 1, 2, 200, 16, scale=3.0)
+    v = gaussian(rng, 1, 2, 200, 16)
     w = fastattn.performer_features(16, num_features=64, seed=2)
     out = fastattn.performer_attention(q, k, v, features=w, causal=True, variant=variant)
     expected = ref.performer_attention(q, k, v, w, causal=True)
@@ -181,7 +177,7 @@ def test_large_logits_match_reference_causal(variant):
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_dtypes_round_trip(dtype):
     rng = np.random.default_rng(15)
-    q, k, v = (rand(rng, (3, 70, 16)).astype(dtype) for _ in range(3))
+    q, k, v = (gaussian(rng, 3, 70, 16).astype(dtype) for _ in range(3))
     w = fastattn.performer_features(16, num_features=64)
     out = fastattn.performer_attention(q, k, v, features=w, causal=True)
     assert out.dtype == dtype

@@ -9,30 +9,26 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastattn
-from conftest import compiled, f32_tolerance
 from fastattn._workloads import retention, structured_inputs
 from fastattn.reference import routed as ref
+from helpers import check_close, compiled, gaussian, max_logit, tile
 
 VARIANTS = compiled("sparse-f32")
+# The float32 engine's query block edges (_core.TILES), and lengths around 64-token blocks.
+ROWS = tile("f32")[0]
+LENGTHS = st.sampled_from([1, 40, 64, 65, 130, ROWS - 1, ROWS, ROWS + 1, 257])
 
 
-def rand(rng, shape, scale=1.0):
-    return (rng.standard_normal(shape) * scale).astype(np.float32)
-
-
-def check_close(out, expected, q, k, v):
-    logit = float(np.abs(q).max() * np.abs(k).max() * q.shape[-1] ** 0.5)
-    tol = f32_tolerance(logit, k.shape[-2]) * max(1.0, float(np.abs(v).max()))
-    err = np.abs(out.astype(np.float64) - expected).max()
-    assert err <= tol, (err, tol)
+def check_routed(out, expected, q, k, v):
+    check_close(out, expected, v, max_logit(q, k, q.shape[-1] ** -0.5), k.shape[-2])
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @given(
     kv_heads=st.integers(1, 2),
     group=st.integers(1, 2),
-    lq=st.sampled_from([1, 40, 64, 65, 130, 257]),
-    lk=st.sampled_from([1, 40, 64, 65, 130, 257]),
+    lq=LENGTHS,
+    lk=LENGTHS,
     block=st.sampled_from([16, 32, 64]),
     budget=st.sampled_from([("top_k", 1), ("top_k", 3), ("density", 0.125), ("density", 0.5)]),
     local_blocks=st.integers(1, 2),
@@ -47,8 +43,8 @@ def test_router_and_kernel_match_reference(variant, kv_heads, group, lq, lk, blo
     attention over them."""
     rng = np.random.default_rng(seed)
     heads = kv_heads * group
-    q, k, v = (rand(rng, (2, heads, lq, 16)), rand(rng, (2, kv_heads, lk, 16)),
-               rand(rng, (2, kv_heads, lk, 8)))
+    q, k, v = (gaussian(rng, 2, heads, lq, 16), gaussian(rng, 2, kv_heads, lk, 16),
+               gaussian(rng, 2, kv_heads, lk, 8))
     proj = rng.standard_normal((16, 4)) if projected else None
     kwargs = dict(block=block, local_blocks=local_blocks, sink_blocks=sink_blocks,
                   causal=causal, proj=proj, **{budget[0]: budget[1]})
@@ -56,7 +52,8 @@ def test_router_and_kernel_match_reference(variant, kv_heads, group, lq, lk, blo
     layout = fastattn.route(q, k, **kwargs)
     expected_blocks = ref.route(q, k, **kwargs)
     np.testing.assert_array_equal(layout.block_mask(), expected_blocks)
-    check_close(out, ref.attention_over_blocks(q, k, v, expected_blocks, block, causal), q, k, v)
+    expected = ref.attention_over_blocks(q, k, v, expected_blocks, block, causal)
+    check_routed(out, expected, q, k, v)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -65,7 +62,7 @@ def test_router_and_kernel_match_reference(variant, kv_heads, group, lq, lk, blo
 def test_full_budget_is_dense(variant, causal, lq, lk):
     """(b) top_k = every key block gives dense attention."""
     rng = np.random.default_rng(lq + lk)
-    q, k, v = rand(rng, (1, 4, lq, 32)), rand(rng, (1, 2, lk, 32)), rand(rng, (1, 2, lk, 32))
+    q, k, v = gaussian(rng, 1, 4, lq, 32), gaussian(rng, 1, 2, lk, 32), gaussian(rng, 1, 2, lk, 32)
     kwargs = dict(block=64, top_k=-(-lk // 64), causal=causal)
     out = fastattn.routed_attention(q, k, v, variant=variant, **kwargs)
     layout = fastattn.route(q, k, **kwargs)
@@ -80,9 +77,9 @@ def test_planted_needle_is_found_by_the_router_not_by_the_window():
     its block; a sliding window of the same density cannot reach it."""
     rng = np.random.default_rng(0)
     length, dim, block = 2048, 64, 64
-    q = rand(rng, (1, length, dim), 0.5)
-    k = rand(rng, (1, length, dim), 0.5)
-    v = rand(rng, (1, length, dim))
+    q = gaussian(rng, 1, length, dim, scale=0.5)
+    k = gaussian(rng, 1, length, dim, scale=0.5)
+    v = gaussian(rng, 1, length, dim)
     needle, query_block = 350, 28  # key block 5, queries 1792..1855: 1400+ tokens apart
     direction = rng.standard_normal(dim)
     direction /= np.linalg.norm(direction)
@@ -124,7 +121,7 @@ def test_quality_retention_at_one_eighth_density():
 
 def test_routing_cost_is_reported():
     rng = np.random.default_rng(1)
-    q = rand(rng, (2, 1024, 32))
+    q = gaussian(rng, 2, 1024, 32)
     layout = fastattn.route(q, q, top_k=4)
     assert layout.meta["pattern"] == "routed"
     assert layout.meta["routing_seconds"] > 0

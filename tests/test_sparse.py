@@ -9,95 +9,64 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastattn
-from conftest import compiled, f32_tolerance, sparse_patterns
 from fastattn import _core
+from fastattn._dispatch import SPARSE_F32
 from fastattn.reference import dense as dense_ref
 from fastattn.reference import sparse as ref
+from helpers import (
+    assert_unseen_rows_zero,
+    check_close,
+    check_empty_rows,
+    compiled,
+    gaussian,
+    lengths,
+    max_logit,
+    over_patterns,
+    raises,
+    random_layouts,
+    rejects_corrupt_csr,
+    sparse_patterns,
+    sparse_reference,
+    tile,
+)
 
 VARIANTS = compiled("sparse-f32")
-# Around the engine's tiles (64 rows, 64 keys) and the layout's blocks.
-EDGE_LENGTHS = st.sampled_from([1, 2, 7, 63, 64, 65, 127, 128, 130, 200])
-BLOCKS = st.sampled_from([1, 16, 32, 63, 64, 65, 100])
+# Around the float32 engine's query block and key tile (_core.TILES), and the layout's blocks:
+# a layout block taller than the engine's query block runs its per-block query loop twice.
+EDGE_LENGTHS = st.sampled_from(lengths("f32", 2, 7, 63, 64, 65, 200))
+ROWS, KEYS = tile("f32")
+BLOCKS = st.sampled_from(sorted({1, 16, 32, 63, 64, 65, 100, ROWS - 1, ROWS, ROWS + 1, KEYS + 1}))
 DIMS = st.sampled_from([1, 8, 17, 32, 64])
-
-
-def rand(rng, shape, scale=1.0):
-    return (rng.standard_normal(shape) * scale).astype(np.float32)
-
-
-def max_logit(q, k, scale):
-    return float(np.abs(q).max() * np.abs(k).max() * q.shape[-1] * scale)
-
-
-def check_close(out, expected, v, logit, lk):
-    assert out.shape == expected.shape
-    tol = f32_tolerance(logit, lk) * max(1.0, float(np.abs(v).max()))
-    err = np.abs(out.astype(np.float64) - expected)
-    assert err.max(initial=0.0) <= tol, (err.max(), tol)
-
-
-def reference_for(q, k, v, layout, mask=None):
-    return ref.block_sparse_attention(q, k, v, layout.indptr, layout.indices, layout.block_q,
-                                      layout.block_k, layout.window, layout.causal,
-                                      layout.global_tokens, mask=mask)
+WINDOWS = st.sampled_from([None, 0, 5, (3, 40), (0, 0), (70, 2), 10_000])
 
 
 def check_layout(variant, layout, rng, batch=1, heads=2, kv_heads=1, d=16, dv=8, mask=None):
-    q = rand(rng, (batch, heads, layout.lq, d))
-    k = rand(rng, (batch, kv_heads, layout.lk, d))
-    v = rand(rng, (batch, kv_heads, layout.lk, dv))
+    q = gaussian(rng, batch, heads, layout.lq, d)
+    k = gaussian(rng, batch, kv_heads, layout.lk, d)
+    v = gaussian(rng, batch, kv_heads, layout.lk, dv)
     out = fastattn.block_sparse_attention(q, k, v, layout, mask=mask, variant=variant)
-    check_close(out, reference_for(q, k, v, layout, mask), v, max_logit(q, k, d ** -0.5),
+    check_close(out, sparse_reference(q, k, v, layout, mask), v, max_logit(q, k, d ** -0.5),
                 layout.lk)
     return out
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-@given(
-    batch=st.integers(1, 2),
-    kv_heads=st.integers(1, 2),
-    group=st.integers(1, 2),
-    lq=EDGE_LENGTHS,
-    lk=EDGE_LENGTHS,
-    block_q=BLOCKS,
-    block_k=BLOCKS,
-    d=DIMS,
-    dv=DIMS,
-    keep=st.sampled_from([0.0, 0.3, 0.7, 1.0]),
-    per=st.sampled_from(["shared", "head", "batch-head"]),
-    window=st.sampled_from([None, 0, 5, (3, 40), (0, 0), (70, 2), 10_000]),
-    causal=st.booleans(),
-    n_global=st.integers(0, 3),
-    masked=st.booleans(),
-    seed=st.integers(0, 2**32 - 1),
-)
-def test_random_layouts_match_reference(variant, batch, kv_heads, group, lq, lk, block_q,
-                                        block_k, d, dv, keep, per, window, causal, n_global,
-                                        masked, seed):
-    rng = np.random.default_rng(seed)
-    heads = kv_heads * group
-    nq, nk = -(-lq // block_q), -(-lk // block_k)
-    lead = {"shared": (), "head": (heads,), "batch-head": (batch, heads)}[per]
-    blocks = rng.random(lead + (nq, nk)) < keep  # keep=0: every row empty -> zeros
-    globals_ = rng.integers(0, max(lq, lk), n_global)
-    layout = fastattn.BlockLayout.from_block_mask(blocks, (lq, lk), (block_q, block_k),
-                                                  window=window, causal=causal,
-                                                  global_tokens=globals_)
+@given(case=random_layouts(EDGE_LENGTHS, BLOCKS, WINDOWS), d=DIMS, dv=DIMS, masked=st.booleans())
+def test_random_layouts_match_reference(variant, case, d, dv, masked):
+    layout, rng = case.layout, case.rng
     np.testing.assert_array_equal(layout.to_dense_mask(), ref.token_mask(
-        layout.indptr, layout.indices, lq, lk, block_q, block_k, layout.window, causal, globals_))
-    mask = rng.random((1, heads, lq, lk)) < 0.8 if masked else None
-    out = check_layout(variant, layout, rng, batch, heads, kv_heads, d, dv, mask)
-    sees_nothing = ~layout.to_dense_mask().any(axis=-1)
+        layout.indptr, layout.indices, layout.lq, layout.lk, layout.block_q, layout.block_k,
+        layout.window, layout.causal, case.global_tokens))
+    mask = rng.random((1, case.heads, layout.lq, layout.lk)) < 0.8 if masked else None
+    out = check_layout(variant, layout, rng, case.batch, case.heads, case.kv_heads, d, dv, mask)
     if mask is None:
-        assert np.all(out[np.broadcast_to(sees_nothing, out.shape[:-1])] == 0)
+        assert_unseen_rows_zero(out, layout)
 
 
 PATTERNS = sparse_patterns(bigbird_heads=2)
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize("pattern", sorted(PATTERNS))
-@given(lq=EDGE_LENGTHS, lk=EDGE_LENGTHS, causal=st.booleans(), seed=st.integers(0, 2**32 - 1))
+@over_patterns(VARIANTS, PATTERNS, EDGE_LENGTHS)
 def test_patterns_match_reference(variant, pattern, lq, lk, causal, seed):
     layout = PATTERNS[pattern](lq, lk, causal)
     check_layout(variant, layout, np.random.default_rng(seed), kv_heads=2)
@@ -108,7 +77,7 @@ def test_patterns_match_reference(variant, pattern, lq, lk, causal, seed):
 @pytest.mark.parametrize("causal", [False, True])
 def test_local_attention_has_exact_borders(variant, window, causal):
     rng = np.random.default_rng(window)
-    q, k, v = rand(rng, (2, 300, 16)), rand(rng, (2, 300, 16)), rand(rng, (2, 300, 8))
+    q, k, v = gaussian(rng, 2, 300, 16), gaussian(rng, 2, 300, 16), gaussian(rng, 2, 300, 8)
     i, j = np.arange(300)[:, None], np.arange(300)[None, :]
     visible = np.abs(i - j) <= window
     if causal:
@@ -124,7 +93,7 @@ def test_local_attention_has_exact_borders(variant, window, causal):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_window_wider_than_sequence_is_dense(variant):
     rng = np.random.default_rng(1)
-    q, k, v = rand(rng, (3, 130, 32)), rand(rng, (3, 70, 32)), rand(rng, (3, 70, 32))
+    q, k, v = gaussian(rng, 3, 130, 32), gaussian(rng, 3, 70, 32), gaussian(rng, 3, 70, 32)
     for causal in (False, True):
         out = fastattn.local_attention(q, k, v, window=1000, causal=causal, variant=variant)
         want = fastattn.attention(q, k, v, causal=causal)
@@ -133,7 +102,7 @@ def test_window_wider_than_sequence_is_dense(variant):
 
 def test_longformer_global_tokens():
     rng = np.random.default_rng(2)
-    q, k, v = rand(rng, (2, 256, 16)), rand(rng, (2, 256, 16)), rand(rng, (2, 256, 16))
+    q, k, v = gaussian(rng, 2, 256, 16), gaussian(rng, 2, 256, 16), gaussian(rng, 2, 256, 16)
     g = [3, 200]
     out = fastattn.local_attention(q, k, v, window=8, global_tokens=g)
     i, j = np.arange(256)[:, None], np.arange(256)[None, :]
@@ -172,21 +141,17 @@ def test_bigbird_is_seeded_and_reproducible():
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_empty_rows_give_zeros(variant):
     rng = np.random.default_rng(3)
-    blocks = np.ones((4, 3), dtype=bool)
-    blocks[1] = False
-    layout = fastattn.BlockLayout.from_block_mask(blocks, (250, 150), 64)
-    out = check_layout(variant, layout, rng)
-    assert np.all(out[:, :, 64:128] == 0) and np.all(out[:, :, :64] != 0)
-    empty = fastattn.BlockLayout(np.zeros(5, np.int32), [], (250, 150), 64)
+    empty = check_empty_rows(check_layout, variant, rng)
     assert empty.density == 0.0
-    assert np.all(fastattn.block_sparse_attention(*(rand(rng, (250, 8)),) * 1,
-                                                  rand(rng, (150, 8)), rand(rng, (150, 8)),
+    assert np.all(fastattn.block_sparse_attention(*(gaussian(rng, 250, 8),) * 1,
+                                                  gaussian(rng, 150, 8), gaussian(rng, 150, 8),
                                                   empty, variant=variant) == 0)
 
 
 def test_gqa_threads_dtypes_and_strides():
     rng = np.random.default_rng(4)
-    q, k, v = rand(rng, (2, 6, 200, 32)), rand(rng, (2, 2, 200, 32)), rand(rng, (2, 2, 200, 32))
+    q = gaussian(rng, 2, 6, 200, 32)
+    k, v = gaussian(rng, 2, 2, 200, 32), gaussian(rng, 2, 2, 200, 32)
     layout = fastattn.bigbird_layout(200, 200, heads=6, seed=1, block=32)
     one = fastattn.block_sparse_attention(q, k, v, layout, num_threads=1)
     for n in (2, 5):
@@ -200,45 +165,40 @@ def test_gqa_threads_dtypes_and_strides():
     out = fastattn.block_sparse_attention(q.astype(np.float64), k[..., ::1], v, layout)
     assert out.dtype == np.float64
     np.testing.assert_allclose(out, one, atol=1e-6)
-    wide = rand(rng, (2, 2, 200, 64))[..., ::2]  # non-contiguous last axis
+    wide = gaussian(rng, 2, 2, 200, 64)[..., ::2]  # non-contiguous last axis
     check_close(fastattn.block_sparse_attention(q, wide, v, layout),
-                reference_for(q, wide, v, layout), v, max_logit(q, wide, 32 ** -0.5), 200)
-
-
-def bad(match, fn, *args, exc=ValueError, **kwargs):
-    with pytest.raises(exc, match=match):
-        fn(*args, **kwargs)
+                sparse_reference(q, wide, v, layout), v, max_logit(q, wide, 32 ** -0.5), 200)
 
 
 def test_bad_layouts_are_rejected_clearly():
     layout = fastattn.BlockLayout
-    bad(r"indptr must have shape", layout, [0, 1], [0], (128, 128), 64)
-    bad(r"indices\[1\] = 2 .* outside \[0, nkblocks = 2\)", layout, [0, 1, 2], [0, 2],
-        (128, 128), 64)
-    bad(r"indices\[0\] = -1", layout, [0, 1, 2], [-1, 0], (128, 128), 64)
-    bad(r"strictly increasing: 1 then 0", layout, [0, 2, 2], [1, 0], (128, 128), 64)
-    bad(r"strictly increasing: 1 then 1", layout, [0, 2, 2], [1, 1], (128, 128), 64)
-    bad(r"indptr decreases", layout, [0, 2, 1], [0, 1], (128, 128), 64)
-    bad(r"indptr\[.*\] = 3 is outside \[0, nnz = 2\]", layout, [0, 2, 3], [0, 1], (128, 128), 64)
-    bad(r"must be integers", layout, [0.0, 1.0, 1.0], [0], (128, 128), 64, exc=TypeError)
-    bad(r"block must be >= 1", layout, [0], [], (128, 128), 0)
-    bad(r"shape must be", layout, [0, 0, 0], [], (0, 128), 64)
-    bad(r"global token 500 is outside", layout, [0, 0, 0], [], (128, 128), 64,
-        global_tokens=[500])
-    bad(r"window\[0\] \(left\) must be >= 0", fastattn.local_layout, 10, 10, (-1, 3))
-    bad(r"window must be an int or a pair", fastattn.local_layout, 10, 10, "wide",
-        exc=TypeError)
-    bad(r"summary_blocks \(4\) must not exceed", fastattn.fixed_layout, 64, 64, 3,
-        summary_blocks=4)
+    raises(r"indptr must have shape", layout, [0, 1], [0], (128, 128), 64)
+    raises(r"indices\[1\] = 2 .* outside \[0, nkblocks = 2\)", layout, [0, 1, 2], [0, 2],
+           (128, 128), 64)
+    raises(r"indices\[0\] = -1", layout, [0, 1, 2], [-1, 0], (128, 128), 64)
+    raises(r"strictly increasing: 1 then 0", layout, [0, 2, 2], [1, 0], (128, 128), 64)
+    raises(r"strictly increasing: 1 then 1", layout, [0, 2, 2], [1, 1], (128, 128), 64)
+    raises(r"indptr decreases", layout, [0, 2, 1], [0, 1], (128, 128), 64)
+    raises(r"indptr\[.*\] = 3 is outside \[0, nnz = 2\]", layout, [0, 2, 3], [0, 1], (128, 128), 64)
+    raises(r"must be integers", layout, [0.0, 1.0, 1.0], [0], (128, 128), 64, exc=TypeError)
+    raises(r"block must be >= 1", layout, [0], [], (128, 128), 0)
+    raises(r"shape must be", layout, [0, 0, 0], [], (0, 128), 64)
+    raises(r"global token 500 is outside", layout, [0, 0, 0], [], (128, 128), 64,
+           global_tokens=[500])
+    raises(r"window\[0\] \(left\) must be >= 0", fastattn.local_layout, 10, 10, (-1, 3))
+    raises(r"window must be an int or a pair", fastattn.local_layout, 10, 10, "wide",
+           exc=TypeError)
+    raises(r"summary_blocks \(4\) must not exceed", fastattn.fixed_layout, 64, 64, 3,
+           summary_blocks=4)
     x = np.ones((2, 128, 8), np.float32)
     ok = fastattn.local_layout(128, 128, 10)
-    bad(r"layout is for \(Lq, Lk\) = \(128, 128\) but .* Lk=64", fastattn.block_sparse_attention,
-        x, x[:, :64], x[:, :64], ok)
+    raises(r"layout is for \(Lq, Lk\) = \(128, 128\) but .* Lk=64", fastattn.block_sparse_attention,
+           x, x[:, :64], x[:, :64], ok)
     per_head = fastattn.bigbird_layout(128, 128, heads=3)
-    bad(r"leading dims \(3,\) do not broadcast", fastattn.block_sparse_attention, x, x, x,
-        per_head)
-    bad(r"must be a fastattn.BlockLayout", fastattn.block_sparse_attention, x, x, x, "dense",
-        exc=TypeError)
+    raises(r"leading dims \(3,\) do not broadcast", fastattn.block_sparse_attention, x, x, x,
+           per_head)
+    raises(r"must be a fastattn.BlockLayout", fastattn.block_sparse_attention, x, x, x, "dense",
+           exc=TypeError)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -246,9 +206,9 @@ def test_kernel_validates_raw_csr(variant):
     """The C side re-checks every index: a corrupt CSR that bypasses BlockLayout gives
     an error, never an out-of-bounds read."""
     rng = np.random.default_rng(5)
-    q = rand(rng, (1, 1, 128, 8))
+    q = gaussian(rng, 1, 1, 128, 8)
     out = np.empty_like(q)
-    index = fastattn._dispatch.SPARSE_F32.resolve(variant).index
+    index = SPARSE_F32.resolve(variant).index
 
     def call(indptr, indices, layout_of=(0,), block=64):
         _core.sparse_f32(q, q, q, out, None, 1.0, -_core.BAND_NONE, _core.BAND_NONE,
@@ -256,12 +216,4 @@ def test_kernel_validates_raw_csr(variant):
                          np.asarray(layout_of, np.int32), block, block, None, None,
                          _core.BAND_NONE, index, 1)
 
-    call([0, 1, 2], [0, 1])
-    for indptr, indices in (([0, 1, 2], [0, 2]), ([0, 2, 2], [1, 0]), ([0, 1, 3], [0, 1]),
-                            ([1, 0, 1], [0]), ([-1, 0, 1], [0, 1]), ([0, 1, 2], [-5, 1])):
-        with pytest.raises(ValueError):
-            call(indptr, indices)
-    with pytest.raises(ValueError):
-        call([0, 1, 2], [0, 1], layout_of=(1,))
-    with pytest.raises(ValueError):
-        call([0, 1, 2], [0, 1], block=32)  # 2 query blocks do not cover 128 rows of 32
+    rejects_corrupt_csr(call)

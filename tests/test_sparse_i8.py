@@ -3,11 +3,9 @@ reference/sparse_int8.py (random layouts, every pattern, block and tile edges, c
 global tokens, empty rows), equality with dense int8 on a full layout, accuracy against the
 float reference, routed quality, and bad input.
 
-Tolerance: as for dense int8 (tests/test_dense_i8.py), the kernels reproduce the
-reference's integers exactly (quantised data, q·k, z, P, P·v per key tile, with the same
-tiles: each merged key range cut into tiles of 128 from its first key); only the float
-rescale 2^(m_old - m) and the final division may round differently, so outputs agree to
-INT8_RTOL = 1e-5 relative to the largest output of the case.
+Tolerance: `helpers.INT8_RTOL`, as for dense int8: the kernels reproduce the reference's
+integers exactly, with the same tiles (each merged key range cut into key tiles from its
+first key).
 """
 
 from __future__ import annotations
@@ -18,38 +16,38 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastattn
-from conftest import compiled, sparse_patterns
 from fastattn import _core
 from fastattn._dispatch import SPARSE_I8
 from fastattn._workloads import retention, structured_inputs
 from fastattn.reference import int8 as ref8
 from fastattn.reference import routed as routed_ref
-from fastattn.reference import sparse as ref
 from fastattn.reference import sparse_int8 as ref_i8
+from helpers import (
+    INT8_MIN_COSINE,
+    assert_close_i8,
+    assert_unseen_rows_zero,
+    check_empty_rows,
+    check_variant_table,
+    compiled,
+    fallback,
+    gaussian,
+    lengths,
+    over_patterns,
+    raises,
+    random_layouts,
+    rejects_corrupt_csr,
+    row_errors,
+    sparse_patterns,
+    sparse_reference,
+    tile,
+)
 
-INT8_RTOL = 1e-5
 VARIANTS = compiled("sparse-i8")
-# Around the engine's 64-row query blocks and 128-key tiles, and the layout's blocks.
-EDGE_LENGTHS = st.sampled_from([1, 2, 63, 64, 65, 127, 128, 129, 200, 259])
-BLOCKS = st.sampled_from([1, 16, 32, 63, 64, 100, 130])
-
-
-def gaussian(rng, *shape, scale=1.0):
-    return (rng.standard_normal(shape) * scale).astype(np.float32)
-
-
-def assert_close_i8(out, expected):
-    out, expected = np.asarray(out, np.float64), np.asarray(expected, np.float64)
-    assert out.shape == expected.shape
-    scale = max(float(np.abs(expected).max(initial=0.0)), 1e-30)
-    err = float(np.abs(out - expected).max(initial=0.0))
-    assert err <= INT8_RTOL * scale, f"max abs error {err:.3g} > {INT8_RTOL} x {scale:.3g}"
-
-
-def reference_for(q, k, v, layout, mask=None, block=ref8.DEFAULT_BLOCK):
-    return ref_i8.block_sparse_attention(q, k, v, layout.indptr, layout.indices, layout.block_q,
-                                         layout.block_k, layout.window, layout.causal,
-                                         layout.global_tokens, mask=mask, block=block)
+ROWS, KEYS = tile("i8")
+# Around the int8 engine's query block and key tile (_core.TILES), and the layout's blocks.
+EDGE_LENGTHS = st.sampled_from(lengths("i8", 2, 200))
+BLOCKS = st.sampled_from([1, 16, 32, ROWS - 1, ROWS, 100, KEYS + 2])
+WINDOWS = st.sampled_from([None, 0, 5, (3, 40), (70, 2), 10_000])
 
 
 def check_layout(variant, layout, rng, batch=1, heads=2, kv_heads=1, d=16, dv=8, mask=None,
@@ -61,15 +59,12 @@ def check_layout(variant, layout, rng, batch=1, heads=2, kv_heads=1, d=16, dv=8,
     qk, qv = fastattn.quantize(k, block=block), fastattn.quantize(v, kind="value")
     out = fastattn.block_sparse_attention(q, qk, qv, layout, mask=mask, precision="int8",
                                           variant=variant, num_threads=2)
-    assert_close_i8(out, reference_for(q, k, v, layout, mask, block))
+    assert_close_i8(out, sparse_reference(q, k, v, layout, mask, int8_block=block))
     return out
 
 
 def test_variants_listed():
-    names = [v.name for v in SPARSE_I8.variants]
-    assert names[-1] == "i8-scalar" and all(n.startswith("i8-") for n in names)
-    assert SPARSE_I8.chosen.runs_here
-    assert "sparse-i8" in fastattn.info()["ops"]
+    check_variant_table("sparse-i8", "i8-")
 
 
 def test_reference_ranges_and_tiles():
@@ -80,53 +75,29 @@ def test_reference_ranges_and_tiles():
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @given(
-    batch=st.integers(1, 2),
-    kv_heads=st.integers(1, 2),
-    group=st.integers(1, 2),
-    lq=EDGE_LENGTHS,
-    lk=EDGE_LENGTHS,
-    block_q=BLOCKS,
-    block_k=BLOCKS,
+    case=random_layouts(EDGE_LENGTHS, BLOCKS, WINDOWS),
     d=st.sampled_from([1, 8, 17, 64]),
     dv=st.sampled_from([1, 8, 20]),
-    keep=st.sampled_from([0.0, 0.3, 0.7, 1.0]),
-    per=st.sampled_from(["shared", "head", "batch-head"]),
-    window=st.sampled_from([None, 0, 5, (3, 40), (70, 2), 10_000]),
-    causal=st.booleans(),
-    n_global=st.integers(0, 3),
     mask_kind=st.sampled_from([None, "bool", "float"]),
     qblock=st.sampled_from([16, 64, 100]),
-    seed=st.integers(0, 2**32 - 1),
 )
-def test_random_layouts_match_reference(variant, batch, kv_heads, group, lq, lk, block_q,
-                                        block_k, d, dv, keep, per, window, causal, n_global,
-                                        mask_kind, qblock, seed):
-    rng = np.random.default_rng(seed)
-    heads = kv_heads * group
-    nq, nk = -(-lq // block_q), -(-lk // block_k)
-    lead = {"shared": (), "head": (heads,), "batch-head": (batch, heads)}[per]
-    blocks = rng.random(lead + (nq, nk)) < keep  # keep=0: every row empty -> zeros
-    layout = fastattn.BlockLayout.from_block_mask(blocks, (lq, lk), (block_q, block_k),
-                                                  window=window, causal=causal,
-                                                  global_tokens=rng.integers(0, max(lq, lk),
-                                                                             n_global))
+def test_random_layouts_match_reference(variant, case, d, dv, mask_kind, qblock):
+    layout, rng = case.layout, case.rng
     mask = None
     if mask_kind == "bool":
-        mask = rng.random((1, heads, lq, lk)) < 0.8
+        mask = rng.random((1, case.heads, layout.lq, layout.lk)) < 0.8
     elif mask_kind == "float":
-        mask = gaussian(rng, lq, lk, scale=2.0)
-    out = check_layout(variant, layout, rng, batch, heads, kv_heads, d, dv, mask, qblock)
+        mask = gaussian(rng, layout.lq, layout.lk, scale=2.0)
+    out = check_layout(variant, layout, rng, case.batch, case.heads, case.kv_heads, d, dv, mask,
+                       qblock)
     if mask is None:
-        sees_nothing = ~layout.to_dense_mask().any(axis=-1)
-        assert np.all(out[np.broadcast_to(sees_nothing, out.shape[:-1])] == 0)
+        assert_unseen_rows_zero(out, layout)
 
 
 PATTERNS = sparse_patterns(bigbird_heads=4)
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize("pattern", sorted(PATTERNS))
-@given(lq=EDGE_LENGTHS, lk=EDGE_LENGTHS, causal=st.booleans(), seed=st.integers(0, 2**32 - 1))
+@over_patterns(VARIANTS, PATTERNS, EDGE_LENGTHS)
 def test_patterns_match_reference(variant, pattern, lq, lk, causal, seed):
     check_layout(variant, PATTERNS[pattern](lq, lk, causal), np.random.default_rng(seed),
                  heads=4, kv_heads=2)
@@ -172,12 +143,7 @@ def test_full_layout_equals_dense_int8(variant, causal, lq, lk):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_empty_rows_give_zeros(variant):
     rng = np.random.default_rng(3)
-    blocks = np.ones((4, 3), dtype=bool)
-    blocks[1] = False
-    layout = fastattn.BlockLayout.from_block_mask(blocks, (250, 150), 64)
-    out = check_layout(variant, layout, rng)
-    assert np.all(out[:, :, 64:128] == 0) and np.all(out[:, :, :64] != 0)
-    empty = fastattn.BlockLayout(np.zeros(5, np.int32), [], (250, 150), 64)
+    empty = check_empty_rows(check_layout, variant, rng)
     q, k, v = gaussian(rng, 250, 8), gaussian(rng, 150, 8), gaussian(rng, 150, 8)
     assert np.all(fastattn.block_sparse_attention(q, k, v, empty, precision="int8",
                                                   variant=variant) == 0)
@@ -195,7 +161,7 @@ def test_extreme_values_stay_in_int32(variant):
     v = np.full((1, 1, lk, 8), 3.0, np.float32)
     layout = fastattn.local_layout(lq, lk, (0, 600), block=64)
     out = fastattn.block_sparse_attention(q, k, v, layout, precision="int8", variant=variant)
-    assert_close_i8(out, reference_for(q, k, v, layout))
+    assert_close_i8(out, sparse_reference(q, k, v, layout, int8_block=ref8.DEFAULT_BLOCK))
     assert np.isfinite(out).all()
 
 
@@ -225,20 +191,18 @@ def test_quantized_inputs_threads_and_dtypes():
 
 @pytest.mark.parametrize("pattern", sorted(PATTERNS))
 def test_accuracy_against_float_reference(pattern):
-    """int8 against the float64 sparse reference on Gaussian inputs: mean cosine >= 0.999
-    per output row (measured: mean 0.99987-0.99991, min 0.9995 over the patterns)."""
+    """int8 against the float64 sparse reference on Gaussian inputs: mean cosine >=
+    INT8_MIN_COSINE (0.999) per output row (measured: mean 0.99987-0.99991, min 0.9995 over
+    the patterns)."""
     rng = np.random.default_rng(6)
     layout = PATTERNS[pattern](256, 384, False)
     q = gaussian(rng, 1, 4, 256, 64)
     k, v = gaussian(rng, 1, 2, 384, 64), gaussian(rng, 1, 2, 384, 64)
     out = fastattn.block_sparse_attention(q, k, v, layout, precision="int8").astype(np.float64)
-    want = ref.block_sparse_attention(q, k, v, layout.indptr, layout.indices, layout.block_q,
-                                      layout.block_k, layout.window, layout.causal,
-                                      layout.global_tokens)
+    want = sparse_reference(q, k, v, layout)
     rows = np.linalg.norm(want, axis=-1) > 0
-    cos = (np.sum(out * want, axis=-1)[rows]
-           / (np.linalg.norm(out, axis=-1) * np.linalg.norm(want, axis=-1))[rows])
-    assert cos.mean() >= 0.999, cos.mean()
+    cos = row_errors(out[rows], want[rows])[1]
+    assert cos.mean() >= INT8_MIN_COSINE, cos.mean()
     assert cos.min() >= 0.99, cos.min()
 
 
@@ -261,13 +225,13 @@ def test_routed_matches_reference(variant, lq, lk, block, budget, causal, seed):
     out = fastattn.routed_attention(q, k, v, precision="int8", variant=variant, **kwargs)
     layout = fastattn.route(q, k, **kwargs)
     np.testing.assert_array_equal(layout.block_mask(), routed_ref.route(q, k, **kwargs))
-    assert_close_i8(out, reference_for(q, k, v, layout))
+    assert_close_i8(out, sparse_reference(q, k, v, layout, int8_block=ref8.DEFAULT_BLOCK))
     qk, qv = fastattn.quantize(k), fastattn.quantize(v, kind="value")
     out_q = fastattn.routed_attention(q, qk, qv, precision="int8", variant=variant, **kwargs)
     layout_q = fastattn.route(q, qk, **kwargs)
     np.testing.assert_array_equal(layout_q.block_mask(),
                                   routed_ref.route(q, qk.dequantize(), **kwargs))
-    assert_close_i8(out_q, reference_for(q, k, v, layout_q))
+    assert_close_i8(out_q, sparse_reference(q, k, v, layout_q, int8_block=ref8.DEFAULT_BLOCK))
 
 
 def test_routed_quality_retention_at_one_eighth_density():
@@ -286,30 +250,27 @@ def test_routed_quality_retention_at_one_eighth_density():
     assert kept_i8 >= kept_f32 - 0.01, (kept_i8, kept_f32)
 
 
-def bad(match, fn, *args, exc=ValueError, **kwargs):
-    with pytest.raises(exc, match=match):
-        fn(*args, **kwargs)
-
-
 def test_bad_input():
     x = np.ones((2, 128, 8), np.float32)
     layout = fastattn.local_layout(128, 128, 10)
-    bad(r"precision must be one of \('fp32', 'int8'\)", fastattn.block_sparse_attention,
-        x, x, x, layout, precision="int4")
+    raises(r"precision must be one of \('fp32', 'int8'\)", fastattn.block_sparse_attention,
+           x, x, x, layout, precision="int4")
     qk, qv = fastattn.quantize(x), fastattn.quantize(x, kind="value")
-    bad(r"key is a QuantizedTensor: pass precision='int8'", fastattn.block_sparse_attention,
-        x, qk, x, layout, exc=TypeError)
-    bad(r"value is a QuantizedTensor: pass precision='int8'", fastattn.local_attention,
-        x, x, qv, window=10, exc=TypeError)
-    bad(r"key is a QuantizedTensor of kind 'value'", fastattn.block_sparse_attention,
-        x, qv, qv, layout, precision="int8")
-    bad(r"query must be finite", fastattn.local_attention, np.full_like(x, np.nan), x, x,
-        window=10, precision="int8")
-    bad(r"layout is for \(Lq, Lk\) = \(128, 128\) but .* Lk=64",
-        fastattn.block_sparse_attention, x, x[:, :64], x[:, :64], layout, precision="int8")
-    bad(r"variant 'f32-scalar'", fastattn.block_sparse_attention, x, x, x, layout,
-        precision="int8", variant="f32-scalar")
-    bad(r"precision must be one of", fastattn.routed_attention, x, x, x, precision="fp16")
+    raises(r"key is a QuantizedTensor: pass precision='int8'", fastattn.block_sparse_attention,
+           x, qk, x, layout, exc=TypeError)
+    raises(r"value is a QuantizedTensor: pass precision='int8'", fastattn.local_attention,
+           x, x, qv, window=10, exc=TypeError)
+    raises(r"key is a QuantizedTensor of kind 'value'", fastattn.block_sparse_attention,
+           x, qv, qv, layout, precision="int8")
+    raises(r"query must be finite", fastattn.local_attention, np.full_like(x, np.nan), x, x,
+           window=10, precision="int8")
+    raises(r"layout is for \(Lq, Lk\) = \(128, 128\) but .* Lk=64",
+           fastattn.block_sparse_attention, x, x[:, :64], x[:, :64], layout,
+           precision="int8")
+    f32 = fallback("sparse-f32")
+    raises(f"variant '{f32}'", fastattn.block_sparse_attention, x, x, x, layout,
+           precision="int8", variant=f32)
+    raises(r"precision must be one of", fastattn.routed_attention, x, x, x, precision="fp16")
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -329,12 +290,4 @@ def test_kernel_validates_raw_csr(variant):
                         np.asarray(indices, np.int32), np.asarray(layout_of, np.int32), block,
                         block, None, None, _core.BAND_NONE, index, 1)
 
-    call([0, 1, 2], [0, 1])
-    for indptr, indices in (([0, 1, 2], [0, 2]), ([0, 2, 2], [1, 0]), ([0, 1, 3], [0, 1]),
-                            ([1, 0, 1], [0]), ([-1, 0, 1], [0, 1]), ([0, 1, 2], [-5, 1])):
-        with pytest.raises(ValueError):
-            call(indptr, indices)
-    with pytest.raises(ValueError):
-        call([0, 1, 2], [0, 1], layout_of=(1,))
-    with pytest.raises(ValueError):
-        call([0, 1, 2], [0, 1], block=32)
+    rejects_corrupt_csr(call)

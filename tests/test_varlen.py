@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastattn
-from conftest import f32_tolerance, runnable
 from fastattn.reference import dense as ref_dense
 from fastattn.varlen import pack
+from helpers import f32_tolerance, runnable
 
 
 def packed_inputs(lengths_q, lengths_k, hq, hkv, d, dv, seed):

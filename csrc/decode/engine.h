@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fastattn/decode.h"
+#include "fastattn/variant.h"
 #include "flash/f32.h" /* fa_f32_ukernels (max, exp2_sum, scale), fa_round_up, FA_LOG2E */
 
 #define FA_DECODE_TILE_PAD (FA_DECODE_TILE + 16)
@@ -34,7 +35,7 @@ typedef struct fa_decode_ukernels {
   const fa_f32_ukernels *softmax; /* max, exp2_sum and scale of the flash engine */
 } fa_decode_ukernels;
 
-/* One call, resolved by the driver (decode/dispatch.c). */
+/* One call, resolved by the entry points (decode/run.c): the params of every job. */
 typedef struct fa_decode_task {
   size_t batch, heads, kv_heads, lq, lk, d, dv;
   size_t group, rows, nsplits; /* heads per kv head; group * lq; ceil(lk / SPLIT) */
@@ -86,14 +87,14 @@ static inline void fa_decode_visibility(float *s, size_t j0, size_t n, ptrdiff_t
   }
 }
 
-static inline fa_status fa_decode_job(const fa_decode_ukernels *uk, const fa_decode_task *t,
-                                      size_t job, void *workspace) {
-  const size_t bkv = job / t->nsplits, split = job % t->nsplits;
-  const size_t b = bkv / t->kv_heads, kh = bkv % t->kv_heads;
+/* Job {b, kh, k0, k1} (common/split.h): every query row of kv head kh's group against
+ * keys [k0, k1); its partial (max, sum, output) per row, or the output if one split. */
+static inline fa_status fa_decode_job(const fa_decode_ukernels *uk, const void *params,
+                                      const fa_job *job, void *workspace) {
+  const fa_decode_task *t = (const fa_decode_task *)params;
+  const size_t b = job->b, kh = job->h, k0 = job->q0, k1 = job->q1;
   const size_t rows = t->rows, dvp = fa_decode_dvp(t->dv);
   const fa_decode_kv kv = fa_decode_head(t, b, kh);
-  const size_t k0 = split * FA_DECODE_SPLIT;
-  const size_t k1 = k0 + FA_DECODE_SPLIT < t->lk ? k0 + FA_DECODE_SPLIT : t->lk;
 
   float *ws = (float *)(((size_t)workspace + 63) & ~(size_t)63);
   float *s = ws;
@@ -136,7 +137,8 @@ static inline fa_status fa_decode_job(const fa_decode_ukernels *uk, const fa_dec
   }
 
   if (t->partials) {
-    float *part = t->partials + job * rows * t->part_stride;
+    const size_t split = k0 / FA_DECODE_SPLIT;
+    float *part = t->partials + ((b * t->kv_heads + kh) * t->nsplits + split) * rows * t->part_stride;
     for (size_t r = 0; r < rows; r++, part += t->part_stride) {
       part[0] = rmax[r];
       part[1] = rsum[r];

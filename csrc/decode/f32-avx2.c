@@ -9,11 +9,8 @@
 
 #include <immintrin.h>
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#else
-#pragma GCC target("avx2,fma")
-#endif
+#include "common/target.h"
+FA_TARGET_BEGIN("avx2,fma")
 
 #include "decode/engine.h"
 #include "ukernels/f32-avx2.h"
@@ -103,10 +100,8 @@ static void pv_f32_avx2(const float *p, const fa_decode_kv *kv, size_t j0, size_
 
 static const fa_decode_ukernels ukernels = {scores_f32_avx2, pv_f32_avx2, &fa_f32_ukernels_avx2};
 
-fa_status fa_decode_f32__avx2(const fa_decode_task *t, size_t job, void *workspace) {
-  return fa_decode_job(&ukernels, t, job, workspace);
+fa_status fa_decode_f32__avx2(const void *params, const fa_job *job, void *workspace) {
+  return fa_decode_job(&ukernels, params, job, workspace);
 }
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#endif
+FA_TARGET_END

@@ -69,6 +69,6 @@ static void pv_f32_neon(const float *p, const fa_decode_kv *kv, size_t j0, size_
 
 static const fa_decode_ukernels ukernels = {scores_f32_neon, pv_f32_neon, &fa_f32_ukernels_neon};
 
-fa_status fa_decode_f32__neon(const fa_decode_task *t, size_t job, void *workspace) {
-  return fa_decode_job(&ukernels, t, job, workspace);
+fa_status fa_decode_f32__neon(const void *params, const fa_job *job, void *workspace) {
+  return fa_decode_job(&ukernels, params, job, workspace);
 }

@@ -25,6 +25,6 @@ static void pv_f32_scalar(const float *p, const fa_decode_kv *kv, size_t j0, siz
 static const fa_decode_ukernels ukernels = {scores_f32_scalar, pv_f32_scalar,
                                             &fa_f32_ukernels_scalar};
 
-fa_status fa_decode_f32__scalar(const fa_decode_task *t, size_t job, void *workspace) {
-  return fa_decode_job(&ukernels, t, job, workspace);
+fa_status fa_decode_f32__scalar(const void *params, const fa_job *job, void *workspace) {
+  return fa_decode_job(&ukernels, params, job, workspace);
 }

@@ -19,6 +19,6 @@ static void scores_i8_neon(const void *qrow, const fa_decode_kv *kv, size_t j0, 
 static const fa_decode_ukernels ukernels = {scores_i8_neon, fa_decode_pv_i8_neon,
                                             &fa_f32_ukernels_neon};
 
-fa_status fa_decode_i8__neon(const fa_decode_task *t, size_t job, void *workspace) {
-  return fa_decode_job(&ukernels, t, job, workspace);
+fa_status fa_decode_i8__neon(const void *params, const fa_job *job, void *workspace) {
+  return fa_decode_job(&ukernels, params, job, workspace);
 }

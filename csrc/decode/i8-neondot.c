@@ -3,11 +3,8 @@
 #error "i8-neondot.c is for aarch64 only"
 #endif
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("arch=armv8.2-a+dotprod"))), apply_to = function)
-#else
-#pragma GCC target("arch=armv8.2-a+dotprod")
-#endif
+#include "common/target.h"
+FA_TARGET_BEGIN("arch=armv8.2-a+dotprod")
 
 #include "decode/i8-neon.h"
 
@@ -28,10 +25,8 @@ static void pv_i8_neondot(const float *p, const fa_decode_kv *kv, size_t j0, siz
 static const fa_decode_ukernels ukernels = {scores_i8_neondot, pv_i8_neondot,
                                             &fa_f32_ukernels_neon};
 
-fa_status fa_decode_i8__neondot(const fa_decode_task *t, size_t job, void *workspace) {
-  return fa_decode_job(&ukernels, t, job, workspace);
+fa_status fa_decode_i8__neondot(const void *params, const fa_job *job, void *workspace) {
+  return fa_decode_job(&ukernels, params, job, workspace);
 }
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#endif
+FA_TARGET_END

@@ -31,6 +31,6 @@ static void pv_i8_scalar(const float *p, const fa_decode_kv *kv, size_t j0, size
 static const fa_decode_ukernels ukernels = {scores_i8_scalar, pv_i8_scalar,
                                             &fa_f32_ukernels_scalar};
 
-fa_status fa_decode_i8__scalar(const fa_decode_task *t, size_t job, void *workspace) {
-  return fa_decode_job(&ukernels, t, job, workspace);
+fa_status fa_decode_i8__scalar(const void *params, const fa_job *job, void *workspace) {
+  return fa_decode_job(&ukernels, params, job, workspace);
 }

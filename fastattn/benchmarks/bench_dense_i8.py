@@ -6,8 +6,9 @@ B=1, H=8, D=64, Lq = Lk, one thread. Implementations:
 - fastattn-i8: float q, k, v in, everything quantised inside the call;
 - fastattn-i8-kv: keys and values quantised once beforehand (a key/value cache),
   only q quantised per call;
-- fastattn-i8-avx2: as fastattn-i8 with the AVX2 kernel forced, when dispatch picks
-  a better one (avx512vnni), so both x86 kernels are compared in one run.
+- fastattn-<variant>: as fastattn-i8 with each other SIMD variant that runs here forced
+  (`alternatives`: e.g. i8-avx2 where dispatch picks i8-avx512vnni), so every int8
+  kernel of the CPU is compared in one run.
 The fastattn-i8 rows use the kernel dispatch picks (extra_info "variant").
 
 extra_info of the int8 rows: effective int8 GMAC/s (2·H·L²·D multiply-accumulates
@@ -29,11 +30,12 @@ import pytest
 import fastattn
 from fastattn import _core, _dispatch
 from fastattn.benchmarks import peers
+from fastattn.benchmarks.conftest import alternatives
 
 LENGTHS = [512, 1024, 2048, 4096]
 HEADS, DIM = 8, 64
-IMPLS = ["fastattn-f32", "torch-sdpa-f32", "fastattn-i8", "fastattn-i8-kv", "fastattn-i8-avx2"]
-AVX2 = "i8-avx2"
+FORCED = {f"fastattn-{name}": name for name in alternatives("dense-i8")}
+IMPLS = ["fastattn-f32", "torch-sdpa-f32", "fastattn-i8", "fastattn-i8-kv", *FORCED]
 _MEDIANS: dict = {}
 
 
@@ -75,12 +77,9 @@ def bench_dense_i8(record, benchmark, impl, length):
             pytest.skip("torch not installed")
     elif impl == "fastattn-i8":
         fn = functools.partial(fastattn.attention, q, k, v, precision="int8", num_threads=1)
-    elif impl == "fastattn-i8-avx2":
-        runs = {v.name: v.runs_here for v in _dispatch.DENSE_I8.variants}
-        if not runs.get(AVX2) or _dispatch.DENSE_I8.chosen.name == AVX2:
-            pytest.skip("i8-avx2 does not run here or is the dispatch choice (see fastattn-i8)")
+    elif impl in FORCED:
         fn = functools.partial(fastattn.attention, q, k, v, precision="int8", num_threads=1,
-                               variant=AVX2)
+                               variant=FORCED[impl])
     else:
         qk, qv = fastattn.quantize(k), fastattn.quantize(v, kind="value")
         extra["kv_bytes_int8"] = qk.nbytes + qv.nbytes
@@ -88,7 +87,7 @@ def bench_dense_i8(record, benchmark, impl, length):
     macs = 2 * HEADS * length * length * DIM
     if impl.startswith("fastattn-i8"):
         peak = int8_peak_gmacs()
-        chosen = AVX2 if impl == "fastattn-i8-avx2" else _dispatch.DENSE_I8.chosen.name
+        chosen = FORCED.get(impl, _dispatch.DENSE_I8.chosen.name)
         extra.update(int8_peak_gmacs=peak, variant=chosen)
     median = record(fn, group=f"dense i8 L={length} threads=1", name=impl,
                     baseline=impl == "fastattn-f32", flops=2 * macs, macs=macs, extra=extra)

@@ -3,10 +3,11 @@ baseline) and PyTorch SDPA float32 (when importable). B=1, H=8, D=64, one thread
 
 The int8 rows take float q, k, v and quantise inside the call (``-i8``), or take keys and
 values quantised once beforehand, as from a key/value cache (``-i8-kv``); they use the
-kernel dispatch picks (extra_info ``variant``), and ``fastattn-routed-i8-avx2`` forces the
-AVX2 kernel when dispatch picks a better one (avx512vnni), so both x86 kernels are
-compared in one run. Their extra_info holds the speed-ups over torch and over the
-float32 row of the same pattern, measured in the same run.
+kernel dispatch picks (extra_info ``variant``), and ``fastattn-routed-<variant>`` forces
+each other SIMD variant that runs here (e.g. ``i8-avx2`` where dispatch picks
+``i8-avx512vnni``), so every int8 kernel of the CPU is compared in one run. Their
+extra_info holds the speed-ups over torch and over the float32 row of the same pattern,
+measured in the same run.
 
 Inputs (``fastattn._workloads.structured_inputs``) have the structure sparse attention relies
 on: local matches plus long-range recalls a sliding window misses.
@@ -27,16 +28,16 @@ import fastattn
 from fastattn import _dispatch
 from fastattn._workloads import retention, structured_inputs
 from fastattn.benchmarks import peers
+from fastattn.benchmarks.conftest import alternatives
 
 HEADS, DIM, BLOCK = 8, 64, 64
 WINDOW = 256        # |i - j| <= 256: 513 keys per query, 12.5% of L = 4096
 DENSITY = 0.125     # routed: 1 in 8 key blocks per query block
 LENGTHS = [4096, 8192]
 SCALING_LENGTHS = [2048, 4096, 8192, 16384]
+FORCED = {f"fastattn-routed-{name}": name for name in alternatives("sparse-i8")}
 IMPLS = ["fastattn-dense-f32", "torch-sdpa-f32", "fastattn-local-f32", "fastattn-routed-f32",
-         "fastattn-local-i8", "fastattn-routed-i8", "fastattn-routed-i8-kv",
-         "fastattn-routed-i8-avx2"]
-AVX2 = "i8-avx2"
+         "fastattn-local-i8", "fastattn-routed-i8", "fastattn-routed-i8-kv", *FORCED]
 _MEDIANS: dict = {}
 
 
@@ -51,12 +52,7 @@ def _build(impl, length):
     if impl.endswith("-kv"):  # a key/value cache: quantised once, outside the timed call
         k, v = fastattn.quantize(k), fastattn.quantize(v, kind="value")
     extra = {"precision": precision}
-    variant = None
-    if impl.endswith("-avx2"):
-        runs = {x.name: x.runs_here for x in _dispatch.SPARSE_I8.variants}
-        if not runs.get(AVX2) or _dispatch.SPARSE_I8.chosen.name == AVX2:
-            return None, extra
-        variant = AVX2
+    variant = FORCED.get(impl)
     if precision == "int8":
         extra["variant"] = variant or _dispatch.SPARSE_I8.chosen.name
     if impl == "fastattn-dense-f32":
@@ -96,8 +92,7 @@ def _float_peer(impl: str) -> str:
 def bench_sparse(record, benchmark, impl, length):
     fn, extra = _build(impl, length)
     if fn is None:
-        pytest.skip(f"{impl}: torch not installed, or i8-avx2 does not run here or is the "
-                    "dispatch choice")
+        pytest.skip(f"{impl}: torch not installed")
     dense_flops = 4 * HEADS * length * length * DIM
     median = record(fn, group=f"sparse L={length} threads=1", name=impl,
                     baseline=impl == "fastattn-dense-f32",

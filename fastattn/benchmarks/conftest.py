@@ -24,6 +24,16 @@ def all_threads() -> int:
     return default_num_threads()
 
 
+def alternatives(op: str) -> list:
+    """The variants of `op` (a `_dispatch.OPS` key) worth timing beside the dispatch choice:
+    every other one that runs here except the portable fallback the table ends with (e.g.
+    ``i8-avx2`` where dispatch picks ``i8-avx512vnni``)."""
+    from fastattn._dispatch import OPS
+
+    table = OPS[op]
+    return [v.name for v in table.variants[:-1] if v.runs_here and v != table.chosen]
+
+
 def rounds_for(seconds_per_call: float) -> int:
     """Enough rounds for a stable median in a few seconds, at least 3."""
     budget = float(os.environ.get("FASTATTN_BENCH_SECONDS", "2"))

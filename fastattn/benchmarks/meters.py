@@ -1,8 +1,8 @@
 """Peak-memory and energy meters for the benchmark suites (Linux; best effort elsewhere).
 
-Peak memory: the kernel's high-water mark of resident memory (VmHWM), reset
-through /proc/self/clear_refs before the measured call, minus the resident
-memory before it; this sees every allocator (NumPy, PyTorch, ONNX Runtime).
+Peak memory: `fastattn.profiling.peak_memory`'s resident high-water rise (VmHWM, reset
+through /proc/self/clear_refs before the measured call); this sees every allocator
+(NumPy, PyTorch, ONNX Runtime).
 Energy: RAPL package counters (/sys/class/powercap, x86) or, failing that,
 power sensors under /sys/class/hwmon (Jetson INA3221 rails and other boards)
 sampled every 5 ms. Returns None where no meter is readable.
@@ -15,33 +15,13 @@ import os
 import threading
 import time
 
-_STATUS = "/proc/self/status"
-
-
-def _status_kib(field: str) -> int | None:
-    try:
-        with open(_STATUS) as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
+from fastattn.profiling import peak_memory
 
 
 def peak_extra_bytes(fn) -> int | None:
-    """Extra resident bytes at the peak of fn() over what was resident before it."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-    except OSError:
-        return None
-    before = _status_kib("VmRSS")
-    fn()
-    peak = _status_kib("VmHWM")
-    if before is None or peak is None:
-        return None
-    return max(0, peak - before) * 1024
+    """Extra resident bytes at the peak of fn() over what was resident before it (None where
+    /proc/self/clear_refs cannot be written)."""
+    return peak_memory(fn)[1]
 
 
 def _rapl_files() -> list:

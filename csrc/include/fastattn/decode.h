@@ -7,6 +7,9 @@
  * output) per row; a second pass merges the splits exactly. Splits are fixed by the
  * key count, never by the thread count, so results do not depend on nthreads.
  *
+ * Jobs are split-K (common/split.h): job {b, h, q0, q1} is kv head h of batch row b and the
+ * keys [q0, q1) of one split.
+ *
  * float32 takes fa_dense_f32_params as they are. int8 (the KV cache's format) has one
  * scale per key token and one per value token; the arithmetic is spelled out in
  * reference/decode_int8.py: q rows quantised symmetrically (scale max|q| / 127),
@@ -20,6 +23,7 @@
 #include "fastattn/cpu.h"
 #include "fastattn/dense.h"
 #include "fastattn/status.h"
+#include "fastattn/variant.h"
 
 #define FA_DECODE_SPLIT 256 /* keys per split (job); a multiple of FA_DECODE_TILE */
 #define FA_DECODE_TILE 64   /* keys per softmax tile inside a split */
@@ -32,6 +36,8 @@ typedef struct fa_decode_i8_params {
   const float *v_scale; /* [batch][kv_heads][lk], token stride 1 */
   float *out;           /* [batch][heads][lq][dv] */
   const float *mask;    /* additive, [batch][heads][lq][lk] with key stride 1; NULL for none */
+  /* elements reachable from each pointer, checked against sizes and strides */
+  size_t q_len, k_len, v_len, out_len, mask_len, k_scale_len, v_scale_len;
   size_t batch, heads, kv_heads, lq, lk, d, dv;
   /* strides in elements for the batch, head and row dims (0 broadcasts) */
   ptrdiff_t q_stride[3], k_stride[3], v_stride[3], out_stride[3], mask_stride[3];
@@ -40,25 +46,11 @@ typedef struct fa_decode_i8_params {
   ptrdiff_t band_lo, band_hi;
 } fa_decode_i8_params;
 
-struct fa_decode_task; /* the resolved call, private to csrc/decode */
-
-/* One job: one split of one (batch, kv head), every query row of its group. */
-typedef fa_status (*fa_decode_fn)(const struct fa_decode_task *t, size_t job, void *workspace);
-
-typedef struct fa_decode_variant {
-  const char *name; /* "<dtype>-<isa>" */
-  fa_isa isa;
-  fa_decode_fn fn;
-} fa_decode_variant;
-
-/* Compiled variants, best first; the last is always the scalar one. */
-extern const fa_decode_variant fa_decode_f32_variants[];
+/* Compiled variants, best first; the last is always the scalar one (fa_variant_pick). */
+extern const fa_variant fa_decode_f32_variants[];
 extern const size_t fa_decode_f32_nvariants;
-extern const fa_decode_variant fa_decode_i8_variants[];
+extern const fa_variant fa_decode_i8_variants[];
 extern const size_t fa_decode_i8_nvariants;
-
-size_t fa_decode_f32_pick(fa_isa cap);
-size_t fa_decode_i8_pick(fa_isa cap);
 
 /* Total bytes of workspace for a call on nthreads threads (per-thread slices, the
  * prepared queries and the per-split partials). */
