@@ -34,6 +34,7 @@ from fastattn.profiling import profile
 from fastattn.quantized import QuantizedTensor, quantize
 from fastattn.routed import route, routed_attention
 from fastattn.sparse import block_sparse_attention, local_attention
+from fastattn.tuning import tune
 from fastattn.varlen import varlen_attention
 
 __all__ = [
@@ -62,5 +63,6 @@ __all__ = [
     "routed_attention",
     "scaled_dot_product_attention",
     "strided_layout",
+    "tune",
     "varlen_attention",
 ]

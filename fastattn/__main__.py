@@ -103,35 +103,18 @@ def add_selftest(sub) -> None:
 
 
 def run_bench(args) -> int:
-    """Runs the shipped pytest-benchmark suites in a child process whose BLAS is
-    single-threaded, so the NumPy baseline is a fair one-thread baseline."""
-    import subprocess
-    from importlib.util import find_spec
-    from pathlib import Path
+    from fastattn.benchmarks import runner
 
-    import fastattn.benchmarks
-
-    missing = [m for m in ("pytest", "pytest_benchmark") if find_spec(m) is None]
-    if missing:
-        print(f"bench needs {' and '.join(missing)}: pip install 'fastattn[test]'",
-              file=sys.stderr)
-        return 2
-    suite = Path(fastattn.benchmarks.__file__).parent
-    env = dict(os.environ)
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        env.setdefault(var, "1")
-    cmd = [sys.executable, "-m", "pytest", str(suite), "-p", "no:cacheprovider",
-           "--rootdir", str(suite), "-c", os.devnull,
-           "-o", "python_files=bench_*.py", "-o", "python_functions=bench_*",
-           "--benchmark-columns=median,min,max,rounds", "--benchmark-sort=name",
-           "--benchmark-group-by=group", *args.pytest_args]
-    return subprocess.call(cmd, env=env)
+    return runner.main(args)
 
 
 def add_bench(sub) -> None:
-    p = sub.add_parser("bench", help="run the shipped benchmarks (arguments after -- go to "
-                                     "pytest)")
-    p.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    from fastattn.benchmarks import runner
+
+    p = sub.add_parser("bench", help="benchmark every variant on this device: a readable "
+                                     "table; JSON, Markdown and plots with --out",
+                       description=runner.__doc__.split("\n\n")[0])
+    runner.add_arguments(p)
     p.set_defaults(run=run_bench)
 
 

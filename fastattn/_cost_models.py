@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 
-from fastattn import dense, patterns, routed, sparse
+from fastattn import _core, dense, kvcache, patterns, routed, sparse
 from fastattn.costs import Cost, attention_cost, band_pairs, describe, heads_and_batch, register
 
-# Query rows per block of the engines (csrc/flash/f32.h FA_F32_MQ, the int8 engine's 64).
-QUERY_TILE = {"fp32": 144, "int8": 64}
+# Query rows per block of the engines (csrc/include/fastattn/tiles.h).
+QUERY_TILE = {"fp32": _core.TILES["f32"]["query_rows"], "int8": _core.TILES["i8"]["query_rows"]}
 
 
 def _dense(args: dict, offset_of) -> Cost:
@@ -101,3 +102,20 @@ def _routed(args: dict) -> Cost:
                    other_ops={"fp32": n * ((lq + lk) * d + nq * nk * max(1, int(math.log2(nk))))},
                    allocated_bytes=8 * n * (nq + nk) * d + 8 * n * nq * nk)
     return attend + routing
+
+
+@register(kvcache.KVCache.attend)
+def _cache_attend(args: dict) -> Cost:
+    """Attention of q against every cached token, the cache read in place (int8: the
+    int8 tokens and their per-token scales; only q is quantised, per call)."""
+    cache, q = args["self"], describe(args["q"])
+    stored = cache.tensors()
+    lq, lk = q.shape[-2], len(cache)
+    pairs = band_pairs(lq, lk, lk - lq if args.get("causal", True) else None)
+    precision = cache.precision
+    k, v = (stored[name] for name in ("k", "v"))
+    if precision == "int8":
+        k = SimpleNamespace(data=k, scale=stored["k_scale"])
+        v = SimpleNamespace(data=v, scale=stored["v_scale"])
+    return attention_cost(args["q"], k, v, pairs, precision=precision, mask=args.get("mask"),
+                          query_tile=QUERY_TILE[precision])

@@ -8,6 +8,20 @@ from fastattn import _core
 from fastattn._dispatch import ISA_CAP, OPS, default_num_threads
 
 
+def cpu_name() -> str:
+    """The CPU's model name from /proc/cpuinfo (``Model`` on a Raspberry Pi), else what
+    `platform` knows."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() in ("model name", "Model", "Hardware") and value.strip():
+                    return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def info() -> dict:
     """CPU features, compiled variants, those this CPU runs, and dispatch's choice per op.
 
@@ -20,7 +34,7 @@ def info() -> dict:
     --------
     >>> import fastattn
     >>> sorted(fastattn.info())
-    ['cpu_features', 'isa_cap', 'machine', 'num_threads', 'ops', 'version']
+    ['cpu', 'cpu_features', 'isa_cap', 'machine', 'num_threads', 'ops', 'version']
     >>> dense = fastattn.info()["ops"]["dense-f32"]
     >>> dense["chosen"] in dense["runs_here"] and dense["compiled"][-1]
     'f32-scalar'
@@ -30,6 +44,7 @@ def info() -> dict:
     return {
         "version": __version__,
         "machine": platform.machine(),
+        "cpu": cpu_name(),
         "cpu_features": _core.cpu_features(),
         "isa_cap": ISA_CAP,
         "num_threads": default_num_threads(),

@@ -16,10 +16,21 @@ import numpy as np
 from fastattn import _validate
 
 _FLOAT_DTYPES = (np.float16, np.float32, np.float64)
+# D and Dv must be below this (the kernels index features with 16 bits; int8 needs
+# D·127² < 2^31 for exact int32 dot products).
+MAX_DIM = 1 << 16
+
+
+def plain_array(x, name: str) -> np.ndarray:
+    """np.asarray(x), refusing a numpy.ma array, whose mask asarray would silently drop."""
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(f"{name} is a numpy.ma.MaskedArray, whose mask would be ignored: pass "
+                        f"{name}.filled(value) or a plain array")
+    return np.asarray(x)
 
 
 def as_float_array(x, name: str) -> np.ndarray:
-    a = np.asarray(x)
+    a = plain_array(x, name)
     if a.dtype.type not in _FLOAT_DTYPES:
         raise TypeError(f"{name} must be float16, float32 or float64, got dtype {a.dtype}")
     if a.ndim < 2:
@@ -28,10 +39,12 @@ def as_float_array(x, name: str) -> np.ndarray:
 
 
 def kernel_view(a: np.ndarray) -> np.ndarray:
-    """`a` as the kernels read it: a contiguous last axis (when longer than 1) and no
-    negative stride; copied only when it is not already so."""
-    if (a.shape[-1] > 1 and a.strides[-1] != a.itemsize) or min(a.strides, default=0) < 0:
-        a = np.ascontiguousarray(a)
+    """`a` as the kernels read it: a contiguous last axis (when longer than 1), no negative
+    stride, aligned to its item size (NumPy allows odd addresses; C loads must not see
+    them); copied only when it is not already so."""
+    if ((a.shape[-1] > 1 and a.strides[-1] != a.itemsize) or min(a.strides, default=0) < 0
+            or not a.flags.aligned):
+        a = np.array(a, order="C")
     return a
 
 
@@ -111,6 +124,9 @@ def check_shapes(q: tuple, k: tuple, v: tuple, gqa: bool) -> tuple:
     for name, shape in (("query", q), ("key", k), ("value", v)):
         if shape[-2] == 0 or shape[-1] == 0:
             raise ValueError(f"{name} has an empty sequence or feature dim: shape {shape}")
+        if shape[-1] >= MAX_DIM:
+            raise ValueError(f"{name}'s feature dim ({'Dv' if name == 'value' else 'D'}) must "
+                             f"be below {MAX_DIM}, got shape {shape}")
     q3, k3, v3 = ((1,) * (3 - len(x)) + tuple(x) for x in (q, k, v))
     try:
         batch = np.broadcast_shapes(q3[:-3], k3[:-3], v3[:-3])
@@ -153,22 +169,25 @@ def prepare(q, k, v, *, scale=None, gqa: bool = True) -> Prepared:
 def prepare_mask(mask, prep: Prepared, name: str = "attn_mask") -> np.ndarray | None:
     """A boolean (True = attend) or additive float mask broadcastable to
     (..., Hq, Lq, Lk), as a 4-d additive float32 array with a contiguous last axis
-    (broadcast axes keep stride 0)."""
+    (broadcast axes keep stride 0). For int8 (``prep.int8`` set) NaN and +inf are refused:
+    the int8 softmax has no NaN to propagate."""
     if mask is None:
         return None
-    m = np.asarray(mask)
+    m = plain_array(mask, name)
     hq, lq, lk = prep.q.shape[1], prep.lq, prep.lk
     target = prep.batch + (hq, lq, lk)
     if m.dtype == np.bool_:
         m = np.where(m, np.float32(0.0), np.float32(-np.inf))
     elif m.dtype.type in _FLOAT_DTYPES:
         m = m.astype(np.float32, copy=False)
+        if prep.int8 is not None and (np.isnan(m).any() or np.isposinf(m).any()):
+            raise ValueError(f"{name} holds NaN or +inf, which precision='int8' does not take "
+                             "(mask a key with -inf or False)")
     else:
         raise TypeError(f"{name} must be bool (True = attend) or float (additive), "
                         f"got dtype {m.dtype}")
     try:
-        np.broadcast_shapes(m.shape, target)
-        if m.ndim > len(target):
+        if m.ndim > len(target) or np.broadcast_shapes(m.shape, target) != target:
             raise ValueError
     except ValueError:
         raise ValueError(f"{name} of shape {m.shape} does not broadcast to (..., Hq, Lq, Lk) = "

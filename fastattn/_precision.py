@@ -8,6 +8,8 @@ compiled variant to run.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -18,8 +20,11 @@ from fastattn.quantized import QuantizedTensor, quantize
 
 PRECISIONS = ("fp32", "int8")
 
-# q·k of int8 rows is exact in int32 while D·127² < 2³¹.
-MAX_INT8_DIM = 1 << 16
+# q·k of int8 rows is exact in int32 while D·127² < 2³¹ (every kernel has this limit on D).
+MAX_INT8_DIM = _inputs.MAX_DIM
+# The int8 engine's float32 steps stay finite while every factor and logit is below this.
+INT8_LOGIT_MAX = 2.0**100
+_SAFE = 2.0**60
 
 
 def check(precision, allowed: tuple = PRECISIONS) -> str:
@@ -58,19 +63,35 @@ def _prepare_int8(q, k, v, scale, gqa: bool) -> Prepared:
     kd, vd = k.data, v.data
     batch, hq, hkv = _inputs.check_shapes(q.shape, kd.shape, vd.shape, gqa)
     d = q.shape[-1]
-    if d >= MAX_INT8_DIM:
-        raise ValueError(f"precision='int8' needs D < {MAX_INT8_DIM} (so that D·127² fits "
-                         f"int32), got query {q.shape}")
     scale = _validate.scale(scale, d)
     q4 = _inputs.fold(_inputs.float32_rows(q), batch, hq)
-    if not (np.isfinite(q4.max()) and np.isfinite(q4.min())):
+    top, bottom = float(q4.max()), float(q4.min())
+    if not (np.isfinite(top) and np.isfinite(bottom)):
         raise ValueError("query must be finite for precision='int8'")
+    q4, scale = _int8_range(q4, max(top, -bottom), float(k.scale.max()), scale, d)
     kd, vd = _inputs.kernel_view(kd), _inputs.kernel_view(vd)
     parts = Int8Parts(_inputs.fold(k.scale, batch, hkv, 1), _inputs.fold(v.scale, batch, hkv, 1),
                       k.block)
     return Prepared(q4, _inputs.fold(kd, batch, hkv), _inputs.fold(vd, batch, hkv),
                     _inputs.out_shape(q.shape, kd.shape, vd.shape, batch, hq), dtype, batch,
                     scale, parts)
+
+
+def _int8_range(q4: np.ndarray, qmax: float, ksmax: float, scale: float, d: int) -> tuple:
+    """(q, scale) for which the engine's t = ((float)s · qs) · (ks · scale · log2 e) is finite:
+    |s| <= D·127², qs <= max|q| / 127. Usually (q4, scale) unchanged. Else q is scaled by a power
+    of two (the int8 integers, and every product that was finite, stay bit for bit the same)
+    and the scale by its inverse; and if the logits could still pass INT8_LOGIT_MAX the scale
+    is reduced to keep them below: the answer is then the hard max of the int8 scores."""
+    bound = d * 127.0 * qmax * ksmax * abs(scale) * math.log2(math.e)
+    if qmax < _SAFE and ksmax * abs(scale) < _SAFE and bound < INT8_LOGIT_MAX:
+        return q4, scale
+    shift = math.frexp(qmax)[1] if qmax > 0 else 0
+    q4 = np.ldexp(q4, np.int32(-shift))
+    scale = math.ldexp(scale, shift)
+    if bound >= INT8_LOGIT_MAX:
+        scale *= INT8_LOGIT_MAX / 2 / bound
+    return q4, math.copysign(min(abs(scale), INT8_LOGIT_MAX), scale)
 
 
 def prepare(q: ArrayLike, k, v, *, precision: str = "fp32", allowed: tuple = PRECISIONS,
@@ -91,4 +112,5 @@ def kernel(prep: Prepared, variant: str | None, *, fp32: Op, int8: Op | None = N
     return (fp32 if prep.int8 is None else int8).resolve(variant)
 
 
-__all__ = ["MAX_INT8_DIM", "PRECISIONS", "check", "kernel", "prepare", "reject_quantized"]
+__all__ = ["INT8_LOGIT_MAX", "MAX_INT8_DIM", "PRECISIONS", "check", "kernel", "prepare",
+           "reject_quantized"]

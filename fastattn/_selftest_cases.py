@@ -11,15 +11,18 @@ from __future__ import annotations
 import numpy as np
 
 import fastattn
+from fastattn import _core
 from fastattn.selftest import f32_case, gaussian, i8_case, reference, register
 
-# (label, Lq, Lk, Hq, Hkv, D, Dv, causal, masked): tile edges of the float32 engine
-# (144 query rows, 128-key tiles) and the int8 one (64 rows, 128 keys).
+_F32, _I8 = _core.TILES["f32"], _core.TILES["i8"]
+_MQ, _NK, _MQ8 = _F32["query_rows"], _F32["keys"], _I8["query_rows"]
+# (label, Lq, Lk, Hq, Hkv, D, Dv, causal, masked) across the tile edges of the float32
+# engine and the int8 one (_core.TILES: query rows per job, keys per tile).
 SHAPES = [
     ("L=1", 1, 1, 1, 1, 8, 8, False, False),
-    ("Lq=145 Lk=129", 145, 129, 2, 2, 64, 64, False, False),
-    ("causal Lq=65 Lk=257", 65, 257, 2, 1, 32, 16, True, False),
-    ("causal Lq=Lk=129", 129, 129, 1, 1, 17, 17, True, False),
+    (f"Lq={_MQ + 1} Lk={_NK + 1}", _MQ + 1, _NK + 1, 2, 2, 64, 64, False, False),
+    (f"causal Lq={_MQ8 + 1} Lk={2 * _NK + 1}", _MQ8 + 1, 2 * _NK + 1, 2, 1, 32, 16, True, False),
+    (f"causal Lq=Lk={_NK + 1}", _NK + 1, _NK + 1, 1, 1, 17, 17, True, False),
     ("GQA 4:2 mask", 7, 200, 4, 2, 16, 24, False, True),
 ]
 
@@ -87,8 +90,8 @@ def _layout_args(layout) -> tuple:
 def sparse_f32(rng) -> list:
     ref = reference("sparse")
     cases = []
-    for lq, lk, hq, hkv in ((145, 129, 2, 1), (200, 257, 4, 2)):
-        q, k, v, mask = _inputs(rng, lq, lk, hq, hkv, 32, 16, lq == 200)
+    for lq, lk, hq, hkv in ((_MQ + 1, _NK + 1, 2, 1), (200, 2 * _NK + 1, 4, 2)):
+        q, k, v, mask = _inputs(rng, lq, lk, hq, hkv, 32, 16, hq == 4)
         for label, layout in _layouts(lq, lk):
             expected = ref.block_sparse_attention(q, k, v, *_layout_args(layout), mask=mask)
             cases.append(f32_case(f"{label} Lq={lq} Lk={lk}", lambda name, q=q, k=k, v=v,
@@ -102,8 +105,8 @@ def sparse_f32(rng) -> list:
 def sparse_i8(rng) -> list:
     ref = reference("sparse_int8")
     cases = []
-    for lq, lk, hq, hkv in ((145, 129, 2, 1), (70, 257, 4, 2)):
-        q, k, v, mask = _inputs(rng, lq, lk, hq, hkv, 32, 16, lq == 70, key_offset=True)
+    for lq, lk, hq, hkv in ((_MQ + 1, _NK + 1, 2, 1), (_MQ8 + 6, 2 * _NK + 1, 4, 2)):
+        q, k, v, mask = _inputs(rng, lq, lk, hq, hkv, 32, 16, hq == 4, key_offset=True)
         qk, qv = fastattn.quantize(k), fastattn.quantize(v, kind="value")
         for label, layout in _layouts(lq, lk):
             expected = ref.block_sparse_attention(q, k, v, *_layout_args(layout), mask=mask)

@@ -112,7 +112,8 @@ _MODELS: dict = {}
 
 def register(fn):
     """Decorator: ``@register(fastattn.attention)`` makes the decorated
-    ``model(args: dict) -> Cost`` the cost model of ``fn``."""
+    ``model(args: dict) -> Cost`` the cost model of ``fn`` (a method, e.g.
+    ``KVCache.attend``, gets ``args["self"]``)."""
     def decorate(model):
         _MODELS[fn] = model
         return model
@@ -139,7 +140,10 @@ def cost(fn: Callable, *args, **kwargs) -> Cost:
     >>> c.macs["fp32"], c.bytes_read, c.bytes_written
     (537395200, 6291456, 2097152)
     """
-    target = inspect.unwrap(fn)
+    owner = getattr(fn, "__self__", None)  # a bound method: the model sees ``self`` too
+    target = inspect.unwrap(getattr(fn, "__func__", fn))
+    if owner is not None and not inspect.ismodule(owner):
+        args = (owner, *args)
     model = _MODELS.get(target)
     if model is None:
         names = sorted(getattr(f, "__qualname__", repr(f)) for f in _MODELS)

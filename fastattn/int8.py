@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from fastattn.dense import attention
-from fastattn.quantized import quantize
+from fastattn.quantized import QuantizedTensor, quantize
 
 
 def int8_error_report(q: ArrayLike, k: ArrayLike, v: ArrayLike, *, mask: ArrayLike | None = None,
@@ -32,6 +32,10 @@ def int8_error_report(q: ArrayLike, k: ArrayLike, v: ArrayLike, *, mask: ArrayLi
     >>> report["cosine"] > 0.999
     True
     """
+    for name, x in (("key", k), ("value", v)):
+        if isinstance(x, QuantizedTensor):
+            raise TypeError(f"{name} must be a float array: int8_error_report quantises it "
+                            f"itself (pass {name}.dequantize() to compare a QuantizedTensor)")
     ref = attention(q, k, v, mask=mask, causal=causal, scale=scale).astype(np.float64)
     qk, qv = quantize(k, kind="key"), quantize(v, kind="value")
     out = attention(q, qk, qv, mask=mask, causal=causal, scale=scale,

@@ -10,11 +10,14 @@ from numpy.typing import ArrayLike
 from fastattn import _validate
 
 
-def window_pair(window) -> tuple | None:
-    """None, an int w (|i - j| <= w) or a pair (left, right) (i - left <= j <= i + right)."""
+def window_pair(window, lq: int, lk: int) -> tuple | None:
+    """None, an int w (|i - j| <= w) or a pair (left, right) (i - left <= j <= i + right),
+    each side clamped to max(Lq, Lk): any wider window is the same (dense) window."""
     if window is None:
         return None
-    return _validate.int_pair(window, "window", ("left", "right"), 0)
+    left, right = _validate.int_pair(window, "window", ("left", "right"), 0, None)
+    longest = max(lq, lk)
+    return (min(left, longest), min(right, longest))
 
 
 def global_positions(tokens, lq: int, lk: int) -> np.ndarray:
@@ -58,6 +61,10 @@ class BlockLayout:
     meta : dict, optional
         Free-form facts about how the layout was made (pattern, routing time, ...).
 
+    A layout is immutable once built (its arrays are read-only views, its attributes
+    cannot be set), so what was checked here is what the kernels read. A window side wider
+    than max(Lq, Lk) is stored as max(Lq, Lk): the same, dense, window.
+
     Examples
     --------
     >>> import numpy as np, fastattn
@@ -72,20 +79,48 @@ class BlockLayout:
                  causal: bool = False, global_tokens: ArrayLike | None = None,
                  meta: dict | None = None) -> None:
         try:
-            lq, lk = (int(s) for s in shape)
+            lq, lk = shape
         except (TypeError, ValueError):
             raise TypeError(f"shape must be a pair (Lq, Lk), got {shape!r}") from None
-        if lq < 1 or lk < 1:
-            raise ValueError(f"shape must be positive lengths (Lq, Lk), got {shape!r}")
-        self.lq, self.lk = lq, lk
-        self.block_q, self.block_k = _validate.int_pair(block, "block", ("block_q", "block_k"), 1)
-        self.nqblocks = -(-lq // self.block_q)
-        self.nkblocks = -(-lk // self.block_k)
-        self.window = window_pair(window)
-        self.causal = _validate.boolean(causal, "causal")
-        self.meta = dict(meta or {})
-        self.indptr, self.indices = self._check_csr(indptr, indices)
-        self.global_tokens = global_positions(global_tokens, lq, lk)
+        if not (_validate.is_int(lq) and _validate.is_int(lk)):
+            raise TypeError(f"shape must be a pair of ints (Lq, Lk), got {shape!r}")
+        if not (1 <= lq <= _validate.MAX_SIZE and 1 <= lk <= _validate.MAX_SIZE):
+            raise ValueError(f"shape must be lengths (Lq, Lk) in [1, {_validate.MAX_SIZE}], "
+                             f"got {shape!r}")
+        lq, lk = int(lq), int(lk)
+        block_q, block_k = _validate.int_pair(block, "block", ("block_q", "block_k"), 1)
+        fields = dict(lq=lq, lk=lk, block_q=block_q, block_k=block_k,
+                      nqblocks=-(-lq // block_q), nkblocks=-(-lk // block_k),
+                      window=window_pair(window, lq, lk),
+                      causal=_validate.boolean(causal, "causal"), meta=dict(meta or {}))
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+        ptr, idx = self._check_csr(indptr, indices)
+        tokens = global_positions(global_tokens, lq, lk)
+        for name, value in (("_indptr", ptr), ("_indices", idx), ("_global_tokens", tokens)):
+            value.flags.writeable = False  # fresh arrays, checked above: the kernels read these
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value) -> None:
+        raise AttributeError(f"BlockLayout is immutable: cannot set {name!r} (build a new "
+                             "layout; `meta` is a free-form dict you may update)")
+
+    __delattr__ = __setattr__
+
+    @property
+    def indptr(self) -> np.ndarray:
+        """int32 (..., nqblocks + 1), read-only."""
+        return self._indptr.view()
+
+    @property
+    def indices(self) -> np.ndarray:
+        """int32 (nnz,), read-only."""
+        return self._indices.view()
+
+    @property
+    def global_tokens(self) -> np.ndarray:
+        """Sorted unique int64 global token positions, read-only."""
+        return self._global_tokens.view()
 
     def _check_csr(self, indptr, indices) -> tuple:
         ptr = np.asarray(indptr)

@@ -94,7 +94,7 @@ def local_layout(lq: int, lk: int, window: int | tuple[int, int], *, causal: boo
     ((128, 128), 0.227)
     """
     lq, lk, block = _sizes(lq, lk, block)
-    win = window_pair(window)
+    win = window_pair(window, lq, lk)
     if win is None:
         raise ValueError("window must be given (an int or a pair (left, right))")
     causal = _validate.boolean(causal, "causal")
@@ -241,7 +241,7 @@ def bigbird_layout(lq: int, lk: int, *, window_blocks: int = 3, global_blocks: i
     fixed[: global_blocks, :] = True
     reach = causal_blocks(lq, lk, block) if causal else np.ones_like(fixed)
     fixed &= reach
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_validate.seed(seed))
     blocks = np.repeat(fixed[None], nheads, axis=0)
     for h in range(nheads):
         for r in range(fixed.shape[0]):

@@ -139,6 +139,21 @@ def peak_memory(call) -> tuple:
     return max(0, traced), rss
 
 
+def time_calls(call, *, budget_s: float = 1.0, min_calls: int = 3, max_calls: int = 50,
+               warmup: int = 1) -> list:
+    """Seconds of each timed ``call()``: ``warmup`` untimed calls, then calls until
+    ``budget_s`` has passed, at least ``min_calls`` and at most ``max_calls``."""
+    for _ in range(warmup):
+        call()
+    times, start = [], time.perf_counter()
+    while len(times) < min_calls or (len(times) < max_calls
+                                     and time.perf_counter() - start < budget_s):
+        t0 = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
 def profile(fn: Callable, /, *args, repeat: int = 20, warmup: int = 1, measure_energy: bool = True,
             energy_model: energy.EnergyModel | None = None, meter: energy.Meter | None = None,
             **kwargs) -> Profile:
@@ -175,13 +190,7 @@ def profile(fn: Callable, /, *args, repeat: int = 20, warmup: int = 1, measure_e
     def call():
         return fn(*args, **kwargs)
 
-    for _ in range(warmup):
-        call()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - t0)
+    times = time_calls(call, budget_s=0.0, min_calls=repeat, max_calls=repeat, warmup=warmup)
     peak, rss = peak_memory(call)
     try:
         cost = costs.cost(fn, *args, **kwargs)

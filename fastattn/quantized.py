@@ -7,8 +7,6 @@ attention call accepts a QuantizedTensor is decided in `fastattn._precision`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -20,7 +18,16 @@ DEFAULT_BLOCK = 64
 KINDS = ("key", "value")
 
 
-@dataclass(frozen=True)
+def _frozen(a: np.ndarray) -> np.ndarray:
+    """A read-only array that owns its data: `a` itself when it already is one (made here),
+    else a copy, so that no view the caller kept can change it."""
+    if a.flags.owndata and not a.flags.writeable:
+        return a
+    a = np.array(a, order="C")
+    a.flags.writeable = False
+    return a
+
+
 class QuantizedTensor:
     """Keys or values quantised to int8, reusable across calls (e.g. a key/value cache).
 
@@ -40,7 +47,9 @@ class QuantizedTensor:
         (smoothing; attention does not depend on it, `dequantize` adds it back).
 
     Build them with `quantize`. Appending tokens changes the mean and the scales:
-    quantize the whole cache again.
+    quantize the whole cache again. A QuantizedTensor is immutable: it keeps read-only
+    copies of its arrays (what was validated is what the kernels read) and hands out
+    read-only views.
 
     Examples
     --------
@@ -52,39 +61,66 @@ class QuantizedTensor:
            [  0. ,  63.5]], dtype=float32)
     """
 
-    data: np.ndarray
-    scale: np.ndarray
-    kind: str
-    block: int | None = None
-    mean: np.ndarray | None = None
+    __slots__ = ("_data", "_scale", "_mean", "kind", "block")
 
-    def __post_init__(self) -> None:
-        data, scale = self.data, self.scale
+    def __init__(self, data: np.ndarray, scale: np.ndarray, kind: str, block: int | None = None,
+                 mean: np.ndarray | None = None) -> None:
         if not isinstance(data, np.ndarray) or data.dtype != np.int8 or data.ndim < 2:
             raise TypeError("QuantizedTensor.data must be an int8 array of shape (..., L, D), "
                             f"got {getattr(data, 'dtype', type(data))} {np.shape(data)}")
-        if self.kind not in KINDS:
-            raise ValueError(f"QuantizedTensor.kind must be one of {KINDS}, got {self.kind!r}")
+        if kind not in KINDS:
+            raise ValueError(f"QuantizedTensor.kind must be one of {KINDS}, got {kind!r}")
         if not isinstance(scale, np.ndarray) or scale.dtype != np.float32:
             raise TypeError(f"QuantizedTensor.scale must be a float32 array, got "
                             f"{getattr(scale, 'dtype', type(scale))}")
-        if self.kind == "key":
-            if not isinstance(self.block, (int, np.integer)) or self.block < 1:
-                raise ValueError(f"QuantizedTensor.block must be a positive int for keys, "
-                                 f"got {self.block!r}")
-            want = data.shape[:-2] + (-(-data.shape[-2] // self.block),)
+        if kind == "key":
+            block = _validate.positive_int(block, "QuantizedTensor.block")
+            want = data.shape[:-2] + (-(-data.shape[-2] // block),)
         else:
             want = data.shape[:-2] + (data.shape[-1],)
         if scale.shape != want:
-            raise ValueError(f"QuantizedTensor.scale has shape {scale.shape}; {self.kind} data "
+            raise ValueError(f"QuantizedTensor.scale has shape {scale.shape}; {kind} data "
                              f"{data.shape} needs {want}")
+        # Private read-only copies: what is checked here is what every kernel call reads.
+        data, scale = _frozen(data), _frozen(scale)
         if not np.all(np.isfinite(scale)) or np.any(scale <= 0):
             raise ValueError("QuantizedTensor.scale must be finite and positive")
         if np.any(data == -128):
             raise ValueError("QuantizedTensor.data must lie in [-127, 127] (symmetric int8)")
-        if self.mean is not None and np.shape(self.mean) != data.shape[:-2] + (1, data.shape[-1]):
-            raise ValueError(f"QuantizedTensor.mean has shape {np.shape(self.mean)}; data "
-                             f"{data.shape} needs {data.shape[:-2] + (1, data.shape[-1])}")
+        if mean is not None:
+            if np.shape(mean) != data.shape[:-2] + (1, data.shape[-1]):
+                raise ValueError(f"QuantizedTensor.mean has shape {np.shape(mean)}; data "
+                                 f"{data.shape} needs {data.shape[:-2] + (1, data.shape[-1])}")
+            mean = _frozen(np.asarray(mean, dtype=np.float32))
+        for name, value in (("_data", data), ("_scale", scale), ("_mean", mean), ("kind", kind),
+                            ("block", block if kind == "key" else None)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value) -> None:
+        raise AttributeError(f"QuantizedTensor is immutable: cannot set {name!r} (quantize "
+                             "again, or build a new one)")
+
+    __delattr__ = __setattr__
+
+    @property
+    def data(self) -> np.ndarray:
+        """int8 in [-127, 127], shape ``(..., L, D)`` (a read-only view)."""
+        return self._data.view()
+
+    @property
+    def scale(self) -> np.ndarray:
+        """float32 scales (a read-only view)."""
+        return self._scale.view()
+
+    @property
+    def mean(self) -> np.ndarray | None:
+        """The float32 mean subtracted from keys before quantising, or None (read-only)."""
+        return None if self._mean is None else self._mean.view()
+
+    def __repr__(self) -> str:
+        block = f", block={self.block}" if self.kind == "key" else ""
+        return (f"QuantizedTensor(kind={self.kind!r}, shape={self._data.shape}{block}, "
+                f"smoothed={self._mean is not None})")
 
     @property
     def shape(self) -> tuple:
@@ -149,25 +185,28 @@ def quantize(x: ArrayLike, *, kind: str = "key", block: int = DEFAULT_BLOCK,
         block = _validate.positive_int(block, "block")
     smooth = _validate.boolean(smooth, "smooth")
     lead, (length, d) = a.shape[:-2], a.shape[-2:]
-    x = np.ascontiguousarray(a).reshape((-1, length, d))
-    data = np.empty(x.shape, dtype=np.int8)
-    if kind == "value":
-        scale = np.empty((x.shape[0], d), dtype=np.float32)
-        mean = None
-    else:
-        scale = np.empty((x.shape[0], -(-length // block)), dtype=np.float32)
-        mean = np.empty((x.shape[0], d), dtype=np.float32) if smooth else None
+    x = np.require(a, np.float32, ["C", "A"]).reshape((-1, length, d))
+    # Allocated in their final shapes (the kernel writes through 3-d and 2-d views), then
+    # frozen: the QuantizedTensor takes them without a copy.
+    data = np.empty(a.shape, dtype=np.int8)
+    nscales = d if kind == "value" else -(-length // block)
+    scale = np.empty(lead + (nscales,), dtype=np.float32)
+    mean = np.empty(lead + (1, d), dtype=np.float32) if kind == "key" and smooth else None
     try:
         if x.size:
-            _core.i8_quantize(x, kind, block if kind == "key" else 1, smooth, data,
-                              scale, mean)
+            _core.i8_quantize(x, kind, block if kind == "key" else 1, smooth,
+                              data.reshape(x.shape), scale.reshape(-1, nscales),
+                              None if mean is None else mean.reshape(-1, d))
     except ValueError:
+        if smooth and kind == "key" and np.isfinite(x).all():
+            raise ValueError("key: subtracting the mean over tokens overflows float32 (values "
+                             "near ±3.4e38); pass smooth=False or scale the keys down") from None
         raise ValueError(f"{kind} must be finite to be quantised") from None
-    data = data.reshape(a.shape)
+    for part in (data, scale, mean):
+        if part is not None:
+            part.flags.writeable = False
     if kind == "value":
-        return QuantizedTensor(data, scale.reshape(lead + (d,)), "value")
-    scale = scale.reshape(lead + scale.shape[-1:])
-    mean = None if mean is None else mean.reshape(lead + (1, d))
+        return QuantizedTensor(data, scale, "value")
     return QuantizedTensor(data, scale, "key", block, mean)
 
 

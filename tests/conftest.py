@@ -2,8 +2,8 @@
 (tolerances, tile edges, variants, fixtures) is in helpers.py.
 
 Profiles: "dev" (default, thorough), "ci" (CI=true), "emu" (under qemu, about
-9x slower: fewer examples, every test still runs). Pick one with
---hypothesis-profile=NAME or HYPOTHESIS_PROFILE=NAME.
+9x slower: fewer examples, every test still runs), "fuzz" (long runs of
+tests/test_fuzz.py). Pick one with --hypothesis-profile=NAME or HYPOTHESIS_PROFILE=NAME.
 """
 
 from __future__ import annotations
@@ -28,5 +28,6 @@ _common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
 settings.register_profile("dev", max_examples=60, **_common)
 settings.register_profile("ci", max_examples=100, derandomize=True, **_common)
 settings.register_profile("emu", max_examples=6, derandomize=True, **_common)
+settings.register_profile("fuzz", max_examples=50_000, **_common)  # tests/test_fuzz.py, by hand
 _default_profile = "ci" if os.environ.get("CI") else "dev"
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or _default_profile)

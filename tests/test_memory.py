@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
-import pytest
 
 import fastattn
 from fastattn.profiling import peak_memory
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self")
 def test_dense_peak_memory_is_output_plus_tiles():
     length, heads, dim = 4096, 8, 64
     rng = np.random.default_rng(0)
     q, k, v = (rng.standard_normal((1, heads, length, dim), dtype=np.float32) for _ in range(3))
     fastattn.attention(q[:, :, :64], k, v)  # start the thread pool outside the measurement
-    extra = peak_memory(lambda: fastattn.attention(q, k, v, causal=True))[1]
-    if extra is None:
-        pytest.skip("/proc/self/clear_refs is not writable here")
+    traced, rss = peak_memory(lambda: fastattn.attention(q, k, v, causal=True))
     output = q.nbytes
-    # The scores alone would be heads * L^2 * 4 bytes = 512 MiB.
-    assert extra <= output + 16 * 2**20, f"{extra / 2**20:.1f} MiB extra"
+    # Every buffer of the call is a NumPy allocation (the C kernels allocate nothing), so
+    # the traced peak holds the output and the per-thread workspace; the scores alone
+    # would be heads * L^2 * 4 bytes = 512 MiB.
+    assert output <= traced <= output + 16 * 2**20, f"{traced / 2**20:.1f} MiB traced"
+    if rss is not None:  # the resident high-water mark sees C allocations too
+        assert rss <= output + 16 * 2**20, f"{rss / 2**20:.1f} MiB resident"

@@ -135,3 +135,13 @@ def test_profile_options_never_reach_the_op():
     assert fastattn.profile(functools.partial(clash, repeat=3), 1, repeat=1).times
     with pytest.raises(ValueError, match="repeat"):
         fastattn.profile(op, 1, repeat=0)
+
+
+def test_kvcache_attend_cost():
+    cache = fastattn.KVCache(1, 2, 32, 100, precision="int8")
+    rng = np.random.default_rng(0)
+    cache.append(*(rng.standard_normal((1, 2, 100, 32)).astype(np.float32) for _ in range(2)))
+    q = rng.standard_normal((1, 4, 1, 32)).astype(np.float32)
+    c = fastattn.cost(cache.attend, q)
+    assert c.macs == {"int8": 4 * 100 * 64}
+    assert c.bytes_read < 4 * 2 * 100 * 32  # int8 tokens, not float32

@@ -7,7 +7,9 @@
  * const struct, so the compiler inlines them into one specialised copy.
  *
  * Scores are kept in base-2 units (q is pre-scaled by scale * log2(e)), so the
- * softmax needs only exp2. */
+ * softmax needs only exp2. The running sums and outputs are float32 within a chunk of
+ * FA_F32_FLUSH tiles and double across chunks, so they stay exact at any Lk (a float32
+ * running sum stops growing near 2^24 terms: 2^25 equal keys gave 2/3 of the answer). */
 #ifndef FASTATTN_FLASH_F32_H
 #define FASTATTN_FLASH_F32_H
 
@@ -19,6 +21,7 @@
 
 #define FA_F32_NR 16 /* tile columns are padded to a multiple of this */
 #define FA_F32_MR_MAX 8
+#define FA_F32_FLUSH 32 /* key tiles accumulated in float32 before adding them in double */
 #define FA_LOG2E 1.4426950408889634f
 
 typedef struct fa_f32_ukernels {
@@ -71,7 +74,9 @@ static inline size_t fa_f32_workspace_size(size_t d, size_t dv) {
                   + rows * dvp                     /* output accumulator */
                   + FA_F32_NK * dvp                /* v tile, padded (when dv % 16) */
                   + 2 * fa_round_up(rows, 16);     /* running max and sum */
-  return floats * sizeof(float) + 64;
+  const size_t doubles = rows * dvp                 /* output of the finished chunks */
+                         + 2 * fa_round_up(rows, 8); /* their sum, pending rescale */
+  return floats * sizeof(float) + doubles * sizeof(double) + 64;
 }
 
 /* The portable key-tile transpose; SIMD versions use it for their edges. */
@@ -101,7 +106,7 @@ static inline void fa_band_cut_row(float *s, size_t n, size_t row, size_t j0, pt
 static inline void fa_f32_attend_tile(const fa_f32_ukernels *uk, const fa_f32_problem *p,
                                       size_t q0, size_t m, size_t mpad, size_t j0, size_t n,
                                       const float *qp, float *kt, float *s, float *o, float *vp,
-                                      float *rmax, float *rsum) {
+                                      float *rmax, float *rsum, double *pend) {
   const size_t d = p->d, dvp = fa_f32_dv_pad(p->dv), npad = fa_round_up(n, FA_F32_NR);
   const size_t mr = uk->mr;
 
@@ -141,7 +146,10 @@ static inline void fa_f32_attend_tile(const fa_f32_ukernels *uk, const fa_f32_pr
     }
     const float alpha = rmax[i] == -INFINITY ? 0.0f : exp2f(rmax[i] - new_max);
     const float tile_sum = uk->exp2_sum(srow, npad, new_max);
-    if (alpha != 1.0f) uk->scale(o + i * dvp, dvp, alpha);
+    if (alpha != 1.0f) {
+      uk->scale(o + i * dvp, dvp, alpha);
+      pend[i] *= alpha;
+    }
     rsum[i] = rsum[i] * alpha + tile_sum;
     rmax[i] = new_max;
   }
@@ -163,6 +171,27 @@ static inline void fa_f32_attend_tile(const fa_f32_ukernels *uk, const fa_f32_pr
       uk->gemm(n, s + i * FA_F32_NK, FA_F32_NK, vt + c, ldv, o + i * dvp + c, dvp, 1);
 }
 
+/* Adds the float32 chunk (o, rsum) of rows [0, m) into the double totals (od, dsum), which
+ * first take the rescales `pend` the chunk had since the last flush (`first`: there are no
+ * totals yet), and clears the chunk. */
+static inline void fa_f32_flush(size_t m, size_t dvp, float *o, float *rsum, double *od,
+                                double *dsum, double *pend, int first) {
+  for (size_t i = 0; i < m; i++) {
+    double *drow = od + i * dvp;
+    const float *orow = o + i * dvp;
+    if (first) {
+      for (size_t x = 0; x < dvp; x++) drow[x] = (double)orow[x];
+      dsum[i] = (double)rsum[i];
+    } else {
+      for (size_t x = 0; x < dvp; x++) drow[x] = drow[x] * pend[i] + (double)orow[x];
+      dsum[i] = dsum[i] * pend[i] + (double)rsum[i];
+    }
+    pend[i] = 1.0;
+    rsum[i] = 0.0f;
+  }
+  memset(o, 0, m * dvp * sizeof(float));
+}
+
 /* Attends query rows [q0, q1) (at most FA_F32_MQ) to the keys in `ranges`
  * (sorted, disjoint, within [0, lk)) and writes their output rows. */
 static inline void fa_f32_flash(const fa_f32_ukernels *uk, const fa_f32_problem *p, size_t q0,
@@ -178,6 +207,9 @@ static inline void fa_f32_flash(const fa_f32_ukernels *uk, const fa_f32_problem 
   float *vp = o + rows * dvp;
   float *rmax = vp + FA_F32_NK * dvp;
   float *rsum = rmax + fa_round_up(rows, 16);
+  double *od = (double *)(void *)(rsum + fa_round_up(rows, 16)); /* 64-byte aligned */
+  double *dsum = od + rows * dvp;
+  double *pend = dsum + fa_round_up(rows, 8);
 
   const float qscale = p->scale * FA_LOG2E;
   for (size_t i = 0; i < m; i++) {
@@ -189,6 +221,7 @@ static inline void fa_f32_flash(const fa_f32_ukernels *uk, const fa_f32_problem 
   for (size_t i = 0; i < m; i++) {
     rmax[i] = -INFINITY;
     rsum[i] = 0.0f;
+    pend[i] = 1.0;
   }
 
   /* Keys any row of the block can see: [q0 + band_lo, q1 - 1 + band_hi], and
@@ -197,25 +230,34 @@ static inline void fa_f32_flash(const fa_f32_ukernels *uk, const fa_f32_problem 
   const ptrdiff_t vis_lo = (ptrdiff_t)q0 + p->band_lo;
   const ptrdiff_t hi_edge = has_global && p->global_hi > p->band_hi ? p->global_hi : p->band_hi;
   const ptrdiff_t vis_hi = (ptrdiff_t)(q1 - 1) + hi_edge + 1;
+  size_t tiles = 0;
   for (size_t r = 0; r < nranges; r++) {
     ptrdiff_t lo = (ptrdiff_t)ranges[r].begin, hi = (ptrdiff_t)ranges[r].end;
     if (!has_global && lo < vis_lo) lo = vis_lo;
     if (hi > vis_hi) hi = vis_hi;
     for (ptrdiff_t j = lo; j < hi; j += FA_F32_NK) {
       const size_t n = (size_t)(hi - j < FA_F32_NK ? hi - j : FA_F32_NK);
-      fa_f32_attend_tile(uk, p, q0, m, mpad, (size_t)j, n, qp, kt, s, o, vp, rmax, rsum);
+      if (tiles > 0 && tiles % FA_F32_FLUSH == 0)
+        fa_f32_flush(m, dvp, o, rsum, od, dsum, pend, tiles == FA_F32_FLUSH);
+      fa_f32_attend_tile(uk, p, q0, m, mpad, (size_t)j, n, qp, kt, s, o, vp, rmax, rsum, pend);
+      tiles++;
     }
   }
 
+  /* One chunk (Lk <= 4096 visible keys) was never flushed: float32 is exact enough. */
+  const int flushed = tiles > FA_F32_FLUSH;
+  if (flushed) fa_f32_flush(m, dvp, o, rsum, od, dsum, pend, 0);
   for (size_t i = 0; i < m; i++) {
     float *orow = p->out + (ptrdiff_t)(q0 + i) * p->out_rs;
-    const float *acc = o + i * dvp;
-    if (rsum[i] == 0.0f) { /* fully masked row: documented as zeros */
+    if (flushed ? dsum[i] == 0.0 : rsum[i] == 0.0f) { /* fully masked row: zeros */
       memset(orow, 0, p->dv * sizeof(float));
-      continue;
+    } else if (flushed) {
+      const double inv = 1.0 / dsum[i];
+      for (size_t x = 0; x < p->dv; x++) orow[x] = (float)(od[i * dvp + x] * inv);
+    } else {
+      const float inv = 1.0f / rsum[i];
+      for (size_t x = 0; x < p->dv; x++) orow[x] = o[i * dvp + x] * inv;
     }
-    const float inv = 1.0f / rsum[i];
-    for (size_t x = 0; x < p->dv; x++) orow[x] = acc[x] * inv;
   }
 }
 

@@ -1,7 +1,9 @@
-"""Shared machinery of the shipped benchmark suites.
+"""Shared machinery of the pytest-benchmark suites (developer tools: the user-facing
+benchmark is ``python -m fastattn bench``, fastattn/benchmarks/runner.py).
 
 Every benchmark calls `record(...)`: it times the call with pytest-benchmark,
-measures peak extra memory and energy once, and stores GFLOP/s, bytes and the
+measures peak extra memory (`fastattn.profiling.peak_memory`) and, where a sensor is
+readable, energy (`fastattn.energy`) once, and stores GFLOP/s, bytes and the
 ratio inputs in extra_info. A summary table (time, GFLOP/s, speed-up over the
 group's baseline measured in the same run, peak memory, energy) closes the run.
 """
@@ -12,9 +14,9 @@ import os
 
 import pytest
 
-from fastattn.benchmarks.meters import EnergyMeter, peak_extra_bytes
+from fastattn import energy
+from fastattn.profiling import peak_memory
 
-_ENERGY = EnergyMeter()
 _RESULTS: list = []
 
 
@@ -48,12 +50,14 @@ def record(benchmark):
         t0 = time.perf_counter()
         fn()  # warm-up: first-touch of buffers, thread start, lazy init
         once = time.perf_counter() - t0
-        peak = peak_extra_bytes(fn)
-        energy = _ENERGY.measure(fn)
+        traced, rss = peak_memory(fn)
+        meter = energy.default_meter()
+        joules = None if meter.sensor is None else meter.measure(fn).joules
         benchmark.group = group
         benchmark.extra_info.update(extra or {})
-        benchmark.extra_info.update(impl=name, baseline=baseline, peak_extra_bytes=peak,
-                                    energy_j=energy, energy_source=_ENERGY.source)
+        benchmark.extra_info.update(impl=name, baseline=baseline,
+                                    peak_extra_bytes=max(traced, rss or 0), energy_j=joules,
+                                    energy_source=meter.label)
         benchmark.pedantic(fn, rounds=rounds_for(once), iterations=1, warmup_rounds=0)
         if benchmark.stats is None:  # --benchmark-disable: each benchmark ran once, as a test
             return once

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Builds the fastattn wheel for x86-64 Linux (CPython 3.11) the way wheels/build.sh builds
+# the aarch64 one, without a container engine:
+#   zig's clang targeting x86_64-linux-gnu with glibc 2.17 headers/stubs (the host's gcc
+#   would link glibc 2.36 symbols), the host CPython's headers, stripped (LDFLAGS=-s),
+#   auditwheel repair to manylinux2014_x86_64, and checks that no symbol needs a glibc
+#   newer than 2.17 and that the extension carries no debug sections.
+# Output: wheels/dist/fastattn-*-cp311-cp311-manylinux*_x86_64.whl
+# Test it with wheels/test-x86_64.sh.
+set -euo pipefail
+# shellcheck source=wheels/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+OUT="$WHEELS_DIR/dist"
+WORK="$CACHE/build-x86_64"
+GLIBC_FLOOR=2.17
+X86_SUFFIX=".cpython-311-x86_64-linux-gnu.so"
+
+apt_install_if_missing readelf binutils
+ensure_tools
+PYINC=$("$TOOLS/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+[ -f "$PYINC/Python.h" ] || die "no Python.h under $PYINC (install python$PYVER-dev)"
+
+ZIGCC="$CACHE/bin/zigcc-x86_64"
+mkdir -p "$CACHE/bin"
+cat > "$ZIGCC" <<EOF
+#!/bin/sh
+exec "$TOOLS/bin/python" -m ziglang cc -target x86_64-linux-gnu.$GLIBC_FLOOR "\$@"
+EOF
+chmod +x "$ZIGCC"
+
+log "copying the source tree"
+rm -rf "$WORK"; mkdir -p "$WORK/src" "$WORK/raw"
+(cd "$ROOT" && git ls-files -z --cached --others --exclude-standard \
+   | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
+   | xargs -0 cp --parents -t "$WORK/src")
+
+log "compiling with zig cc (glibc $GLIBC_FLOOR), stripped"
+start=$SECONDS
+(
+  cd "$WORK"
+  export PATH="$TOOLS/bin:$PATH"
+  export CC="$ZIGCC" LDSHARED="$ZIGCC -shared" LDFLAGS="-s"
+  export CFLAGS="-DNDEBUG -fwrapv -O3 -Wall"
+  export CPPFLAGS="-I$PYINC"
+  export _PYTHON_HOST_PLATFORM=linux-x86_64
+  export SETUPTOOLS_EXT_SUFFIX="$X86_SUFFIX"
+  "$TOOLS/bin/python" -m build --wheel --no-isolation --outdir "$WORK/raw" "$WORK/src" \
+    > "$WORK/build.log" 2>&1 \
+    || { tail -n 60 "$WORK/build.log"; die "build failed (full log: $WORK/build.log)"; }
+)
+grep -E 'warning:|error:' "$WORK/build.log" | sort -u | head -n 40 || true
+echo "build took $((SECONDS - start)) s"
+
+raw=$(ls "$WORK"/raw/fastattn-*-"$PYTAG"-"$PYTAG"-linux_x86_64.whl 2>/dev/null | head -1 || true)
+[ -n "$raw" ] || die "no linux_x86_64 wheel produced: $(ls "$WORK/raw")"
+
+log "auditwheel repair"
+mkdir -p "$WORK/repaired"
+PATH="$TOOLS/bin:$PATH" "$TOOLS/bin/auditwheel" repair --plat manylinux2014_x86_64 \
+  -w "$WORK/repaired" "$raw" >"$WORK/repair.log" 2>&1 \
+  || { cat "$WORK/repair.log"; die "auditwheel repair failed"; }
+whl=$(ls "$WORK"/repaired/*.whl | head -1)
+case "$(basename "$whl")" in
+  *manylinux2014_x86_64*|*manylinux_2_17_x86_64*) ;;
+  *) die "unexpected platform tag: $(basename "$whl") (want manylinux2014_x86_64)";;
+esac
+
+log "checking the extension module"
+unz="$WORK/unzipped"; rm -rf "$unz"
+"$TOOLS/bin/python" -m zipfile -e "$whl" "$unz"
+so="$unz/fastattn/_core$X86_SUFFIX"
+[ -f "$so" ] || die "fastattn/_core$X86_SUFFIX missing from the wheel"
+readelf -h "$so" | grep -q 'Machine:.*X86-64' || die "$so is not an x86-64 ELF"
+if readelf -S -W "$so" | grep -qE '\.debug_|\.symtab'; then
+  die "$so is not stripped: $(readelf -S -W "$so" | grep -oE '\.(debug_[a-z]+|symtab)' | sort -u | tr '\n' ' ')"
+fi
+max_glibc=$(readelf -V -W "$so" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -1)
+echo "  fastattn/_core$X86_SUFFIX: $(stat -c %s "$so") bytes, stripped, highest GLIBC_$max_glibc"
+if [ "$(printf '%s\n%s\n' "$max_glibc" "$GLIBC_FLOOR" | sort -V | tail -1)" != "$GLIBC_FLOOR" ]; then
+  die "needs GLIBC_$max_glibc, newer than the manylinux2014 floor $GLIBC_FLOOR"
+fi
+"$TOOLS/bin/auditwheel" show "$whl"
+
+mkdir -p "$OUT"
+rm -f "$OUT"/fastattn-*-"$PYTAG"-*x86_64.whl
+cp "$whl" "$OUT/"
+log "done"
+echo "wheel: $OUT/$(basename "$whl") ($(stat -c %s "$whl") bytes)"
