@@ -22,6 +22,7 @@ from fastattn import (
 from fastattn._info import info
 from fastattn.costs import cost
 from fastattn.dense import attention, scaled_dot_product_attention
+from fastattn.gemm import Int8Linear
 from fastattn.int8 import int8_error_report
 from fastattn.kvcache import KVCache
 from fastattn.layouts import BlockLayout
@@ -39,6 +40,7 @@ from fastattn.varlen import varlen_attention
 
 __all__ = [
     "BlockLayout",
+    "Int8Linear",
     "KVCache",
     "MultiHeadAttention",
     "QuantizedTensor",

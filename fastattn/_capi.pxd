@@ -229,3 +229,28 @@ cdef extern from "fastattn/decode.h" nogil:
     fa_status fa_decode_i8(const fa_decode_i8_params *p, size_t index, size_t nthreads,
                            void *workspace, size_t workspace_size)
     uint64_t fa_read_sweep(const void *p, size_t nbytes, size_t nthreads)
+
+
+cdef extern from "fastattn/gemm_i8.h" nogil:
+    enum: FA_GEMM_I8_NR
+    enum: FA_GEMM_I8_KALIGN
+    enum: FA_GEMM_I8_KMAX
+
+    ctypedef struct fa_gemm_i8_params:
+        const float *x
+        int8_t *xq
+        float *x_scale
+        int32_t *x_sum
+        const int8_t *w
+        const float *w_scale
+        const float *bias
+        float *out
+        size_t x_len, xq_len, x_scale_len, x_sum_len, w_len, w_scale_len, bias_len, out_len
+        size_t m, n, k, kp
+        ptrdiff_t x_stride, out_stride
+
+    const fa_variant fa_gemm_i8_variants[]
+    const size_t fa_gemm_i8_nvariants
+    size_t fa_gemm_i8_workspace_size()
+    fa_status fa_gemm_i8(const fa_gemm_i8_params *p, size_t index, size_t nthreads,
+                         void *workspace, size_t workspace_size)

@@ -115,4 +115,5 @@ def sparse_i8(rng) -> list:
                                      q, k, v, lay, mask=m, precision="int8", variant=name,
                                      num_threads=2), expected))
     return cases
-from fastattn import _selftest_decode  # noqa: E402, F401  (registers the decode cases)
+# Registers the decode and int8 GEMM cases.
+from fastattn import _selftest_decode, _selftest_gemm  # noqa: E402, F401

@@ -11,6 +11,8 @@ Queries of sequence ``i`` attend only to keys of sequence ``i``.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -18,11 +20,29 @@ from fastattn import _core, _precision, _validate
 from fastattn._dispatch import DENSE_F32
 from fastattn._inputs import as_float_array, check_shapes, float32_rows
 from fastattn.dense import attention, causal_band
+from fastattn.linear import linear_attention
+from fastattn.performer import performer_attention
 from fastattn.routed import routed_attention
 from fastattn.sparse import local_attention
 
-#: attention= choices of `varlen_attention` and the function each sequence goes through
-ATTENTIONS = {"dense": attention, "local": local_attention, "routed": routed_attention}
+#: attention= choices of `varlen_attention` (and of the blocks) and the function each runs
+ATTENTIONS = {"dense": attention, "local": local_attention, "routed": routed_attention,
+              "linear": linear_attention, "performer": performer_attention}
+
+
+def run_attention(name: str, q, k, v, **kwargs) -> np.ndarray:
+    """``ATTENTIONS[name](q, k, v, **kwargs)``, leaving out ``scale`` and ``precision`` for a
+    variant without them (linear attention has no score scale) and refusing int8 there."""
+    if name not in ATTENTIONS:
+        raise ValueError(f"attention must be one of {tuple(ATTENTIONS)}, got {name!r}")
+    fn = ATTENTIONS[name]
+    accepted = inspect.signature(fn).parameters
+    if kwargs.get("precision", "fp32") != "fp32" and "precision" not in accepted:
+        raise ValueError(f"attention={name!r} has no int8 kernel: use precision='fp32'")
+    for key in ("scale", "precision"):
+        if key not in accepted:
+            kwargs.pop(key, None)
+    return fn(q, k, v, **kwargs)
 
 
 def check_cu_seqlens(cu, total: int, name: str) -> np.ndarray:
@@ -87,11 +107,13 @@ def varlen_attention(
         a sequence with ``Lq`` queries and ``Lk`` keys sees keys ``j <= i + Lk - Lq``.
     scale : float, optional
         Multiplies ``q kᵀ``; default ``1 / sqrt(D)``.
-    attention : {"dense", "local", "routed"}
+    attention : {"dense", "local", "routed", "linear", "performer"}
         The variant run on each sequence: :func:`fastattn.attention`,
-        :func:`fastattn.local_attention` or :func:`fastattn.routed_attention`;
-        ``**options`` are passed on (``window=`` for local, ``density=`` / ``top_k=`` /
-        ``block=`` for routed).
+        :func:`fastattn.local_attention`, :func:`fastattn.routed_attention`,
+        :func:`fastattn.linear_attention` (no score scale, float32 only) or
+        :func:`fastattn.performer_attention` (float32 only); ``**options`` are passed on
+        (``window=`` for local, ``density=`` / ``top_k=`` / ``block=`` for routed,
+        ``num_features=`` for Performer).
     precision : {"fp32", "int8"}
         As in :func:`fastattn.attention`; int8 quantises each sequence's keys and values
         on their own (per-sequence smoothing mean and block scales).
@@ -142,14 +164,14 @@ def varlen_attention(
     if attention == "dense" and precision == "fp32" and not options:
         _dense_f32_loop(q, k, v, out, cu_q, cu_k, causal, scale, threads, variant)
     else:
-        fn = ATTENTIONS[attention]
         for i in range(cu_q.size - 1):
             (a, b), (c, e) = cu_q[i:i + 2], cu_k[i:i + 2]
             if a == b or c == e:
                 continue
-            res = fn(q[a:b].transpose(1, 0, 2), k[c:e].transpose(1, 0, 2),
-                     v[c:e].transpose(1, 0, 2), causal=causal, scale=scale,
-                     num_threads=threads, variant=variant, precision=precision, **options)
+            res = run_attention(attention, q[a:b].transpose(1, 0, 2),
+                                k[c:e].transpose(1, 0, 2), v[c:e].transpose(1, 0, 2),
+                                causal=causal, scale=scale, num_threads=threads,
+                                variant=variant, precision=precision, **options)
             out[a:b] = res.transpose(1, 0, 2)
     return out if dtype == np.float32 else out.astype(dtype)
 
@@ -193,4 +215,4 @@ def pack(lengths) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(n)]).astype(np.int64)
 
 
-__all__ = ["ATTENTIONS", "check_cu_seqlens", "pack", "varlen_attention"]
+__all__ = ["ATTENTIONS", "check_cu_seqlens", "pack", "run_attention", "varlen_attention"]

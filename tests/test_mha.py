@@ -123,7 +123,7 @@ def test_prune_heads_removes_exactly_those_heads():
     assert mha.kept_heads.tolist() == [2, 3, 4, 5, 7]
     np.testing.assert_allclose(mha(x), reference_mha(w, 8, x, heads_kept=mha.kept_heads),
                                atol=ATOL)
-    assert mha._qkv[0].shape == (64, 3 * 5 * 8)  # the fused GEMM shrank
+    assert mha._qkv.weight_t.shape == (64, 3 * 5 * 8)  # the fused GEMM shrank
 
 
 def test_head_importance_is_the_single_head_ablation():
@@ -170,3 +170,51 @@ def test_bad_weights_and_heads():
         mha(np.zeros((3, 5, 31), dtype=np.float32))
     with pytest.raises(ValueError, match="context must have"):
         mha(np.zeros((3, 5, 32), dtype=np.float32), np.zeros((2, 5, 32), dtype=np.float32))
+
+
+def test_int8_weights():
+    """int8 weights: every projection through fastattn.Int8Linear; about 1 % relative
+    error against float32 weights; pruning re-quantises exactly like a fresh block."""
+    w = make_weights(96, 6, 16, seed=8)
+    x = np.random.default_rng(8).standard_normal((2, 30, 96), dtype=np.float32)
+    full, q8 = block(w, 6), block(w, 6, weights="int8")
+    y32, y8 = full(x), q8(x)
+    assert np.linalg.norm(y8 - y32) / np.linalg.norm(y32) < 0.03
+    assert q8.nbytes < full.nbytes / 3
+    np.testing.assert_allclose(block(w, 6, weights="int8", fused=False)(x), y8, atol=1e-5)
+    q8.prune_heads([2, 5])
+    rows = np.concatenate([np.arange(h * 16, h * 16 + 16) for h in q8.kept_heads])
+    fresh = fastattn.MultiHeadAttention(
+        w["wq"][rows], w["wk"][rows], w["wv"][rows], w["wo"][:, rows], w["bq"][rows],
+        w["bk"][rows], w["bv"][rows], w["bo"], num_heads=4, weights="int8")
+    np.testing.assert_array_equal(q8(x), fresh(x))
+    with pytest.raises(ValueError, match="weights must be one of"):
+        block(w, 6, weights="int4")
+
+
+def test_head_importance_on_a_packed_batch():
+    w = make_weights(48, 4, 12, seed=9)
+    cu = pack([6, 14, 3])
+    x = np.random.default_rng(9).standard_normal((23, 48), dtype=np.float32)
+    mha = block(w, 4)
+    parts = mha.head_outputs(x, cu_seqlens=cu)
+    np.testing.assert_allclose(parts.sum(0) + w["bo"], mha.varlen(x, cu), atol=1e-4)
+    assert mha.head_importance(x, cu_seqlens=cu).shape == (4,)
+
+
+@pytest.mark.parametrize("weights", ["fp32", "int8"])
+def test_decode_with_a_kv_cache_equals_one_causal_call(weights):
+    w = make_weights(64, 4, 16, seed=10)
+    x = np.random.default_rng(10).standard_normal((2, 23, 64), dtype=np.float32)
+    mha = block(w, 4, weights=weights).prune_heads([1])
+    full = mha(x, causal=True)
+    cache = mha.new_cache(2, capacity=8, grow=True)
+    steps = [mha.decode(x[:, :15], cache)] + [mha.decode(x[:, t:t + 1], cache)
+                                              for t in range(15, 23)]
+    np.testing.assert_allclose(np.concatenate(steps, axis=1), full, atol=1e-5)
+    assert len(cache) == 23 and cache.capacity >= 23
+    cache8 = mha.new_cache(2, capacity=23, precision="int8")
+    out8 = np.concatenate([mha.decode(x[:, :20], cache8), mha.decode(x[:, 20:], cache8)], axis=1)
+    assert np.abs(out8 - full).max() < 0.05 * np.abs(full).max()
+    with pytest.raises(TypeError, match="cache must be a fastattn.KVCache"):
+        mha.decode(x, None)

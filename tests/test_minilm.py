@@ -6,6 +6,8 @@ cleanly otherwise. A handful of short sentences keeps it fast.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -141,3 +143,23 @@ def test_bad_tokenizer_file(model, tmp_path):
     (tmp_path / "tokenizer.json").write_text("{ broken")
     with pytest.raises(ValueError, match="tokenizer.json"):
         MiniLM.from_pretrained(tmp_path)
+
+
+def test_int8_weights_and_attention(model, reference):
+    """Every GEMM with int8 weights and dynamic per-row int8 activations, and int8
+    attention: measured cosine 0.984 on the 3-token "ok", 0.997 on real sentences."""
+    q8 = MiniLM.from_pretrained(weights="int8")
+    cos = cosines(q8.encode(SENTENCES, precision="int8"), reference)
+    assert cos.min() >= 0.98 and np.median(cos) >= 0.995
+
+
+def test_prune_least_important_heads(model):
+    pruned = copy.deepcopy(model)
+    imp = pruned.head_importance(SENTENCES[:3])
+    assert imp.shape == (6, 12) and np.all(imp > 0)
+    pruned.prune_heads({i: np.argsort(imp[i])[:2] for i in range(6)})
+    assert all(block.num_heads == 10 for block in pruned.layers)
+    cos = cosines(pruned.encode(SENTENCES), model.encode(SENTENCES))
+    assert cos.min() > 0.9
+    with pytest.raises(ValueError, match="layer 6 does not exist"):
+        pruned.prune_heads({6: [0]})

