@@ -8,26 +8,33 @@
 #include "lowrank/f32-scalar.h"
 #include "ukernels/f32-avx2.h"
 
-static void fa_lr_elu1_avx2(float *x, size_t n) {
-  const __m256 one = _mm256_set1_ps(1.0f), log2e = _mm256_set1_ps(FA_LOG2E);
+static inline __m256 fa_lr_elu1_vec_avx2(__m256 v) {
   const __m256 zero = _mm256_setzero_ps();
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 v = _mm256_loadu_ps(x + i);
-    const __m256 e = fa_avx2_exp2(_mm256_mul_ps(_mm256_min_ps(zero, v), log2e));
-    /* min returns v when v is NaN, so NaN reaches exp2, which keeps it */
-    _mm256_storeu_ps(x + i, _mm256_blendv_ps(e, _mm256_add_ps(v, one),
-                                             _mm256_cmp_ps(v, zero, _CMP_GT_OQ)));
-  }
-  fa_lr_elu1_scalar(x + i, n - i);
+  /* min returns v when v is NaN, so NaN reaches exp2, which keeps it */
+  const __m256 e = fa_avx2_exp2(_mm256_mul_ps(_mm256_min_ps(zero, v), _mm256_set1_ps(FA_LOG2E)));
+  return _mm256_blendv_ps(e, _mm256_add_ps(v, _mm256_set1_ps(1.0f)),
+                          _mm256_cmp_ps(v, zero, _CMP_GT_OQ));
 }
 
-static void fa_lr_relu_avx2(float *x, size_t n) {
+/* Two independent vectors per step: the exp polynomial is a chain of dependent FMAs. */
+static void fa_lr_elu1_avx2(float *y, const float *x, size_t n) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256 a = fa_lr_elu1_vec_avx2(_mm256_loadu_ps(x + i));
+    const __m256 b = fa_lr_elu1_vec_avx2(_mm256_loadu_ps(x + i + 8));
+    _mm256_storeu_ps(y + i, a);
+    _mm256_storeu_ps(y + i + 8, b);
+  }
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, fa_lr_elu1_vec_avx2(_mm256_loadu_ps(x + i)));
+  fa_lr_elu1_scalar(y + i, x + i, n - i);
+}
+
+static void fa_lr_relu_avx2(float *y, const float *x, size_t n) {
   const __m256 zero = _mm256_setzero_ps();
   size_t i = 0;
   for (; i + 8 <= n; i += 8) /* max(v, 0) returns its second operand for NaN: keep v there */
-    _mm256_storeu_ps(x + i, _mm256_max_ps(zero, _mm256_loadu_ps(x + i)));
-  fa_lr_relu_scalar(x + i, n - i);
+    _mm256_storeu_ps(y + i, _mm256_max_ps(zero, _mm256_loadu_ps(x + i)));
+  fa_lr_relu_scalar(y + i, x + i, n - i);
 }
 
 static void fa_lr_exp2_sub_avx2(float *x, const float *h, float shift, size_t n) {

@@ -7,22 +7,22 @@
 #include "lowrank/f32-scalar.h"
 #include "ukernels/f32-neon.h"
 
-static void fa_lr_elu1_neon(float *x, size_t n) {
+static void fa_lr_elu1_neon(float *y, const float *x, size_t n) {
   const float32x4_t one = vdupq_n_f32(1.0f), zero = vdupq_n_f32(0.0f);
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     const float32x4_t v = vld1q_f32(x + i);
     const float32x4_t e = fa_neon_exp2(vmulq_n_f32(vminq_f32(v, zero), FA_LOG2E));
-    vst1q_f32(x + i, vbslq_f32(vcgtq_f32(v, zero), vaddq_f32(v, one), e));
+    vst1q_f32(y + i, vbslq_f32(vcgtq_f32(v, zero), vaddq_f32(v, one), e));
   }
-  fa_lr_elu1_scalar(x + i, n - i);
+  fa_lr_elu1_scalar(y + i, x + i, n - i);
 }
 
-static void fa_lr_relu_neon(float *x, size_t n) {
+static void fa_lr_relu_neon(float *y, const float *x, size_t n) {
   const float32x4_t zero = vdupq_n_f32(0.0f);
   size_t i = 0;
-  for (; i + 4 <= n; i += 4) vst1q_f32(x + i, vmaxq_f32(vld1q_f32(x + i), zero)); /* NaN stays */
-  fa_lr_relu_scalar(x + i, n - i);
+  for (; i + 4 <= n; i += 4) vst1q_f32(y + i, vmaxq_f32(vld1q_f32(x + i), zero)); /* NaN stays */
+  fa_lr_relu_scalar(y + i, x + i, n - i);
 }
 
 static void fa_lr_exp2_sub_neon(float *x, const float *h, float shift, size_t n) {

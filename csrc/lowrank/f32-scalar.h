@@ -6,12 +6,12 @@
 #include "lowrank/scan.h"
 #include "ukernels/f32-scalar.h"
 
-static void fa_lr_elu1_scalar(float *x, size_t n) {
-  for (size_t i = 0; i < n; i++) x[i] = x[i] > 0.0f ? x[i] + 1.0f : expf(x[i]);
+static void fa_lr_elu1_scalar(float *y, const float *x, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] + 1.0f : expf(x[i]);
 }
 
-static void fa_lr_relu_scalar(float *x, size_t n) {
-  for (size_t i = 0; i < n; i++) x[i] = x[i] > 0.0f ? x[i] : (x[i] != x[i] ? x[i] : 0.0f);
+static void fa_lr_relu_scalar(float *y, const float *x, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : (x[i] != x[i] ? x[i] : 0.0f);
 }
 
 static void fa_lr_exp2_sub_scalar(float *x, const float *h, float shift, size_t n) {

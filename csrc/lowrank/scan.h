@@ -22,8 +22,8 @@
 
 typedef struct fa_lr_ukernels {
   const fa_f32_ukernels *mm;                       /* the GEMM tile */
-  void (*elu1)(float *x, size_t n);                /* x = elu(x) + 1 */
-  void (*relu)(float *x, size_t n);                /* x = max(x, 0) */
+  void (*elu1)(float *y, const float *x, size_t n); /* y = elu(x) + 1 (y may be x) */
+  void (*relu)(float *y, const float *x, size_t n); /* y = max(x, 0) (y may be x) */
   /* x[i] = exp2(x[i] - h[i] - shift) (h NULL: 0); exp2 of -inf is 0, NaN stays */
   void (*exp2_sub)(float *x, const float *h, float shift, size_t n);
   /* max of x[i] - h[i] (h NULL: 0); -inf when n = 0; NaN when any term is NaN */
@@ -80,10 +80,12 @@ static inline size_t fa_lr_scan_workspace_size(int kind, size_t d, size_t dv, si
 typedef struct fa_lr_state {
   float *buf[B_COUNT];
   size_t f, fc, dvp; /* features, their padded columns, padded value columns */
+  const float *vrows; /* the chunk's values: v itself when dv needs no padding, else vp */
+  size_t ldv;
 } fa_lr_state;
 
 /* Features of keys [j0, j0 + n) into kft (f rows x C columns, zeros beyond n) and the
- * keys' values into vp.
+ * keys' values into vrows (v itself when its rows need no padding, else a padded copy).
  *
  * FAVOR: feature l of every key is shifted by M_l, the running largest exponent of that
  * feature over the keys so far (row l of the state is rescaled when it grows), and the
@@ -97,19 +99,27 @@ static inline void fa_lr_load_keys(const fa_lr_ukernels *uk, const fa_lr_scan *p
   const float *k = p->attn.k + (ptrdiff_t)j0 * p->attn.k_rs;
   const float *v = p->attn.v + (ptrdiff_t)j0 * p->attn.v_rs;
   float *kft = st->buf[B_KFT], *vp = st->buf[B_VP];
-  for (size_t r = 0; r < n; r++) {
-    memcpy(vp + r * dvp, v + (ptrdiff_t)r * p->attn.v_rs, dv * sizeof(float));
-    memset(vp + r * dvp + dv, 0, (dvp - dv) * sizeof(float));
+  st->vrows = v;
+  st->ldv = (size_t)p->attn.v_rs;
+  if (dv != dvp || p->attn.v_rs < 0) {
+    for (size_t r = 0; r < n; r++) {
+      memcpy(vp + r * dvp, v + (ptrdiff_t)r * p->attn.v_rs, dv * sizeof(float));
+      memset(vp + r * dvp + dv, 0, (dvp - dv) * sizeof(float));
+    }
+    st->vrows = vp;
+    st->ldv = dvp;
   }
   if (p->kind != FA_LR_FAVOR) {
     for (size_t r = 0; r < n; r++) {
       const float *krow = k + (ptrdiff_t)r * p->attn.k_rs;
       for (size_t x = 0; x < d; x++) kft[x * c + r] = krow[x];
     }
-    for (size_t x = 0; x < d; x++) {
+    /* rows of a full chunk are contiguous: one call keeps the exp pipeline full */
+    const size_t rows = n == c ? 1 : d, len = n == c ? d * c : n;
+    for (size_t x = 0; x < rows; x++) {
       float *row = kft + x * c;
-      if (p->kind == FA_LR_RELU) uk->relu(row, n);
-      else uk->elu1(row, n);
+      if (p->kind == FA_LR_RELU) uk->relu(row, row, len);
+      else uk->elu1(row, row, len);
       memset(row + n, 0, (c - n) * sizeof(float));
     }
     return;
@@ -137,12 +147,11 @@ static inline void fa_lr_load_keys(const fa_lr_ukernels *uk, const fa_lr_scan *p
   }
 }
 
-/* S += phi(K)ᵀ V and z += phi(K)ᵀ 1 for the n keys in kft / vp. */
+/* S += phi(K)ᵀ V and z += phi(K)ᵀ 1 for the n keys in kft / vrows. */
 static inline void fa_lr_absorb(const fa_lr_ukernels *uk, fa_lr_state *st, size_t n) {
   const size_t c = FA_LOWRANK_CHUNK;
   const float *kft = st->buf[B_KFT];
-  fa_lr_gemm(uk->mm, st->f, st->dvp, n, kft, c, st->buf[B_VP], st->dvp, st->buf[B_S], st->dvp,
-             1);
+  fa_lr_gemm(uk->mm, st->f, st->dvp, n, kft, c, st->vrows, st->ldv, st->buf[B_S], st->dvp, 1);
   float *z = st->buf[B_Z];
   for (size_t x = 0; x < st->f; x++) z[x] += uk->sum(kft + x * c, n);
 }
@@ -162,11 +171,13 @@ static inline void fa_lr_load_queries(const fa_lr_ukernels *uk, const fa_lr_scan
   const float *q = p->attn.q + (ptrdiff_t)i0 * p->attn.q_rs;
   float *qf = st->buf[B_QF];
   if (p->kind != FA_LR_FAVOR) {
-    for (size_t r = 0; r < rows; r++) {
-      float *row = qf + r * fc;
-      memcpy(row, q + (ptrdiff_t)r * p->attn.q_rs, d * sizeof(float));
-      if (p->kind == FA_LR_RELU) uk->relu(row, d);
-      else uk->elu1(row, d);
+    /* unpadded rows of a contiguous q are one run: one call keeps the exp pipeline full */
+    const int one_run = fc == d && p->attn.q_rs == (ptrdiff_t)d;
+    const size_t calls = one_run ? 1 : rows, len = one_run ? rows * d : d;
+    for (size_t r = 0; r < calls; r++) {
+      const float *src = q + (ptrdiff_t)r * p->attn.q_rs;
+      if (p->kind == FA_LR_RELU) uk->relu(qf + r * fc, src, len);
+      else uk->elu1(qf + r * fc, src, len);
     }
     memset(qf + rows * fc, 0, pad * fc * sizeof(float));
     return;
@@ -262,7 +273,7 @@ static inline void fa_lr_scan_run(const fa_lr_ukernels *uk, const fa_lr_scan *p,
         memset(sc + r * c + keep, 0, (c - keep) * sizeof(float));
         den[r] += uk->sum(sc + r * c, keep);
       }
-      fa_lr_gemm(uk->mm, rows, dv, n, sc, c, st.buf[B_VP], dvp, num, dvp, 1);
+      fa_lr_gemm(uk->mm, rows, dv, n, sc, c, st.vrows, st.ldv, num, dvp, 1);
       fa_lr_absorb(uk, &st, n);
       covered = end;
     }

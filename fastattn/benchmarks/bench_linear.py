@@ -147,12 +147,14 @@ def bench_lowrank_scaling(record, benchmark, impl, length):
 
 
 def _median_seconds(fn, repeats: int = 3) -> float:
+    """Median CPU time of the process (every call here runs on one thread), which a busy
+    machine disturbs much less than wall time."""
     fn()
     times = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         fn()
-        times.append(time.perf_counter() - t0)
+        times.append(time.process_time() - t0)
     return float(np.median(times))
 
 
