@@ -10,6 +10,7 @@ output channel (quantised once), activations symmetric int8 per row at every cal
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from fastattn import _core, _validate
 from fastattn._dispatch import GEMM_I8
@@ -60,7 +61,7 @@ def _rows(x, k: int) -> np.ndarray:
 class Float32Linear:
     """``y = x Wᵀ + b`` in float32 through NumPy's BLAS (W stored transposed, contiguous)."""
 
-    def __init__(self, weight, bias=None) -> None:
+    def __init__(self, weight: ArrayLike, bias: ArrayLike | None = None) -> None:
         w = check_weight(weight)
         self.out_features, self.in_features = w.shape
         self.weight_t = np.ascontiguousarray(w.T)
@@ -100,7 +101,7 @@ class Int8Linear:
     ((10, 256), True)
     """
 
-    def __init__(self, weight, bias=None) -> None:
+    def __init__(self, weight: ArrayLike, bias: ArrayLike | None = None) -> None:
         w = check_weight(weight)
         n, k = w.shape
         if k > _core.GEMM_I8_KMAX:
