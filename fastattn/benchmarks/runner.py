@@ -130,9 +130,10 @@ def plan(args) -> list:
     return rows
 
 
-def _progress(i: int, total: int, label: str, started: float, out) -> None:
+def _progress(i: int, total: int, label: str, started: float, per_row, out) -> None:
+    """``per_row``: seconds per row (set up and timed) so far, None before any is timed."""
     elapsed = time.perf_counter() - started
-    eta = "" if i == 0 else f", ETA {elapsed / i * (total - i):.0f} s"
+    eta = "" if per_row is None else f", ETA {per_row * (total - i):.0f} s"
     print(f"[{i + 1:>3}/{total}] {label}  ({elapsed:.0f} s elapsed{eta})", file=out, flush=True)
 
 
@@ -154,12 +155,15 @@ def run(args, *, progress=sys.stderr) -> int:
     head = dict(header(args.threads), rounds=measure.ROUNDS, budget_s=budget)
     print(report.header_text(head), flush=True)
     rows = plan(args)
-    results, started, done = [], time.perf_counter(), 0
+    results, started, done, timed = [], time.perf_counter(), 0, 0
     for group in _by_shape(rows):
         prepared = []
         for shape, kind, name, variant, cand in group:
+            # the rows of a shape are set up first, then timed together: the ETA comes
+            # from the shapes finished so far
+            per_row = (time.perf_counter() - started) / timed if timed else None
             _progress(done, len(rows), f"{shape.label} {name} {variant or ''}".rstrip(), started,
-                      progress)
+                      per_row, progress)
             done += 1
             got = measure.prepare(shape, kind, name, variant, cand, threads=args.threads,
                                   budget_s=budget)
@@ -170,6 +174,7 @@ def run(args, *, progress=sys.stderr) -> int:
               file=progress, flush=True)
         round_times = measure.interleave([call for call, _ in prepared], budget_s=budget)
         results += [measure.finish(row, t) for (_, row), t in zip(prepared, round_times)]
+        timed = done
     missing = report.add_speedups(results, args.baseline)
     if missing:
         print(f"note: no {args.baseline!r} row for {missing}: speed-ups left blank",
