@@ -9,12 +9,13 @@
 
 #define FA_OP decode
 #define FA_DTYPE i8
-#define FA_ISAS(X) FA_X86_64(X(avx2)) FA_AARCH64(X(neondot) X(neon)) X(scalar)
+#define FA_ISAS(X) FA_X86_64(X(avx512vnni) X(avx2)) FA_AARCH64(X(neondot) X(neon)) X(scalar)
 #include "common/variants.h"
 
-/* A prepared query row: a 16-byte header holding the float qc = q_scale * scale * log2 e,
- * then the int8 row zero-padded to a multiple of 32. */
-static size_t qrow_bytes(size_t d) { return fa_round_up(16 + fa_round_up(d, 32), 64); }
+/* A prepared query row: a 16-byte header holding the float qc = q_scale * scale * log2 e
+ * and the int32 sum of the row (for kernels that offset keys to unsigned), then the int8
+ * row zero-padded to a multiple of 64. */
+static size_t qrow_bytes(size_t d) { return fa_round_up(16 + fa_round_up(d, 64), 64); }
 
 static fa_status check(const fa_decode_i8_params *p) {
   fa_status s = FA_CHECK_ATTN(p);
@@ -39,11 +40,14 @@ static void prep_row(const float *src, size_t d, float c, char *dst) {
   const float qc = qscale * c;
   memcpy(dst, &qc, sizeof(float));
   int8_t *row = (int8_t *)(dst + 16);
+  int32_t sum = 0; /* |sum| <= 127 d < 2^23 */
   for (size_t x = 0; x < d; x++) {
     float y = (src[x] / qscale + magic) - magic;
     y = y > 127.0f ? 127.0f : y < -127.0f ? -127.0f : y;
     row[x] = (int8_t)y;
+    sum += row[x];
   }
+  memcpy(dst + 4, &sum, sizeof(sum));
 }
 
 static fa_decode_task task(const fa_decode_i8_params *p) {
