@@ -77,6 +77,18 @@ static inline fa_decode_kv fa_decode_head(const fa_decode_task *t, size_t b, siz
   return kv;
 }
 
+/* The int8 scores' key rows: rows[u] = key c + u of the tile of n keys from j0 (past the
+ * tile's end: its last key again) and ks[u] its scale, for u < count. */
+static inline void fa_decode_i8_key_rows(const fa_decode_kv *kv, size_t j0, size_t c, size_t n,
+                                         size_t count, const int8_t **rows, float *ks) {
+  const int8_t *k = (const int8_t *)kv->k + (ptrdiff_t)j0 * kv->k_rs;
+  for (size_t u = 0; u < count; u++) {
+    const size_t j = c + u < n ? c + u : n - 1;
+    rows[u] = k + (ptrdiff_t)j * kv->k_rs;
+    ks[u] = kv->ks[j0 + j];
+  }
+}
+
 /* The int8 output step's weights w[c] = p[c] * v_scale[j0 + c] for c < n. */
 static inline void fa_decode_i8_weights(const float *p, const fa_decode_kv *kv, size_t j0,
                                         size_t n, float *w) {

@@ -35,16 +35,11 @@ static void scores_i8_avx2(const void *qrow, const fa_decode_kv *kv, size_t j0, 
                            float *s) {
   const __m256 qc = _mm256_set1_ps(*(const float *)qrow);
   const int8_t *q = (const int8_t *)qrow + 16;
-  const int8_t *k = (const int8_t *)kv->k + (ptrdiff_t)j0 * kv->k_rs;
   const size_t d = kv->d, d32 = d & ~(size_t)31;
   for (size_t c = 0; c < n; c += 8) {
     const int8_t *row[8];
     float ks[8];
-    for (size_t u = 0; u < 8; u++) { /* past the tile's end: repeat the last key */
-      const size_t j = c + u < n ? c + u : n - 1;
-      row[u] = k + (ptrdiff_t)j * kv->k_rs;
-      ks[u] = kv->ks[j0 + j];
-    }
+    fa_decode_i8_key_rows(kv, j0, c, n, 8, row, ks);
     __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
             a7 = a0;
     for (size_t x = 0; x < d32; x += 32) {

@@ -55,17 +55,12 @@ static void scores_i8_avx512vnni(const void *qrow, const fa_decode_kv *kv, size_
   const __m512 qc = _mm512_set1_ps(qcf);
   const __m512i offset = _mm512_set1_epi32(128 * qsum), flip = _mm512_set1_epi8((char)0x80);
   const int8_t *q = (const int8_t *)qrow + 16; /* zero-padded to a multiple of 64 */
-  const int8_t *k = (const int8_t *)kv->k + (ptrdiff_t)j0 * kv->k_rs;
   const size_t d = kv->d, d64 = d & ~(size_t)63;
   const __mmask64 tail = d64 < d ? (~(__mmask64)0) >> (64 - (d - d64)) : 0;
   for (size_t c = 0; c < n; c += 16) {
     const int8_t *row[16];
     float ks[16];
-    for (size_t u = 0; u < 16; u++) { /* past the tile's end: repeat the last key */
-      const size_t j = c + u < n ? c + u : n - 1;
-      row[u] = k + (ptrdiff_t)j * kv->k_rs;
-      ks[u] = kv->ks[j0 + j];
-    }
+    fa_decode_i8_key_rows(kv, j0, c, n, 16, row, ks);
     __m512i acc[16];
     for (int u = 0; u < 16; u++) acc[u] = _mm512_setzero_si512();
     for (size_t x = 0; x < d64; x += 64) {
