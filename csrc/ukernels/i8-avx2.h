@@ -84,46 +84,80 @@ static float fa_i8_max_avx2(const float *t, size_t npad) {
   return fa_i8_hmax_avx2(_mm256_max_ps(m0, m1));
 }
 
-/* A 16-entry table lookup in 32-bit lanes: two vpermd and a blend on bit 3 of idx
- * (higher index bits are ignored). */
-static inline __m256i fa_i8_lookup16_avx2(__m256i lo8, __m256i hi8, __m256i idx) {
-  const __m256 a = _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(lo8, idx));
-  const __m256 b = _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(hi8, idx));
-  const __m256 sel = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28));
-  return _mm256_castps_si256(_mm256_blendv_ps(a, b, sel));
+/* One byte plane (shift 0: low bytes, 8: high bytes) of a 16-entry uint16 table in both
+ * 128-bit lanes, for vpshufb; constant-folded from the static tables. */
+static inline __attribute__((always_inline)) __m256i fa_i8_plane_avx2(const uint16_t *x, int s) {
+  const __m128i b = _mm_setr_epi8(
+      (char)(x[0] >> s), (char)(x[1] >> s), (char)(x[2] >> s), (char)(x[3] >> s),
+      (char)(x[4] >> s), (char)(x[5] >> s), (char)(x[6] >> s), (char)(x[7] >> s),
+      (char)(x[8] >> s), (char)(x[9] >> s), (char)(x[10] >> s), (char)(x[11] >> s),
+      (char)(x[12] >> s), (char)(x[13] >> s), (char)(x[14] >> s), (char)(x[15] >> s));
+  return _mm256_broadcastsi128_si256(b);
 }
 
-/* P for 8 scores: z, the two table lookups, the product and the shift. */
-static inline __m256i fa_i8_exp8_avx2(__m256 t, __m256 m, __m256i a_lo, __m256i a_hi,
-                                      __m256i b_lo, __m256i b_hi) {
-  __m256 y = _mm256_mul_ps(_mm256_sub_ps(m, t), _mm256_set1_ps(256.0f));
-  y = _mm256_min_ps(y, _mm256_set1_ps(FA_I8_ZMAX));
-  const __m256i z = _mm256_cvtps_epi32(y);
-  /* vpermd reads index bits 0-2 and the blend bit 3 (shifted to bit 31): no masking */
-  const __m256i ta = fa_i8_lookup16_avx2(a_lo, a_hi, _mm256_srli_epi32(z, 4));
-  const __m256i tb = fa_i8_lookup16_avx2(b_lo, b_hi, z);
-  const __m256i e = _mm256_srli_epi32(_mm256_add_epi32(_mm256_mullo_epi32(ta, tb), _mm256_set1_epi32(16384)), 15);
-  const __m256i sh = _mm256_add_epi32(_mm256_srli_epi32(z, 8), _mm256_set1_epi32(7));
-  return _mm256_srli_epi32(_mm256_add_epi32(_mm256_srlv_epi32(e, sh), _mm256_set1_epi32(1)), 1);
+/* y[idx] for a 16-entry uint16 table given as its low and high byte planes, idx in 0..15 in
+ * the low byte of each 16-bit lane (high byte 0). vpshufb fills the lane's high byte with
+ * entry 0 of the plane: 0 in every low plane here (A[0] = 0xFF00, B[0] = 0x8000, M[0] =
+ * 0x200), and shifted out of the high plane. */
+static inline __m256i fa_i8_lookup16_avx2(__m256i lo, __m256i hi, __m256i idx) {
+  return _mm256_or_si256(_mm256_shuffle_epi8(lo, idx), _mm256_slli_epi16(_mm256_shuffle_epi8(hi, idx), 8));
 }
 
-/* P as uint16 (see pv). */
+static const uint16_t fa_i8_exp_m_avx2[16] = {512, 256, 128, 64, 32, 16, 8, 4, 2, 1, 0, 0, 0, 0, 0, 0};
+
+/* The tables of one exp_lut call: A and B of flash/i8.h and M[e] = 2^(9 - e) (0 from e = 10),
+ * with which mulhi(T, M[e]) = T >> (e + 7). */
+typedef struct fa_i8_exp_tables_avx2 {
+  __m256i a_lo, a_hi, b_lo, b_hi, m_lo, m_hi;
+} fa_i8_exp_tables_avx2;
+
+/* P for 16 scores in 16-bit lanes (z <= 4095), in the lane order of vpackssdw(z0, z1):
+ * T = (A * B + 2^14) >> 15 = 2 * mulhi(A, B) + ((mullo(A, B) + 2^14) >> 15), the carry by
+ * vpavgw ((lo + 16383 + 1) >> 1, exact in 17 bits); T >> (e + 7) by mulhi with M[e];
+ * the final (x + 1) >> 1 by vpavgw with 0. */
+static inline __m256i fa_i8_exp16_avx2(__m256 t0, __m256 t1, __m256 m256,
+                                       const fa_i8_exp_tables_avx2 *tb) {
+  /* 256 * (m - t) in one rounding: scaling by a power of two commutes with it (the caller
+   * keeps 256 * m finite) */
+  const __m256 zmax = _mm256_set1_ps(FA_I8_ZMAX);
+  const __m256 y0 = _mm256_min_ps(_mm256_fnmadd_ps(t0, _mm256_set1_ps(256.0f), m256), zmax);
+  const __m256 y1 = _mm256_min_ps(_mm256_fnmadd_ps(t1, _mm256_set1_ps(256.0f), m256), zmax);
+  const __m256i z = _mm256_packs_epi32(_mm256_cvtps_epi32(y0), _mm256_cvtps_epi32(y1));
+  const __m256i nib = _mm256_set1_epi16(15);
+  const __m256i a = fa_i8_lookup16_avx2(tb->a_lo, tb->a_hi, _mm256_and_si256(_mm256_srli_epi16(z, 4), nib));
+  const __m256i b = fa_i8_lookup16_avx2(tb->b_lo, tb->b_hi, _mm256_and_si256(z, nib));
+  const __m256i hi = _mm256_mulhi_epu16(a, b), lo = _mm256_mullo_epi16(a, b);
+  const __m256i carry = _mm256_srli_epi16(_mm256_avg_epu16(lo, _mm256_set1_epi16(16383)), 14);
+  const __m256i tf = _mm256_add_epi16(_mm256_add_epi16(hi, hi), carry);
+  const __m256i mult = fa_i8_lookup16_avx2(tb->m_lo, tb->m_hi, _mm256_srli_epi16(z, 8));
+  return _mm256_avg_epu16(_mm256_mulhi_epu16(tf, mult), _mm256_setzero_si256());
+}
+
+/* P as uint16 (see pv), 16 scores per step. 256 * m overflows only for |m| >= 2^120,
+ * where the two-rounding form of fa_i8_z1 is used instead (the scalar definition). */
 static uint32_t fa_i8_exp_lut_avx2(const float *t, size_t npad, float m, void *pv) {
   uint16_t *p = (uint16_t *)pv;
-  const __m256i a_lo = _mm256_setr_epi32(65280, 62512, 59862, 57324, 54894, 52566, 50338, 48204);
-  const __m256i a_hi = _mm256_setr_epi32(46160, 44203, 42329, 40534, 38816, 37170, 35594, 34085);
-  const __m256i b_lo = _mm256_setr_epi32(32768, 32679, 32591, 32503, 32415, 32327, 32240, 32153);
-  const __m256i b_hi = _mm256_setr_epi32(32066, 31979, 31893, 31806, 31720, 31635, 31549, 31464);
-  const __m256 vm = _mm256_set1_ps(m);
-  __m256i sum = _mm256_setzero_si256();
-  for (size_t c = 0; c < npad; c += 16) {
-    const __m256i p0 = fa_i8_exp8_avx2(_mm256_loadu_ps(t + c), vm, a_lo, a_hi, b_lo, b_hi);
-    const __m256i p1 = fa_i8_exp8_avx2(_mm256_loadu_ps(t + c + 8), vm, a_lo, a_hi, b_lo, b_hi);
-    sum = _mm256_add_epi32(sum, _mm256_add_epi32(p0, p1));
-    const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(p0, p1), 0xD8);
-    _mm256_storeu_si256((__m256i *)(p + c), w);
+  if (!(fabsf(m) < 0x1p120f)) {
+    uint32_t sum = 0;
+    for (size_t c = 0; c < npad; c++) {
+      p[c] = (uint16_t)fa_i8_exp_lut1(fa_i8_z1(m, t[c]));
+      sum += p[c];
+    }
+    return sum;
   }
-  __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+  fa_i8_exp_tables_avx2 tb;
+  tb.a_lo = fa_i8_plane_avx2(fa_i8_exp_a, 0), tb.a_hi = fa_i8_plane_avx2(fa_i8_exp_a, 8);
+  tb.b_lo = fa_i8_plane_avx2(fa_i8_exp_b, 0), tb.b_hi = fa_i8_plane_avx2(fa_i8_exp_b, 8);
+  tb.m_lo = fa_i8_plane_avx2(fa_i8_exp_m_avx2, 0), tb.m_hi = fa_i8_plane_avx2(fa_i8_exp_m_avx2, 8);
+  const __m256 m256 = _mm256_set1_ps(m * 256.0f);
+  __m256i sum = _mm256_setzero_si256(); /* 16-bit lanes: at most FA_I8_NK / 16 * 255 each */
+  for (size_t c = 0; c < npad; c += 16) {
+    const __m256i e = fa_i8_exp16_avx2(_mm256_loadu_ps(t + c), _mm256_loadu_ps(t + c + 8), m256, &tb);
+    sum = _mm256_add_epi16(sum, e);
+    _mm256_storeu_si256((__m256i *)(p + c), _mm256_permute4x64_epi64(e, 0xD8));
+  }
+  __m256i s8 = _mm256_madd_epi16(sum, _mm256_set1_epi16(1));
+  __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
   s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
   s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
   return (uint32_t)_mm_cvtsi128_si32(s4);
