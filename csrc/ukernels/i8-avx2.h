@@ -1,54 +1,50 @@
 /* AVX2 int8 micro-kernels for the int8 flash engine. Include only from a file
  * compiled with the avx2,fma target enabled.
  *
- * q.k: vpmaddubsw (u8 x s8, two products summed into s16) then vpmaddwd by ones,
- * with the sign trick |q| x (k * sign(q)), so each s16 sum is at most
- * 2 * 127 * 127 = 32258: no saturation. P.v: P reaches 255 and 2 * 255 * 127
+ * q.k: vpmaddubsw (u8 x s8, two products summed into s16) of the keys offset to
+ * unsigned (k + 128) by the 7-bit queries, then vpmaddwd by ones; each s16 sum is at
+ * most 2 * 255 * 63 = 32130: no saturation. P.v: P reaches 255 and 2 * 255 * 127
  * would saturate vpmaddubsw, so P is stored as uint16 and v widened to s16
  * pairs once per tile, multiplied with vpmaddwd (exact in s32). The softmax
- * table lookups are two 16-entry vpermd. */
+ * runs in 16-bit lanes, its table lookups by vpshufb on byte planes. */
 #ifndef FASTATTN_UKERNELS_I8_AVX2_H
 #define FASTATTN_UKERNELS_I8_AVX2_H
 
 #include <immintrin.h>
 #include "flash/i8.h"
-#include "ukernels/i8-x86.h" /* fa_i8_pack_k_x86, fa_i8_load4 */
+#include "ukernels/i8-x86.h" /* fa_i8_pack_k_biased_x86, fa_i8_qk_bias_x86, fa_i8_load4 */
 
-/* A 4-row x 16-column tile of q.k over dp features (multiple of 4). */
+/* 4 query rows x 16 keys of q.(k + 128) per step over dp / 4 feature groups, started at the
+ * row bias (fa_i8_qk_bias_x86) so the lanes end at q.k: vpmaddubsw(k + 128, q) cannot
+ * saturate, |(k_a + 128) q_a + (k_b + 128) q_b| <= 2 * 255 * 63 = 32,130 < 2^15, then
+ * vpmaddwd by ones into int32 (exact modulo 2^32, as in the VNNI kernel). */
 static void fa_i8_qk_avx2(const int8_t *qp, size_t mpad, size_t dp, const int8_t *kp,
                           size_t npad, int32_t *s) {
   const __m256i ones = _mm256_set1_epi16(1);
   for (size_t i = 0; i < mpad; i += 4) {
-    const int8_t *q0 = qp + i * dp, *q1 = q0 + dp, *q2 = q1 + dp, *q3 = q2 + dp;
+    const int8_t *q[4];
+    __m256i bias[4];
+    for (int r = 0; r < 4; r++) {
+      q[r] = qp + (i + r) * dp;
+      bias[r] = _mm256_set1_epi32(fa_i8_qk_bias_x86(q[r], dp));
+    }
     for (size_t c = 0; c < npad; c += 16) {
-      __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00;
-      __m256i c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+      __m256i acc[4][2];
+      for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = bias[r];
       const int8_t *kc = kp + c * 4;
       for (size_t g = 0; g < dp / 4; g++) {
         const __m256i k0 = _mm256_loadu_si256((const __m256i *)(kc + g * FA_I8_NK * 4));
         const __m256i k1 = _mm256_loadu_si256((const __m256i *)(kc + g * FA_I8_NK * 4 + 32));
-        __m256i a = _mm256_set1_epi32(fa_i8_load4(q0 + 4 * g)), ua = _mm256_abs_epi8(a);
-        c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k0, a)), ones));
-        c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k1, a)), ones));
-        a = _mm256_set1_epi32(fa_i8_load4(q1 + 4 * g)), ua = _mm256_abs_epi8(a);
-        c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k0, a)), ones));
-        c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k1, a)), ones));
-        a = _mm256_set1_epi32(fa_i8_load4(q2 + 4 * g)), ua = _mm256_abs_epi8(a);
-        c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k0, a)), ones));
-        c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k1, a)), ones));
-        a = _mm256_set1_epi32(fa_i8_load4(q3 + 4 * g)), ua = _mm256_abs_epi8(a);
-        c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k0, a)), ones));
-        c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k1, a)), ones));
+        for (int r = 0; r < 4; r++) {
+          const __m256i a = _mm256_set1_epi32(fa_i8_load4(q[r] + 4 * g));
+          acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(k0, a), ones));
+          acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(k1, a), ones));
+        }
       }
-      int32_t *sr = s + i * FA_I8_NK + c;
-      _mm256_storeu_si256((__m256i *)(sr + 0 * FA_I8_NK), c00);
-      _mm256_storeu_si256((__m256i *)(sr + 0 * FA_I8_NK + 8), c01);
-      _mm256_storeu_si256((__m256i *)(sr + 1 * FA_I8_NK), c10);
-      _mm256_storeu_si256((__m256i *)(sr + 1 * FA_I8_NK + 8), c11);
-      _mm256_storeu_si256((__m256i *)(sr + 2 * FA_I8_NK), c20);
-      _mm256_storeu_si256((__m256i *)(sr + 2 * FA_I8_NK + 8), c21);
-      _mm256_storeu_si256((__m256i *)(sr + 3 * FA_I8_NK), c30);
-      _mm256_storeu_si256((__m256i *)(sr + 3 * FA_I8_NK + 8), c31);
+      for (int r = 0; r < 4; r++) {
+        _mm256_storeu_si256((__m256i *)(s + (i + r) * FA_I8_NK + c), acc[r][0]);
+        _mm256_storeu_si256((__m256i *)(s + (i + r) * FA_I8_NK + c + 8), acc[r][1]);
+      }
     }
   }
 }
@@ -230,7 +226,7 @@ static void fa_i8_pv_avx2(const void *pv, size_t mpad, size_t npad, const int8_t
 }
 
 static const fa_i8_ukernels fa_i8_ukernels_avx2 = {
-    2,                   fa_i8_pack_k_x86,   fa_i8_qk_avx2,     fa_i8_dequant_avx2, fa_i8_max_avx2,
+    2,                   fa_i8_pack_k_biased_x86,   fa_i8_qk_avx2,     fa_i8_dequant_avx2, fa_i8_max_avx2,
     fa_i8_exp_lut_avx2,  fa_i8_pack_v_avx2, fa_i8_pv_avx2};
 
 #endif
