@@ -17,7 +17,9 @@
 
 #include <math.h>
 #include <string.h>
+#include "dense/job-f32.h"
 #include "fastattn/linear.h"
+#include "lowrank/drive.h"
 #include "lowrank/gemm.h"
 
 typedef struct fa_lr_ukernels {
@@ -36,8 +38,10 @@ typedef struct fa_lr_ukernels {
 enum { FA_LR_ELU1 = 0, FA_LR_RELU = 1, FA_LR_FAVOR = 2 };
 
 typedef struct fa_lr_scan {
-  fa_f32_problem attn; /* q, k, v, out of one head; lk, d, dv, band_hi; FAVOR: scale */
+  fa_f32_problem attn; /* q, k, v, out of the first query head; lk, d, dv, band_hi; FAVOR: scale */
   size_t lq;
+  size_t heads;             /* query heads sharing k and v: q and out advance by q_hs, out_hs */
+  ptrdiff_t q_hs, out_hs;
   int kind;
   const float *w;      /* FAVOR: [m][d] random features */
   ptrdiff_t w_rs;
@@ -45,6 +49,18 @@ typedef struct fa_lr_scan {
 } fa_lr_scan;
 
 enum { B_S, B_Z, B_QF, B_KFT, B_SC, B_VP, B_NUM, B_DEN, B_H, B_QC, B_KCT, B_WP, B_WT, B_LZ, B_KM, B_NM, B_COUNT };
+
+/* The scan of one job: its query heads, all of one kv head, over the whole sequence. */
+static inline fa_lr_scan fa_lr_scan_of(const fa_lr_job_params *jp, const fa_dense_f32_params *a,
+                                       const fa_job *job, int kind) {
+  const fa_lr_scan scan = {.attn = fa_dense_f32_head(a, job->b, job->h * jp->heads),
+                           .lq = a->lq,
+                           .heads = jp->heads,
+                           .q_hs = a->q_stride[1],
+                           .out_hs = a->out_stride[1],
+                           .kind = kind};
+  return scan;
+}
 
 static inline size_t fa_lr_features(int kind, size_t d, size_t m) {
   return kind == FA_LR_FAVOR ? m : d;
@@ -156,19 +172,31 @@ static inline void fa_lr_absorb(const fa_lr_ukernels *uk, fa_lr_state *st, size_
   for (size_t x = 0; x < st->f; x++) z[x] += uk->sum(kft + x * c, n);
 }
 
-/* Features of query rows [i0, i0 + rows) into qf (rows x fc, zero padding); n keys of the
- * diagonal chunk wait in kft.
+/* FAVOR: -M_l and -(M_l + log2 z_l) of every feature l, over the state's z with the n keys
+ * that wait in kft, for the queries of one chunk (of every head: they see the same keys). */
+static inline void fa_lr_query_shifts(const fa_lr_ukernels *uk, const fa_lr_scan *p,
+                                      fa_lr_state *st, size_t n) {
+  float *neg_log_z = st->buf[B_LZ], *neg_max = st->buf[B_NM];
+  const float *z = st->buf[B_Z], *kft = st->buf[B_KFT], *key_max = st->buf[B_KM];
+  for (size_t l = 0; l < p->m; l++) {
+    const float zl = z[l] + (n ? uk->sum(kft + l * FA_LOWRANK_CHUNK, n) : 0.0f);
+    neg_max[l] = -key_max[l];
+    neg_log_z[l] = zl > 0.0f ? -(key_max[l] + log2f(zl)) : (zl == 0.0f ? INFINITY : zl);
+  }
+}
+
+/* Features of rows [i0, i0 + rows) of query head `head` into qf (rows x fc, zero padding).
  *
  * FAVOR: feature l of row i is exp2(e_il + M_l - c_i) (M_l: the keys' shift, see
  * fa_lr_load_keys) with c_i = max_l (e_il + M_l + log2 z_l) over the state's z (with the
- * waiting keys): a per-row constant, which cancels, chosen so that the largest term of the
- * denominator is 1 and it cannot underflow in float32 when a row's large features meet only
- * small key features (large logits). c_i is kept within 100 of the row's largest
- * exponent, so features stay below 2^100. */
+ * waiting keys, fa_lr_query_shifts): a per-row constant, which cancels, chosen so that the
+ * largest term of the denominator is 1 and it cannot underflow in float32 when a row's
+ * large features meet only small key features (large logits). c_i is kept within 100 of
+ * the row's largest exponent, so features stay below 2^100. */
 static inline void fa_lr_load_queries(const fa_lr_ukernels *uk, const fa_lr_scan *p,
-                                      fa_lr_state *st, size_t i0, size_t rows, size_t n) {
+                                      fa_lr_state *st, size_t head, size_t i0, size_t rows) {
   const size_t d = p->attn.d, fc = st->fc, pad = fa_lr_rows(FA_LOWRANK_CHUNK) - rows;
-  const float *q = p->attn.q + (ptrdiff_t)i0 * p->attn.q_rs;
+  const float *q = p->attn.q + (ptrdiff_t)head * p->q_hs + (ptrdiff_t)i0 * p->attn.q_rs;
   float *qf = st->buf[B_QF];
   if (p->kind != FA_LR_FAVOR) {
     /* unpadded rows of a contiguous q are one run: one call keeps the exp pipeline full */
@@ -182,13 +210,8 @@ static inline void fa_lr_load_queries(const fa_lr_ukernels *uk, const fa_lr_scan
     memset(qf + rows * fc, 0, pad * fc * sizeof(float));
     return;
   }
-  float *qc = st->buf[B_QC], *neg_log_z = st->buf[B_LZ], *neg_max = st->buf[B_NM];
-  const float *z = st->buf[B_Z], *kft = st->buf[B_KFT], *key_max = st->buf[B_KM];
-  for (size_t l = 0; l < p->m; l++) {
-    const float zl = z[l] + (n ? uk->sum(kft + l * FA_LOWRANK_CHUNK, n) : 0.0f);
-    neg_max[l] = -key_max[l];
-    neg_log_z[l] = zl > 0.0f ? -(key_max[l] + log2f(zl)) : (zl == 0.0f ? INFINITY : zl);
-  }
+  float *qc = st->buf[B_QC];
+  const float *neg_log_z = st->buf[B_LZ], *neg_max = st->buf[B_NM];
   for (size_t r = 0; r < rows; r++) memcpy(qc + r * d, q + (ptrdiff_t)r * p->attn.q_rs,
                                            d * sizeof(float));
   memset(qc + rows * d, 0, pad * d * sizeof(float));
@@ -226,6 +249,38 @@ static inline size_t fa_lr_clip(ptrdiff_t x, size_t hi) {
   return x <= 0 ? 0 : ((size_t)x >= hi ? hi : (size_t)x);
 }
 
+/* Output rows [i0, i0 + rows) of query head `head`: their features against the state
+ * (keys [0, covered)) and, through the masked diagonal block, against the n keys waiting
+ * in kft (query i0 + r sees key covered + j iff j <= i0 + r + band - covered). */
+static inline void fa_lr_read_chunk(const fa_lr_ukernels *uk, const fa_lr_scan *p,
+                                    fa_lr_state *st, size_t head, size_t i0, size_t rows,
+                                    size_t covered, size_t n) {
+  const size_t c = FA_LOWRANK_CHUNK, dv = p->attn.dv, fc = st->fc, dvp = st->dvp;
+  float *qf = st->buf[B_QF], *sc = st->buf[B_SC], *num = st->buf[B_NUM], *den = st->buf[B_DEN];
+  fa_lr_load_queries(uk, p, st, head, i0, rows);
+  fa_lr_gemm(uk->mm, rows, dv, st->f, qf, fc, st->buf[B_S], dvp, num, dvp, 0);
+  for (size_t r = 0; r < rows; r++) den[r] = uk->dot(qf + r * fc, st->buf[B_Z], st->f);
+  if (n) {
+    fa_lr_gemm(uk->mm, rows, n, st->f, qf, fc, st->buf[B_KFT], c, sc, c, 0);
+    for (size_t r = 0; r < rows; r++) {
+      const ptrdiff_t last = (ptrdiff_t)(i0 + r) + p->attn.band_hi - (ptrdiff_t)covered;
+      const size_t keep = last < 0 ? 0 : ((size_t)last + 1 < n ? (size_t)last + 1 : n);
+      memset(sc + r * c + keep, 0, (c - keep) * sizeof(float));
+      den[r] += uk->sum(sc + r * c, keep);
+    }
+    fa_lr_gemm(uk->mm, rows, dv, n, sc, c, st->vrows, st->ldv, num, dvp, 1);
+  }
+  float *out = p->attn.out + (ptrdiff_t)head * p->out_hs;
+  for (size_t r = 0; r < rows; r++) {
+    float *orow = out + (ptrdiff_t)(i0 + r) * p->attn.out_rs;
+    if (den[r] == 0.0f) { /* no visible key, or relu features that are all 0 */
+      memset(orow, 0, dv * sizeof(float));
+      continue;
+    }
+    for (size_t x = 0; x < dv; x++) orow[x] = num[r * dvp + x] / den[r];
+  }
+}
+
 static inline void fa_lr_scan_run(const fa_lr_ukernels *uk, const fa_lr_scan *p,
                                   void *workspace) {
   const size_t c = FA_LOWRANK_CHUNK, lk = p->attn.lk, dv = p->attn.dv;
@@ -254,36 +309,17 @@ static inline void fa_lr_scan_run(const fa_lr_ukernels *uk, const fa_lr_scan *p,
     fa_lr_absorb(uk, &st, n);
   }
 
-  float *qf = st.buf[B_QF], *sc = st.buf[B_SC], *num = st.buf[B_NUM], *den = st.buf[B_DEN];
-  const size_t fc = st.fc, dvp = st.dvp;
   for (size_t i0 = 0; i0 < p->lq; i0 += c) {
     const size_t rows = p->lq - i0 < c ? p->lq - i0 : c;
     const size_t end = band >= FA_BAND_NONE ? lk : fa_lr_clip((ptrdiff_t)(i0 + rows) + band, lk);
     const size_t n = end > covered ? end - covered : 0;
     if (n) fa_lr_load_keys(uk, p, &st, covered, n); /* before the readout: may rescale S */
-    fa_lr_load_queries(uk, p, &st, i0, rows, n);
-    fa_lr_gemm(uk->mm, rows, dv, st.f, qf, fc, st.buf[B_S], dvp, num, dvp, 0);
-    for (size_t r = 0; r < rows; r++) den[r] = uk->dot(qf + r * fc, st.buf[B_Z], st.f);
+    if (p->kind == FA_LR_FAVOR) fa_lr_query_shifts(uk, p, &st, n);
+    for (size_t head = 0; head < p->heads; head++)
+      fa_lr_read_chunk(uk, p, &st, head, i0, rows, covered, n);
     if (n) {
-      /* The diagonal block: query i0 + r sees key covered + j iff j <= i0 + r + band - covered. */
-      fa_lr_gemm(uk->mm, rows, n, st.f, qf, fc, st.buf[B_KFT], c, sc, c, 0);
-      for (size_t r = 0; r < rows; r++) {
-        const ptrdiff_t last = (ptrdiff_t)(i0 + r) + band - (ptrdiff_t)covered;
-        const size_t keep = last < 0 ? 0 : ((size_t)last + 1 < n ? (size_t)last + 1 : n);
-        memset(sc + r * c + keep, 0, (c - keep) * sizeof(float));
-        den[r] += uk->sum(sc + r * c, keep);
-      }
-      fa_lr_gemm(uk->mm, rows, dv, n, sc, c, st.vrows, st.ldv, num, dvp, 1);
       fa_lr_absorb(uk, &st, n);
       covered = end;
-    }
-    for (size_t r = 0; r < rows; r++) {
-      float *orow = p->attn.out + (ptrdiff_t)(i0 + r) * p->attn.out_rs;
-      if (den[r] == 0.0f) { /* no visible key, or relu features that are all 0 */
-        memset(orow, 0, dv * sizeof(float));
-        continue;
-      }
-      for (size_t x = 0; x < dv; x++) orow[x] = num[r * dvp + x] / den[r];
     }
   }
 }
