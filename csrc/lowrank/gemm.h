@@ -17,10 +17,16 @@
 static inline size_t fa_lr_rows(size_t m) { return m + FA_F32_MR_MAX; }
 static inline size_t fa_lr_cols(size_t n) { return fa_round_up(n, FA_F32_NR); }
 
+/* The L1 sets (of 64, 64-byte lines) that rows of B `ldb` floats apart fall into. */
+static inline size_t fa_lr_sets(size_t ldb) {
+  const size_t bytes = ldb * sizeof(float), low = bytes & (~bytes + 1); /* lowest set bit */
+  return low >= 4096 ? 1 : 4096 / (low < 64 ? 64 : low);
+}
+
 /* C (accumulate ? += : =) A B with C[m][n], A[m][k], B[k][n]; strides in elements. When
- * more than one row tile reads it, each kc x 16 panel of B is first copied to a contiguous
- * block: rows of B a power-of-two stride apart (256 B, 1 KiB) fall into a few L1 sets and
- * would evict each other before the next row tile reads them again. */
+ * more than one row tile reads it and its rows, a power-of-two stride apart, would crowd
+ * a few L1 sets (4 lines a set: what 8 ways keep beside A and C), each kc x 16 panel of B
+ * is first copied to a contiguous block. */
 static inline void fa_lr_gemm(const fa_f32_ukernels *uk, size_t m, size_t n, size_t k,
                               const float *a, size_t lda, const float *b, size_t ldb, float *c,
                               size_t ldc, int accumulate) {
@@ -31,10 +37,9 @@ static inline void fa_lr_gemm(const fa_f32_ukernels *uk, size_t m, size_t n, siz
     return;
   }
   _Alignas(64) float panel[FA_LR_KC * FA_F32_NR];
-  const int pack = m > mr && ldb != FA_F32_NR;
   for (size_t p0 = 0; p0 < k; p0 += FA_LR_KC) {
     const size_t kc = k - p0 < FA_LR_KC ? k - p0 : FA_LR_KC;
-    const int acc = accumulate || p0 > 0;
+    const int acc = accumulate || p0 > 0, pack = m > mr && kc > 4 * fa_lr_sets(ldb);
     for (size_t j = 0; j < n; j += FA_F32_NR) {
       const float *bp = b + p0 * ldb + j;
       size_t ldp = ldb;

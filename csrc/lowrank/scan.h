@@ -25,15 +25,50 @@
 typedef struct fa_lr_ukernels {
   const fa_f32_ukernels *mm;                       /* the GEMM tile */
   void (*elu1)(float *y, const float *x, size_t n); /* y = elu(x) + 1 (y may be x) */
-  void (*relu)(float *y, const float *x, size_t n); /* y = max(x, 0) (y may be x) */
-  /* x[i] = exp2(x[i] - h[i] - shift) (h NULL: 0); exp2 of -inf is 0, NaN stays */
-  void (*exp2_sub)(float *x, const float *h, float shift, size_t n);
+  void (*exp2)(float *x, size_t n);                /* x = exp2(x); exp2 of -inf is 0, NaN stays */
   /* max of x[i] - h[i] (h NULL: 0); -inf when n = 0; NaN when any term is NaN */
   float (*max_sub)(const float *x, const float *h, size_t n);
-  float (*sum)(const float *x, size_t n);
-  float (*dot)(const float *a, const float *b, size_t n);
-  void (*scale)(float *x, size_t n, float s);      /* any n */
 } fa_lr_ukernels;
+
+/* The element-wise steps any ISA's compiler vectorises by itself: this header is included
+ * after the ISA file enables its target. Sums keep 16 partial sums (as vectors would). */
+static inline void fa_lr_relu(float *y, const float *x, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f || x[i] != x[i] ? x[i] : 0.0f;
+}
+
+static inline void fa_lr_scale(float *x, size_t n, float s) {
+  for (size_t i = 0; i < n; i++) x[i] *= s;
+}
+
+/* x[i] = exp2(x[i] - h[i] - shift) (h NULL: 0) */
+static inline void fa_lr_exp2_sub(const fa_lr_ukernels *uk, float *x, const float *h,
+                                  float shift, size_t n) {
+  if (h)
+    for (size_t i = 0; i < n; i++) x[i] = x[i] - shift - h[i];
+  else
+    for (size_t i = 0; i < n; i++) x[i] = x[i] - shift;
+  uk->exp2(x, n);
+}
+
+static inline float fa_lr_dot(const float *a, const float *b, size_t n) {
+  float acc[16] = {0.0f}, s = 0.0f;
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (size_t l = 0; l < 16; l++) acc[l] += a[i + l] * b[i + l];
+  for (; i < n; i++) s += a[i] * b[i];
+  for (size_t l = 0; l < 16; l++) s += acc[l];
+  return s;
+}
+
+static inline float fa_lr_sum(const float *x, size_t n) {
+  float acc[16] = {0.0f}, s = 0.0f;
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (size_t l = 0; l < 16; l++) acc[l] += x[i + l];
+  for (; i < n; i++) s += x[i];
+  for (size_t l = 0; l < 16; l++) s += acc[l];
+  return s;
+}
 
 enum { FA_LR_ELU1 = 0, FA_LR_RELU = 1, FA_LR_FAVOR = 2 };
 
@@ -134,7 +169,7 @@ static inline void fa_lr_load_keys(const fa_lr_ukernels *uk, const fa_lr_scan *p
     const size_t rows = n == c ? 1 : d, len = n == c ? d * c : n;
     for (size_t x = 0; x < rows; x++) {
       float *row = kft + x * c;
-      if (p->kind == FA_LR_RELU) uk->relu(row, row, len);
+      if (p->kind == FA_LR_RELU) fa_lr_relu(row, row, len);
       else uk->elu1(row, row, len);
       memset(row + n, 0, (c - n) * sizeof(float));
     }
@@ -145,7 +180,7 @@ static inline void fa_lr_load_keys(const fa_lr_ukernels *uk, const fa_lr_scan *p
   for (size_t r = 0; r < n; r++) {
     const float *krow = k + (ptrdiff_t)r * p->attn.k_rs;
     for (size_t x = 0; x < d; x++) kct[x * c + r] = krow[x];
-    h[r] = half * uk->dot(krow, krow, d);
+    h[r] = half * fa_lr_dot(krow, krow, d);
   }
   for (size_t x = 0; x < d; x++) memset(kct + x * c + n, 0, (c - n) * sizeof(float));
   fa_lr_gemm(uk->mm, p->m, n, d, st->buf[B_WP], d, kct, c, kft, c, 0);
@@ -155,11 +190,11 @@ static inline void fa_lr_load_keys(const fa_lr_ukernels *uk, const fa_lr_scan *p
     const float x = uk->max_sub(row, h, n);
     if (x > key_max[l] || (x != x && key_max[l] == key_max[l])) {
       const float alpha = key_max[l] == -INFINITY ? 0.0f : exp2f(key_max[l] - x);
-      uk->scale(s + l * dvp, dvp, alpha);
+      fa_lr_scale(s + l * dvp, dvp, alpha);
       z[l] *= alpha;
       key_max[l] = x;
     }
-    uk->exp2_sub(row, h, key_max[l], n);
+    fa_lr_exp2_sub(uk, row, h, key_max[l], n);
   }
 }
 
@@ -169,7 +204,7 @@ static inline void fa_lr_absorb(const fa_lr_ukernels *uk, fa_lr_state *st, size_
   const float *kft = st->buf[B_KFT];
   fa_lr_gemm(uk->mm, st->f, st->dvp, n, kft, c, st->vrows, st->ldv, st->buf[B_S], st->dvp, 1);
   float *z = st->buf[B_Z];
-  for (size_t x = 0; x < st->f; x++) z[x] += uk->sum(kft + x * c, n);
+  for (size_t x = 0; x < st->f; x++) z[x] += fa_lr_sum(kft + x * c, n);
 }
 
 /* FAVOR: -M_l and -(M_l + log2 z_l) of every feature l, over the state's z with the n keys
@@ -179,7 +214,7 @@ static inline void fa_lr_query_shifts(const fa_lr_ukernels *uk, const fa_lr_scan
   float *neg_log_z = st->buf[B_LZ], *neg_max = st->buf[B_NM];
   const float *z = st->buf[B_Z], *kft = st->buf[B_KFT], *key_max = st->buf[B_KM];
   for (size_t l = 0; l < p->m; l++) {
-    const float zl = z[l] + (n ? uk->sum(kft + l * FA_LOWRANK_CHUNK, n) : 0.0f);
+    const float zl = z[l] + (n ? fa_lr_sum(kft + l * FA_LOWRANK_CHUNK, n) : 0.0f);
     neg_max[l] = -key_max[l];
     neg_log_z[l] = zl > 0.0f ? -(key_max[l] + log2f(zl)) : (zl == 0.0f ? INFINITY : zl);
   }
@@ -204,7 +239,7 @@ static inline void fa_lr_load_queries(const fa_lr_ukernels *uk, const fa_lr_scan
     const size_t calls = one_run ? 1 : rows, len = one_run ? rows * d : d;
     for (size_t r = 0; r < calls; r++) {
       const float *src = q + (ptrdiff_t)r * p->attn.q_rs;
-      if (p->kind == FA_LR_RELU) uk->relu(qf + r * fc, src, len);
+      if (p->kind == FA_LR_RELU) fa_lr_relu(qf + r * fc, src, len);
       else uk->elu1(qf + r * fc, src, len);
     }
     memset(qf + rows * fc, 0, pad * fc * sizeof(float));
@@ -225,7 +260,7 @@ static inline void fa_lr_load_queries(const fa_lr_ukernels *uk, const fa_lr_scan
     }
     float shift = uk->max_sub(row, neg_log_z, p->m);
     if (shift < top - 100.0f || shift == -INFINITY) shift = top - 100.0f;
-    uk->exp2_sub(row, neg_max, shift, p->m);
+    fa_lr_exp2_sub(uk, row, neg_max, shift, p->m);
     memset(row + p->m, 0, (fc - p->m) * sizeof(float));
   }
 }
@@ -259,14 +294,14 @@ static inline void fa_lr_read_chunk(const fa_lr_ukernels *uk, const fa_lr_scan *
   float *qf = st->buf[B_QF], *sc = st->buf[B_SC], *num = st->buf[B_NUM], *den = st->buf[B_DEN];
   fa_lr_load_queries(uk, p, st, head, i0, rows);
   fa_lr_gemm(uk->mm, rows, dv, st->f, qf, fc, st->buf[B_S], dvp, num, dvp, 0);
-  for (size_t r = 0; r < rows; r++) den[r] = uk->dot(qf + r * fc, st->buf[B_Z], st->f);
+  for (size_t r = 0; r < rows; r++) den[r] = fa_lr_dot(qf + r * fc, st->buf[B_Z], st->f);
   if (n) {
     fa_lr_gemm(uk->mm, rows, n, st->f, qf, fc, st->buf[B_KFT], c, sc, c, 0);
     for (size_t r = 0; r < rows; r++) {
       const ptrdiff_t last = (ptrdiff_t)(i0 + r) + p->attn.band_hi - (ptrdiff_t)covered;
       const size_t keep = last < 0 ? 0 : ((size_t)last + 1 < n ? (size_t)last + 1 : n);
       memset(sc + r * c + keep, 0, (c - keep) * sizeof(float));
-      den[r] += uk->sum(sc + r * c, keep);
+      den[r] += fa_lr_sum(sc + r * c, keep);
     }
     fa_lr_gemm(uk->mm, rows, dv, n, sc, c, st->vrows, st->ldv, num, dvp, 1);
   }
