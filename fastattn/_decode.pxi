@@ -41,18 +41,8 @@ def decode_i8(q, k, k_scale, v, v_scale, size_t lk, out, mask, float scale, ptrd
     if lk > <size_t>k.shape[2] or lk > <size_t>v.shape[2] or lk > <size_t>k_scale.shape[2] \
             or lk > <size_t>v_scale.shape[2]:
         raise ValueError(f"lk={lk} exceeds the key/value rows {k.shape[2]}")
-    p.q = _f32_4d(q, p.q_stride, &p.q_len, "q")
-    p.k = _i8_4d(k, p.k_stride, &p.k_len, "k")
-    p.v = _i8_4d(v, p.v_stride, &p.v_len, "v")
-    p.k_scale = _f32_3d(k_scale, p.k_scale_stride, &p.k_scale_len, "k_scale")
-    p.v_scale = _f32_3d(v_scale, p.v_scale_stride, &p.v_scale_len, "v_scale")
-    p.out = _f32_4d_out(out, p.out_stride, &p.out_len, "out")
-    if mask is not None:
-        p.mask = _f32_4d(mask, p.mask_stride, &p.mask_len, "mask")
-    p.batch, p.heads, p.lq, p.dv = out.shape
-    p.kv_heads, p.d = k.shape[1], k.shape[3]
+    _fill_i8(&p, q, k, k_scale, v, v_scale, out, mask, scale, band_lo, band_hi)
     p.lk = lk
-    p.scale, p.band_lo, p.band_hi = scale, band_lo, band_hi
     cdef size_t size = fa_decode_i8_workspace_size(&p, nthreads)
     cdef unsigned char[::1] ws = bytearray(size)
     cdef fa_status status

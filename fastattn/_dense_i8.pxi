@@ -4,9 +4,15 @@
 OPS["dense-i8"] = _op_table(fa_dense_i8_variants, fa_dense_i8_nvariants)
 
 
-cdef int _fill_dense_i8(fa_dense_i8_params *p, q, size_t q_block, k, k_scale, size_t k_block,
-                        v, v_scale, out, mask, float scale, ptrdiff_t band_lo,
-                        ptrdiff_t band_hi) except -1:
+# The int8 params structs: the same fields (their scales' granularity aside), filled by one
+# helper.
+ctypedef fused i8_params:
+    fa_dense_i8_params
+    fa_decode_i8_params
+
+
+cdef int _fill_i8(i8_params *p, q, k, k_scale, v, v_scale, out, mask, float scale,
+                  ptrdiff_t band_lo, ptrdiff_t band_hi) except -1:
     """Points p at the arrays (which the caller keeps alive for the call)."""
     p.q = _f32_4d(q, p.q_stride, &p.q_len, "q")
     p.k = _i8_4d(k, p.k_stride, &p.k_len, "k")
@@ -18,8 +24,15 @@ cdef int _fill_dense_i8(fa_dense_i8_params *p, q, size_t q_block, k, k_scale, si
         p.mask = _f32_4d(mask, p.mask_stride, &p.mask_len, "mask")
     p.batch, p.heads, p.lq, p.dv = out.shape
     _, p.kv_heads, p.lk, p.d = k.shape
-    p.q_block, p.k_block = q_block, k_block
     p.scale, p.band_lo, p.band_hi = scale, band_lo, band_hi
+    return 0
+
+
+cdef int _fill_dense_i8(fa_dense_i8_params *p, q, size_t q_block, k, k_scale, size_t k_block,
+                        v, v_scale, out, mask, float scale, ptrdiff_t band_lo,
+                        ptrdiff_t band_hi) except -1:
+    _fill_i8(p, q, k, k_scale, v, v_scale, out, mask, scale, band_lo, band_hi)
+    p.q_block, p.k_block = q_block, k_block
     return 0
 
 

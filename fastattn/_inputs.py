@@ -65,7 +65,10 @@ def fold(a: np.ndarray, batch: tuple, heads: int, tail: int = 2) -> np.ndarray:
     """(..., H', *tail dims) broadcast to batch + (heads, *tail dims), batch folded into one
     axis: (L, D) rows give a 4-d array, per-block scales (tail=1) a 3-d one."""
     a = a.reshape((1,) * (tail + 1 - a.ndim) + a.shape) if a.ndim < tail + 1 else a
-    full = np.broadcast_to(a, batch + (heads,) + a.shape[-tail:])
+    shape = batch + (heads,) + a.shape[-tail:]
+    if len(batch) == 1 and a.shape == shape:  # already 4-d (3-d) as wanted: no broadcast
+        return a
+    full = np.broadcast_to(a, shape)
     return full.reshape((math.prod(batch), heads) + a.shape[-tail:])
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 import fastattn
 from fastattn import _core
-from fastattn.selftest import f32_case, gaussian, i8_case, reference, register
+from fastattn.selftest import attention_inputs, f32_case, i8_case, per_shape, reference, register
 
 _F32, _I8 = _core.TILES["f32"], _core.TILES["i8"]
 _MQ, _NK, _MQ8 = _F32["query_rows"], _F32["keys"], _I8["query_rows"]
@@ -27,30 +27,17 @@ SHAPES = [
 ]
 
 
-def _inputs(rng, lq, lk, hq, hkv, d, dv, masked, key_offset=False):
-    q = gaussian(rng, 1, hq, lq, d, scale=1.5)
-    k = gaussian(rng, 1, hkv, lk, d)
-    if key_offset:  # a mean shared by every key: what int8 smoothing removes
-        k = k + gaussian(rng, d)
-    v = gaussian(rng, 1, hkv, lk, dv)
-    mask = None
-    if masked:
-        mask = rng.random((lq, lk)) < 0.7
-        mask[0] = False  # a query that sees nothing: zeros
-    return q, k, v, mask
-
-
 @register("dense-f32")
 def dense_f32(rng) -> list:
     ref = reference("dense")
-    cases = []
-    for label, lq, lk, hq, hkv, d, dv, causal, masked in SHAPES:
-        q, k, v, mask = _inputs(rng, lq, lk, hq, hkv, d, dv, masked)
-        expected = ref.attention(q, k, v, mask=mask, causal=causal)
-        cases.append(f32_case(label, lambda name, q=q, k=k, v=v, m=mask, c=causal:
-                              fastattn.attention(q, k, v, mask=m, causal=c, variant=name,
-                                                 num_threads=2), expected, q, k, v))
-    q, k, v, _ = _inputs(rng, 33, 40, 2, 2, 16, 16, False)
+
+    def case(label, q, k, v, mask, causal):
+        return f32_case(label, lambda name: fastattn.attention(
+            q, k, v, mask=mask, causal=causal, variant=name, num_threads=2),
+            ref.attention(q, k, v, mask=mask, causal=causal), q, k, v)
+
+    cases = per_shape(rng, SHAPES, case)
+    q, k, v, _ = attention_inputs(rng, 33, 40, 2, 2, 16, 16, False)
     q64 = q.astype(np.float64)
     cases.append(f32_case("float64 input, 2-d", lambda name: fastattn.attention(
         q64[0, 0], k[0, 0], v[0, 0], variant=name, num_threads=1),
@@ -61,15 +48,14 @@ def dense_f32(rng) -> list:
 @register("dense-i8")
 def dense_i8(rng) -> list:
     ref8 = reference("int8")
-    cases = []
-    for label, lq, lk, hq, hkv, d, dv, causal, masked in SHAPES:
-        q, k, v, mask = _inputs(rng, lq, lk, hq, hkv, d, dv, masked, key_offset=True)
+
+    def case(label, q, k, v, mask, causal):
         qk, qv = fastattn.quantize(k), fastattn.quantize(v, kind="value")
-        expected = ref8.attention(q, k, v, mask=mask, causal=causal)
-        cases.append(i8_case(label, lambda name, q=q, k=qk, v=qv, m=mask, c=causal:
-                             fastattn.attention(q, k, v, mask=m, causal=c, precision="int8",
-                                                variant=name, num_threads=2), expected))
-    return cases
+        return i8_case(label, lambda name: fastattn.attention(
+            q, qk, qv, mask=mask, causal=causal, precision="int8", variant=name,
+            num_threads=2), ref8.attention(q, k, v, mask=mask, causal=causal))
+
+    return per_shape(rng, SHAPES, case, key_offset=True)
 
 
 def _layouts(lq, lk):
@@ -91,7 +77,7 @@ def sparse_f32(rng) -> list:
     ref = reference("sparse")
     cases = []
     for lq, lk, hq, hkv in ((_MQ + 1, _NK + 1, 2, 1), (200, 2 * _NK + 1, 4, 2)):
-        q, k, v, mask = _inputs(rng, lq, lk, hq, hkv, 32, 16, hq == 4)
+        q, k, v, mask = attention_inputs(rng, lq, lk, hq, hkv, 32, 16, hq == 4)
         for label, layout in _layouts(lq, lk):
             expected = ref.block_sparse_attention(q, k, v, *_layout_args(layout), mask=mask)
             cases.append(f32_case(f"{label} Lq={lq} Lk={lk}", lambda name, q=q, k=k, v=v,
@@ -106,7 +92,8 @@ def sparse_i8(rng) -> list:
     ref = reference("sparse_int8")
     cases = []
     for lq, lk, hq, hkv in ((_MQ + 1, _NK + 1, 2, 1), (_MQ8 + 6, 2 * _NK + 1, 4, 2)):
-        q, k, v, mask = _inputs(rng, lq, lk, hq, hkv, 32, 16, hq == 4, key_offset=True)
+        q, k, v, mask = attention_inputs(rng, lq, lk, hq, hkv, 32, 16, hq == 4,
+                                        key_offset=True)
         qk, qv = fastattn.quantize(k), fastattn.quantize(v, kind="value")
         for label, layout in _layouts(lq, lk):
             expected = ref.block_sparse_attention(q, k, v, *_layout_args(layout), mask=mask)

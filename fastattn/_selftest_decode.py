@@ -10,7 +10,7 @@ import numpy as np
 
 import fastattn
 from fastattn import _core
-from fastattn.selftest import Case, f32_case, f32_tolerance, gaussian, reference, register
+from fastattn.selftest import Case, f32_case, f32_tolerance, per_shape, reference, register
 
 # (label, Lq, Lk, Hq, Hkv, D, Dv, causal, masked)
 SHAPES = [
@@ -19,17 +19,6 @@ SHAPES = [
     ("GQA 6:2 Lq=3 Lk=tile+1", 3, _core.DECODE_TILE + 1, 6, 2, 33, 17, True, False),
     ("GQA 4:1 Lq=16 mask", 16, 3 * _core.DECODE_SPLIT - 5, 4, 1, 32, 32, False, True),
 ]
-
-
-def _inputs(rng, lq, lk, hq, hkv, d, dv, masked):
-    q = gaussian(rng, 1, hq, lq, d, scale=1.5)
-    k = gaussian(rng, 1, hkv, lk, d) + gaussian(rng, d)  # a shared offset, as real keys have
-    v = gaussian(rng, 1, hkv, lk, dv)
-    mask = None
-    if masked:
-        mask = rng.random((lq, lk)) < 0.7
-        mask[0] = False  # a query that sees nothing: zeros
-    return q, k, v, mask
 
 
 def _cache(k, v, precision):
@@ -44,29 +33,29 @@ def _cache(k, v, precision):
 @register("decode-f32")
 def decode_f32(rng) -> list:
     ref = reference("dense")
-    cases = []
-    for label, lq, lk, hq, hkv, d, dv, causal, masked in SHAPES:
-        q, k, v, mask = _inputs(rng, lq, lk, hq, hkv, d, dv, masked)
+
+    def case(label, q, k, v, mask, causal):
         cache = _cache(k, v, "fp32")
-        expected = ref.attention(q, k, v, mask=mask, causal=causal)
-        cases.append(f32_case(label, lambda name, c=cache, q=q, m=mask, ca=causal: c.attend(
-            q, mask=m, causal=ca, variant=name, num_threads=2), expected, q, k, v))
-    return cases
+        return f32_case(label, lambda name: cache.attend(
+            q, mask=mask, causal=causal, variant=name, num_threads=2),
+            ref.attention(q, k, v, mask=mask, causal=causal), q, k, v)
+
+    return per_shape(rng, SHAPES, case, key_offset=True)
 
 
 @register("decode-i8")
 def decode_i8(rng) -> list:
     ref8 = reference("decode_int8")
-    cases = []
-    for label, lq, lk, hq, hkv, d, dv, causal, masked in SHAPES:
-        q, k, v, mask = _inputs(rng, lq, lk, hq, hkv, d, dv, masked)
+
+    def case(label, q, k, v, mask, causal):
         cache = _cache(k, v, "int8")
         t = cache.tensors()
         expected = ref8.attention(q, t["k"], t["k_scale"], t["v"], t["v_scale"], mask=mask,
                                   causal=causal)
-        logit = float(np.abs(ref8.scores(q, t["k"], t["k_scale"], d ** -0.5)).max())
+        logit = float(np.abs(ref8.scores(q, t["k"], t["k_scale"], q.shape[-1] ** -0.5)).max())
         vmax = float(np.abs(t["v"] * t["v_scale"][..., None]).max())
-        tol = f32_tolerance(logit, lk) * max(1.0, vmax)
-        cases.append(Case(label, lambda name, c=cache, q=q, m=mask, ca=causal: c.attend(
-            q, mask=m, causal=ca, variant=name, num_threads=2), expected, tol))
-    return cases
+        tol = f32_tolerance(logit, k.shape[-2]) * max(1.0, vmax)
+        return Case(label, lambda name: cache.attend(
+            q, mask=mask, causal=causal, variant=name, num_threads=2), expected, tol)
+
+    return per_shape(rng, SHAPES, case, key_offset=True)

@@ -9,6 +9,7 @@ from fastattn import _core, _precision, _validate, decode
 from fastattn._dispatch import DENSE_F32, DENSE_I8
 from fastattn._inputs import prepare_mask
 from fastattn.quantized import QuantizedTensor
+from fastattn.tuning import Plan
 
 
 def causal_band(lq: int, lk: int, align: str) -> int:
@@ -52,6 +53,7 @@ def attention(
     precision: str = "fp32",
     variant: str | None = None,
     num_threads: int | None = None,
+    plan: Plan | None = None,
 ) -> np.ndarray:
     """Scaled dot-product attention, ``softmax(q kᵀ · scale + mask) v``, on NumPy arrays.
 
@@ -84,6 +86,13 @@ def attention(
         ``fastattn.info()["ops"]``.
     num_threads : int, optional
         Threads for this call; default ``FASTATTN_NUM_THREADS`` or all CPUs.
+    plan : Plan, optional
+        A `fastattn.tune` result: compute attention the way it chose (an op, its setting,
+        precision, kernel and threads), the same as ``plan(q, k, v)``. q, k, v must have
+        the 4-d shapes it was tuned for and ``causal`` its setting; ``mask``, ``scale``,
+        ``variant`` and ``num_threads`` must be left unset, and ``precision`` unset or
+        the plan's (``plan.precision``): the plan fixes them, so a conflicting option is
+        a ValueError rather than silently ignored.
 
     Returns
     -------
@@ -102,10 +111,41 @@ def attention(
     (2, 8, 128, 64)
     >>> fastattn.attention(q, k, v, causal=True, precision="int8").shape
     (2, 8, 128, 64)
+    >>> x = rng.standard_normal((1, 2, 128, 32), dtype=np.float32)
+    >>> plan = fastattn.tune(x.shape, quality=0.9, budget_s=0.0, cache=False)
+    >>> fastattn.attention(x, x, x, plan=plan).shape
+    (1, 2, 128, 32)
     """
-    align = "bottom-right" if _validate.boolean(causal, "causal") else None
+    causal = _validate.boolean(causal, "causal")
+    if plan is not None:
+        return _run_plan(plan, q, k, v, causal=causal, precision=precision,
+                         fixed=dict(mask=mask, scale=scale, variant=variant,
+                                    num_threads=num_threads))
+    align = "bottom-right" if causal else None
     return _run_dense(q, k, v, mask=mask, causal_align=align, scale=scale, precision=precision,
                       variant=variant, num_threads=num_threads, gqa=True, mask_name="mask")
+
+
+def _run_plan(plan, q, k, v, *, causal, precision, fixed):
+    """``plan(q, k, v)`` once the call's options are proven not to conflict with the plan."""
+    if not isinstance(plan, Plan):
+        raise TypeError(f"plan must be a fastattn.tune() result, got {type(plan).__name__}")
+    conflicts = [f"{name}=..." if name == "mask" else f"{name}={value!r}"
+                 for name, value in fixed.items() if value is not None]
+    if precision not in ("fp32", plan.precision):
+        conflicts.append(f"precision={precision!r}")
+    if conflicts:
+        raise ValueError(f"plan= fixes how attention is computed ({plan.name}, {plan.variant}, "
+                         f"{plan.num_threads} threads, no mask, the default scale): drop "
+                         + ", ".join(conflicts))
+    if causal != plan.causal:
+        raise ValueError(f"causal={causal}, but the plan was tuned with causal={plan.causal}")
+    for name, x in (("k", k), ("v", v)):
+        if isinstance(x, QuantizedTensor) and (plan.precision != "int8"
+                                               or plan.function != "attention"):
+            raise TypeError(f"{name} is a QuantizedTensor, but the plan ({plan.name}) "
+                            "quantises float k and v itself: pass the float arrays")
+    return plan(q, k, v)
 
 
 def scaled_dot_product_attention(

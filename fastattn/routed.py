@@ -38,18 +38,10 @@ def _block_means(x: np.ndarray, block: int) -> np.ndarray:
     return np.concatenate(parts, axis=2) if len(parts) > 1 else parts[0]
 
 
-def route(
-    q: ArrayLike,
-    k: ArrayLike | QuantizedTensor,
-    *,
-    block: int = DEFAULT_BLOCK,
-    top_k: int | None = None,
-    density: float | None = None,
-    local_blocks: int = 1,
-    sink_blocks: int = 1,
-    causal: bool = False,
-    proj: ArrayLike | None = None,
-) -> BlockLayout:
+def route(q: ArrayLike, k: ArrayLike | QuantizedTensor, *, block: int = DEFAULT_BLOCK,
+          top_k: int | None = None, density: float | None = None, local_blocks: int = 1,
+          sink_blocks: int = 1, causal: bool = False,
+          proj: ArrayLike | None = None) -> BlockLayout:
     """Choose, per query block and head, the key blocks worth attending to.
 
     Each query block and key block is summarised by the mean of its rows (optionally
@@ -144,24 +136,13 @@ def route(
     return layout
 
 
-def routed_attention(
-    q: ArrayLike,
-    k: ArrayLike | QuantizedTensor,
-    v: ArrayLike | QuantizedTensor,
-    *,
-    block: int = DEFAULT_BLOCK,
-    top_k: int | None = None,
-    density: float | None = None,
-    local_blocks: int = 1,
-    sink_blocks: int = 1,
-    causal: bool = False,
-    proj: ArrayLike | None = None,
-    mask: ArrayLike | None = None,
-    scale: float | None = None,
-    precision: str = "fp32",
-    variant: str | None = None,
-    num_threads: int | None = None,
-) -> np.ndarray:
+def routed_attention(q: ArrayLike, k: ArrayLike | QuantizedTensor, v: ArrayLike | QuantizedTensor,
+                     *, block: int = DEFAULT_BLOCK, top_k: int | None = None,
+                     density: float | None = None, local_blocks: int = 1, sink_blocks: int = 1,
+                     causal: bool = False, proj: ArrayLike | None = None,
+                     mask: ArrayLike | None = None, scale: float | None = None,
+                     precision: str = "fp32", variant: str | None = None,
+                     num_threads: int | None = None) -> np.ndarray:
     """Adaptive block-sparse attention: :func:`fastattn.route` picks the key blocks, then
     :func:`fastattn.block_sparse_attention` attends over only those.
 

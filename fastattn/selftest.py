@@ -97,6 +97,30 @@ def gaussian(rng, *shape, scale=1.0) -> np.ndarray:
     return (rng.standard_normal(shape) * scale).astype(np.float32)
 
 
+def attention_inputs(rng, lq, lk, hq, hkv, d, dv, masked, key_offset=False) -> tuple:
+    """(q, k, v, mask) for one batch row: q (1, hq, lq, d) of scale 1.5, k (1, hkv, lk, d),
+    v (1, hkv, lk, dv); with `masked`, a (lq, lk) boolean mask whose first query sees
+    nothing (so its output is zeros), else None. `key_offset` adds a mean shared by every
+    key, as real keys have and as int8 smoothing removes."""
+    q = gaussian(rng, 1, hq, lq, d, scale=1.5)
+    k = gaussian(rng, 1, hkv, lk, d)
+    if key_offset:
+        k = k + gaussian(rng, d)
+    v = gaussian(rng, 1, hkv, lk, dv)
+    mask = None
+    if masked:
+        mask = rng.random((lq, lk)) < 0.7
+        mask[0] = False
+    return q, k, v, mask
+
+
+def per_shape(rng, shapes, make, *, key_offset=False) -> list:
+    """One case per row ``(label, Lq, Lk, Hq, Hkv, D, Dv, causal, masked)`` of `shapes`:
+    ``make(label, q, k, v, mask, causal) -> Case`` on that row's `attention_inputs`."""
+    return [make(label, *attention_inputs(rng, lq, lk, hq, hkv, d, dv, masked, key_offset),
+                 causal) for label, lq, lk, hq, hkv, d, dv, causal, masked in shapes]
+
+
 def f32_case(label, run, expected, q, k, v, scale=None) -> Case:
     d = q.shape[-1]
     logit = float(np.abs(q).max() * np.abs(k).max() * d * (scale or d ** -0.5))

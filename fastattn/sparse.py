@@ -57,18 +57,11 @@ def _engine_args(layout: BlockLayout, prep: Prepared) -> dict:
                 q_global=q_global, k_global=k_global, global_hi=causal_hi)
 
 
-def block_sparse_attention(
-    q: ArrayLike,
-    k: ArrayLike | QuantizedTensor,
-    v: ArrayLike | QuantizedTensor,
-    layout: BlockLayout,
-    *,
-    mask: ArrayLike | None = None,
-    scale: float | None = None,
-    precision: str = "fp32",
-    variant: str | None = None,
-    num_threads: int | None = None,
-) -> np.ndarray:
+def block_sparse_attention(q: ArrayLike, k: ArrayLike | QuantizedTensor,
+                           v: ArrayLike | QuantizedTensor, layout: BlockLayout, *,
+                           mask: ArrayLike | None = None, scale: float | None = None,
+                           precision: str = "fp32", variant: str | None = None,
+                           num_threads: int | None = None) -> np.ndarray:
     """Attention restricted to a block layout: each query block visits only its listed
     key blocks (cost proportional to ``layout.density``).
 
@@ -135,21 +128,12 @@ def block_sparse_attention(
     return prep.finish(out)
 
 
-def local_attention(
-    q: ArrayLike,
-    k: ArrayLike | QuantizedTensor,
-    v: ArrayLike | QuantizedTensor,
-    *,
-    window: int | tuple[int, int],
-    causal: bool = False,
-    global_tokens: ArrayLike | None = None,
-    block: int = DEFAULT_BLOCK,
-    mask: ArrayLike | None = None,
-    scale: float | None = None,
-    precision: str = "fp32",
-    variant: str | None = None,
-    num_threads: int | None = None,
-) -> np.ndarray:
+def local_attention(q: ArrayLike, k: ArrayLike | QuantizedTensor, v: ArrayLike | QuantizedTensor,
+                    *, window: int | tuple[int, int], causal: bool = False,
+                    global_tokens: ArrayLike | None = None, block: int = DEFAULT_BLOCK,
+                    mask: ArrayLike | None = None, scale: float | None = None,
+                    precision: str = "fp32", variant: str | None = None,
+                    num_threads: int | None = None) -> np.ndarray:
     """Sliding-window attention with exact borders (Beltagy et al., 2020, Longformer):
     :func:`fastattn.block_sparse_attention` over :func:`fastattn.local_layout`.
 

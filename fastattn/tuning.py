@@ -66,9 +66,30 @@ class Plan:
     table: tuple = field(default=(), repr=False)
     cached: bool = False
 
+    @property
+    def precision(self) -> str:
+        """``"fp32"`` or ``"int8"``: the precision the plan computes in."""
+        return self.kwargs.get("precision", "fp32")
+
+    @property
+    def causal(self) -> bool:
+        """Whether the plan was tuned (and computes) with causal masking."""
+        return bool(self.kwargs.get("causal", False))
+
+    def check(self, q, k, v) -> None:
+        """Raises ValueError unless q, k, v have the shapes the plan was tuned for."""
+        try:
+            got = candidates.AttentionShape.of((q, k, v), causal=self.causal).label
+        except ValueError as exc:
+            raise ValueError(f"the plan was tuned for {self.shape}: {exc}") from None
+        if got != self.shape:
+            raise ValueError(f"the plan was tuned for {self.shape}, but q, k, v are {got}: "
+                             "tune again for this shape (fastattn.tune)")
+
     def __call__(self, q, k, v):
         import fastattn
 
+        self.check(q, k, v)
         fn = getattr(fastattn, self.function, None) if self.function else None
         if fn is not None:
             return fn(q, k, v, variant=self.variant, num_threads=self.num_threads, **self.kwargs)

@@ -81,7 +81,60 @@ def fallback(op: str) -> str:
     return _dispatch.OPS[op].variants[-1].name
 
 
+# ---- attention shapes and inputs -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class AttentionShape:
+    """The sizes of one attention call: queries (batch, heads, lq, d) against keys
+    (batch, kv_heads, lk, d) and values (batch, kv_heads, lk, dv); heads is a multiple of
+    kv_heads (grouped-query attention when larger)."""
+
+    batch: int
+    heads: int
+    kv_heads: int
+    lq: int
+    lk: int
+    d: int
+    dv: int
+
+    def inputs(self, rng, q_scale: float = 1.0, k_scale: float = 1.0) -> tuple:
+        """Gaussian float32 (q, k, v) of these sizes, q and k scaled by q_scale, k_scale."""
+        return (gaussian(rng, self.batch, self.heads, self.lq, self.d, scale=q_scale),
+                gaussian(rng, self.batch, self.kv_heads, self.lk, self.d, scale=k_scale),
+                gaussian(rng, self.batch, self.kv_heads, self.lk, self.dv))
+
+
+@st.composite
+def attention_shapes(draw, lengths, dims, *, dv=None, batch=(1, 2),
+                     group=(1, 3)) -> AttentionShape:
+    """An `AttentionShape`: lq and lk from `lengths`, d from `dims` (dv too, unless given),
+    batch in the (low, high) range `batch`, kv_heads 1 or 2, heads = kv_heads times a
+    group size in the range `group`."""
+    b, kv_heads, g = draw(st.integers(*batch)), draw(st.integers(1, 2)), draw(st.integers(*group))
+    lq, lk, d = draw(lengths), draw(lengths), draw(dims)
+    return AttentionShape(b, kv_heads * g, kv_heads, lq, lk, d, draw(dims if dv is None else dv))
+
+
+def non_finite_inputs(lq: int, lk: int, **cells: dict) -> tuple:
+    """Gaussian (2, lq, 8) queries and (2, lk, 8) keys and values (seed 3) with some cells
+    set to NaN or inf, e.g. ``q={(0, 3, 1): np.nan}, k={(1, 77, 0): np.inf}``."""
+    rng = np.random.default_rng(3)
+    arrays = dict(q=gaussian(rng, 2, lq, 8), k=gaussian(rng, 2, lk, 8), v=gaussian(rng, 2, lk, 8))
+    for name, values in cells.items():
+        for index, value in values.items():
+            arrays[name][index] = value
+    return arrays["q"], arrays["k"], arrays["v"]
+
+
 # ---- closeness -----------------------------------------------------------------------------
+
+def check_nan_like_reference(out, reference, *args, **kwargs) -> None:
+    """NaN in `out` exactly where ``reference(*args, **kwargs)`` has NaN (the inputs hold
+    NaN or inf: the kernel propagates them as the float64 maths does)."""
+    with np.errstate(invalid="ignore"):
+        expected = reference(*args, **kwargs)
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(expected))
+
 
 def max_logit(q, k, scale) -> float:
     """A bound on |q·k·scale| over every pair."""

@@ -17,7 +17,7 @@ import pytest
 
 import fastattn
 from fastattn import _dispatch, candidates
-from fastattn.benchmarks import report, runner
+from fastattn.benchmarks import measure, report, runner
 
 
 def bench_args(tmp_path=None, **over) -> argparse.Namespace:
@@ -58,9 +58,9 @@ def test_only_filters_but_keeps_the_baseline():
     assert all("int8" in r[2] for r in rows if r[1] == "fastattn")
 
 
-def fake(shape, length, name, ms, threads=1):
+def fake(shape, length, name, ms, threads=1, rounds=None):
     return dict(shape=shape, length=length, key_length=length, name=name, median_s=ms / 1e3,
-                threads=threads)
+                threads=threads, round_medians_s=[x / 1e3 for x in rounds or [ms] * 4])
 
 
 def test_speedups_are_against_the_baseline_of_the_same_shape_and_threads():
@@ -73,6 +73,53 @@ def test_speedups_are_against_the_baseline_of_the_same_shape_and_threads():
     order = [(r["length"], r["name"]) for r in report.sorted_rows(rows, "numpy-f32")]
     assert order[0] == (2048, "numpy-f32") and order[-2:] == [(16384, "numpy-f32"),
                                                               (16384, "x")]
+
+
+def test_speedups_are_the_median_of_the_per_round_ratios():
+    """A round slowed for everyone (the third) moves both medians, not their ratio."""
+    rows = [fake("L=64", 64, "numpy-f32", 10.0, rounds=[10.0, 10.0, 40.0, 10.0]),
+            fake("L=64", 64, "x", 5.0, rounds=[5.0, 5.0, 20.0, 5.0])]
+    report.add_speedups(rows, "numpy-f32")
+    assert rows[1]["speedup"] == 2.0
+    rows[1]["round_medians_s"] = rows[1]["round_medians_s"][:3]
+    with pytest.raises(ValueError, match="not timed in the baseline's rounds"):
+        report.add_speedups(rows, "numpy-f32")
+
+
+def test_interleave_takes_turns_and_reverses_every_other_round():
+    log = []
+    calls = [lambda i=i: log.append(i) for i in range(3)]
+    times = measure.interleave(calls, budget_s=0.0, rounds=4)
+    assert log == [0, 1, 2, 2, 1, 0, 0, 1, 2, 2, 1, 0]  # budget 0: one call per round
+    assert [len(t) for t in times] == [4, 4, 4] and all(len(r) == 1 for t in times for r in t)
+    log.clear()
+    times = measure.interleave(calls, budget_s=1e9, rounds=2, max_calls=10)
+    assert [len(r) for t in times for r in t] == [5] * 6 and len(log) == 30
+
+
+def _drifting_machine(slowdown_per_s: float):
+    """A fake clock and calls of 1 s of work on a machine slowing down as time passes."""
+    now = [0.0]
+
+    def work():
+        now[0] += 1.0 + slowdown_per_s * now[0]
+
+    return (lambda: now[0]), work
+
+
+@pytest.mark.parametrize("rounds", [1, measure.ROUNDS])
+def test_interleaving_makes_ratios_fair_on_a_drifting_machine(rounds):
+    """Two identical calls: timed one after the other (one round) the second looks slower;
+    taking turns, their speed-up is 1."""
+    clock, work = _drifting_machine(0.002)
+    got = measure.interleave([work, work], budget_s=40.0, rounds=rounds, clock=clock)
+    rows = [measure.finish(dict(shape="L=8", threads=1, name=name, ops=1), t)
+            for name, t in zip(("base", "same"), got)]
+    report.add_speedups(rows, "base")
+    if rounds == 1:
+        assert rows[1]["speedup"] < 0.95
+    else:
+        assert rows[1]["speedup"] == pytest.approx(1.0, abs=0.01)
 
 
 def test_argv_round_trip():

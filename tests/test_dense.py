@@ -11,11 +11,14 @@ import fastattn
 from fastattn.reference import dense as ref
 from helpers import (
     F16_RTOL,
+    attention_shapes,
     check_close,
+    check_nan_like_reference,
     compiled,
     gaussian,
     lengths,
     max_logit,
+    non_finite_inputs,
     same_from_python_threads,
 )
 
@@ -28,25 +31,16 @@ DIMS = st.sampled_from([1, 3, 8, 16, 17, 32, 64, 80])
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @given(
-    batch=st.integers(1, 2),
-    kv_heads=st.integers(1, 2),
-    group=st.integers(1, 3),
-    lq=EDGE_LENGTHS,
-    lk=EDGE_LENGTHS,
-    d=DIMS,
-    dv=DIMS,
+    shape=attention_shapes(EDGE_LENGTHS, DIMS),
     causal=st.booleans(),
     mask_kind=st.sampled_from(["none", "bool", "float", "bool-row"]),
     logit_scale=st.sampled_from([0.1, 1.0, 8.0]),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_matches_reference(variant, batch, kv_heads, group, lq, lk, d, dv, causal, mask_kind,
-                           logit_scale, seed):
+def test_matches_reference(variant, shape, causal, mask_kind, logit_scale, seed):
     rng = np.random.default_rng(seed)
-    heads = kv_heads * group
-    q = gaussian(rng, batch, heads, lq, d, scale=logit_scale)
-    k = gaussian(rng, batch, kv_heads, lk, d)
-    v = gaussian(rng, batch, kv_heads, lk, dv)
+    batch, heads, lq, lk, d = shape.batch, shape.heads, shape.lq, shape.lk, shape.d
+    q, k, v = shape.inputs(rng, q_scale=logit_scale)
     mask = None
     if mask_kind == "bool":
         mask = rng.random((batch, heads, lq, lk)) < 0.7
@@ -100,15 +94,9 @@ def test_fully_masked_rows_are_zero(variant):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_non_finite_inputs_propagate_like_reference(variant):
-    rng = np.random.default_rng(3)
-    q, k, v = gaussian(rng, 2, 40, 8), gaussian(rng, 2, 100, 8), gaussian(rng, 2, 100, 8)
-    q[0, 3, 1] = np.nan
-    k[1, 77, 0] = np.inf
-    v[0, 12, 4] = np.nan
-    with np.errstate(invalid="ignore"):
-        expected = ref.attention(q, k, v)
-    out = fastattn.attention(q, k, v, variant=variant)
-    np.testing.assert_array_equal(np.isnan(out), np.isnan(expected))
+    q, k, v = non_finite_inputs(40, 100, q={(0, 3, 1): np.nan}, k={(1, 77, 0): np.inf},
+                                v={(0, 12, 4): np.nan})
+    check_nan_like_reference(fastattn.attention(q, k, v, variant=variant), ref.attention, q, k, v)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import fastattn
 from fastattn._workloads import retention, structured_inputs
 from fastattn.reference import routed as ref
-from helpers import check_close, compiled, gaussian, max_logit, tile
+from helpers import attention_shapes, check_close, compiled, gaussian, max_logit, tile
 
 VARIANTS = compiled("sparse-f32")
 # The float32 engine's query block edges (_core.TILES), and lengths around 64-token blocks.
@@ -25,10 +25,7 @@ def check_routed(out, expected, q, k, v):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @given(
-    kv_heads=st.integers(1, 2),
-    group=st.integers(1, 2),
-    lq=LENGTHS,
-    lk=LENGTHS,
+    shape=attention_shapes(LENGTHS, st.just(16), dv=st.just(8), batch=(2, 2), group=(1, 2)),
     block=st.sampled_from([16, 32, 64]),
     budget=st.sampled_from([("top_k", 1), ("top_k", 3), ("density", 0.125), ("density", 0.5)]),
     local_blocks=st.integers(1, 2),
@@ -37,15 +34,13 @@ def check_routed(out, expected, q, k, v):
     projected=st.booleans(),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_router_and_kernel_match_reference(variant, kv_heads, group, lq, lk, block, budget,
-                                           local_blocks, sink_blocks, causal, projected, seed):
+def test_router_and_kernel_match_reference(variant, shape, block, budget, local_blocks,
+                                           sink_blocks, causal, projected, seed):
     """(a) the router picks the reference's blocks, and the kernel computes the reference's
     attention over them."""
     rng = np.random.default_rng(seed)
-    heads = kv_heads * group
-    q, k, v = (gaussian(rng, 2, heads, lq, 16), gaussian(rng, 2, kv_heads, lk, 16),
-               gaussian(rng, 2, kv_heads, lk, 8))
-    proj = rng.standard_normal((16, 4)) if projected else None
+    q, k, v = shape.inputs(rng)
+    proj = rng.standard_normal((shape.d, 4)) if projected else None
     kwargs = dict(block=block, local_blocks=local_blocks, sink_blocks=sink_blocks,
                   causal=causal, proj=proj, **{budget[0]: budget[1]})
     out = fastattn.routed_attention(q, k, v, variant=variant, **kwargs)

@@ -12,7 +12,10 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 OUT="$WHEELS_DIR/dist"
-WORK="$CACHE/build-x86_64"
+# A folder of its own per run: builds from several checkouts may share $CACHE.
+mkdir -p "$CACHE"
+WORK="$(mktemp -d "$CACHE/build-x86_64.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
 GLIBC_FLOOR=2.17
 X86_SUFFIX=".cpython-311-x86_64-linux-gnu.so"
 
@@ -21,36 +24,13 @@ ensure_tools
 PYINC=$("$TOOLS/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
 [ -f "$PYINC/Python.h" ] || die "no Python.h under $PYINC (install python$PYVER-dev)"
 
-ZIGCC="$CACHE/bin/zigcc-x86_64"
-mkdir -p "$CACHE/bin"
-cat > "$ZIGCC" <<EOF
-#!/bin/sh
-exec "$TOOLS/bin/python" -m ziglang cc -target x86_64-linux-gnu.$GLIBC_FLOOR "\$@"
-EOF
-chmod +x "$ZIGCC"
+ZIGCC=$(zig_cc_wrapper "x86_64-linux-gnu.$GLIBC_FLOOR")
 
 log "copying the source tree"
-rm -rf "$WORK"; mkdir -p "$WORK/src" "$WORK/raw"
-(cd "$ROOT" && git ls-files -z --cached --others --exclude-standard \
-   | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
-   | xargs -0 cp --parents -t "$WORK/src")
+copy_source "$WORK/src"
 
 log "compiling with zig cc (glibc $GLIBC_FLOOR), stripped"
-start=$SECONDS
-(
-  cd "$WORK"
-  export PATH="$TOOLS/bin:$PATH"
-  export CC="$ZIGCC" LDSHARED="$ZIGCC -shared" LDFLAGS="-s"
-  export CFLAGS="-DNDEBUG -fwrapv -O3 -Wall"
-  export CPPFLAGS="-I$PYINC"
-  export _PYTHON_HOST_PLATFORM=linux-x86_64
-  export SETUPTOOLS_EXT_SUFFIX="$X86_SUFFIX"
-  "$TOOLS/bin/python" -m build --wheel --no-isolation --outdir "$WORK/raw" "$WORK/src" \
-    > "$WORK/build.log" 2>&1 \
-    || { tail -n 60 "$WORK/build.log"; die "build failed (full log: $WORK/build.log)"; }
-)
-grep -E 'warning:|error:' "$WORK/build.log" | sort -u | head -n 40 || true
-echo "build took $((SECONDS - start)) s"
+zig_build "$WORK" "$ZIGCC" linux-x86_64 "$X86_SUFFIX" "-I$PYINC" --wheel
 
 raw=$(ls "$WORK"/raw/fastattn-*-"$PYTAG"-"$PYTAG"-linux_x86_64.whl 2>/dev/null | head -1 || true)
 [ -n "$raw" ] || die "no linux_x86_64 wheel produced: $(ls "$WORK/raw")"
@@ -77,9 +57,7 @@ if readelf -S -W "$so" | grep -qE '\.debug_|\.symtab'; then
 fi
 max_glibc=$(readelf -V -W "$so" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -1)
 echo "  fastattn/_core$X86_SUFFIX: $(stat -c %s "$so") bytes, stripped, highest GLIBC_$max_glibc"
-if [ "$(printf '%s\n%s\n' "$max_glibc" "$GLIBC_FLOOR" | sort -V | tail -1)" != "$GLIBC_FLOOR" ]; then
-  die "needs GLIBC_$max_glibc, newer than the manylinux2014 floor $GLIBC_FLOOR"
-fi
+check_glibc_floor "$max_glibc" "$GLIBC_FLOOR"
 "$TOOLS/bin/auditwheel" show "$whl"
 
 mkdir -p "$OUT"

@@ -22,41 +22,15 @@ apt_install_if_missing readelf binutils
 ensure_tools
 ensure_sysroot
 
-# Compiler wrapper: setuptools splits $CC on spaces, so zig needs a one-word command.
-ZIGCC="$CACHE/bin/zigcc-aarch64"
-mkdir -p "$CACHE/bin"
-cat > "$ZIGCC" <<EOF
-#!/bin/sh
-exec "$TOOLS/bin/python" -m ziglang cc -target aarch64-linux-gnu.$GLIBC_FLOOR "\$@"
-EOF
-chmod +x "$ZIGCC"
+ZIGCC=$(zig_cc_wrapper "aarch64-linux-gnu.$GLIBC_FLOOR")
 
-# Build from a copy of the tracked and untracked-but-not-ignored files, so
-# local build products (an in-place x86-64 _core.so, build/) never leak in.
 log "copying the source tree"
-mkdir -p "$WORK/src" "$WORK/raw"
-(cd "$ROOT" && git ls-files -z --cached --others --exclude-standard \
-   | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
-   | xargs -0 cp --parents -t "$WORK/src")
+copy_source "$WORK/src"
 
 log "cross-compiling (sdist, then the aarch64 wheel from it)"
-start=$SECONDS
-(
-  cd "$WORK"
-  export PATH="$TOOLS/bin:$PATH"
-  export CC="$ZIGCC" LDSHARED="$ZIGCC -shared" LDFLAGS="-s"
-  # setuptools uses these instead of the host interpreter's flags.
-  export CFLAGS="-DNDEBUG -fwrapv -O3 -Wall"
-  export CPPFLAGS="-I$SYSROOT/pyinclude/python$PYVER -I$SYSROOT/pyinclude"
-  # Makes setuptools tag the wheel linux_aarch64 and setup.py pick the aarch64 kernels.
-  export _PYTHON_HOST_PLATFORM=linux-aarch64
-  # Without it the module gets the host's x86-64 suffix and will not import.
-  export SETUPTOOLS_EXT_SUFFIX="$EXT_SUFFIX"
-  "$TOOLS/bin/python" -m build --no-isolation --outdir "$WORK/raw" "$WORK/src" > "$WORK/build.log" 2>&1 \
-    || { tail -n 60 "$WORK/build.log"; die "cross build failed (the end of its log is above)"; }
-)
-grep -E 'warning:|error:' "$WORK/build.log" | sort -u | head -n 40 || true
-echo "cross build took $((SECONDS - start)) s"
+# _PYTHON_HOST_PLATFORM makes setuptools tag the wheel linux_aarch64 and setup.py pick the aarch64 kernels.
+zig_build "$WORK" "$ZIGCC" linux-aarch64 "$EXT_SUFFIX" \
+  "-I$SYSROOT/pyinclude/python$PYVER -I$SYSROOT/pyinclude"
 
 raw=$(ls "$WORK"/raw/fastattn-*-"$PYTAG"-"$PYTAG"-linux_aarch64.whl 2>/dev/null | head -1 || true)
 [ -n "$raw" ] || die "no linux_aarch64 wheel produced: $(ls "$WORK/raw")"
@@ -89,9 +63,7 @@ done
 log "auditwheel show"
 "$TOOLS/bin/auditwheel" show "$whl"
 echo "max GLIBC symbol version needed: GLIBC_$max_glibc"
-if [ "$(printf '%s\n%s\n' "$max_glibc" "$GLIBC_FLOOR" | sort -V | tail -1)" != "$GLIBC_FLOOR" ]; then
-  die "needs GLIBC_$max_glibc, newer than the manylinux2014 floor $GLIBC_FLOOR"
-fi
+check_glibc_floor "$max_glibc" "$GLIBC_FLOOR"
 
 mkdir -p "$OUT"
 rm -f "$OUT"/fastattn-*-"$PYTAG"-*aarch64*.whl "$OUT"/fastattn-*.tar.gz

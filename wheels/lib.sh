@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2034
-# Shared helpers for wheels/build.sh and wheels/test.sh (sourced, not run).
+# Shared helpers for the scripts of wheels/ (sourced, not run).
 #
 # Everything downloaded or unpacked lives under $CACHE (default wheels/.cache,
 # git-ignored; set FASTATTN_WHEELS_CACHE to share it between clones), so a
@@ -136,4 +136,53 @@ ensure_sysroot() {
   ln -s "../usr/include/python$PYVER" "$SYSROOT/pyinclude/python$PYVER"
   ln -s "../../usr/include/aarch64-linux-gnu/python$PYVER" "$SYSROOT/pyinclude/aarch64-linux-gnu/python$PYVER"
   touch "$SYSROOT/.complete"
+}
+
+# zig_cc_wrapper TRIPLE: writes $CACHE/bin/zigcc-TRIPLE, a one-word compiler command for zig's
+# clang targeting TRIPLE (setuptools splits $CC on spaces), and prints its path.
+zig_cc_wrapper() {
+  local w="$CACHE/bin/zigcc-$1"
+  mkdir -p "$CACHE/bin"
+  printf '#!/bin/sh\nexec "%s" -m ziglang cc -target %s "$@"\n' "$TOOLS/bin/python" "$1" > "$w"
+  chmod +x "$w"
+  echo "$w"
+}
+
+# copy_source DEST: the checkout's tracked and untracked-but-not-ignored files, so that local
+# build products (an in-place _core.so, build/) never leak into a wheel.
+copy_source() {
+  mkdir -p "$1"
+  (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard \
+     | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
+     | xargs -0 cp --parents -t "$1")
+}
+
+# zig_build WORK ZIGCC PLATFORM EXT_SUFFIX CPPFLAGS [BUILD_ARG...]: `python -m build
+# --no-isolation` of WORK/src into WORK/raw with zig's clang, stripped (LDFLAGS=-s), for the
+# setuptools platform PLATFORM (e.g. linux-aarch64: the wheel tag, and setup.py's kernel
+# choice) with extension suffix EXT_SUFFIX (without it a cross-built module gets the host's
+# suffix and will not import). Log in WORK/build.log; its warnings are printed.
+zig_build() {
+  local work="$1" zigcc="$2" platform="$3" suffix="$4" cppflags="$5" start=$SECONDS
+  shift 5
+  mkdir -p "$work/raw"
+  (
+    cd "$work"
+    export PATH="$TOOLS/bin:$PATH"
+    export CC="$zigcc" LDSHARED="$zigcc -shared" LDFLAGS="-s"
+    # setuptools uses these instead of the host interpreter's flags.
+    export CFLAGS="-DNDEBUG -fwrapv -O3 -Wall" CPPFLAGS="$cppflags"
+    export _PYTHON_HOST_PLATFORM="$platform" SETUPTOOLS_EXT_SUFFIX="$suffix"
+    "$TOOLS/bin/python" -m build --no-isolation "$@" --outdir "$work/raw" "$work/src" > "$work/build.log" 2>&1 \
+      || { tail -n 60 "$work/build.log"; die "build failed (the end of its log is above)"; }
+  )
+  grep -E 'warning:|error:' "$work/build.log" | sort -u | head -n 40 || true
+  echo "build took $((SECONDS - start)) s"
+}
+
+# check_glibc_floor MAX FLOOR: fails when symbol version GLIBC_MAX is newer than GLIBC_FLOOR.
+check_glibc_floor() {
+  if [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | tail -1)" != "$2" ]; then
+    die "needs GLIBC_$1, newer than the manylinux2014 floor $2"
+  fi
 }

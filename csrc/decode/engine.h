@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "fastattn/decode.h"
@@ -39,15 +40,16 @@ typedef struct fa_decode_ukernels {
 typedef struct fa_decode_task {
   size_t batch, heads, kv_heads, lq, lk, d, dv;
   size_t group, rows, nsplits; /* heads per kv head; group * lq; ceil(lk / SPLIT) */
+  const float *q; /* the caller's query rows, read once to prepare qprep */
   const char *k, *v;
   size_t elem; /* bytes per key/value element */
-  ptrdiff_t k_stride[3], v_stride[3];
-  const float *k_scale, *v_scale;
-  ptrdiff_t k_scale_stride[2], v_scale_stride[2];
+  const float *k_scale, *v_scale; /* int8: per-token scales; NULL for float32 */
   float *out;
-  ptrdiff_t out_stride[3];
   const float *mask;
-  ptrdiff_t mask_stride[3];
+  /* strides (elements) of the params struct the task was made from, which outlives it */
+  const ptrdiff_t *q_stride, *k_stride, *v_stride, *out_stride, *mask_stride;
+  const ptrdiff_t *k_scale_stride, *v_scale_stride;
+  float scale;
   ptrdiff_t band_lo, band_hi;
   const char *qprep; /* prepared query rows in (batch, head, row) order */
   size_t qrow_bytes;
@@ -73,6 +75,35 @@ static inline fa_decode_kv fa_decode_head(const fa_decode_task *t, size_t b, siz
       .vs = t->v_scale ? t->v_scale + ib * t->v_scale_stride[0] + ik * t->v_scale_stride[1] : NULL,
       .d = t->d, .dv = t->dv};
   return kv;
+}
+
+/* The int8 scores' key rows: rows[u] = key c + u of the tile of n keys from j0 (past the
+ * tile's end: its last key again) and ks[u] its scale, for u < count. */
+static inline void fa_decode_i8_key_rows(const fa_decode_kv *kv, size_t j0, size_t c, size_t n,
+                                         size_t count, const int8_t **rows, float *ks) {
+  const int8_t *k = (const int8_t *)kv->k + (ptrdiff_t)j0 * kv->k_rs;
+  for (size_t u = 0; u < count; u++) {
+    const size_t j = c + u < n ? c + u : n - 1;
+    rows[u] = k + (ptrdiff_t)j * kv->k_rs;
+    ks[u] = kv->ks[j0 + j];
+  }
+}
+
+/* The int8 output step's weights w[c] = p[c] * v_scale[j0 + c] for c < n. */
+static inline void fa_decode_i8_weights(const float *p, const fa_decode_kv *kv, size_t j0,
+                                        size_t n, float *w) {
+  for (size_t c = 0; c < n; c++) w[c] = p[c] * kv->vs[j0 + c];
+}
+
+/* o[y] += sum_{c < n} w[c] v_c[y] for y in [x, dv), v_c = value j0 + c: the int8 output
+ * step in plain C (the scalar kernel from x = 0, the SIMD ones past their blocks). */
+static inline void fa_decode_i8_pv_cols(const float *w, const fa_decode_kv *kv, size_t j0,
+                                        size_t n, size_t x, float *o) {
+  const int8_t *v = (const int8_t *)kv->v + (ptrdiff_t)j0 * kv->v_rs;
+  for (size_t c = 0; x < kv->dv && c < n; c++) {
+    const int8_t *row = v + (ptrdiff_t)c * kv->v_rs;
+    for (size_t y = x; y < kv->dv; y++) o[y] += w[c] * (float)row[y];
+  }
 }
 
 /* Sets the scores of keys a row may not see to -inf: outside its band [lo, hi)

@@ -12,14 +12,8 @@
 #include "common/target.h"
 FA_TARGET_BEGIN("avx2,fma")
 
-#include "decode/engine.h"
+#include "decode/avx2.h"
 #include "ukernels/f32-avx2.h"
-
-/* Lanes [0, n) of a tail vector, n < 8. */
-static inline __m256i tail_mask(size_t n) {
-  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), lanes);
-}
 
 /* [sum a0, sum a1, ..., sum a7]. */
 static inline __m256 hsum8(__m256 a0, __m256 a1, __m256 a2, __m256 a3, __m256 a4, __m256 a5,
@@ -34,7 +28,7 @@ static void scores_f32_avx2(const void *qrow, const fa_decode_kv *kv, size_t j0,
   const float *q = (const float *)qrow; /* zero-padded to a multiple of 16 */
   const float *k = (const float *)(const void *)kv->k + (ptrdiff_t)j0 * kv->k_rs;
   const size_t d = kv->d, d8 = d & ~(size_t)7;
-  const __m256i tail = tail_mask(d - d8);
+  const __m256i tail = fa_decode_tail_mask(d - d8);
   for (size_t c = 0; c < n; c += 8) {
     const float *row[8];
     for (size_t u = 0; u < 8; u++) /* past the tile's end: repeat the last key */
@@ -67,29 +61,21 @@ static void scores_f32_avx2(const void *qrow, const fa_decode_kv *kv, size_t j0,
   }
 }
 
-/* o[0 .. 8 * nv) += sum_c p[c] v_c[0 .. 8 * nv) with the output in nv <= 8 registers;
- * always inlined with a constant nv, so acc[] lives in registers. */
-static inline __attribute__((always_inline)) void pv_block(const float *p, const float *v,
-                                                           ptrdiff_t v_rs, size_t n, float *o,
-                                                           int nv) {
-  __m256 acc[8];
-  for (int u = 0; u < nv; u++) acc[u] = _mm256_loadu_ps(o + 8 * u);
-  for (size_t c = 0; c < n; c++) {
-    const __m256 w = _mm256_broadcast_ss(p + c);
-    const float *row = v + (ptrdiff_t)c * v_rs;
-    for (int u = 0; u < nv; u++) acc[u] = _mm256_fmadd_ps(w, _mm256_loadu_ps(row + 8 * u), acc[u]);
-  }
-  for (int u = 0; u < nv; u++) _mm256_storeu_ps(o + 8 * u, acc[u]);
+static inline __m256 load8_f32(const void *row, size_t x) {
+  return _mm256_loadu_ps((const float *)row + x);
 }
 
 static void pv_f32_avx2(const float *p, const fa_decode_kv *kv, size_t j0, size_t n, float *o) {
   const float *v = (const float *)(const void *)kv->v + (ptrdiff_t)j0 * kv->v_rs;
   const size_t dv = kv->dv;
   size_t x = 0;
-  for (; x + 64 <= dv; x += 64) pv_block(p, v + x, kv->v_rs, n, o + x, 8);
-  for (; x + 8 <= dv; x += 8) pv_block(p, v + x, kv->v_rs, n, o + x, 1);
+  const ptrdiff_t rs = kv->v_rs * (ptrdiff_t)sizeof(float);
+  for (; x + 64 <= dv; x += 64)
+    fa_decode_pv_block_avx2(load8_f32, p, (const char *)(v + x), rs, n, o + x, 8);
+  for (; x + 8 <= dv; x += 8)
+    fa_decode_pv_block_avx2(load8_f32, p, (const char *)(v + x), rs, n, o + x, 1);
   if (x < dv) {
-    const __m256i tail = tail_mask(dv - x);
+    const __m256i tail = fa_decode_tail_mask(dv - x);
     __m256 acc = _mm256_loadu_ps(o + x); /* o is padded to a multiple of 16 */
     for (size_t c = 0; c < n; c++)
       acc = _mm256_fmadd_ps(_mm256_broadcast_ss(p + c),

@@ -15,7 +15,7 @@
 #include "common/target.h"
 FA_TARGET_BEGIN("avx2,fma")
 
-#include "decode/engine.h"
+#include "decode/avx2.h"
 #include "ukernels/f32-avx2.h"
 
 static inline __m256i hsum8_epi32(__m256i a0, __m256i a1, __m256i a2, __m256i a3, __m256i a4,
@@ -35,16 +35,11 @@ static void scores_i8_avx2(const void *qrow, const fa_decode_kv *kv, size_t j0, 
                            float *s) {
   const __m256 qc = _mm256_set1_ps(*(const float *)qrow);
   const int8_t *q = (const int8_t *)qrow + 16;
-  const int8_t *k = (const int8_t *)kv->k + (ptrdiff_t)j0 * kv->k_rs;
   const size_t d = kv->d, d32 = d & ~(size_t)31;
   for (size_t c = 0; c < n; c += 8) {
     const int8_t *row[8];
     float ks[8];
-    for (size_t u = 0; u < 8; u++) { /* past the tile's end: repeat the last key */
-      const size_t j = c + u < n ? c + u : n - 1;
-      row[u] = k + (ptrdiff_t)j * kv->k_rs;
-      ks[u] = kv->ks[j0 + j];
-    }
+    fa_decode_i8_key_rows(kv, j0, c, n, 8, row, ks);
     __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
             a7 = a0;
     for (size_t x = 0; x < d32; x += 32) {
@@ -70,35 +65,21 @@ static void scores_i8_avx2(const void *qrow, const fa_decode_kv *kv, size_t j0, 
   }
 }
 
-/* o[0 .. 8 * nv) += sum_c w[c] v_c[0 .. 8 * nv); always inlined with a constant nv. */
-static inline __attribute__((always_inline)) void pv_block(const float *w, const int8_t *v,
-                                                           ptrdiff_t v_rs, size_t n, float *o,
-                                                           int nv) {
-  __m256 acc[8];
-  for (int u = 0; u < nv; u++) acc[u] = _mm256_loadu_ps(o + 8 * u);
-  for (size_t c = 0; c < n; c++) {
-    const __m256 wc = _mm256_broadcast_ss(w + c);
-    const int8_t *row = v + (ptrdiff_t)c * v_rs;
-    for (int u = 0; u < nv; u++) {
-      const __m128i raw = _mm_loadl_epi64((const __m128i *)(row + 8 * u));
-      acc[u] = _mm256_fmadd_ps(wc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(raw)), acc[u]);
-    }
-  }
-  for (int u = 0; u < nv; u++) _mm256_storeu_ps(o + 8 * u, acc[u]);
+static inline __m256 load8_i8(const void *row, size_t x) {
+  const __m128i raw = _mm_loadl_epi64((const __m128i *)((const int8_t *)row + x));
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(raw));
 }
 
 static void pv_i8_avx2(const float *p, const fa_decode_kv *kv, size_t j0, size_t n, float *o) {
-  const int8_t *v = (const int8_t *)kv->v + (ptrdiff_t)j0 * kv->v_rs;
-  const size_t dv = kv->dv;
+  const char *v = (const char *)kv->v + (ptrdiff_t)j0 * kv->v_rs;
   float w[FA_DECODE_TILE];
-  for (size_t c = 0; c < n; c++) w[c] = p[c] * kv->vs[j0 + c];
+  fa_decode_i8_weights(p, kv, j0, n, w);
   size_t x = 0;
-  for (; x + 64 <= dv; x += 64) pv_block(w, v + x, kv->v_rs, n, o + x, 8);
-  for (; x + 8 <= dv; x += 8) pv_block(w, v + x, kv->v_rs, n, o + x, 1);
-  for (size_t c = 0; x < dv && c < n; c++) {
-    const int8_t *row = v + (ptrdiff_t)c * kv->v_rs;
-    for (size_t y = x; y < dv; y++) o[y] += w[c] * (float)row[y];
-  }
+  for (; x + 64 <= kv->dv; x += 64)
+    fa_decode_pv_block_avx2(load8_i8, w, v + x, kv->v_rs, n, o + x, 8);
+  for (; x + 8 <= kv->dv; x += 8)
+    fa_decode_pv_block_avx2(load8_i8, w, v + x, kv->v_rs, n, o + x, 1);
+  fa_decode_i8_pv_cols(w, kv, j0, n, x, o);
 }
 
 static const fa_decode_ukernels ukernels = {scores_i8_avx2, pv_i8_avx2, &fa_f32_ukernels_avx2};

@@ -65,16 +65,12 @@ static inline __attribute__((always_inline)) void fa_decode_pv_block_i8(
 static inline void fa_decode_pv_i8_neon(const float *p, const fa_decode_kv *kv, size_t j0,
                                         size_t n, float *o) {
   const int8_t *v = (const int8_t *)kv->v + (ptrdiff_t)j0 * kv->v_rs;
-  const size_t dv = kv->dv;
   float w[FA_DECODE_TILE];
-  for (size_t c = 0; c < n; c++) w[c] = p[c] * kv->vs[j0 + c];
+  fa_decode_i8_weights(p, kv, j0, n, w);
   size_t x = 0;
-  for (; x + 32 <= dv; x += 32) fa_decode_pv_block_i8(w, v + x, kv->v_rs, n, o + x, 4);
-  for (; x + 8 <= dv; x += 8) fa_decode_pv_block_i8(w, v + x, kv->v_rs, n, o + x, 1);
-  for (size_t c = 0; x < dv && c < n; c++) {
-    const int8_t *row = v + (ptrdiff_t)c * kv->v_rs;
-    for (size_t y = x; y < dv; y++) o[y] += w[c] * (float)row[y];
-  }
+  for (; x + 32 <= kv->dv; x += 32) fa_decode_pv_block_i8(w, v + x, kv->v_rs, n, o + x, 4);
+  for (; x + 8 <= kv->dv; x += 8) fa_decode_pv_block_i8(w, v + x, kv->v_rs, n, o + x, 1);
+  fa_decode_i8_pv_cols(w, kv, j0, n, x, o);
 }
 
 #endif

@@ -20,12 +20,9 @@ static void scores_i8_scalar(const void *qrow, const fa_decode_kv *kv, size_t j0
 }
 
 static void pv_i8_scalar(const float *p, const fa_decode_kv *kv, size_t j0, size_t n, float *o) {
-  const int8_t *v = (const int8_t *)kv->v + (ptrdiff_t)j0 * kv->v_rs;
-  for (size_t c = 0; c < n; c++) {
-    const int8_t *row = v + (ptrdiff_t)c * kv->v_rs;
-    const float w = p[c] * kv->vs[j0 + c];
-    for (size_t x = 0; x < kv->dv; x++) o[x] += w * (float)row[x];
-  }
+  float w[FA_DECODE_TILE];
+  fa_decode_i8_weights(p, kv, j0, n, w);
+  fa_decode_i8_pv_cols(w, kv, j0, n, 0, o);
 }
 
 static const fa_decode_ukernels ukernels = {scores_i8_scalar, pv_i8_scalar,

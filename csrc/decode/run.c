@@ -5,20 +5,28 @@
 #include <string.h>
 
 #include "common/split.h"
+#include "fastattn/pool.h" /* FA_MAX_THREADS */
 
-fa_decode_plan fa_decode_make_plan(size_t batch, size_t heads, size_t kv_heads, size_t lq,
-                                   size_t lk, size_t dv, size_t qrow_bytes, size_t nthreads) {
-  fa_decode_plan l;
-  l.rows = heads / kv_heads * lq;
-  l.nsplits = fa_split_count(lk, FA_DECODE_SPLIT);
-  l.part_stride = dv + 2;
-  l.qrow_bytes = qrow_bytes;
-  l.per_thread = fa_round_up(fa_decode_thread_bytes(l.rows, dv), 64);
+typedef struct plan {
+  size_t per_thread, qprep_off, partials_off, total, nsplits, rows, part_stride;
+} plan;
+
+static plan make_plan(const fa_decode_task *t, size_t qrow_bytes, size_t nthreads) {
+  plan l;
+  l.rows = t->heads / t->kv_heads * t->lq;
+  l.nsplits = fa_split_count(t->lk, FA_DECODE_SPLIT);
+  l.part_stride = t->dv + 2;
+  l.per_thread = fa_round_up(fa_decode_thread_bytes(l.rows, t->dv), 64);
   l.qprep_off = nthreads * l.per_thread;
-  l.partials_off = fa_round_up(l.qprep_off + batch * heads * lq * qrow_bytes, 64);
-  const size_t parts = l.nsplits > 1 ? batch * kv_heads * l.nsplits * l.rows * l.part_stride : 0;
+  l.partials_off = fa_round_up(l.qprep_off + t->batch * t->heads * t->lq * qrow_bytes, 64);
+  const size_t parts =
+      l.nsplits > 1 ? t->batch * t->kv_heads * l.nsplits * l.rows * l.part_stride : 0;
   l.total = l.partials_off + parts * sizeof(float) + 64; /* 64: room to align the base */
   return l;
+}
+
+size_t fa_decode_workspace(const fa_decode_task *t, size_t qrow_bytes, size_t nthreads) {
+  return make_plan(t, qrow_bytes, nthreads).total;
 }
 
 /* out row = sum_s 2^(m_s - M) o_s / sum_s 2^(m_s - M) l_s over the splits s. */
@@ -55,16 +63,30 @@ static void merge(const void *params, size_t b, size_t kh) {
   }
 }
 
-fa_status fa_decode_run(fa_decode_task *t, const fa_decode_plan *l, const fa_variant *table,
-                        size_t nvariants, size_t index, size_t nthreads, char *base) {
-  t->nsplits = l->nsplits;
-  t->rows = l->rows;
+fa_status fa_decode_run(fa_decode_task *t, size_t qrow_bytes, fa_decode_prep_fn prep,
+                        const fa_variant *table, size_t nvariants, size_t index,
+                        size_t nthreads, void *workspace, size_t workspace_size) {
+  if (nthreads == 0 || nthreads > FA_MAX_THREADS) return FA_ERR_THREADS;
+  if (t->batch == 0 || t->heads == 0 || t->lq == 0) return FA_OK;
+  const plan l = make_plan(t, qrow_bytes, nthreads);
+  if (!workspace || workspace_size < l.total) return FA_ERR_WORKSPACE;
+  char *base = (char *)(((size_t)workspace + 63) & ~(size_t)63);
+  char *dst = base + l.qprep_off;
+  memset(dst, 0, t->batch * t->heads * t->lq * qrow_bytes);
+  for (size_t b = 0; b < t->batch; b++)
+    for (size_t h = 0; h < t->heads; h++)
+      for (size_t i = 0; i < t->lq; i++, dst += qrow_bytes)
+        prep(t->q + (ptrdiff_t)b * t->q_stride[0] + (ptrdiff_t)h * t->q_stride[1] +
+                 (ptrdiff_t)i * t->q_stride[2],
+             t->d, t->scale * FA_LOG2E, dst);
+  t->nsplits = l.nsplits;
+  t->rows = l.rows;
   t->group = t->heads / t->kv_heads;
-  t->part_stride = l->part_stride;
-  t->qrow_bytes = l->qrow_bytes;
-  t->qprep = base + l->qprep_off;
-  t->partials = l->nsplits > 1 ? (float *)(void *)(base + l->partials_off) : NULL;
-  const fa_split_run run = {t, t->batch, t->kv_heads, t->lk, FA_DECODE_SPLIT, l->per_thread,
+  t->part_stride = l.part_stride;
+  t->qrow_bytes = qrow_bytes;
+  t->qprep = base + l.qprep_off;
+  t->partials = l.nsplits > 1 ? (float *)(void *)(base + l.partials_off) : NULL;
+  const fa_split_run run = {t, t->batch, t->kv_heads, t->lk, FA_DECODE_SPLIT, l.per_thread,
                             merge};
-  return fa_drive_split(&run, table, nvariants, index, nthreads, base, l->qprep_off);
+  return fa_drive_split(&run, table, nvariants, index, nthreads, base, l.qprep_off);
 }

@@ -170,7 +170,8 @@ static uint32_t fa_i8_exp_lut_avx512vnni(const float *t, size_t npad, float m, v
     const __m512i z = fa_i8_z16_avx512vnni(t + c, vm);
     const __m512i e = fa_i8_exp32_avx512vnni(_mm512_packus_epi32(z, z), tab);
     const __m128i b = _mm512_castsi512_si128(_mm512_permutexvar_epi32(order, _mm512_packus_epi16(e, e)));
-    sum = _mm512_add_epi64(sum, _mm512_castsi128_si512(_mm_sad_epu8(b, _mm_setzero_si128())));
+    /* zext, not cast: a cast leaves the upper 384 bits undefined (clang keeps garbage there) */
+    sum = _mm512_add_epi64(sum, _mm512_zextsi128_si512(_mm_sad_epu8(b, _mm_setzero_si128())));
     _mm_storeu_si128((__m128i *)(p + c), b);
   }
   return (uint32_t)_mm512_reduce_add_epi64(sum);

@@ -6,7 +6,9 @@ threads. Implementations:
 - torch-sdpa-f32: ``torch.nn.functional.scaled_dot_product_attention`` on float32 tensors;
 - numpy-f32: two float32 matmuls and a softmax (the baseline without torch);
 - fastattn-f32: ``KVCache(precision="fp32").attend`` (the decode kernels);
-- fastattn-int8: ``KVCache(precision="int8").attend`` (int8 keys/values, per-token scales);
+- fastattn-int8: ``KVCache(precision="int8").attend`` (int8 keys/values, per-token scales),
+  the variant dispatch picks; fastattn-int8:<variant> each other int8 variant that runs here
+  (e.g. ``i8-avx2`` beside ``i8-avx512vnni``);
 - read-sweep: one read of a buffer as large as the float32 cache (the floor itself).
 
 The floor of a row is the bytes it must read (keys and values, plus the int8 scales)
@@ -27,11 +29,12 @@ import pytest
 import fastattn
 from fastattn import _core, _dispatch
 from fastattn.benchmarks import peers
-from fastattn.benchmarks.conftest import all_threads
+from fastattn.benchmarks.conftest import all_threads, alternatives
 
 LENGTHS = [1024, 4096, 16384, 65536]
 HEADS, DIM = 8, 64
-IMPLS = ["torch-sdpa-f32", "numpy-f32", "fastattn-f32", "fastattn-int8", "read-sweep"]
+IMPLS = (["torch-sdpa-f32", "numpy-f32", "fastattn-f32", "fastattn-int8"]
+         + [f"fastattn-int8:{name}" for name in alternatives("decode-i8")] + ["read-sweep"])
 _ROWS: list = []
 
 
@@ -72,9 +75,10 @@ def build(impl, q, k, v, threads):
         buf = raw[offset:offset + f32_bytes // step * step]
         return (lambda: _core.read_sweep(buf, threads)), buf.nbytes
     precision = "fp32" if impl == "fastattn-f32" else "int8"
+    variant = impl.partition(":")[2] or None
     cache = fastattn.KVCache(1, HEADS, DIM, k.shape[2], precision=precision)
     cache.append(k, v)
-    return (lambda: cache.attend(q, num_threads=threads)), cache.nbytes
+    return (lambda: cache.attend(q, variant=variant, num_threads=threads)), cache.nbytes
 
 
 @pytest.fixture(scope="module")
@@ -91,13 +95,13 @@ def floor_table(request):
 def write_floor_table(reporter, rows) -> None:
     reporter.write_line("")
     reporter.section("decode: time against the read-bandwidth floor (x floor = 1 is the floor)")
-    reporter.write_line(f"{'Lk':>6} {'threads':>7} {'impl':<16} {'ms':>8} {'GB/s':>6} "
+    reporter.write_line(f"{'Lk':>6} {'threads':>7} {'impl':<26} {'ms':>8} {'GB/s':>6} "
                         f"{'floor ms':>8} {'x floor':>7} {'x torch':>7}")
     torch_ms = {(r["lk"], r["threads"]): r["ms"] for r in rows if r["impl"] == "torch-sdpa-f32"}
     for r in rows:
         base = torch_ms.get((r["lk"], r["threads"]))
         speedup = "" if base is None else f"{base / r['ms']:.2f}"
-        reporter.write_line(f"{r['lk']:>6} {r['threads']:>7} {r['impl']:<16} {r['ms']:>8.3f} "
+        reporter.write_line(f"{r['lk']:>6} {r['threads']:>7} {r['impl']:<26} {r['ms']:>8.3f} "
                             f"{r['gbs']:>6.1f} {r['floor_ms']:>8.3f} {r['x_floor']:>7.2f} "
                             f"{speedup:>7}")
 
@@ -115,7 +119,7 @@ def bench_decode(record, benchmark, floor_table, impl, lk, threads):
     bandwidth = read_bandwidth(nbytes, n)
     floor = nbytes / bandwidth
     variant = {"fastattn-f32": _dispatch.DECODE_F32.chosen.name,
-               "fastattn-int8": _dispatch.DECODE_I8.chosen.name}.get(impl)
+               "fastattn-int8": _dispatch.DECODE_I8.chosen.name}.get(impl, impl.partition(":")[2])
     median = record(fn, group=f"decode Lk={lk} threads={n}", name=impl,
                     baseline=impl == ("torch-sdpa-f32" if has_torch else "numpy-f32"),
                     flops=4 * HEADS * lk * DIM,

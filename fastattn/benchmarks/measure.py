@@ -1,9 +1,12 @@
-"""One benchmark row: build the call, time it, and measure memory, quality and energy."""
+"""Benchmark rows: build each call and measure its memory, quality and energy
+(`prepare`), then time the rows of one shape taking turns (`interleave`, `finish`), so
+that every ratio between them compares calls made under the same machine load."""
 
 from __future__ import annotations
 
 import functools
 import statistics
+import time
 
 import numpy as np
 
@@ -44,8 +47,15 @@ def _as_array(out) -> np.ndarray:
     return out
 
 
-def row(shape, kind: str, name: str, variant, cand, *, threads: int, budget_s: float):
-    """A result dict, or None when the implementation is not installed here."""
+# Timing rounds: every row of a shape runs in each. Even, so that the rounds run in list
+# order and those run in reverse are as many (their biases meet in the median).
+ROUNDS = 4
+
+
+def prepare(shape, kind: str, name: str, variant, cand, *, threads: int, budget_s: float):
+    """``(call, row)`` with everything but the times measured (one call for the output's
+    quality, one for peak memory, energy), or None when the implementation is not
+    installed here."""
     q, k, v = candidates.structured_inputs(shape)
     if kind == "peer":  # writable copies: torch warns about read-only arrays
         # one query aligned bottom-right sees every key: no mask (PyTorch's is_causal is
@@ -63,7 +73,6 @@ def row(shape, kind: str, name: str, variant, cand, *, threads: int, budget_s: f
     out = _as_array(call())
     if name == "onnxruntime-mha-f32":  # (B, Lq, H*Dv) back to (B, H, Lq, Dv)
         out = out.reshape(shape.batch, shape.lq, shape.heads, shape.dv).transpose(0, 2, 1, 3)
-    times = profiling.time_calls(call, budget_s=budget_s, min_calls=3, max_calls=100, warmup=0)
     traced, rss = profiling.peak_memory(call)
     meter = energy.default_meter()
     if meter.sensor is not None:
@@ -71,15 +80,44 @@ def row(shape, kind: str, name: str, variant, cand, *, threads: int, budget_s: f
     else:
         model = energy.EnergyModel()
         e = energy.Energy(model.joules(cost), "modelled", model.label)
-    median = statistics.median(times)
-    return dict(
+    return call, dict(
         shape=shape.label, length=shape.lq, key_length=shape.lk, kind=kind, name=name,
         variant=variant, op=op,
         family=name if cand is None else cand.family,
-        threads=threads, median_s=median, min_s=min(times), calls=len(times),
-        gops=cost.ops / median / 1e9, macs=cost.macs, ops=cost.ops,
+        threads=threads, macs=cost.macs, ops=cost.ops,
         quality=candidates.quality(out, exact_output(shape)), exact=exact,
         peak_bytes=max(traced, rss or 0), traced_bytes=traced, rss_peak_bytes=rss,
         energy_j=e.joules, energy_source=e.source, energy_label=e.label,
         bytes_read=cost.bytes_read, bytes_written=cost.bytes_written,
     )
+
+
+def interleave(calls: list, *, budget_s: float, rounds: int = ROUNDS, max_calls: int = 100,
+               clock=time.perf_counter) -> list:
+    """Times ``calls`` taking turns: in each of ``rounds`` rounds every call runs for
+    about ``budget_s / rounds`` seconds (at least once, at most ``max_calls // rounds``
+    times), in list order in even rounds and in reverse in odd ones, so that a drift of
+    the machine's speed (other jobs, clock changes, heat) reaches every call alike.
+    Returns, per call, one list of call times per round."""
+    per_round, slice_s = max(1, max_calls // rounds), budget_s / rounds
+    out = [[] for _ in calls]
+    for r in range(rounds):
+        for i in (range(len(calls)) if r % 2 == 0 else reversed(range(len(calls)))):
+            times, start = [], clock()
+            while not times or (len(times) < per_round and clock() - start < slice_s):
+                t0 = clock()
+                calls[i]()
+                times.append(clock() - t0)
+            out[i].append(times)
+    return out
+
+
+def finish(row: dict, round_times: list) -> dict:
+    """The row with its times: median and min over every call, and each round's median
+    (the speed-ups are taken round by round, `report.add_speedups`)."""
+    flat = [t for times in round_times for t in times]
+    median = statistics.median(flat)
+    row.update(median_s=median, min_s=min(flat), calls=len(flat),
+               round_medians_s=[statistics.median(times) for times in round_times],
+               gops=row["ops"] / median / 1e9)
+    return row

@@ -24,6 +24,15 @@ def _series_name(r: dict) -> str:
     return r["name"] + (f" [{r['variant']}]" if r["variant"] else "")
 
 
+def _save(plt, fig, legend_ax, path: Path) -> Path:
+    """Puts the legend right of `legend_ax` (outside the data), writes the PNG, frees fig."""
+    legend_ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def latency_plot(path: Path, head: dict, rows: list) -> Path:
     plt = _pyplot()
     series: dict = {}
@@ -45,11 +54,7 @@ def latency_plot(path: Path, head: dict, rows: list) -> Path:
     ax.set_title(f"fastattn {head['fastattn']}: {head['cpu']}, {head['threads']} thread(s)",
                  fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, ax, path)
 
 
 def tradeoff_plot(path: Path, head: dict, rows: list) -> Path:
@@ -75,11 +80,7 @@ def tradeoff_plot(path: Path, head: dict, rows: list) -> Path:
     fig.suptitle(f"{at[0]['shape']}, {head['cpu']}, {head['threads']} thread(s): cost against "
                  "quality (squares: peers, circles: exact, triangles: approximations)",
                  fontsize=10)
-    right.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, right, path)
 
 
 def write(out_dir: Path, head: dict, rows: list) -> list:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -40,6 +41,11 @@ def header_text(head: dict) -> str:
         + (f"; FASTATTN_ISA cap {head['isa_cap']}" if head["isa_cap"] else ""),
         f"kernels  {chosen} (dispatch's choice; scalar and other variants also timed)",
         f"threads  {head['threads']} for every implementation (BLAS, torch and ONNX Runtime too)",
+        f"timing   interleaved: the rows of one shape take turns, {head['rounds']} rounds of "
+        f"about {head['budget_s'] / head['rounds'] * 1e3:.0f} ms per row (order reversed "
+        "every other round)",
+        "         ms: median of all calls; speed-up: median over the rounds of the "
+        "baseline's round median / the row's",
         f"energy   {head['energy']}",
     ]
     for why in head["energy_why_modelled"]:
@@ -54,16 +60,25 @@ def header_text(head: dict) -> str:
 
 
 def add_speedups(rows: list, baseline: str) -> list:
-    """Sets ``speedup`` (baseline median / row median, same shape and thread count) and
-    ``baseline`` on every row; returns the shapes that have no baseline row."""
-    base = {(r["shape"], r["threads"]): r["median_s"] for r in rows if r["name"] == baseline}
+    """Sets ``speedup`` and ``baseline`` on every row; returns the shapes that have no
+    baseline row. The speed-up is the median over the timing rounds of the baseline's
+    round median over the row's (rows of one shape and thread count are timed in the same
+    rounds, `measure.interleave`), so a round slowed by other work cancels out."""
+    base = {(r["shape"], r["threads"]): r["round_medians_s"] for r in rows
+            if r["name"] == baseline}
     missing = []
     for r in rows:
         ref = base.get((r["shape"], r["threads"]))
         r["baseline"] = baseline
-        r["speedup"] = None if ref is None else ref / r["median_s"]
-        if ref is None and r["shape"] not in missing:
-            missing.append(r["shape"])
+        r["speedup"] = None
+        if ref is None:
+            if r["shape"] not in missing:
+                missing.append(r["shape"])
+        elif len(ref) != len(r["round_medians_s"]):
+            raise ValueError(f"{r['name']} at {r['shape']} was not timed in the baseline's "
+                             "rounds")
+        else:
+            r["speedup"] = statistics.median(b / t for b, t in zip(ref, r["round_medians_s"]))
     return missing
 
 
@@ -105,7 +120,9 @@ def markdown(head: dict, rows: list, baseline: str) -> str:
              "|" + "|".join("---:" if c[2] == ">" else "---" for c in COLUMNS) + "|"]
     lines += ["| " + " | ".join(cells) + " |" for cells in body]
     lines += ["", f"Speed-up: {baseline}'s median over the row's, same shape and threads, "
-              "measured in this run. Quality: 1 - ||out - exact|| / ||exact|| on structured "
+              "measured in this run, interleaved: the rows of one shape take turns in "
+              f"{head['rounds']} rounds and the speed-up is the median of the per-round "
+              "ratios. Quality: 1 - ||out - exact|| / ||exact|| on structured "
               "inputs (fastattn.candidates.structured_inputs). Peak MiB: the larger of the "
               "NumPy buffers traced during one call and the rise of the resident high-water "
               "mark. GOP/s: 2 per multiply-accumulate of the op's cost model "

@@ -7,10 +7,12 @@ routed blocks, and whatever other ops register) runs with every variant of its o
 runs on this CPU, beside the peers that are installed (plain NumPy always; PyTorch SDPA
 and ONNX Runtime with the ``[bench]`` extra), on the same inputs and thread count. Each
 row gets the median time, GOP/s, its speed-up over a baseline measured in the same run
-(``--baseline``, NumPy by default), the quality against exact attention, peak extra
-memory and energy per call (measured when a sensor is readable, else modelled: the
-source is on every row). ``--out DIR`` writes ``bench.json`` and ``bench.md`` and, with
-the ``[plot]`` extra (matplotlib), ``latency.png`` and ``tradeoff.png``.
+(``--baseline``, NumPy by default; the rows of one shape are timed in turns, round after
+round, and the speed-up is the median of the per-round ratios), the quality against
+exact attention, peak extra memory and energy per call (measured when a sensor is
+readable, else modelled: the source is on every row). ``--out DIR`` writes
+``bench.json`` and ``bench.md`` and, with the ``[plot]`` extra (matplotlib),
+``latency.png`` and ``tradeoff.png``.
 """
 
 from __future__ import annotations
@@ -128,10 +130,19 @@ def plan(args) -> list:
     return rows
 
 
-def _progress(i: int, total: int, label: str, started: float, out) -> None:
+def _progress(i: int, total: int, label: str, started: float, per_row, out) -> None:
+    """``per_row``: seconds per row (set up and timed) so far, None before any is timed."""
     elapsed = time.perf_counter() - started
-    eta = "" if i == 0 else f", ETA {elapsed / i * (total - i):.0f} s"
+    eta = "" if per_row is None else f", ETA {per_row * (total - i):.0f} s"
     print(f"[{i + 1:>3}/{total}] {label}  ({elapsed:.0f} s elapsed{eta})", file=out, flush=True)
+
+
+def _by_shape(rows: list) -> list:
+    """The planned rows in groups of one shape each, in plan order."""
+    groups = {}
+    for r in rows:
+        groups.setdefault(r[0], []).append(r)
+    return list(groups.values())
 
 
 def run(args, *, progress=sys.stderr) -> int:
@@ -140,18 +151,30 @@ def run(args, *, progress=sys.stderr) -> int:
     if args.out is not None and find_spec("matplotlib") is None:
         print("note: plots skipped, matplotlib is not installed: pip install 'fastattn[plot]'",
               file=sys.stderr)
-    head = header(args.threads)
+    budget = args.budget if args.budget is not None else (0.15 if args.quick else 0.5)
+    head = dict(header(args.threads), rounds=measure.ROUNDS, budget_s=budget)
     print(report.header_text(head), flush=True)
     rows = plan(args)
-    budget = args.budget if args.budget is not None else (0.15 if args.quick else 0.5)
-    results, started = [], time.perf_counter()
-    for i, (shape, kind, name, variant, cand) in enumerate(rows):
-        _progress(i, len(rows), f"{shape.label} {name} {variant or ''}".rstrip(), started,
-                  progress)
-        row = measure.row(shape, kind, name, variant, cand, threads=args.threads,
-                          budget_s=budget)
-        if row is not None:
-            results.append(row)
+    results, started, done, timed = [], time.perf_counter(), 0, 0
+    for group in _by_shape(rows):
+        prepared = []
+        for shape, kind, name, variant, cand in group:
+            # the rows of a shape are set up first, then timed together: the ETA comes
+            # from the shapes finished so far
+            per_row = (time.perf_counter() - started) / timed if timed else None
+            _progress(done, len(rows), f"{shape.label} {name} {variant or ''}".rstrip(), started,
+                      per_row, progress)
+            done += 1
+            got = measure.prepare(shape, kind, name, variant, cand, threads=args.threads,
+                                  budget_s=budget)
+            if got is not None:
+                prepared.append(got)
+        print(f"      timing the {len(prepared)} rows of {group[0][0].label} in turns "
+              f"({measure.ROUNDS} rounds, about {budget * len(prepared):.0f} s)",
+              file=progress, flush=True)
+        round_times = measure.interleave([call for call, _ in prepared], budget_s=budget)
+        results += [measure.finish(row, t) for (_, row), t in zip(prepared, round_times)]
+        timed = done
     missing = report.add_speedups(results, args.baseline)
     if missing:
         print(f"note: no {args.baseline!r} row for {missing}: speed-ups left blank",
