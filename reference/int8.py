@@ -9,12 +9,19 @@ Quantisation (float32 arithmetic, round half to even):
   ``q·(k - μ) = q·k - q·μ`` shifts every score of a query row by the same
   amount, so the softmax does not change, but an outlier channel shared by all
   keys no longer eats the int8 range;
-- queries and keys: symmetric int8 in [-127, 127] per block of ``block``
-  tokens, one float32 scale ``max|x| / 127`` per block (1 for an all-zero block);
+- keys: symmetric int8 in [-127, 127] per block of ``block`` tokens, one
+  float32 scale ``max|x| / 127`` per block (1 for an all-zero block);
+- queries: the same per block, but 7-bit, in [-63, 63] with scale ``max|x| / 63``
+  (`quantize_queries`): then ``(k + 128) · q`` pairs, at most 2 · 255 · 63 = 32,130,
+  fit the int16 sums of x86's vpmaddubsw (u8 × s8), so AVX2 computes q·k with one
+  vpmaddubsw + vpmaddwd per 32 products and no sign fix-up (with 8-bit q it
+  would saturate at 2 · 255 · 127). Measured cost (mean row error vs float64,
+  Gaussian, D = 64): 1.92% -> 2.48% at L = 2048, 2.03% -> 2.52% at L = 4096;
+  the query quantiser is internal to the kernels, so no stored tensor changes;
 - values: symmetric int8 per channel, one float32 scale per channel.
 
 Attention, one query row i at a time over key tiles of 128 keys:
-- ``s = Σ q_i k_j`` exactly in int32 (|s| <= 65535 · 127² < 2³¹ for D < 2¹⁶);
+- ``s = Σ q_i k_j`` exactly in int32 (|s| <= 65535 · 63 · 127 < 2³¹ for D < 2¹⁶);
 - ``t = (float(s) · qscale_i) · (kscale_j · c)`` in float32 with
   ``c = scale · log2(e)``: scores in base-2 units; ``t += mask · log2(e)``;
   keys outside the causal band get -inf;
@@ -49,6 +56,7 @@ import numpy as np
 
 LOG2E = np.float32(1.4426950408889634)
 QMAX = 127
+QUERY_QMAX = 63
 FRAC_BITS = 8
 Z_MAX = 4095
 KEY_TILE = 128
@@ -84,8 +92,9 @@ def lut_error(frac_bits: int = FRAC_BITS) -> dict:
     return {"max_abs_p": float(np.max(np.abs(p - exact))), "max_rel_index": float(rel.max())}
 
 
-def quantize_blocks(x: np.ndarray, block: int):
-    """Symmetric int8 per block of `block` tokens (axis -2): (int8 data, float32 scales)."""
+def quantize_blocks(x: np.ndarray, block: int, qmax: int = QMAX):
+    """Symmetric int8 in [-qmax, qmax] per block of `block` tokens (axis -2): (int8 data,
+    float32 scales max|x| / qmax)."""
     x = np.asarray(x, dtype=np.float32)
     length = x.shape[-2]
     nblocks = -(-length // block)
@@ -93,10 +102,15 @@ def quantize_blocks(x: np.ndarray, block: int):
     padded[..., :length, :] = x
     blocks = padded.reshape(x.shape[:-2] + (nblocks, block * x.shape[-1]))
     amax = np.abs(blocks).max(axis=-1)
-    scale = np.where(amax == 0, np.float32(1.0), amax / np.float32(QMAX)).astype(np.float32)
+    scale = np.where(amax == 0, np.float32(1.0), amax / np.float32(qmax)).astype(np.float32)
     per_token = np.repeat(scale, block, axis=-1)[..., :length, None]
-    data = np.clip(np.rint(x / per_token), -QMAX, QMAX).astype(np.int8)
+    data = np.clip(np.rint(x / per_token), -qmax, qmax).astype(np.int8)
     return data, scale
+
+
+def quantize_queries(q: np.ndarray, block: int):
+    """The kernels' query quantisation: 7-bit, in [-63, 63], per block of `block` tokens."""
+    return quantize_blocks(q, block, QUERY_QMAX)
 
 
 def quantize_channels(x: np.ndarray):
@@ -204,7 +218,7 @@ def attention(q, k, v, mask=None, causal: bool = False, scale=None, causal_offse
     k = np.asarray(k, dtype=np.float32)
     if smooth:
         k, _ = smooth_keys(k)
-    qi, qs = quantize_blocks(q, block)
+    qi, qs = quantize_queries(q, block)
     ki, ks = quantize_blocks(k, block)
     vi, vs = quantize_channels(v)
     if scale is None:

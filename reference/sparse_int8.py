@@ -94,7 +94,7 @@ def block_sparse_attention(q, k, v, indptr, indices, block_q: int, block_k: int,
     k = np.asarray(k, dtype=np.float32)
     if smooth:
         k, _ = int8.smooth_keys(k)
-    qi, qs = int8.quantize_blocks(q, block)
+    qi, qs = int8.quantize_queries(q, block)
     ki, ks = int8.quantize_blocks(k, block)
     vi, vs = int8.quantize_channels(v)
     if scale is None:

@@ -134,7 +134,8 @@ def test_huge_logits(variant):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_int32_bounds_extreme_values(variant):
-    """Every q·k at the int32 bound d·127² (d = 65535 < 2¹⁶) and every P·v tile sum at
+    """Every q·k at the int32 bound d·63·127 (7-bit queries, d = 65535 < 2¹⁶; on AVX2
+    every vpmaddubsw pair at its int16 bound 2·255·63) and every P·v tile sum at
     128·255·127, over a long sequence: the kernel must equal the exact result."""
     d = 65535
     qi = np.full((1, 1, 2, d), 127, np.int8)

@@ -10,7 +10,15 @@ from hypothesis import strategies as st
 
 import fastattn
 from fastattn.reference import linear as ref
-from helpers import F32_EPS, compiled, gaussian, same_from_python_threads
+from helpers import (
+    F32_EPS,
+    attention_shapes,
+    check_nan_like_reference,
+    compiled,
+    gaussian,
+    non_finite_inputs,
+    same_from_python_threads,
+)
 
 VARIANTS = compiled("linear-f32")
 C = fastattn.linear.CHUNK  # rows per causal chunk, read from the library
@@ -36,29 +44,19 @@ def check_close(out, expected, d, lk, v):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @given(
-    batch=st.integers(1, 2),
-    kv_heads=st.integers(1, 2),
-    group=st.integers(1, 3),
-    lq=EDGE_LENGTHS,
-    lk=EDGE_LENGTHS,
-    d=DIMS,
-    dv=DIMS,
+    shape=attention_shapes(EDGE_LENGTHS, DIMS),
     causal=st.booleans(),
     feature_map=MAPS,
     value_scale=st.sampled_from([0.1, 1.0, 8.0]),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_matches_reference(variant, batch, kv_heads, group, lq, lk, d, dv, causal, feature_map,
-                           value_scale, seed):
+def test_matches_reference(variant, shape, causal, feature_map, value_scale, seed):
     rng = np.random.default_rng(seed)
-    heads = kv_heads * group
-    q = gaussian(rng, batch, heads, lq, d, scale=value_scale)
-    k = gaussian(rng, batch, kv_heads, lk, d, scale=value_scale)
-    v = gaussian(rng, batch, kv_heads, lk, dv)
+    q, k, v = shape.inputs(rng, q_scale=value_scale, k_scale=value_scale)
     out = fastattn.linear_attention(q, k, v, feature_map=feature_map, causal=causal,
                                     variant=variant)
     expected = ref.linear_attention(q, k, v, feature_map, causal)
-    check_close(out, expected, d, lk, v)
+    check_close(out, expected, shape.d, shape.lk, v)
 
 
 @given(lq=st.integers(1, 12), lk=st.integers(1, 12), feature_map=MAPS,
@@ -106,14 +104,9 @@ def test_rows_without_keys_or_weight_are_zero(variant):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_non_finite_inputs_propagate_like_reference(variant):
-    rng = np.random.default_rng(3)
-    q, k, v = gaussian(rng, 2, 90, 8), gaussian(rng, 2, 100, 8), gaussian(rng, 2, 100, 8)
-    q[0, 3, 1] = np.nan
-    v[1, 77, 0] = np.nan
-    with np.errstate(invalid="ignore"):
-        expected = ref.linear_attention(q, k, v)
-    out = fastattn.linear_attention(q, k, v, variant=variant)
-    np.testing.assert_array_equal(np.isnan(out), np.isnan(expected))
+    q, k, v = non_finite_inputs(90, 100, q={(0, 3, 1): np.nan}, v={(1, 77, 0): np.nan})
+    check_nan_like_reference(fastattn.linear_attention(q, k, v, variant=variant),
+                             ref.linear_attention, q, k, v)
     # Causal: a NaN query stays in its row; a NaN value reaches every later row, and may
     # also reach the earlier rows of its own chunk (masked weights are 0, and 0 * NaN).
     out = fastattn.linear_attention(q, k, v, causal=True, variant=variant)

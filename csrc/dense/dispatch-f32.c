@@ -17,9 +17,7 @@ fa_status fa_dense_f32_check(const fa_dense_f32_params *p) { return FA_CHECK_ATT
 
 fa_status fa_dense_f32(const fa_dense_f32_params *p, size_t index, size_t nthreads,
                        void *workspace, size_t workspace_size) {
-  const fa_status s = p ? fa_dense_f32_check(p) : FA_ERR_NULL;
-  if (s != FA_OK) return s;
+  if (!p) return FA_ERR_NULL;
   const fa_run run = FA_ATTN_RUN(p, p, FA_F32_MQ, fa_dense_f32_workspace_size(p));
-  return fa_drive(&run, fa_dense_f32_variants, fa_dense_f32_nvariants, index, nthreads,
-                  workspace, workspace_size);
+  return fa_drive_variants(fa_dense_f32_check(p), &run, index, nthreads, workspace, workspace_size);
 }

@@ -28,9 +28,7 @@ fa_status fa_dense_i8_check(const fa_dense_i8_params *p) {
 
 fa_status fa_dense_i8(const fa_dense_i8_params *p, size_t index, size_t nthreads,
                       void *workspace, size_t workspace_size) {
-  const fa_status s = p ? fa_dense_i8_check(p) : FA_ERR_NULL;
-  if (s != FA_OK) return s;
+  if (!p) return FA_ERR_NULL;
   const fa_run run = FA_ATTN_RUN(p, p, FA_I8_MQ, fa_dense_i8_workspace_size(p));
-  return fa_drive(&run, fa_dense_i8_variants, fa_dense_i8_nvariants, index, nthreads,
-                  workspace, workspace_size);
+  return fa_drive_variants(fa_dense_i8_check(p), &run, index, nthreads, workspace, workspace_size);
 }

@@ -88,6 +88,14 @@ static inline void fa_f32_pack_kt_rows(const float *k, ptrdiff_t k_rs, size_t c0
   }
 }
 
+/* What a SIMD transpose of the top-left n_full x d_full keys leaves to the portable loop:
+ * the right edge of those rows, then every row below them. */
+static inline void fa_f32_pack_kt_edges(const float *k, ptrdiff_t k_rs, size_t n_full,
+                                        size_t d_full, size_t n, size_t d, float *kt) {
+  fa_f32_pack_kt_rows(k, k_rs, 0, n_full, d_full, d, kt);
+  fa_f32_pack_kt_rows(k, k_rs, n_full, n, 0, d, kt);
+}
+
 /* Scores of row `row` for keys j0 .. j0 + n - 1 set to -inf outside the band, unless a
  * global token (q_global[row] or k_global[j], or NULL) makes the key visible up to
  * j - row <= global_hi. Shared by the float32 and int8 engines. */

@@ -8,7 +8,8 @@
  *   z = rint(min((m - t) * 256, 4095)); P = ((T[z & 255] >> ((z >> 8) + 7)) + 1) >> 1
  *   (uint8 0..255, the fraction from a 256-entry table, the integer part by a shift);
  *   acc = sum P * v in int32 per key tile, o = o * 2^(m_old - m) + acc in float.
- * Overflow bounds (also tested with extreme values): |s| <= d * 127^2 < 2^31 for
+ * Queries are 7-bit (|q| <= 63), keys and values 8-bit (|x| <= 127).
+ * Overflow bounds (also tested with extreme values): |s| <= d * 63 * 127 < 2^31 for
  * d < 2^16 (checked by the drivers); |acc| <= FA_I8_NK * 255 * 127 = 4,145,280 (and
  * sum P * (v + 128) <= FA_I8_NK * 255 * 255 = 8,323,200 for UDOT), because acc is
  * flushed to float every tile. int8 inputs must lie in [-127, 127] (the quantiser
@@ -33,6 +34,7 @@
 #define FA_I8_NR 16  /* tile columns and value channels are padded to multiples of this */
 #define FA_I8_DR 16  /* features are padded to a multiple of this */
 #define FA_I8_ZMAX 4095.0f
+#define FA_I8_QMAX_Q 63.0f /* queries are 7-bit: [-63, 63] */
 
 /* The fraction table T[16h + l] = (A[h] * B[l] + 2^14) >> 15 with
  * A[h] = round(65280 * 2^(-h/16)), B[l] = round(32768 * 2^(-l/256)); A * B < 2^32. */
@@ -117,10 +119,11 @@ static inline float fa_i8_absmax_rows(const float *x, ptrdiff_t rs, size_t r0, s
   return a;
 }
 
-/* Symmetric int8 quantisation of query rows [q0, q1) into qp (rows of dp bytes) and
- * their scales into qs: per block of q_block rows, scale = max|x| / 127 (1 for an
- * all-zero block), x_q = clamp(rint(x / scale), -127, 127), round half to even:
- * the float32 operations of reference/int8.py, so the integers are identical. */
+/* Symmetric 7-bit quantisation of query rows [q0, q1) into qp (rows of dp bytes) and
+ * their scales into qs: per block of q_block rows, scale = max|x| / 63 (1 for an
+ * all-zero block), x_q = clamp(rint(x / scale), -63, 63), round half to even:
+ * the float32 operations of reference/int8.py (quantize_queries), so the integers are
+ * identical. 7 bits let (k + 128) x q pairs fit vpmaddubsw's int16 (AVX2 q.k). */
 static inline void fa_i8_quantize_q(const fa_i8_problem *p, size_t q0, size_t q1, size_t dp,
                                     int8_t *qp, float *qs) {
   const volatile float magic_v = 12582912.0f; /* 1.5 * 2^23: y + magic - magic = rint(y) */
@@ -129,14 +132,14 @@ static inline void fa_i8_quantize_q(const fa_i8_problem *p, size_t q0, size_t q1
     const size_t r0 = b * p->q_block;
     const size_t r1 = r0 + p->q_block < p->lq ? r0 + p->q_block : p->lq;
     const float amax = fa_i8_absmax_rows(p->q, p->q_rs, r0, r1, p->d);
-    const float scale = amax == 0.0f ? 1.0f : amax / 127.0f;
+    const float scale = amax == 0.0f ? 1.0f : amax / FA_I8_QMAX_Q;
     const size_t lo = r0 > q0 ? r0 : q0, hi = r1 < q1 ? r1 : q1;
     for (size_t r = lo; r < hi; r++) {
       const float *row = p->q + (ptrdiff_t)r * p->q_rs;
       int8_t *dst = qp + (r - q0) * dp;
       for (size_t x = 0; x < p->d; x++) {
         float y = (row[x] / scale + magic) - magic;
-        y = y > 127.0f ? 127.0f : y < -127.0f ? -127.0f : y;
+        y = y > FA_I8_QMAX_Q ? FA_I8_QMAX_Q : y < -FA_I8_QMAX_Q ? -FA_I8_QMAX_Q : y;
         dst[x] = (int8_t)y;
       }
       memset(dst + p->d, 0, dp - p->d);

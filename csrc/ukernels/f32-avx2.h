@@ -133,8 +133,7 @@ static void fa_f32_pack_kt_avx2(const float *k, ptrdiff_t k_rs, size_t n, size_t
       }
     }
   }
-  fa_f32_pack_kt_rows(k, k_rs, 0, n8, d8, d, kt); /* right edge of the full row groups */
-  fa_f32_pack_kt_rows(k, k_rs, n8, n, 0, d, kt);  /* the last rows */
+  fa_f32_pack_kt_edges(k, k_rs, n8, d8, n, d, kt);
 }
 
 static const fa_f32_ukernels fa_f32_ukernels_avx2 = {

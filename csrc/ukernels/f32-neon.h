@@ -99,8 +99,7 @@ static void fa_f32_pack_kt_neon(const float *k, ptrdiff_t k_rs, size_t n, size_t
                                          vreinterpretq_f64_f32(ab_hi), vreinterpretq_f64_f32(ef_hi))));
     }
   }
-  fa_f32_pack_kt_rows(k, k_rs, 0, n4, d4, d, kt); /* right edge of the full row groups */
-  fa_f32_pack_kt_rows(k, k_rs, n4, n, 0, d, kt);  /* the last rows */
+  fa_f32_pack_kt_edges(k, k_rs, n4, d4, n, d, kt);
 }
 
 static const fa_f32_ukernels fa_f32_ukernels_neon = {

@@ -1,54 +1,50 @@
 /* AVX2 int8 micro-kernels for the int8 flash engine. Include only from a file
  * compiled with the avx2,fma target enabled.
  *
- * q.k: vpmaddubsw (u8 x s8, two products summed into s16) then vpmaddwd by ones,
- * with the sign trick |q| x (k * sign(q)), so each s16 sum is at most
- * 2 * 127 * 127 = 32258: no saturation. P.v: P reaches 255 and 2 * 255 * 127
+ * q.k: vpmaddubsw (u8 x s8, two products summed into s16) of the keys offset to
+ * unsigned (k + 128) by the 7-bit queries, then vpmaddwd by ones; each s16 sum is at
+ * most 2 * 255 * 63 = 32130: no saturation. P.v: P reaches 255 and 2 * 255 * 127
  * would saturate vpmaddubsw, so P is stored as uint16 and v widened to s16
  * pairs once per tile, multiplied with vpmaddwd (exact in s32). The softmax
- * table lookups are two 16-entry vpermd. */
+ * runs in 16-bit lanes, its table lookups by vpshufb on byte planes. */
 #ifndef FASTATTN_UKERNELS_I8_AVX2_H
 #define FASTATTN_UKERNELS_I8_AVX2_H
 
 #include <immintrin.h>
 #include "flash/i8.h"
-#include "ukernels/i8-x86.h" /* fa_i8_pack_k_x86, fa_i8_load4 */
+#include "ukernels/i8-x86.h" /* fa_i8_pack_k_biased_x86, fa_i8_qk_bias_x86, fa_i8_load4 */
 
-/* A 4-row x 16-column tile of q.k over dp features (multiple of 4). */
+/* 4 query rows x 16 keys of q.(k + 128) per step over dp / 4 feature groups, started at the
+ * row bias (fa_i8_qk_bias_x86) so the lanes end at q.k: vpmaddubsw(k + 128, q) cannot
+ * saturate, |(k_a + 128) q_a + (k_b + 128) q_b| <= 2 * 255 * 63 = 32,130 < 2^15, then
+ * vpmaddwd by ones into int32 (exact modulo 2^32, as in the VNNI kernel). */
 static void fa_i8_qk_avx2(const int8_t *qp, size_t mpad, size_t dp, const int8_t *kp,
                           size_t npad, int32_t *s) {
   const __m256i ones = _mm256_set1_epi16(1);
   for (size_t i = 0; i < mpad; i += 4) {
-    const int8_t *q0 = qp + i * dp, *q1 = q0 + dp, *q2 = q1 + dp, *q3 = q2 + dp;
+    const int8_t *q[4];
+    __m256i bias[4];
+    for (int r = 0; r < 4; r++) {
+      q[r] = qp + (i + r) * dp;
+      bias[r] = _mm256_set1_epi32(fa_i8_qk_bias_x86(q[r], dp));
+    }
     for (size_t c = 0; c < npad; c += 16) {
-      __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00;
-      __m256i c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+      __m256i acc[4][2];
+      for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = bias[r];
       const int8_t *kc = kp + c * 4;
       for (size_t g = 0; g < dp / 4; g++) {
         const __m256i k0 = _mm256_loadu_si256((const __m256i *)(kc + g * FA_I8_NK * 4));
         const __m256i k1 = _mm256_loadu_si256((const __m256i *)(kc + g * FA_I8_NK * 4 + 32));
-        __m256i a = _mm256_set1_epi32(fa_i8_load4(q0 + 4 * g)), ua = _mm256_abs_epi8(a);
-        c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k0, a)), ones));
-        c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k1, a)), ones));
-        a = _mm256_set1_epi32(fa_i8_load4(q1 + 4 * g)), ua = _mm256_abs_epi8(a);
-        c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k0, a)), ones));
-        c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k1, a)), ones));
-        a = _mm256_set1_epi32(fa_i8_load4(q2 + 4 * g)), ua = _mm256_abs_epi8(a);
-        c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k0, a)), ones));
-        c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k1, a)), ones));
-        a = _mm256_set1_epi32(fa_i8_load4(q3 + 4 * g)), ua = _mm256_abs_epi8(a);
-        c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k0, a)), ones));
-        c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(k1, a)), ones));
+        for (int r = 0; r < 4; r++) {
+          const __m256i a = _mm256_set1_epi32(fa_i8_load4(q[r] + 4 * g));
+          acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(k0, a), ones));
+          acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(k1, a), ones));
+        }
       }
-      int32_t *sr = s + i * FA_I8_NK + c;
-      _mm256_storeu_si256((__m256i *)(sr + 0 * FA_I8_NK), c00);
-      _mm256_storeu_si256((__m256i *)(sr + 0 * FA_I8_NK + 8), c01);
-      _mm256_storeu_si256((__m256i *)(sr + 1 * FA_I8_NK), c10);
-      _mm256_storeu_si256((__m256i *)(sr + 1 * FA_I8_NK + 8), c11);
-      _mm256_storeu_si256((__m256i *)(sr + 2 * FA_I8_NK), c20);
-      _mm256_storeu_si256((__m256i *)(sr + 2 * FA_I8_NK + 8), c21);
-      _mm256_storeu_si256((__m256i *)(sr + 3 * FA_I8_NK), c30);
-      _mm256_storeu_si256((__m256i *)(sr + 3 * FA_I8_NK + 8), c31);
+      for (int r = 0; r < 4; r++) {
+        _mm256_storeu_si256((__m256i *)(s + (i + r) * FA_I8_NK + c), acc[r][0]);
+        _mm256_storeu_si256((__m256i *)(s + (i + r) * FA_I8_NK + c + 8), acc[r][1]);
+      }
     }
   }
 }
@@ -84,46 +80,80 @@ static float fa_i8_max_avx2(const float *t, size_t npad) {
   return fa_i8_hmax_avx2(_mm256_max_ps(m0, m1));
 }
 
-/* A 16-entry table lookup in 32-bit lanes: two vpermd and a blend on bit 3 of idx
- * (higher index bits are ignored). */
-static inline __m256i fa_i8_lookup16_avx2(__m256i lo8, __m256i hi8, __m256i idx) {
-  const __m256 a = _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(lo8, idx));
-  const __m256 b = _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(hi8, idx));
-  const __m256 sel = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28));
-  return _mm256_castps_si256(_mm256_blendv_ps(a, b, sel));
+/* One byte plane (shift 0: low bytes, 8: high bytes) of a 16-entry uint16 table in both
+ * 128-bit lanes, for vpshufb; constant-folded from the static tables. */
+static inline __attribute__((always_inline)) __m256i fa_i8_plane_avx2(const uint16_t *x, int s) {
+  const __m128i b = _mm_setr_epi8(
+      (char)(x[0] >> s), (char)(x[1] >> s), (char)(x[2] >> s), (char)(x[3] >> s),
+      (char)(x[4] >> s), (char)(x[5] >> s), (char)(x[6] >> s), (char)(x[7] >> s),
+      (char)(x[8] >> s), (char)(x[9] >> s), (char)(x[10] >> s), (char)(x[11] >> s),
+      (char)(x[12] >> s), (char)(x[13] >> s), (char)(x[14] >> s), (char)(x[15] >> s));
+  return _mm256_broadcastsi128_si256(b);
 }
 
-/* P for 8 scores: z, the two table lookups, the product and the shift. */
-static inline __m256i fa_i8_exp8_avx2(__m256 t, __m256 m, __m256i a_lo, __m256i a_hi,
-                                      __m256i b_lo, __m256i b_hi) {
-  __m256 y = _mm256_mul_ps(_mm256_sub_ps(m, t), _mm256_set1_ps(256.0f));
-  y = _mm256_min_ps(y, _mm256_set1_ps(FA_I8_ZMAX));
-  const __m256i z = _mm256_cvtps_epi32(y);
-  /* vpermd reads index bits 0-2 and the blend bit 3 (shifted to bit 31): no masking */
-  const __m256i ta = fa_i8_lookup16_avx2(a_lo, a_hi, _mm256_srli_epi32(z, 4));
-  const __m256i tb = fa_i8_lookup16_avx2(b_lo, b_hi, z);
-  const __m256i e = _mm256_srli_epi32(_mm256_add_epi32(_mm256_mullo_epi32(ta, tb), _mm256_set1_epi32(16384)), 15);
-  const __m256i sh = _mm256_add_epi32(_mm256_srli_epi32(z, 8), _mm256_set1_epi32(7));
-  return _mm256_srli_epi32(_mm256_add_epi32(_mm256_srlv_epi32(e, sh), _mm256_set1_epi32(1)), 1);
+/* y[idx] for a 16-entry uint16 table given as its low and high byte planes, idx in 0..15 in
+ * the low byte of each 16-bit lane (high byte 0). vpshufb fills the lane's high byte with
+ * entry 0 of the plane: 0 in every low plane here (A[0] = 0xFF00, B[0] = 0x8000, M[0] =
+ * 0x200), and shifted out of the high plane. */
+static inline __m256i fa_i8_lookup16_avx2(__m256i lo, __m256i hi, __m256i idx) {
+  return _mm256_or_si256(_mm256_shuffle_epi8(lo, idx), _mm256_slli_epi16(_mm256_shuffle_epi8(hi, idx), 8));
 }
 
-/* P as uint16 (see pv). */
+static const uint16_t fa_i8_exp_m_avx2[16] = {512, 256, 128, 64, 32, 16, 8, 4, 2, 1, 0, 0, 0, 0, 0, 0};
+
+/* The tables of one exp_lut call: A and B of flash/i8.h and M[e] = 2^(9 - e) (0 from e = 10),
+ * with which mulhi(T, M[e]) = T >> (e + 7). */
+typedef struct fa_i8_exp_tables_avx2 {
+  __m256i a_lo, a_hi, b_lo, b_hi, m_lo, m_hi;
+} fa_i8_exp_tables_avx2;
+
+/* P for 16 scores in 16-bit lanes (z <= 4095), in the lane order of vpackssdw(z0, z1):
+ * T = (A * B + 2^14) >> 15 = 2 * mulhi(A, B) + ((mullo(A, B) + 2^14) >> 15), the carry by
+ * vpavgw ((lo + 16383 + 1) >> 1, exact in 17 bits); T >> (e + 7) by mulhi with M[e];
+ * the final (x + 1) >> 1 by vpavgw with 0. */
+static inline __m256i fa_i8_exp16_avx2(__m256 t0, __m256 t1, __m256 m256,
+                                       const fa_i8_exp_tables_avx2 *tb) {
+  /* 256 * (m - t) in one rounding: scaling by a power of two commutes with it (the caller
+   * keeps 256 * m finite) */
+  const __m256 zmax = _mm256_set1_ps(FA_I8_ZMAX);
+  const __m256 y0 = _mm256_min_ps(_mm256_fnmadd_ps(t0, _mm256_set1_ps(256.0f), m256), zmax);
+  const __m256 y1 = _mm256_min_ps(_mm256_fnmadd_ps(t1, _mm256_set1_ps(256.0f), m256), zmax);
+  const __m256i z = _mm256_packs_epi32(_mm256_cvtps_epi32(y0), _mm256_cvtps_epi32(y1));
+  const __m256i nib = _mm256_set1_epi16(15);
+  const __m256i a = fa_i8_lookup16_avx2(tb->a_lo, tb->a_hi, _mm256_and_si256(_mm256_srli_epi16(z, 4), nib));
+  const __m256i b = fa_i8_lookup16_avx2(tb->b_lo, tb->b_hi, _mm256_and_si256(z, nib));
+  const __m256i hi = _mm256_mulhi_epu16(a, b), lo = _mm256_mullo_epi16(a, b);
+  const __m256i carry = _mm256_srli_epi16(_mm256_avg_epu16(lo, _mm256_set1_epi16(16383)), 14);
+  const __m256i tf = _mm256_add_epi16(_mm256_add_epi16(hi, hi), carry);
+  const __m256i mult = fa_i8_lookup16_avx2(tb->m_lo, tb->m_hi, _mm256_srli_epi16(z, 8));
+  return _mm256_avg_epu16(_mm256_mulhi_epu16(tf, mult), _mm256_setzero_si256());
+}
+
+/* P as uint16 (see pv), 16 scores per step. 256 * m overflows only for |m| >= 2^120,
+ * where the two-rounding form of fa_i8_z1 is used instead (the scalar definition). */
 static uint32_t fa_i8_exp_lut_avx2(const float *t, size_t npad, float m, void *pv) {
   uint16_t *p = (uint16_t *)pv;
-  const __m256i a_lo = _mm256_setr_epi32(65280, 62512, 59862, 57324, 54894, 52566, 50338, 48204);
-  const __m256i a_hi = _mm256_setr_epi32(46160, 44203, 42329, 40534, 38816, 37170, 35594, 34085);
-  const __m256i b_lo = _mm256_setr_epi32(32768, 32679, 32591, 32503, 32415, 32327, 32240, 32153);
-  const __m256i b_hi = _mm256_setr_epi32(32066, 31979, 31893, 31806, 31720, 31635, 31549, 31464);
-  const __m256 vm = _mm256_set1_ps(m);
-  __m256i sum = _mm256_setzero_si256();
-  for (size_t c = 0; c < npad; c += 16) {
-    const __m256i p0 = fa_i8_exp8_avx2(_mm256_loadu_ps(t + c), vm, a_lo, a_hi, b_lo, b_hi);
-    const __m256i p1 = fa_i8_exp8_avx2(_mm256_loadu_ps(t + c + 8), vm, a_lo, a_hi, b_lo, b_hi);
-    sum = _mm256_add_epi32(sum, _mm256_add_epi32(p0, p1));
-    const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(p0, p1), 0xD8);
-    _mm256_storeu_si256((__m256i *)(p + c), w);
+  if (!(fabsf(m) < 0x1p120f)) {
+    uint32_t sum = 0;
+    for (size_t c = 0; c < npad; c++) {
+      p[c] = (uint16_t)fa_i8_exp_lut1(fa_i8_z1(m, t[c]));
+      sum += p[c];
+    }
+    return sum;
   }
-  __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+  fa_i8_exp_tables_avx2 tb;
+  tb.a_lo = fa_i8_plane_avx2(fa_i8_exp_a, 0), tb.a_hi = fa_i8_plane_avx2(fa_i8_exp_a, 8);
+  tb.b_lo = fa_i8_plane_avx2(fa_i8_exp_b, 0), tb.b_hi = fa_i8_plane_avx2(fa_i8_exp_b, 8);
+  tb.m_lo = fa_i8_plane_avx2(fa_i8_exp_m_avx2, 0), tb.m_hi = fa_i8_plane_avx2(fa_i8_exp_m_avx2, 8);
+  const __m256 m256 = _mm256_set1_ps(m * 256.0f);
+  __m256i sum = _mm256_setzero_si256(); /* 16-bit lanes: at most FA_I8_NK / 16 * 255 each */
+  for (size_t c = 0; c < npad; c += 16) {
+    const __m256i e = fa_i8_exp16_avx2(_mm256_loadu_ps(t + c), _mm256_loadu_ps(t + c + 8), m256, &tb);
+    sum = _mm256_add_epi16(sum, e);
+    _mm256_storeu_si256((__m256i *)(p + c), _mm256_permute4x64_epi64(e, 0xD8));
+  }
+  __m256i s8 = _mm256_madd_epi16(sum, _mm256_set1_epi16(1));
+  __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
   s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
   s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
   return (uint32_t)_mm_cvtsi128_si32(s4);
@@ -196,7 +226,7 @@ static void fa_i8_pv_avx2(const void *pv, size_t mpad, size_t npad, const int8_t
 }
 
 static const fa_i8_ukernels fa_i8_ukernels_avx2 = {
-    2,                   fa_i8_pack_k_x86,   fa_i8_qk_avx2,     fa_i8_dequant_avx2, fa_i8_max_avx2,
+    2,                   fa_i8_pack_k_biased_x86,   fa_i8_qk_avx2,     fa_i8_dequant_avx2, fa_i8_max_avx2,
     fa_i8_exp_lut_avx2,  fa_i8_pack_v_avx2, fa_i8_pv_avx2};
 
 #endif

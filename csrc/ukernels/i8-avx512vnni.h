@@ -5,12 +5,12 @@
  * second, adds each group of four products to an int32 lane, and wraps (no
  * saturation, no int16 step).
  * - P.v: P (uint8 0..255) against v (int8) as they are; |acc| <= FA_I8_NK * 255 * 127.
- * - q.k (int8 x int8): keys are stored offset to unsigned, k + 128 (1..255), and q
- *   stays signed, so the lanes hold q.k + 128 * sum(q); the row sum is subtracted
- *   from the start value. No overflow: |q.(k + 128)| <= d * 127 * 255 =
- *   2,122,350,975 < 2^31 and |128 * sum(q)| <= 128 * 127 * d < 2^31 for d < 2^16
- *   (checked by the drivers), and the true result |q.k| <= d * 127^2 fits too; as
- *   the arithmetic is modulo 2^32, the final int32 is exact whatever the order.
+ * - q.k: keys are stored offset to unsigned, k + 128 (1..255), and q stays signed,
+ *   so the lanes hold q.k + 128 * sum(q); the row sum is subtracted from the start
+ *   value. No overflow: |q.(k + 128)| <= d * 63 * 255 < 2^31 and
+ *   |128 * sum(q)| <= 128 * 63 * d < 2^31 for d < 2^16 (checked by the drivers), and
+ *   the true result |q.k| <= d * 63 * 127 fits too; as the arithmetic is modulo 2^32,
+ *   the final int32 is exact whatever the order.
  * Tiles are 512 bits: 16 keys (or channels) x 4 bytes per register.
  * The softmax table lookups use 16-bit lanes and vpermt2w on the whole 256-entry table. */
 #ifndef FASTATTN_UKERNELS_I8_AVX512VNNI_H
@@ -18,29 +18,7 @@
 
 #include <immintrin.h>
 #include "flash/i8.h"
-#include "ukernels/i8-x86.h" /* fa_i8_pack_k_x86, fa_i8_load4 */
-
-/* The grouped key layout of fa_i8_pack_k_x86 with every byte offset by 128
- * (xor 0x80): padding keys and features hold 128, i.e. k = 0. */
-static void fa_i8_pack_k_avx512vnni(const int8_t *k, ptrdiff_t k_rs, size_t n, size_t d,
-                                    size_t dp, int8_t *kp) {
-  fa_i8_pack_k_x86(k, k_rs, n, d, dp, kp);
-  const __m512i bias = _mm512_set1_epi8((char)0x80);
-  for (size_t x = 0; x < FA_I8_NK * dp; x += 64) { /* FA_I8_NK * dp is a multiple of 64 */
-    __m512i *w = (__m512i *)(void *)(kp + x);
-    _mm512_storeu_si512(w, _mm512_xor_si512(_mm512_loadu_si512(w), bias));
-  }
-}
-
-/* -128 * sum of the dp bytes of a q row (dp a multiple of 16), by vpsadbw on q + 128. */
-static inline int32_t fa_i8_qk_bias_avx512vnni(const int8_t *q, size_t dp) {
-  const __m128i flip = _mm_set1_epi8((char)0x80), zero = _mm_setzero_si128();
-  __m128i s = zero;
-  for (size_t x = 0; x < dp; x += 16)
-    s = _mm_add_epi64(s, _mm_sad_epu8(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(q + x)), flip), zero));
-  const int64_t sum_offset = _mm_cvtsi128_si64(s) + _mm_extract_epi64(s, 1); /* sum(q) + 128 dp */
-  return (int32_t)(-128 * (sum_offset - 128 * (int64_t)dp));
-}
+#include "ukernels/i8-x86.h" /* fa_i8_pack_k_biased_x86, fa_i8_qk_bias_x86, fa_i8_load4 */
 
 /* 4 query rows x 16 * NV keys of q.(k + 128) over dp / 4 feature groups, started at
  * the row bias; q is read by broadcast straight into vpdpbusd. */
@@ -70,7 +48,7 @@ static void fa_i8_qk_avx512vnni(const int8_t *qp, size_t mpad, size_t dp, const 
     __m512i bias[4];
     for (int r = 0; r < 4; r++) {
       q[r] = qp + (i + r) * dp;
-      bias[r] = _mm512_set1_epi32(fa_i8_qk_bias_avx512vnni(q[r], dp));
+      bias[r] = _mm512_set1_epi32(fa_i8_qk_bias_x86(q[r], dp));
     }
     size_t c = 0;
     for (; c + 64 <= npad; c += 64) fa_i8_qk_tile_avx512vnni(q, bias, kp + c * 4, dp, 4, s + i * FA_I8_NK + c);
@@ -244,7 +222,7 @@ static void fa_i8_pv_avx512vnni(const void *pv, size_t mpad, size_t npad, const 
 }
 
 static const fa_i8_ukernels fa_i8_ukernels_avx512vnni = {
-    1,                          fa_i8_pack_k_avx512vnni, fa_i8_qk_avx512vnni,
+    1,                          fa_i8_pack_k_biased_x86, fa_i8_qk_avx512vnni,
     fa_i8_dequant_avx512vnni,   fa_i8_max_avx512vnni,    fa_i8_exp_lut_avx512vnni,
     fa_i8_pack_v_avx512vnni,    fa_i8_pv_avx512vnni};
 

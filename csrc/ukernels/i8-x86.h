@@ -56,4 +56,28 @@ static void fa_i8_pack_k_x86(const int8_t *k, ptrdiff_t k_rs, size_t n, size_t d
     for (size_t c = (g < groups ? n : 0); c < FA_I8_NK; c++) kp32[g * FA_I8_NK + c] = 0;
 }
 
+/* The grouped key layout of fa_i8_pack_k_x86 with every byte offset by 128 (xor 0x80),
+ * the unsigned operand of vpmaddubsw / vpdpbusd: padding keys and features hold 128,
+ * i.e. k = 0. */
+static void fa_i8_pack_k_biased_x86(const int8_t *k, ptrdiff_t k_rs, size_t n, size_t d,
+                                    size_t dp, int8_t *kp) {
+  fa_i8_pack_k_x86(k, k_rs, n, d, dp, kp);
+  const __m256i bias = _mm256_set1_epi8((char)0x80);
+  for (size_t x = 0; x < FA_I8_NK * dp; x += 32) { /* FA_I8_NK * dp is a multiple of 32 */
+    __m256i *w = (__m256i *)(void *)(kp + x);
+    _mm256_storeu_si256(w, _mm256_xor_si256(_mm256_loadu_si256(w), bias));
+  }
+}
+
+/* -128 * sum of the dp bytes of a q row (dp a multiple of 16), by vpsadbw on q + 128: the
+ * start value of q.(k + 128) that leaves q.k. */
+static inline int32_t fa_i8_qk_bias_x86(const int8_t *q, size_t dp) {
+  const __m128i flip = _mm_set1_epi8((char)0x80), zero = _mm_setzero_si128();
+  __m128i s = zero;
+  for (size_t x = 0; x < dp; x += 16)
+    s = _mm_add_epi64(s, _mm_sad_epu8(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(q + x)), flip), zero));
+  const int64_t sum_offset = _mm_cvtsi128_si64(s) + _mm_extract_epi64(s, 1); /* sum(q) + 128 dp */
+  return (int32_t)(-128 * (sum_offset - 128 * (int64_t)dp));
+}
+
 #endif

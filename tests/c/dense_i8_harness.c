@@ -12,12 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "harness.h"
 #include "fastattn/dense_i8.h"
 #include "fastattn/peak.h"
 #include "fastattn/quant_i8.h"
-
-static unsigned long long rs = 88172645463325252ull;
-static unsigned rnd(void) { rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17; return (unsigned)rs; }
 
 static int run_case(size_t B, size_t H, size_t HK, size_t lq, size_t lk, size_t d, size_t dv,
                     int causal, int use_mask, int extreme, size_t blk) {
@@ -56,8 +54,7 @@ static int run_case(size_t B, size_t H, size_t HK, size_t lq, size_t lk, size_t 
   int bad = 0;
   p.out = ref;
   if (fa_dense_i8(&p, scalar, 2, ws, ws_size) != FA_OK) { printf("scalar failed\n"); return 1; }
-  unsigned long long h = 1469598103934665603ull; /* FNV-1a of the scalar output bits */
-  for (size_t i = 0; i < no * 4; i++) h = (h ^ ((const unsigned char *)ref)[i]) * 1099511628211ull;
+  const unsigned long long h = hash_floats(ref, no); /* FNV-1a of the scalar output bits */
   printf("  scalar output hash %016llx (equal on every machine: same integers, same floats)\n", h);
   for (size_t vi = 0; vi < fa_dense_i8_nvariants; vi++) {
     if (!fa_cpu_has(fa_dense_i8_variants[vi].isa)) {
@@ -67,9 +64,7 @@ static int run_case(size_t B, size_t H, size_t HK, size_t lq, size_t lk, size_t 
     }
     p.out = out;
     fa_status st = fa_dense_i8(&p, vi, 2, ws, ws_size);
-    double maxrel = 0, scale = 1e-30;
-    for (size_t i = 0; i < no; i++) scale = fmax(scale, fabs(ref[i]));
-    for (size_t i = 0; i < no; i++) maxrel = fmax(maxrel, fabs(out[i] - ref[i]) / scale);
+    const double maxrel = max_rel_error(out, ref, no);
     int ok = st == FA_OK && maxrel <= 1e-6;
     bad |= !ok;
     printf("  %-10s lq=%zu lk=%zu d=%zu dv=%zu causal=%d mask=%d extreme=%d: status %d max rel %.2e %s\n",

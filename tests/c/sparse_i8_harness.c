@@ -7,10 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "harness.h"
 #include "fastattn/sparse.h"
-
-static unsigned long long rs = 88172645463325252ull;
-static unsigned rnd(void) { rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17; return (unsigned)rs; }
 
 typedef struct shape {
   size_t B, H, HK, lq, lk, d, dv, bq, bk, qblk;
@@ -84,8 +82,7 @@ static int run_case(const shape *c) {
   int bad = 0;
   a->out = ref;
   if (fa_sparse_i8(&p, scalar, 2, ws, ws_size) != FA_OK) { printf("scalar failed\n"); return 1; }
-  unsigned long long hash = 1469598103934665603ull; /* FNV-1a of the scalar output bits */
-  for (size_t i = 0; i < no * 4; i++) hash = (hash ^ ((const unsigned char *)ref)[i]) * 1099511628211ull;
+  const unsigned long long hash = hash_floats(ref, no); /* FNV-1a of the scalar output bits */
   printf("  scalar output hash %016llx (nnz %zu)\n", hash, nnz);
   for (size_t vi = 0; vi < fa_sparse_i8_nvariants; vi++) {
     if (!fa_cpu_has(fa_sparse_i8_variants[vi].isa)) {
@@ -94,9 +91,7 @@ static int run_case(const shape *c) {
     }
     a->out = out;
     fa_status st = fa_sparse_i8(&p, vi, 2, ws, ws_size);
-    double maxrel = 0, scale = 1e-30;
-    for (size_t i = 0; i < no; i++) scale = fmax(scale, fabs(ref[i]));
-    for (size_t i = 0; i < no; i++) maxrel = fmax(maxrel, fabs(out[i] - ref[i]) / scale);
+    const double maxrel = max_rel_error(out, ref, no);
     int ok = st == FA_OK && maxrel <= 1e-6;
     bad |= !ok;
     printf("  %-10s lq=%zu lk=%zu d=%zu blocks=%zux%zu causal=%d mask=%d globals=%d "
