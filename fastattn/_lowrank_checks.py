@@ -23,9 +23,15 @@ SHAPES = [
 ]
 
 
-def _inputs(rng, lq, lk, hq, hkv, d, dv, scale=1.0):
-    return (gaussian(rng, 1, hq, lq, d, scale=scale), gaussian(rng, 1, hkv, lk, d, scale=scale),
-            gaussian(rng, 1, hkv, lk, dv))
+def _per_shape(rng, make, scale=1.0) -> list:
+    """``make(label, q, k, v, causal) -> [Case, ...]`` for the gaussian inputs of every SHAPES
+    row (q and k of standard deviation `scale`)."""
+    cases = []
+    for label, lq, lk, hq, hkv, d, dv, causal in SHAPES:
+        q = gaussian(rng, 1, hq, lq, d, scale=scale)
+        k = gaussian(rng, 1, hkv, lk, d, scale=scale)
+        cases += make(label, q, k, gaussian(rng, 1, hkv, lk, dv), causal)
+    return cases
 
 
 def _convex_case(label, run, expected, terms: int, lk: int, v) -> Case:
@@ -39,96 +45,102 @@ def _convex_case(label, run, expected, terms: int, lk: int, v) -> Case:
 @register_cases("linear-f32")
 def _linear_cases(rng) -> list:
     ref = reference("linear")
-    cases = []
-    for label, lq, lk, hq, hkv, d, dv, causal in SHAPES:
-        q, k, v = _inputs(rng, lq, lk, hq, hkv, d, dv)
-        for fmap in linear.FEATURE_MAPS:
-            cases.append(_convex_case(
-                f"{label} {fmap}", lambda name, q=q, k=k, v=v, c=causal, f=fmap:
-                fastattn.linear_attention(q, k, v, feature_map=f, causal=c, variant=name,
-                                          num_threads=2),
-                ref.linear_attention(q, k, v, fmap, causal), d, lk, v))
-    return cases
+
+    def make(label, q, k, v, causal):
+        return [_convex_case(f"{label} {fmap}", lambda name, f=fmap:
+                             fastattn.linear_attention(q, k, v, feature_map=f, causal=causal,
+                                                       variant=name, num_threads=2),
+                             ref.linear_attention(q, k, v, fmap, causal), q.shape[-1],
+                             k.shape[-2], v) for fmap in linear.FEATURE_MAPS]
+
+    return _per_shape(rng, make)
 
 
 @register_cases("performer-f32")
 def _performer_cases(rng) -> list:
     ref = reference("performer")
-    cases = []
-    for label, lq, lk, hq, hkv, d, dv, causal in SHAPES:
-        q, k, v = _inputs(rng, lq, lk, hq, hkv, d, dv, scale=0.5)
-        w = fastattn.performer_features(d, num_features=40)
+
+    def make(label, q, k, v, causal):
+        w = fastattn.performer_features(q.shape[-1], num_features=40)
         # features exp(e) with |e| <~ 10 here: 10 eps relative each, plus the sums
-        cases.append(_convex_case(
-            f"{label} m=40", lambda name, q=q, k=k, v=v, c=causal, w=w:
-            fastattn.performer_attention(q, k, v, features=w, causal=c, variant=name,
-                                         num_threads=2),
-            ref.performer_attention(q, k, v, w, causal=causal), d + 40, lk, v))
-    return cases
+        return [_convex_case(f"{label} m=40", lambda name:
+                             fastattn.performer_attention(q, k, v, features=w, causal=causal,
+                                                          variant=name, num_threads=2),
+                             ref.performer_attention(q, k, v, w, causal=causal),
+                             q.shape[-1] + 40, k.shape[-2], v)]
+
+    return _per_shape(rng, make, scale=0.5)
 
 
 @register_cases("linformer-f32")
 def _linformer_cases(rng) -> list:
     ref = reference("linformer")
-    cases = []
-    for label, lq, lk, hq, hkv, d, dv, _ in SHAPES:
-        q, k, v = _inputs(rng, lq, lk, hq, hkv, d, dv)
-        e = fastattn.linformer_projection(lk, max(1, lk // 3), kind="mean")
+
+    def make(label, q, k, v, _causal):
+        e = fastattn.linformer_projection(k.shape[-2], max(1, k.shape[-2] // 3), kind="mean")
         kp, vp = e.astype(np.float64) @ k, e.astype(np.float64) @ v
-        name = f"{label.removeprefix('causal ')} r={e.shape[0]}"
-        cases.append(f32_case(name, lambda name, q=q, k=k, v=v, e=e:
-                              fastattn.linformer_attention(q, k, v, proj_k=e, variant=name,
-                                                           num_threads=2),
-                              ref.linformer_attention(q, k, v, e), q, kp, vp))
-    return cases
+        return [f32_case(f"{label.removeprefix('causal ')} r={e.shape[0]}", lambda name:
+                         fastattn.linformer_attention(q, k, v, proj_k=e, variant=name,
+                                                      num_threads=2),
+                         ref.linformer_attention(q, k, v, e), q, kp, vp)]
+
+    return _per_shape(rng, make)
 
 
 def _shapes(args: dict):
+    """Operands, (batch, query head) pairs, (batch, kv head) pairs (the key-side work runs
+    once per kv head for all its query heads), and the sizes."""
     q, k, v = describe(args["q"]), describe(args["k"]), describe(args["v"])
     n = heads_and_batch(q, k)
+    heads = (1,) + q.shape[:-2], (1,) + k.shape[:-2]
+    n_kv = n * heads[1][-1] // max(heads[0][-1], heads[1][-1])
     lq, d = q.shape[-2:]
     lk, dv = v.shape[-2:]
-    return q, k, v, n, lq, lk, d, dv
+    return q, k, v, n, n_kv, lq, lk, d, dv
+
+
+def _out_bytes(n: int, lq: int, dv: int, *operands) -> int:
+    itemsize = max(x.itemsize for x in operands)
+    return output_bytes(n, lq, dv, None if itemsize == 4 else itemsize)
 
 
 def _scan_cost(args, features: int, feature_macs: int, feature_ops: int) -> Cost:
-    """The chunked scan: state update and readout (features x Dv each row), plus the C x C
-    diagonal blocks when causal."""
-    q, k, v, n, lq, lk, d, dv = _shapes(args)
-    macs = n * ((lq + lk) * features * (dv + 1) + feature_macs)
+    """The chunked scan: state update (per kv head) and readout (per query head), features x
+    Dv each row, plus the C x C diagonal blocks when causal; `feature_macs` and
+    `feature_ops` per row of q or k."""
+    q, k, v, n, n_kv, lq, lk, d, dv = _shapes(args)
+    rows = n * lq + n_kv * lk
+    macs = rows * (features * (dv + 1) + feature_macs)
     if args.get("causal"):
         macs += n * lq * min(C, lk) * (features + dv)
-    ops = n * (feature_ops + lq * dv)  # feature maps and the final division
-    read = q.nbytes + k.nbytes + v.nbytes
-    out = output_bytes(n, lq, dv, max(q.itemsize, k.itemsize, v.itemsize)
-                       if max(q.itemsize, k.itemsize, v.itemsize) != 4 else None)
-    return Cost({"fp32": macs}, {"fp32": ops}, bytes_read=read, bytes_written=out,
-                allocated_bytes=out)
+    ops = rows * feature_ops + n * lq * dv  # feature maps and the final division
+    out = _out_bytes(n, lq, dv, q, k, v)
+    return Cost({"fp32": macs}, {"fp32": ops}, bytes_read=q.nbytes + k.nbytes + v.nbytes,
+                bytes_written=out, allocated_bytes=out)
 
 
 @register(linear.linear_attention)
 def _linear_cost(args: dict) -> Cost:
-    _, _, _, n, lq, lk, d, _ = _shapes(args)
-    return _scan_cost(args, d, 0, 4 * (lq + lk) * d)  # elu+1: an exp and a select
+    d = describe(args["q"]).shape[-1]
+    return _scan_cost(args, d, 0, 4 * d)  # elu+1: an exp and a select
 
 
 @register(performer.performer_attention)
 def _performer_cost(args: dict) -> Cost:
-    _, _, _, n, lq, lk, d, _ = _shapes(args)
+    d = describe(args["q"]).shape[-1]
     w = args.get("features")
     m = np.shape(w)[0] if w is not None else args["num_features"]
     # the feature GEMMs W x, then exp (about 10 operations) of every feature
-    return _scan_cost(args, m, (lq + lk) * m * d, 10 * (lq + lk) * m)
+    return _scan_cost(args, m, m * d, 10 * m)
 
 
 @register(linformer.linformer_attention)
 def _linformer_cost(args: dict) -> Cost:
-    q, k, v, n, lq, lk, d, dv = _shapes(args)
+    q, k, v, n, n_kv, lq, lk, d, dv = _shapes(args)
     r = np.shape(args["proj_k"])[0]
     proj_bytes = 4 * r * lk * (1 if args.get("proj_v") is None else 2)
-    macs = n * (r * lk * (d + dv) + lq * r * (d + dv))
-    out = output_bytes(n, lq, dv, None if max(q.itemsize, v.itemsize) == 4
-                       else max(q.itemsize, v.itemsize))
+    macs = (n_kv * lk + n * lq) * r * (d + dv)  # projections per kv head, attention per head
+    out = _out_bytes(n, lq, dv, q, v)
     return Cost({"fp32": macs}, {"fp32": n * lq * r * 10},
                 bytes_read=q.nbytes + k.nbytes + v.nbytes + proj_bytes, bytes_written=out,
                 allocated_bytes=out)

@@ -3,7 +3,7 @@
 float32 against reference/dense.py (causal bottom-right), int8 against
 reference/decode_int8.py on the cache's own quantised tensors. Sizes come from the
 library: keys split every DECODE_SPLIT keys, softmax tiles of DECODE_TILE keys, scores
-8 (AVX2) or 4 (NEON) keys at a time, features in chunks of 8/16/32.
+16 (AVX-512 VNNI), 8 (AVX2) or 4 (NEON) keys at a time, features in chunks of 8/16/32/64.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@ matrix, and the estimator's error against exact softmax attention falling with m
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -172,6 +174,22 @@ def test_large_logits_match_reference_causal(variant):
     out = fastattn.performer_attention(q, k, v, features=w, causal=True, variant=variant)
     expected = ref.performer_attention(q, k, v, w, causal=True)
     assert np.abs(out - expected).max() <= tolerance(q, k, w, 0.25, v)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_gqa_heads_and_threads_agree(variant):
+    """A job runs every query head of a kv head (its key features and state once) unless
+    threads would idle: either way, each head's numbers are those of a one-head call."""
+    rng = np.random.default_rng(8)
+    q = gaussian(rng, 1, 4, 130, 16)
+    k, v = gaussian(rng, 1, 2, 150, 16), gaussian(rng, 1, 2, 150, 8)
+    w = fastattn.performer_features(16, num_features=24)
+    run = functools.partial(fastattn.performer_attention, features=w, causal=True, variant=variant)
+    out = run(q, k, v, num_threads=1)
+    np.testing.assert_array_equal(run(q, k, v, num_threads=3), out)
+    for h in range(4):
+        np.testing.assert_array_equal(out[:, h], run(q[:, h], k[:, h // 2], v[:, h // 2],
+                                                     num_threads=1))
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])

@@ -17,7 +17,9 @@ static plan make_plan(const fa_decode_task *t, size_t qrow_bytes, size_t nthread
   l.nsplits = fa_split_count(t->lk, FA_DECODE_SPLIT);
   l.part_stride = t->dv + 2;
   l.per_thread = fa_round_up(fa_decode_thread_bytes(l.rows, t->dv), 64);
-  l.qprep_off = nthreads * l.per_thread;
+  l.qprep_off = fa_split_workspace(&(fa_split_run){.batch = t->batch, .groups = t->kv_heads,
+                                                   .workspace = l.per_thread},
+                                   nthreads);
   l.partials_off = fa_round_up(l.qprep_off + t->batch * t->heads * t->lq * qrow_bytes, 64);
   const size_t parts =
       l.nsplits > 1 ? t->batch * t->kv_heads * l.nsplits * l.rows * l.part_stride : 0;

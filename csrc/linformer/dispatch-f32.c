@@ -1,9 +1,9 @@
-/* Linformer attention, float32: its variants, checks and entry point; common/driver.c does
- * the rest (one job per batch x head: its projections, then all its query rows). Built with
- * no ISA flags. */
-#include "common/driver.h"
+/* Linformer attention, float32: its variants, checks and entry point; lowrank/drive.c runs
+ * it (one job per batch x kv head's query heads: the projections once, then every query
+ * row of each head). Built with no ISA flags. */
 #include "fastattn/linformer.h"
 #include "linformer/job-f32.h"
+#include "lowrank/drive.h"
 
 #define FA_OP linformer
 #define FA_DTYPE f32
@@ -15,10 +15,8 @@ size_t fa_linformer_f32_workspace_size(const fa_linformer_f32_params *p) {
 }
 
 fa_status fa_linformer_f32_check(const fa_linformer_f32_params *p) {
-  const fa_status s = fa_dense_f32_check(&p->attn);
+  const fa_status s = fa_lr_check_attn(&p->attn, 0);
   if (s != FA_OK) return s;
-  if (p->attn.mask || p->attn.band_lo != -FA_BAND_NONE || p->attn.band_hi != FA_BAND_NONE)
-    return FA_ERR_INVALID;
   if (p->r == 0 || p->r > p->attn.lk) return FA_ERR_SHAPE;
   const size_t shape[4] = {1, 1, p->r, p->attn.lk};
   const ptrdiff_t k_stride[3] = {0, 0, p->proj_k_rs}, v_stride[3] = {0, 0, p->proj_v_rs};
@@ -29,9 +27,8 @@ fa_status fa_linformer_f32_check(const fa_linformer_f32_params *p) {
 fa_status fa_linformer_f32(const fa_linformer_f32_params *p, size_t index, size_t nthreads,
                            void *workspace, size_t workspace_size) {
   const fa_status s = p ? fa_linformer_f32_check(p) : FA_ERR_NULL;
-  if (s != FA_OK) return s;
-  const fa_run run = FA_ATTN_RUN(p, &p->attn, p->attn.lq ? p->attn.lq : 1,
-                                 fa_linformer_f32_workspace_size(p));
-  return fa_drive(&run, fa_linformer_f32_variants, fa_linformer_f32_nvariants, index, nthreads,
-                  workspace, workspace_size);
+  return s != FA_OK ? s
+                    : fa_lr_drive(p, &p->attn, fa_linformer_f32_workspace_size(p),
+                                  fa_linformer_f32_variants, fa_linformer_f32_nvariants, index,
+                                  nthreads, workspace, workspace_size);
 }

@@ -29,23 +29,10 @@ static void fa_lr_elu1_avx2(float *y, const float *x, size_t n) {
   fa_lr_elu1_scalar(y + i, x + i, n - i);
 }
 
-static void fa_lr_relu_avx2(float *y, const float *x, size_t n) {
-  const __m256 zero = _mm256_setzero_ps();
+static void fa_lr_exp2_avx2(float *x, size_t n) {
   size_t i = 0;
-  for (; i + 8 <= n; i += 8) /* max(v, 0) returns its second operand for NaN: keep v there */
-    _mm256_storeu_ps(y + i, _mm256_max_ps(zero, _mm256_loadu_ps(x + i)));
-  fa_lr_relu_scalar(y + i, x + i, n - i);
-}
-
-static void fa_lr_exp2_sub_avx2(float *x, const float *h, float shift, size_t n) {
-  const __m256 sh = _mm256_set1_ps(shift);
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    __m256 v = _mm256_sub_ps(_mm256_loadu_ps(x + i), sh);
-    if (h) v = _mm256_sub_ps(v, _mm256_loadu_ps(h + i));
-    _mm256_storeu_ps(x + i, fa_avx2_exp2(v));
-  }
-  fa_lr_exp2_sub_scalar(x + i, h ? h + i : NULL, shift, n - i);
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, fa_avx2_exp2(_mm256_loadu_ps(x + i)));
+  fa_lr_exp2_scalar(x + i, n - i);
 }
 
 static float fa_lr_max_sub_avx2(const float *x, const float *h, size_t n) {
@@ -62,37 +49,7 @@ static float fa_lr_max_sub_avx2(const float *x, const float *h, size_t n) {
   return tail != tail || tail > head ? tail : head;
 }
 
-static float fa_lr_sum_avx2(const float *x, size_t n) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = s0;
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    s0 = _mm256_add_ps(s0, _mm256_loadu_ps(x + i));
-    s1 = _mm256_add_ps(s1, _mm256_loadu_ps(x + i + 8));
-  }
-  for (; i + 8 <= n; i += 8) s0 = _mm256_add_ps(s0, _mm256_loadu_ps(x + i));
-  return fa_avx2_hsum(_mm256_add_ps(s0, s1)) + fa_lr_sum_scalar(x + i, n - i);
-}
-
-static float fa_lr_dot_avx2(const float *a, const float *b, size_t n) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = s0;
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
-  }
-  for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-  return fa_avx2_hsum(_mm256_add_ps(s0, s1)) + fa_lr_dot_scalar(a + i, b + i, n - i);
-}
-
-static void fa_lr_scale_avx2(float *x, size_t n, float s) {
-  const __m256 vs = _mm256_set1_ps(s);
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vs));
-  fa_lr_scale_scalar(x + i, n - i, s);
-}
-
-static const fa_lr_ukernels fa_lr_ukernels_avx2 = {
-    &fa_f32_ukernels_avx2, fa_lr_elu1_avx2, fa_lr_relu_avx2, fa_lr_exp2_sub_avx2,
-    fa_lr_max_sub_avx2,    fa_lr_sum_avx2,  fa_lr_dot_avx2,  fa_lr_scale_avx2};
+static const fa_lr_ukernels fa_lr_ukernels_avx2 = {&fa_f32_ukernels_avx2, fa_lr_elu1_avx2,
+                                                   fa_lr_exp2_avx2, fa_lr_max_sub_avx2};
 
 #endif

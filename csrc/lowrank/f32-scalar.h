@@ -10,12 +10,8 @@ static void fa_lr_elu1_scalar(float *y, const float *x, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] + 1.0f : expf(x[i]);
 }
 
-static void fa_lr_relu_scalar(float *y, const float *x, size_t n) {
-  for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : (x[i] != x[i] ? x[i] : 0.0f);
-}
-
-static void fa_lr_exp2_sub_scalar(float *x, const float *h, float shift, size_t n) {
-  for (size_t i = 0; i < n; i++) x[i] = exp2f(x[i] - (h ? h[i] : 0.0f) - shift);
+static void fa_lr_exp2_scalar(float *x, size_t n) {
+  for (size_t i = 0; i < n; i++) x[i] = exp2f(x[i]);
 }
 
 static float fa_lr_max_sub_scalar(const float *x, const float *h, size_t n) {
@@ -28,24 +24,7 @@ static float fa_lr_max_sub_scalar(const float *x, const float *h, size_t n) {
   return m;
 }
 
-static float fa_lr_sum_scalar(const float *x, size_t n) {
-  float s = 0.0f;
-  for (size_t i = 0; i < n; i++) s += x[i];
-  return s;
-}
-
-static float fa_lr_dot_scalar(const float *a, const float *b, size_t n) {
-  float s = 0.0f;
-  for (size_t i = 0; i < n; i++) s += a[i] * b[i];
-  return s;
-}
-
-static void fa_lr_scale_scalar(float *x, size_t n, float s) {
-  for (size_t i = 0; i < n; i++) x[i] *= s;
-}
-
-static const fa_lr_ukernels fa_lr_ukernels_scalar = {
-    &fa_f32_ukernels_scalar, fa_lr_elu1_scalar,  fa_lr_relu_scalar, fa_lr_exp2_sub_scalar,
-    fa_lr_max_sub_scalar,    fa_lr_sum_scalar,   fa_lr_dot_scalar,  fa_lr_scale_scalar};
+static const fa_lr_ukernels fa_lr_ukernels_scalar = {&fa_f32_ukernels_scalar, fa_lr_elu1_scalar,
+                                                     fa_lr_exp2_scalar, fa_lr_max_sub_scalar};
 
 #endif

@@ -17,7 +17,16 @@
 static inline size_t fa_lr_rows(size_t m) { return m + FA_F32_MR_MAX; }
 static inline size_t fa_lr_cols(size_t n) { return fa_round_up(n, FA_F32_NR); }
 
-/* C (accumulate ? += : =) A B with C[m][n], A[m][k], B[k][n]; strides in elements. */
+/* The L1 sets (of 64, 64-byte lines) that rows of B `ldb` floats apart fall into. */
+static inline size_t fa_lr_sets(size_t ldb) {
+  const size_t bytes = ldb * sizeof(float), low = bytes & (~bytes + 1); /* lowest set bit */
+  return low >= 4096 ? 1 : 4096 / (low < 64 ? 64 : low);
+}
+
+/* C (accumulate ? += : =) A B with C[m][n], A[m][k], B[k][n]; strides in elements. When
+ * more than one row tile reads it and its rows, a power-of-two stride apart, would crowd
+ * a few L1 sets (4 lines a set: what 8 ways keep beside A and C), each kc x 16 panel of B
+ * is first copied to a contiguous block. */
 static inline void fa_lr_gemm(const fa_f32_ukernels *uk, size_t m, size_t n, size_t k,
                               const float *a, size_t lda, const float *b, size_t ldb, float *c,
                               size_t ldc, int accumulate) {
@@ -27,12 +36,47 @@ static inline void fa_lr_gemm(const fa_f32_ukernels *uk, size_t m, size_t n, siz
       for (size_t i = 0; i < m; i++) memset(c + i * ldc, 0, fa_lr_cols(n) * sizeof(float));
     return;
   }
+  _Alignas(64) float panel[FA_LR_KC * FA_F32_NR];
   for (size_t p0 = 0; p0 < k; p0 += FA_LR_KC) {
     const size_t kc = k - p0 < FA_LR_KC ? k - p0 : FA_LR_KC;
-    const int acc = accumulate || p0 > 0;
-    for (size_t j = 0; j < n; j += FA_F32_NR)
+    const int acc = accumulate || p0 > 0, pack = m > mr && kc > 4 * fa_lr_sets(ldb);
+    for (size_t j = 0; j < n; j += FA_F32_NR) {
+      const float *bp = b + p0 * ldb + j;
+      size_t ldp = ldb;
+      if (pack) {
+        for (size_t p = 0; p < kc; p++)
+          memcpy(panel + p * FA_F32_NR, bp + p * ldb, FA_F32_NR * sizeof(float));
+        bp = panel, ldp = FA_F32_NR;
+      }
       for (size_t i = 0; i < m; i += mr)
-        uk->gemm(kc, a + i * lda + p0, lda, b + p0 * ldb + j, ldb, c + i * ldc + j, ldc, acc);
+        uk->gemm(kc, a + i * lda + p0, lda, bp, ldp, c + i * ldc + j, ldc, acc);
+    }
+  }
+}
+
+/* B[k][n] (row stride ldb, n columns used) as column panels for fa_lr_gemm_packed: panel
+ * j / 16 is k x 16 contiguous floats at bp + j * k, zero beyond column n. */
+static inline void fa_lr_pack_panels(const float *b, size_t ldb, size_t k, size_t n, float *bp) {
+  for (size_t j = 0; j < n; j += FA_F32_NR) {
+    const size_t w = n - j < FA_F32_NR ? n - j : FA_F32_NR;
+    for (size_t p = 0; p < k; p++) {
+      float *row = bp + j * k + p * FA_F32_NR;
+      memcpy(row, b + p * ldb + j, w * sizeof(float));
+      memset(row + w, 0, (FA_F32_NR - w) * sizeof(float));
+    }
+  }
+}
+
+/* fa_lr_gemm for a B packed by fa_lr_pack_panels (an operand many calls reuse). */
+static inline void fa_lr_gemm_packed(const fa_f32_ukernels *uk, size_t m, size_t n, size_t k,
+                                     const float *a, size_t lda, const float *bp, float *c,
+                                     size_t ldc) {
+  for (size_t p0 = 0; p0 < k; p0 += FA_LR_KC) {
+    const size_t kc = k - p0 < FA_LR_KC ? k - p0 : FA_LR_KC;
+    for (size_t j = 0; j < n; j += FA_F32_NR)
+      for (size_t i = 0; i < m; i += uk->mr)
+        uk->gemm(kc, a + i * lda + p0, lda, bp + j * k + p0 * FA_F32_NR, FA_F32_NR,
+                 c + i * ldc + j, ldc, p0 > 0);
   }
 }
 

@@ -17,27 +17,66 @@
 
 #include <math.h>
 #include <string.h>
+#include "dense/job-f32.h"
 #include "fastattn/linear.h"
+#include "lowrank/drive.h"
 #include "lowrank/gemm.h"
 
 typedef struct fa_lr_ukernels {
   const fa_f32_ukernels *mm;                       /* the GEMM tile */
   void (*elu1)(float *y, const float *x, size_t n); /* y = elu(x) + 1 (y may be x) */
-  void (*relu)(float *y, const float *x, size_t n); /* y = max(x, 0) (y may be x) */
-  /* x[i] = exp2(x[i] - h[i] - shift) (h NULL: 0); exp2 of -inf is 0, NaN stays */
-  void (*exp2_sub)(float *x, const float *h, float shift, size_t n);
+  void (*exp2)(float *x, size_t n);                /* x = exp2(x); exp2 of -inf is 0, NaN stays */
   /* max of x[i] - h[i] (h NULL: 0); -inf when n = 0; NaN when any term is NaN */
   float (*max_sub)(const float *x, const float *h, size_t n);
-  float (*sum)(const float *x, size_t n);
-  float (*dot)(const float *a, const float *b, size_t n);
-  void (*scale)(float *x, size_t n, float s);      /* any n */
 } fa_lr_ukernels;
+
+/* The element-wise steps any ISA's compiler vectorises by itself: this header is included
+ * after the ISA file enables its target. Sums keep 16 partial sums (as vectors would). */
+static inline void fa_lr_relu(float *y, const float *x, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f || x[i] != x[i] ? x[i] : 0.0f;
+}
+
+static inline void fa_lr_scale(float *x, size_t n, float s) {
+  for (size_t i = 0; i < n; i++) x[i] *= s;
+}
+
+/* x[i] = exp2(x[i] - h[i] - shift) (h NULL: 0) */
+static inline void fa_lr_exp2_sub(const fa_lr_ukernels *uk, float *x, const float *h,
+                                  float shift, size_t n) {
+  if (h)
+    for (size_t i = 0; i < n; i++) x[i] = x[i] - shift - h[i];
+  else
+    for (size_t i = 0; i < n; i++) x[i] = x[i] - shift;
+  uk->exp2(x, n);
+}
+
+static inline float fa_lr_dot(const float *a, const float *b, size_t n) {
+  float acc[16] = {0.0f}, s = 0.0f;
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (size_t l = 0; l < 16; l++) acc[l] += a[i + l] * b[i + l];
+  for (; i < n; i++) s += a[i] * b[i];
+  for (size_t l = 0; l < 16; l++) s += acc[l];
+  return s;
+}
+
+static inline float fa_lr_sum(const float *x, size_t n) {
+  float acc[16] = {0.0f}, s = 0.0f;
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (size_t l = 0; l < 16; l++) acc[l] += x[i + l];
+  for (; i < n; i++) s += x[i];
+  for (size_t l = 0; l < 16; l++) s += acc[l];
+  return s;
+}
 
 enum { FA_LR_ELU1 = 0, FA_LR_RELU = 1, FA_LR_FAVOR = 2 };
 
 typedef struct fa_lr_scan {
-  fa_f32_problem attn; /* q, k, v, out of one head; lk, d, dv, band_hi; FAVOR: scale */
+  fa_f32_problem attn; /* q, k, v, out of the first query head; lk, d, dv, band_hi; FAVOR: scale */
   size_t lq;
+  size_t heads;             /* query heads sharing k and v: q and out advance by q_hs, out_hs */
+  ptrdiff_t q_hs, out_hs;
   int kind;
   const float *w;      /* FAVOR: [m][d] random features */
   ptrdiff_t w_rs;
@@ -45,6 +84,18 @@ typedef struct fa_lr_scan {
 } fa_lr_scan;
 
 enum { B_S, B_Z, B_QF, B_KFT, B_SC, B_VP, B_NUM, B_DEN, B_H, B_QC, B_KCT, B_WP, B_WT, B_LZ, B_KM, B_NM, B_COUNT };
+
+/* The scan of one job: its query heads, all of one kv head, over the whole sequence. */
+static inline fa_lr_scan fa_lr_scan_of(const fa_lr_job_params *jp, const fa_dense_f32_params *a,
+                                       const fa_job *job, int kind) {
+  const fa_lr_scan scan = {.attn = fa_dense_f32_head(a, job->b, job->h * jp->heads),
+                           .lq = a->lq,
+                           .heads = jp->heads,
+                           .q_hs = a->q_stride[1],
+                           .out_hs = a->out_stride[1],
+                           .kind = kind};
+  return scan;
+}
 
 static inline size_t fa_lr_features(int kind, size_t d, size_t m) {
   return kind == FA_LR_FAVOR ? m : d;
@@ -118,7 +169,7 @@ static inline void fa_lr_load_keys(const fa_lr_ukernels *uk, const fa_lr_scan *p
     const size_t rows = n == c ? 1 : d, len = n == c ? d * c : n;
     for (size_t x = 0; x < rows; x++) {
       float *row = kft + x * c;
-      if (p->kind == FA_LR_RELU) uk->relu(row, row, len);
+      if (p->kind == FA_LR_RELU) fa_lr_relu(row, row, len);
       else uk->elu1(row, row, len);
       memset(row + n, 0, (c - n) * sizeof(float));
     }
@@ -129,7 +180,7 @@ static inline void fa_lr_load_keys(const fa_lr_ukernels *uk, const fa_lr_scan *p
   for (size_t r = 0; r < n; r++) {
     const float *krow = k + (ptrdiff_t)r * p->attn.k_rs;
     for (size_t x = 0; x < d; x++) kct[x * c + r] = krow[x];
-    h[r] = half * uk->dot(krow, krow, d);
+    h[r] = half * fa_lr_dot(krow, krow, d);
   }
   for (size_t x = 0; x < d; x++) memset(kct + x * c + n, 0, (c - n) * sizeof(float));
   fa_lr_gemm(uk->mm, p->m, n, d, st->buf[B_WP], d, kct, c, kft, c, 0);
@@ -139,11 +190,11 @@ static inline void fa_lr_load_keys(const fa_lr_ukernels *uk, const fa_lr_scan *p
     const float x = uk->max_sub(row, h, n);
     if (x > key_max[l] || (x != x && key_max[l] == key_max[l])) {
       const float alpha = key_max[l] == -INFINITY ? 0.0f : exp2f(key_max[l] - x);
-      uk->scale(s + l * dvp, dvp, alpha);
+      fa_lr_scale(s + l * dvp, dvp, alpha);
       z[l] *= alpha;
       key_max[l] = x;
     }
-    uk->exp2_sub(row, h, key_max[l], n);
+    fa_lr_exp2_sub(uk, row, h, key_max[l], n);
   }
 }
 
@@ -153,22 +204,34 @@ static inline void fa_lr_absorb(const fa_lr_ukernels *uk, fa_lr_state *st, size_
   const float *kft = st->buf[B_KFT];
   fa_lr_gemm(uk->mm, st->f, st->dvp, n, kft, c, st->vrows, st->ldv, st->buf[B_S], st->dvp, 1);
   float *z = st->buf[B_Z];
-  for (size_t x = 0; x < st->f; x++) z[x] += uk->sum(kft + x * c, n);
+  for (size_t x = 0; x < st->f; x++) z[x] += fa_lr_sum(kft + x * c, n);
 }
 
-/* Features of query rows [i0, i0 + rows) into qf (rows x fc, zero padding); n keys of the
- * diagonal chunk wait in kft.
+/* FAVOR: -M_l and -(M_l + log2 z_l) of every feature l, over the state's z with the n keys
+ * that wait in kft, for the queries of one chunk (of every head: they see the same keys). */
+static inline void fa_lr_query_shifts(const fa_lr_ukernels *uk, const fa_lr_scan *p,
+                                      fa_lr_state *st, size_t n) {
+  float *neg_log_z = st->buf[B_LZ], *neg_max = st->buf[B_NM];
+  const float *z = st->buf[B_Z], *kft = st->buf[B_KFT], *key_max = st->buf[B_KM];
+  for (size_t l = 0; l < p->m; l++) {
+    const float zl = z[l] + (n ? fa_lr_sum(kft + l * FA_LOWRANK_CHUNK, n) : 0.0f);
+    neg_max[l] = -key_max[l];
+    neg_log_z[l] = zl > 0.0f ? -(key_max[l] + log2f(zl)) : (zl == 0.0f ? INFINITY : zl);
+  }
+}
+
+/* Features of rows [i0, i0 + rows) of query head `head` into qf (rows x fc, zero padding).
  *
  * FAVOR: feature l of row i is exp2(e_il + M_l - c_i) (M_l: the keys' shift, see
  * fa_lr_load_keys) with c_i = max_l (e_il + M_l + log2 z_l) over the state's z (with the
- * waiting keys): a per-row constant, which cancels, chosen so that the largest term of the
- * denominator is 1 and it cannot underflow in float32 when a row's large features meet only
- * small key features (large logits). c_i is kept within 100 of the row's largest
- * exponent, so features stay below 2^100. */
+ * waiting keys, fa_lr_query_shifts): a per-row constant, which cancels, chosen so that the
+ * largest term of the denominator is 1 and it cannot underflow in float32 when a row's
+ * large features meet only small key features (large logits). c_i is kept within 100 of
+ * the row's largest exponent, so features stay below 2^100. */
 static inline void fa_lr_load_queries(const fa_lr_ukernels *uk, const fa_lr_scan *p,
-                                      fa_lr_state *st, size_t i0, size_t rows, size_t n) {
+                                      fa_lr_state *st, size_t head, size_t i0, size_t rows) {
   const size_t d = p->attn.d, fc = st->fc, pad = fa_lr_rows(FA_LOWRANK_CHUNK) - rows;
-  const float *q = p->attn.q + (ptrdiff_t)i0 * p->attn.q_rs;
+  const float *q = p->attn.q + (ptrdiff_t)head * p->q_hs + (ptrdiff_t)i0 * p->attn.q_rs;
   float *qf = st->buf[B_QF];
   if (p->kind != FA_LR_FAVOR) {
     /* unpadded rows of a contiguous q are one run: one call keeps the exp pipeline full */
@@ -176,19 +239,14 @@ static inline void fa_lr_load_queries(const fa_lr_ukernels *uk, const fa_lr_scan
     const size_t calls = one_run ? 1 : rows, len = one_run ? rows * d : d;
     for (size_t r = 0; r < calls; r++) {
       const float *src = q + (ptrdiff_t)r * p->attn.q_rs;
-      if (p->kind == FA_LR_RELU) uk->relu(qf + r * fc, src, len);
+      if (p->kind == FA_LR_RELU) fa_lr_relu(qf + r * fc, src, len);
       else uk->elu1(qf + r * fc, src, len);
     }
     memset(qf + rows * fc, 0, pad * fc * sizeof(float));
     return;
   }
-  float *qc = st->buf[B_QC], *neg_log_z = st->buf[B_LZ], *neg_max = st->buf[B_NM];
-  const float *z = st->buf[B_Z], *kft = st->buf[B_KFT], *key_max = st->buf[B_KM];
-  for (size_t l = 0; l < p->m; l++) {
-    const float zl = z[l] + (n ? uk->sum(kft + l * FA_LOWRANK_CHUNK, n) : 0.0f);
-    neg_max[l] = -key_max[l];
-    neg_log_z[l] = zl > 0.0f ? -(key_max[l] + log2f(zl)) : (zl == 0.0f ? INFINITY : zl);
-  }
+  float *qc = st->buf[B_QC];
+  const float *neg_log_z = st->buf[B_LZ], *neg_max = st->buf[B_NM];
   for (size_t r = 0; r < rows; r++) memcpy(qc + r * d, q + (ptrdiff_t)r * p->attn.q_rs,
                                            d * sizeof(float));
   memset(qc + rows * d, 0, pad * d * sizeof(float));
@@ -202,7 +260,7 @@ static inline void fa_lr_load_queries(const fa_lr_ukernels *uk, const fa_lr_scan
     }
     float shift = uk->max_sub(row, neg_log_z, p->m);
     if (shift < top - 100.0f || shift == -INFINITY) shift = top - 100.0f;
-    uk->exp2_sub(row, neg_max, shift, p->m);
+    fa_lr_exp2_sub(uk, row, neg_max, shift, p->m);
     memset(row + p->m, 0, (fc - p->m) * sizeof(float));
   }
 }
@@ -224,6 +282,38 @@ static inline void fa_lr_pack_features(const fa_lr_scan *p, fa_lr_state *st) {
 
 static inline size_t fa_lr_clip(ptrdiff_t x, size_t hi) {
   return x <= 0 ? 0 : ((size_t)x >= hi ? hi : (size_t)x);
+}
+
+/* Output rows [i0, i0 + rows) of query head `head`: their features against the state
+ * (keys [0, covered)) and, through the masked diagonal block, against the n keys waiting
+ * in kft (query i0 + r sees key covered + j iff j <= i0 + r + band - covered). */
+static inline void fa_lr_read_chunk(const fa_lr_ukernels *uk, const fa_lr_scan *p,
+                                    fa_lr_state *st, size_t head, size_t i0, size_t rows,
+                                    size_t covered, size_t n) {
+  const size_t c = FA_LOWRANK_CHUNK, dv = p->attn.dv, fc = st->fc, dvp = st->dvp;
+  float *qf = st->buf[B_QF], *sc = st->buf[B_SC], *num = st->buf[B_NUM], *den = st->buf[B_DEN];
+  fa_lr_load_queries(uk, p, st, head, i0, rows);
+  fa_lr_gemm(uk->mm, rows, dv, st->f, qf, fc, st->buf[B_S], dvp, num, dvp, 0);
+  for (size_t r = 0; r < rows; r++) den[r] = fa_lr_dot(qf + r * fc, st->buf[B_Z], st->f);
+  if (n) {
+    fa_lr_gemm(uk->mm, rows, n, st->f, qf, fc, st->buf[B_KFT], c, sc, c, 0);
+    for (size_t r = 0; r < rows; r++) {
+      const ptrdiff_t last = (ptrdiff_t)(i0 + r) + p->attn.band_hi - (ptrdiff_t)covered;
+      const size_t keep = last < 0 ? 0 : ((size_t)last + 1 < n ? (size_t)last + 1 : n);
+      memset(sc + r * c + keep, 0, (c - keep) * sizeof(float));
+      den[r] += fa_lr_sum(sc + r * c, keep);
+    }
+    fa_lr_gemm(uk->mm, rows, dv, n, sc, c, st->vrows, st->ldv, num, dvp, 1);
+  }
+  float *out = p->attn.out + (ptrdiff_t)head * p->out_hs;
+  for (size_t r = 0; r < rows; r++) {
+    float *orow = out + (ptrdiff_t)(i0 + r) * p->attn.out_rs;
+    if (den[r] == 0.0f) { /* no visible key, or relu features that are all 0 */
+      memset(orow, 0, dv * sizeof(float));
+      continue;
+    }
+    for (size_t x = 0; x < dv; x++) orow[x] = num[r * dvp + x] / den[r];
+  }
 }
 
 static inline void fa_lr_scan_run(const fa_lr_ukernels *uk, const fa_lr_scan *p,
@@ -254,36 +344,17 @@ static inline void fa_lr_scan_run(const fa_lr_ukernels *uk, const fa_lr_scan *p,
     fa_lr_absorb(uk, &st, n);
   }
 
-  float *qf = st.buf[B_QF], *sc = st.buf[B_SC], *num = st.buf[B_NUM], *den = st.buf[B_DEN];
-  const size_t fc = st.fc, dvp = st.dvp;
   for (size_t i0 = 0; i0 < p->lq; i0 += c) {
     const size_t rows = p->lq - i0 < c ? p->lq - i0 : c;
     const size_t end = band >= FA_BAND_NONE ? lk : fa_lr_clip((ptrdiff_t)(i0 + rows) + band, lk);
     const size_t n = end > covered ? end - covered : 0;
     if (n) fa_lr_load_keys(uk, p, &st, covered, n); /* before the readout: may rescale S */
-    fa_lr_load_queries(uk, p, &st, i0, rows, n);
-    fa_lr_gemm(uk->mm, rows, dv, st.f, qf, fc, st.buf[B_S], dvp, num, dvp, 0);
-    for (size_t r = 0; r < rows; r++) den[r] = uk->dot(qf + r * fc, st.buf[B_Z], st.f);
+    if (p->kind == FA_LR_FAVOR) fa_lr_query_shifts(uk, p, &st, n);
+    for (size_t head = 0; head < p->heads; head++)
+      fa_lr_read_chunk(uk, p, &st, head, i0, rows, covered, n);
     if (n) {
-      /* The diagonal block: query i0 + r sees key covered + j iff j <= i0 + r + band - covered. */
-      fa_lr_gemm(uk->mm, rows, n, st.f, qf, fc, st.buf[B_KFT], c, sc, c, 0);
-      for (size_t r = 0; r < rows; r++) {
-        const ptrdiff_t last = (ptrdiff_t)(i0 + r) + band - (ptrdiff_t)covered;
-        const size_t keep = last < 0 ? 0 : ((size_t)last + 1 < n ? (size_t)last + 1 : n);
-        memset(sc + r * c + keep, 0, (c - keep) * sizeof(float));
-        den[r] += uk->sum(sc + r * c, keep);
-      }
-      fa_lr_gemm(uk->mm, rows, dv, n, sc, c, st.vrows, st.ldv, num, dvp, 1);
       fa_lr_absorb(uk, &st, n);
       covered = end;
-    }
-    for (size_t r = 0; r < rows; r++) {
-      float *orow = p->attn.out + (ptrdiff_t)(i0 + r) * p->attn.out_rs;
-      if (den[r] == 0.0f) { /* no visible key, or relu features that are all 0 */
-        memset(orow, 0, dv * sizeof(float));
-        continue;
-      }
-      for (size_t x = 0; x < dv; x++) orow[x] = num[r * dvp + x] / den[r];
     }
   }
 }

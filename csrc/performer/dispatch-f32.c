@@ -1,10 +1,11 @@
 /* Performer (FAVOR+) attention, float32: its variants, checks and entry point;
- * common/driver.c does the rest (one job per batch x head). Built with no ISA flags. */
+ * lowrank/drive.c runs it (one job per batch x kv head's query heads). Built with no ISA
+ * flags. */
 #include <math.h>
 
-#include "common/driver.h"
 #include "fastattn/performer.h"
-#include "performer/job-f32.h"
+#include "lowrank/drive.h"
+#include "lowrank/scan.h"
 
 #define FA_OP performer
 #define FA_DTYPE f32
@@ -12,13 +13,12 @@
 #include "common/variants.h"
 
 size_t fa_performer_f32_workspace_size(const fa_performer_f32_params *p) {
-  return fa_performer_f32_job_workspace(p);
+  return fa_lr_scan_workspace_size(FA_LR_FAVOR, p->attn.d, p->attn.dv, p->m);
 }
 
 fa_status fa_performer_f32_check(const fa_performer_f32_params *p) {
-  const fa_status s = fa_dense_f32_check(&p->attn);
+  const fa_status s = fa_lr_check_attn(&p->attn, 1);
   if (s != FA_OK) return s;
-  if (p->attn.mask || p->attn.band_lo != -FA_BAND_NONE) return FA_ERR_INVALID;
   if (!(p->attn.scale > 0.0f) || !isfinite(p->attn.scale)) return FA_ERR_INVALID;
   if (p->m == 0 || p->m >= (1u << 16)) return FA_ERR_SHAPE;
   const size_t shape[4] = {1, 1, p->m, p->attn.d};
@@ -29,9 +29,8 @@ fa_status fa_performer_f32_check(const fa_performer_f32_params *p) {
 fa_status fa_performer_f32(const fa_performer_f32_params *p, size_t index, size_t nthreads,
                            void *workspace, size_t workspace_size) {
   const fa_status s = p ? fa_performer_f32_check(p) : FA_ERR_NULL;
-  if (s != FA_OK) return s;
-  const fa_run run = FA_ATTN_RUN(p, &p->attn, p->attn.lq ? p->attn.lq : 1,
-                                 fa_performer_f32_workspace_size(p));
-  return fa_drive(&run, fa_performer_f32_variants, fa_performer_f32_nvariants, index, nthreads,
-                  workspace, workspace_size);
+  return s != FA_OK ? s
+                    : fa_lr_drive(p, &p->attn, fa_performer_f32_workspace_size(p),
+                                  fa_performer_f32_variants, fa_performer_f32_nvariants, index,
+                                  nthreads, workspace, workspace_size);
 }

@@ -12,9 +12,9 @@ threads. Implementations:
 - read-sweep: one read of a buffer as large as the float32 cache (the floor itself).
 
 The floor of a row is the bytes it must read (keys and values, plus the int8 scales)
-divided by the read bandwidth measured in the same benchmark just before it, by sweeping
-a buffer of that many bytes on the same number of threads (so a cache that fits in the
-last-level cache is compared with a sweep that fits too). extra_info holds
+divided by the read bandwidth measured in the same benchmark just before it, the fastest
+of 7 sweeps of a buffer of that many bytes on the same number of threads (so a cache that
+fits in the last-level cache is compared with a sweep that fits too). extra_info holds
 ``bandwidth_gbs``, ``floor_ms`` and ``x_floor`` (median / floor: 1.0 is the floor); a table
 of them closes the run.
 """
@@ -39,7 +39,9 @@ _ROWS: list = []
 
 
 def read_bandwidth(nbytes: int, threads: int, repeats: int = 7) -> float:
-    """Median read bandwidth (bytes/s) of sweeping an `nbytes` buffer on `threads` threads."""
+    """Read bandwidth (bytes/s) of the fastest of `repeats` sweeps of an `nbytes` buffer on
+    `threads` threads: a floor is the best the machine did, and on a shared machine the
+    median sweep is as disturbed as the call it bounds."""
     step = 64 * threads
     nbytes = max(step, nbytes // step * step)
     raw = np.ones(nbytes + 64, dtype=np.uint8)  # written, so every page is really mapped
@@ -51,7 +53,7 @@ def read_bandwidth(nbytes: int, threads: int, repeats: int = 7) -> float:
         t0 = time.perf_counter()
         _core.read_sweep(buf, threads)
         times.append(time.perf_counter() - t0)
-    return nbytes / float(np.median(times))
+    return nbytes / min(times)
 
 
 def make_inputs(lk, seed=0):

@@ -4,8 +4,9 @@
  * for the memory-bound case: each job reads one split of FA_DECODE_SPLIT keys of one
  * (batch, kv head) in place, in its stored layout, once for all the query rows of
  * its GQA group (heads / kv_heads heads x lq rows), and leaves a partial (max, sum,
- * output) per row; a second pass merges the splits exactly. Splits are fixed by the
- * key count, never by the thread count, so results do not depend on nthreads.
+ * output) per row; the job finishing a group's last split merges them exactly.
+ * Splits are fixed by the key count, never by the thread count, so results do not
+ * depend on nthreads.
  *
  * Jobs are split-K (common/split.h): job {b, h, q0, q1} is kv head h of batch row b and the
  * keys [q0, q1) of one split.

@@ -23,7 +23,8 @@ typedef struct fa_linear_f32_params {
   fa_feature_map feature_map;
 } fa_linear_f32_params;
 
-/* Compiled variants, best first; the last is always "f32-scalar". One job per (batch, head). */
+/* Compiled variants, best first; the last is always "f32-scalar". One job per batch x kv head
+ * (or per part of its query heads when there are more threads than kv heads). */
 extern const fa_variant fa_linear_f32_variants[];
 extern const size_t fa_linear_f32_nvariants;
 size_t fa_linear_f32_workspace_size(const fa_linear_f32_params *p);

@@ -1,8 +1,9 @@
 /* Linformer attention, float32 (Wang et al., 2020).
  *
  * out = softmax(scale q (E k)ᵀ) (F v) with E = proj_k, F = proj_v, each [r][lk] and
- * shared by every batch and head: the projections run as blocked GEMMs, then the dense
- * flash engine attends the r projected rows. No band and no mask (neither can be applied
+ * shared by every batch and head: the projections run as blocked GEMMs (once per kv head),
+ * then every query head attends the r projected rows with an exact softmax (all r scores
+ * of a block of query rows at once). No band and no mask (neither can be applied
  * exactly after the projection). */
 #ifndef FASTATTN_LINFORMER_H
 #define FASTATTN_LINFORMER_H
@@ -21,7 +22,8 @@ typedef struct fa_linformer_f32_params {
   size_t r;                 /* 1 <= r <= lk */
 } fa_linformer_f32_params;
 
-/* Compiled variants, best first; the last is always "f32-scalar". One job per (batch, head). */
+/* Compiled variants, best first; the last is always "f32-scalar". One job per batch x kv head
+ * (or per part of its query heads when there are more threads than kv heads). */
 extern const fa_variant fa_linformer_f32_variants[];
 extern const size_t fa_linformer_f32_nvariants;
 size_t fa_linformer_f32_workspace_size(const fa_linformer_f32_params *p);

@@ -19,7 +19,8 @@ typedef struct fa_performer_f32_params {
   size_t m;                 /* number of random features, 1 <= m < 2^16 */
 } fa_performer_f32_params;
 
-/* Compiled variants, best first; the last is always "f32-scalar". One job per (batch, head). */
+/* Compiled variants, best first; the last is always "f32-scalar". One job per batch x kv head
+ * (or per part of its query heads when there are more threads than kv heads). */
 extern const fa_variant fa_performer_f32_variants[];
 extern const size_t fa_performer_f32_nvariants;
 size_t fa_performer_f32_workspace_size(const fa_performer_f32_params *p);
