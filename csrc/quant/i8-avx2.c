@@ -32,6 +32,12 @@ static inline __m256i absbits(__m256 y) {
   return _mm256_and_si256(_mm256_castps_si256(y), _mm256_set1_epi32(0x7FFFFFFF));
 }
 
+/* y = x - mean (x alone without a mean) for channels c..c+7 */
+static inline __m256 load_y(const float *x, const float *mean, size_t c) {
+  const __m256 y = _mm256_loadu_ps(x + c);
+  return mean ? _mm256_sub_ps(y, _mm256_loadu_ps(mean + c)) : y;
+}
+
 static uint32_t absmax_rows(uint32_t m, const float *x, const float *mean, size_t rows,
                             size_t d) {
   __m256i a0 = _mm256_set1_epi32((int)m), a1 = a0;
@@ -39,19 +45,10 @@ static uint32_t absmax_rows(uint32_t m, const float *x, const float *mean, size_
     const float *xt = x + t * d;
     size_t c = 0;
     for (; c + 16 <= d; c += 16) {
-      __m256 y0 = _mm256_loadu_ps(xt + c), y1 = _mm256_loadu_ps(xt + c + 8);
-      if (mean) {
-        y0 = _mm256_sub_ps(y0, _mm256_loadu_ps(mean + c));
-        y1 = _mm256_sub_ps(y1, _mm256_loadu_ps(mean + c + 8));
-      }
-      a0 = _mm256_max_epu32(a0, absbits(y0));
-      a1 = _mm256_max_epu32(a1, absbits(y1));
+      a0 = _mm256_max_epu32(a0, absbits(load_y(xt, mean, c)));
+      a1 = _mm256_max_epu32(a1, absbits(load_y(xt, mean, c + 8)));
     }
-    for (; c + 8 <= d; c += 8) {
-      __m256 y = _mm256_loadu_ps(xt + c);
-      if (mean) y = _mm256_sub_ps(y, _mm256_loadu_ps(mean + c));
-      a0 = _mm256_max_epu32(a0, absbits(y));
-    }
+    for (; c + 8 <= d; c += 8) a0 = _mm256_max_epu32(a0, absbits(load_y(xt, mean, c)));
     for (; c < d; c++) m = fa_quant_i8_absbits_max(m, mean ? xt[c] - mean[c] : xt[c]);
   }
   a0 = _mm256_max_epu32(a0, a1);
@@ -82,15 +79,9 @@ static void quant_rows(int8_t *q, const float *x, const float *mean, float s, si
     const float *xt = x + t * d;
     int8_t *qt = q + t * d;
     size_t c = 0;
-    for (; c + 16 <= d; c += 16) {
-      __m256 y0 = _mm256_loadu_ps(xt + c), y1 = _mm256_loadu_ps(xt + c + 8);
-      if (mean) {
-        y0 = _mm256_sub_ps(y0, _mm256_loadu_ps(mean + c));
-        y1 = _mm256_sub_ps(y1, _mm256_loadu_ps(mean + c + 8));
-      }
-      _mm_storeu_si128((__m128i *)(qt + c),
-                       codes16(_mm256_div_ps(y0, vs), _mm256_div_ps(y1, vs), vm));
-    }
+    for (; c + 16 <= d; c += 16)
+      _mm_storeu_si128((__m128i *)(qt + c), codes16(_mm256_div_ps(load_y(xt, mean, c), vs),
+                                                    _mm256_div_ps(load_y(xt, mean, c + 8), vs), vm));
     for (; c < d; c++) qt[c] = fa_quant_i8_code((mean ? xt[c] - mean[c] : xt[c]) / s, magic);
   }
 }
