@@ -5,7 +5,7 @@
 
 #define FA_OP quant
 #define FA_DTYPE i8
-#define FA_ISAS(X) FA_X86_64(X(avx2)) X(scalar)
+#define FA_ISAS(X) FA_X86_64(X(avx2)) FA_AARCH64(X(neon)) X(scalar)
 #include "common/variants.h"
 
 /* FA_OK when arrays of the given lengths hold outer x len x d inputs and codes, `nscales`
