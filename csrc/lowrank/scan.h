@@ -25,7 +25,6 @@
 typedef struct fa_lr_ukernels {
   const fa_f32_ukernels *mm;                       /* the GEMM tile */
   void (*elu1)(float *y, const float *x, size_t n); /* y = elu(x) + 1 (y may be x) */
-  void (*exp2)(float *x, size_t n);                /* x = exp2(x); exp2 of -inf is 0, NaN stays */
   /* max of x[i] - h[i] (h NULL: 0); -inf when n = 0; NaN when any term is NaN */
   float (*max_sub)(const float *x, const float *h, size_t n);
 } fa_lr_ukernels;
@@ -40,14 +39,17 @@ static inline void fa_lr_scale(float *x, size_t n, float s) {
   for (size_t i = 0; i < n; i++) x[i] *= s;
 }
 
-/* x[i] = exp2(x[i] - h[i] - shift) (h NULL: 0) */
+/* x[i] = exp2(x[i] - h[i] - shift) (h NULL: 0), through the flash engine's exp2 (whose sum
+ * is not needed) and exp2f for the last n % 16; exp2 of -inf is 0, NaN stays. */
 static inline void fa_lr_exp2_sub(const fa_lr_ukernels *uk, float *x, const float *h,
                                   float shift, size_t n) {
   if (h)
     for (size_t i = 0; i < n; i++) x[i] = x[i] - shift - h[i];
   else
     for (size_t i = 0; i < n; i++) x[i] = x[i] - shift;
-  uk->exp2(x, n);
+  const size_t n16 = n & ~(size_t)15;
+  if (n16) (void)uk->mm->exp2_sum(x, n16, 0.0f);
+  for (size_t i = n16; i < n; i++) x[i] = exp2f(x[i]);
 }
 
 static inline float fa_lr_dot(const float *a, const float *b, size_t n) {
