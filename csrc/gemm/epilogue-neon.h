@@ -6,12 +6,11 @@
 
 #include "gemm/job-i8.h"
 
-static inline void fa_gemm_i8_store_neon(const fa_gemm_i8_params *p, size_t m0, size_t mr,
-                                         size_t panel, int32x4_t acc[4][4], float *dst,
-                                         ptrdiff_t ds) {
-  const float *ws = p->w_scale + panel * FA_GEMM_I8_NR, *b = p->bias + panel * FA_GEMM_I8_NR;
-  for (size_t r = 0; r < mr; r++) {
-    const float32x4_t xs = vdupq_n_f32(p->x_scale[m0 + r]);
+static inline void fa_gemm_i8_store_neon(const fa_gemm_i8_tile *t, int32x4_t acc[4][4],
+                                         float *dst, ptrdiff_t ds) {
+  const float *ws = t->w_scale, *b = t->bias;
+  for (size_t r = 0; r < t->mr; r++) {
+    const float32x4_t xs = vdupq_n_f32(t->x_scale[r]);
     for (size_t i = 0; i < 4; i++) {
       const float32x4_t s = vmulq_f32(xs, vld1q_f32(ws + 4 * i));
       const float32x4_t y = vaddq_f32(vmulq_f32(vcvtq_f32_s32(acc[r][i]), s),

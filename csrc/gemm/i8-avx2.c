@@ -15,19 +15,16 @@ FA_TARGET_BEGIN("avx2,fma")
 
 #define MR 4
 
-static void tile_avx2(const fa_gemm_i8_params *p, size_t m0, size_t mr, size_t panel,
-                      float *dst, ptrdiff_t ds) {
-  const int8_t *w = fa_gemm_i8_panel(p, panel);
-  const int8_t *x[MR];
-  for (size_t r = 0; r < MR; r++) x[r] = fa_gemm_i8_row(p, m0, mr, r);
+__attribute__((noinline)) static void tile_avx2(const fa_gemm_i8_tile *t, float *dst,
+                                                ptrdiff_t ds) {
   const __m256i ones = _mm256_set1_epi16(1);
   __m256i acc[MR][2];
   for (size_t r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
-  for (size_t g = 0; g < p->kp / 4; g++) {
-    const __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + g * 64));
-    const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + g * 64 + 32));
+  for (size_t g = 0; g < t->kp / 4; g++) {
+    const __m256i w0 = _mm256_loadu_si256((const __m256i *)(t->w + g * 64));
+    const __m256i w1 = _mm256_loadu_si256((const __m256i *)(t->w + g * 64 + 32));
     for (size_t r = 0; r < MR; r++) {
-      const __m256i xb = _mm256_set1_epi32(fa_gemm_i8_load4(x[r] + 4 * g));
+      const __m256i xb = _mm256_set1_epi32(fa_gemm_i8_load4(t->x[r] + 4 * g));
       const __m256i ax = _mm256_abs_epi8(xb);
       acc[r][0] = _mm256_add_epi32(
           acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(w0, xb)), ones));
@@ -35,9 +32,9 @@ static void tile_avx2(const fa_gemm_i8_params *p, size_t m0, size_t mr, size_t p
           acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(w1, xb)), ones));
     }
   }
-  const float *ws = p->w_scale + panel * FA_GEMM_I8_NR, *b = p->bias + panel * FA_GEMM_I8_NR;
-  for (size_t r = 0; r < mr; r++) {
-    const __m256 xs = _mm256_set1_ps(p->x_scale[m0 + r]);
+  const float *ws = t->w_scale, *b = t->bias;
+  for (size_t r = 0; r < t->mr; r++) {
+    const __m256 xs = _mm256_set1_ps(t->x_scale[r]);
     for (size_t h = 0; h < 2; h++) {
       const __m256 s = _mm256_mul_ps(xs, _mm256_loadu_ps(ws + 8 * h));
       const __m256 y = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc[r][h]), s),

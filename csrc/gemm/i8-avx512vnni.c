@@ -16,24 +16,22 @@ FA_TARGET_BEGIN("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni")
 
 #define MR 8
 
-static void tile_avx512vnni(const fa_gemm_i8_params *p, size_t m0, size_t mr, size_t panel,
-                            float *dst, ptrdiff_t ds) {
-  const int8_t *w = fa_gemm_i8_panel(p, panel);
-  const int8_t *x[MR];
-  for (size_t r = 0; r < MR; r++) x[r] = fa_gemm_i8_row(p, m0, mr, r);
+__attribute__((noinline)) static void tile_avx512vnni(const fa_gemm_i8_tile *t, float *dst,
+                                                      ptrdiff_t ds) {
   const __m512i flip = _mm512_set1_epi8((char)0x80);
   __m512i acc[MR];
   for (size_t r = 0; r < MR; r++) acc[r] = _mm512_setzero_si512();
-  for (size_t g = 0; g < p->kp / 4; g++) {
-    const __m512i wu = _mm512_xor_si512(_mm512_loadu_si512((const void *)(w + g * 64)), flip);
-    for (size_t r = 0; r < MR; r++)
-      acc[r] = _mm512_dpbusd_epi32(acc[r], wu, _mm512_set1_epi32(fa_gemm_i8_load4(x[r] + 4 * g)));
+  for (size_t g = 0; g < t->kp / 4; g++) {
+    const __m512i wu = _mm512_xor_si512(_mm512_loadu_si512((const void *)(t->w + g * 64)), flip);
+    for (size_t r = 0; r < MR; r++) {
+      const __m512i xb = _mm512_set1_epi32(fa_gemm_i8_load4(t->x[r] + 4 * g));
+      acc[r] = _mm512_dpbusd_epi32(acc[r], wu, xb);
+    }
   }
-  const float *ws = p->w_scale + panel * FA_GEMM_I8_NR, *b = p->bias + panel * FA_GEMM_I8_NR;
-  const __m512 wsv = _mm512_loadu_ps(ws), bv = _mm512_loadu_ps(b);
-  for (size_t r = 0; r < mr; r++) {
-    const __m512i exact = _mm512_sub_epi32(acc[r], _mm512_set1_epi32(128 * p->x_sum[m0 + r]));
-    const __m512 s = _mm512_mul_ps(_mm512_set1_ps(p->x_scale[m0 + r]), wsv);
+  const __m512 wsv = _mm512_loadu_ps(t->w_scale), bv = _mm512_loadu_ps(t->bias);
+  for (size_t r = 0; r < t->mr; r++) {
+    const __m512i exact = _mm512_sub_epi32(acc[r], _mm512_set1_epi32(128 * t->x_sum[r]));
+    const __m512 s = _mm512_mul_ps(_mm512_set1_ps(t->x_scale[r]), wsv);
     const __m512 y = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(exact), s), bv);
     _mm512_storeu_ps(dst + (ptrdiff_t)r * ds, y);
   }

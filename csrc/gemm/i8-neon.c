@@ -14,19 +14,16 @@ FA_EXACT_FP
 
 #define MR 4
 
-static void tile_neon(const fa_gemm_i8_params *p, size_t m0, size_t mr, size_t panel,
-                      float *dst, ptrdiff_t ds) {
-  const int8_t *w = fa_gemm_i8_panel(p, panel);
-  const int8_t *x[MR];
-  for (size_t r = 0; r < MR; r++) x[r] = fa_gemm_i8_row(p, m0, mr, r);
+__attribute__((noinline)) static void tile_neon(const fa_gemm_i8_tile *t, float *dst,
+                                                ptrdiff_t ds) {
   int32x4_t acc[MR][4];
   for (size_t r = 0; r < MR; r++)
     for (size_t i = 0; i < 4; i++) acc[r][i] = vdupq_n_s32(0);
-  for (size_t g = 0; g < p->kp / 4; g++) {
+  for (size_t g = 0; g < t->kp / 4; g++) {
     int8x16_t wv[4];
-    for (size_t i = 0; i < 4; i++) wv[i] = vld1q_s8(w + g * 64 + 16 * i);
+    for (size_t i = 0; i < 4; i++) wv[i] = vld1q_s8(t->w + g * 64 + 16 * i);
     for (size_t r = 0; r < MR; r++) {
-      const int8x16_t xb = vreinterpretq_s8_s32(vdupq_n_s32(fa_gemm_i8_load4(x[r] + 4 * g)));
+      const int8x16_t xb = vreinterpretq_s8_s32(vdupq_n_s32(fa_gemm_i8_load4(t->x[r] + 4 * g)));
       for (size_t i = 0; i < 4; i++) {
         const int16x8_t lo = vmull_s8(vget_low_s8(wv[i]), vget_low_s8(xb));
         const int16x8_t hi = vmull_high_s8(wv[i], xb);
@@ -34,7 +31,7 @@ static void tile_neon(const fa_gemm_i8_params *p, size_t m0, size_t mr, size_t p
       }
     }
   }
-  fa_gemm_i8_store_neon(p, m0, mr, panel, acc, dst, ds);
+  fa_gemm_i8_store_neon(t, acc, dst, ds);
 }
 
 fa_status fa_gemm_i8__neon(const void *params, const fa_job *job, void *workspace) {

@@ -16,7 +16,7 @@ FA_TARGET_BEGIN("arch=armv8.2-a+dotprod")
 
 #define FA_SDOT_GROUP(LANE)                                                      \
   do {                                                                           \
-    const int8_t *wg = w + (g + LANE) * 64;                                      \
+    const int8_t *wg = t->w + (g + LANE) * 64;                                   \
     const int8x16_t w0 = vld1q_s8(wg), w1 = vld1q_s8(wg + 16);                   \
     const int8x16_t w2 = vld1q_s8(wg + 32), w3 = vld1q_s8(wg + 48);              \
     for (size_t r = 0; r < MR; r++) {                                            \
@@ -27,23 +27,20 @@ FA_TARGET_BEGIN("arch=armv8.2-a+dotprod")
     }                                                                            \
   } while (0)
 
-static void tile_neondot(const fa_gemm_i8_params *p, size_t m0, size_t mr, size_t panel,
-                         float *dst, ptrdiff_t ds) {
-  const int8_t *w = fa_gemm_i8_panel(p, panel);
-  const int8_t *x[MR];
-  for (size_t r = 0; r < MR; r++) x[r] = fa_gemm_i8_row(p, m0, mr, r);
+__attribute__((noinline)) static void tile_neondot(const fa_gemm_i8_tile *t, float *dst,
+                                                   ptrdiff_t ds) {
   int32x4_t acc[MR][4];
   for (size_t r = 0; r < MR; r++)
     for (size_t i = 0; i < 4; i++) acc[r][i] = vdupq_n_s32(0);
-  for (size_t g = 0; g < p->kp / 4; g += 4) { /* kp is a multiple of 16 */
+  for (size_t g = 0; g < t->kp / 4; g += 4) { /* kp is a multiple of 16 */
     int8x16_t xv[MR];
-    for (size_t r = 0; r < MR; r++) xv[r] = vld1q_s8(x[r] + 4 * g);
+    for (size_t r = 0; r < MR; r++) xv[r] = vld1q_s8(t->x[r] + 4 * g);
     FA_SDOT_GROUP(0);
     FA_SDOT_GROUP(1);
     FA_SDOT_GROUP(2);
     FA_SDOT_GROUP(3);
   }
-  fa_gemm_i8_store_neon(p, m0, mr, panel, acc, dst, ds);
+  fa_gemm_i8_store_neon(t, acc, dst, ds);
 }
 
 fa_status fa_gemm_i8__neondot(const void *params, const fa_job *job, void *workspace) {

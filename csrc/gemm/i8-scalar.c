@@ -5,18 +5,15 @@ FA_EXACT_FP
 
 #include "gemm/job-i8.h"
 
-static void tile_scalar(const fa_gemm_i8_params *p, size_t m0, size_t mr, size_t panel,
-                        float *dst, ptrdiff_t ds) {
-  const int8_t *w = fa_gemm_i8_panel(p, panel);
-  const float *ws = p->w_scale + panel * FA_GEMM_I8_NR, *b = p->bias + panel * FA_GEMM_I8_NR;
-  for (size_t r = 0; r < mr; r++) {
-    const int8_t *x = fa_gemm_i8_row(p, m0, mr, r);
+static void tile_scalar(const fa_gemm_i8_tile *t, float *dst, ptrdiff_t ds) {
+  const float *ws = t->w_scale, *b = t->bias;
+  for (size_t r = 0; r < t->mr; r++) {
     int32_t acc[FA_GEMM_I8_NR] = {0};
-    for (size_t g = 0; g < p->kp / 4; g++)
+    for (size_t g = 0; g < t->kp / 4; g++)
       for (size_t c = 0; c < FA_GEMM_I8_NR; c++)
         for (size_t u = 0; u < 4; u++)
-          acc[c] += (int32_t)x[4 * g + u] * (int32_t)w[(g * FA_GEMM_I8_NR + c) * 4 + u];
-    const float xs = p->x_scale[m0 + r];
+          acc[c] += (int32_t)t->x[r][4 * g + u] * (int32_t)t->w[(g * FA_GEMM_I8_NR + c) * 4 + u];
+    const float xs = t->x_scale[r];
     for (size_t c = 0; c < FA_GEMM_I8_NR; c++) {
       const float s = xs * ws[c];
       const float y = (float)acc[c] * s; /* its own statement: clang contracts only within one */

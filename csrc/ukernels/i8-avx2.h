@@ -94,23 +94,26 @@ static inline __attribute__((always_inline)) __m256i fa_i8_plane_avx2(const uint
 /* y[idx] for a 16-entry uint16 table given as its low and high byte planes, idx in 0..15 in
  * the low byte of each 16-bit lane (high byte 0). vpshufb fills the lane's high byte with
  * entry 0 of the plane: 0 in every low plane here (A[0] = 0xFF00, B[0] = 0x8000, M[0] =
- * 0x200), and shifted out of the high plane. */
+ * 0x100), and shifted out of the high plane. */
 static inline __m256i fa_i8_lookup16_avx2(__m256i lo, __m256i hi, __m256i idx) {
   return _mm256_or_si256(_mm256_shuffle_epi8(lo, idx), _mm256_slli_epi16(_mm256_shuffle_epi8(hi, idx), 8));
 }
 
-static const uint16_t fa_i8_exp_m_avx2[16] = {512, 256, 128, 64, 32, 16, 8, 4, 2, 1, 0, 0, 0, 0, 0, 0};
+/* The tables of the 16-bit softmax step: A of flash/i8.h with A[15] + 1 (34086), B as it is,
+ * and M[e] = 2^(8 - e) (0 from e = 9). With them P = vpmulhrsw(mulhi(A'[h], B[l]), M[e]),
+ * i.e. (hi + 2^(e + 6)) >> (e + 7) with hi the product's high half: equal to the scalar
+ * definition for every z in [0, 4095] (tests/c/i8_exp_x86.c checks each; with A[15] itself
+ * z = 502 would be off by one, the rounding carry of T that this form drops). */
+static const uint16_t fa_i8_exp_a_avx2[16] = {65280, 62512, 59862, 57324, 54894, 52566, 50338, 48204,
+                                              46160, 44203, 42329, 40534, 38816, 37170, 35594, 34086};
+static const uint16_t fa_i8_exp_m_avx2[16] = {256, 128, 64, 32, 16, 8, 4, 2, 1, 0, 0, 0, 0, 0, 0, 0};
 
-/* The tables of one exp_lut call: A and B of flash/i8.h and M[e] = 2^(9 - e) (0 from e = 10),
- * with which mulhi(T, M[e]) = T >> (e + 7). */
 typedef struct fa_i8_exp_tables_avx2 {
   __m256i a_lo, a_hi, b_lo, b_hi, m_lo, m_hi;
 } fa_i8_exp_tables_avx2;
 
-/* P for 16 scores in 16-bit lanes (z <= 4095), in the lane order of vpackssdw(z0, z1):
- * T = (A * B + 2^14) >> 15 = 2 * mulhi(A, B) + ((mullo(A, B) + 2^14) >> 15), the carry by
- * vpavgw ((lo + 16383 + 1) >> 1, exact in 17 bits); T >> (e + 7) by mulhi with M[e];
- * the final (x + 1) >> 1 by vpavgw with 0. */
+/* P for 16 scores in 16-bit lanes (z <= 4095), in the lane order of vpackssdw(z0, z1).
+ * vpmulhrsw is signed: hi <= 65280 * 32768 >> 16 = 32640 and M <= 256 fit. */
 static inline __m256i fa_i8_exp16_avx2(__m256 t0, __m256 t1, __m256 m256,
                                        const fa_i8_exp_tables_avx2 *tb) {
   /* 256 * (m - t) in one rounding: scaling by a power of two commutes with it (the caller
@@ -122,11 +125,8 @@ static inline __m256i fa_i8_exp16_avx2(__m256 t0, __m256 t1, __m256 m256,
   const __m256i nib = _mm256_set1_epi16(15);
   const __m256i a = fa_i8_lookup16_avx2(tb->a_lo, tb->a_hi, _mm256_and_si256(_mm256_srli_epi16(z, 4), nib));
   const __m256i b = fa_i8_lookup16_avx2(tb->b_lo, tb->b_hi, _mm256_and_si256(z, nib));
-  const __m256i hi = _mm256_mulhi_epu16(a, b), lo = _mm256_mullo_epi16(a, b);
-  const __m256i carry = _mm256_srli_epi16(_mm256_avg_epu16(lo, _mm256_set1_epi16(16383)), 14);
-  const __m256i tf = _mm256_add_epi16(_mm256_add_epi16(hi, hi), carry);
   const __m256i mult = fa_i8_lookup16_avx2(tb->m_lo, tb->m_hi, _mm256_srli_epi16(z, 8));
-  return _mm256_avg_epu16(_mm256_mulhi_epu16(tf, mult), _mm256_setzero_si256());
+  return _mm256_mulhrs_epi16(_mm256_mulhi_epu16(a, b), mult);
 }
 
 /* P as uint16 (see pv), 16 scores per step. 256 * m overflows only for |m| >= 2^120,
@@ -142,7 +142,7 @@ static uint32_t fa_i8_exp_lut_avx2(const float *t, size_t npad, float m, void *p
     return sum;
   }
   fa_i8_exp_tables_avx2 tb;
-  tb.a_lo = fa_i8_plane_avx2(fa_i8_exp_a, 0), tb.a_hi = fa_i8_plane_avx2(fa_i8_exp_a, 8);
+  tb.a_lo = fa_i8_plane_avx2(fa_i8_exp_a_avx2, 0), tb.a_hi = fa_i8_plane_avx2(fa_i8_exp_a_avx2, 8);
   tb.b_lo = fa_i8_plane_avx2(fa_i8_exp_b, 0), tb.b_hi = fa_i8_plane_avx2(fa_i8_exp_b, 8);
   tb.m_lo = fa_i8_plane_avx2(fa_i8_exp_m_avx2, 0), tb.m_hi = fa_i8_plane_avx2(fa_i8_exp_m_avx2, 8);
   const __m256 m256 = _mm256_set1_ps(m * 256.0f);

@@ -25,6 +25,9 @@ VNNI) should be >= 2.0x fastattn-f32 and >= 2.0x torch-sdpa-f32 at H=8, D=64,
 L >= 1024, and >= 1.6x fastattn-f32 at MiniLM's shape. extra_info records
 ``target_vs_<peer>`` and ``meets_target_vs_<peer>``; a missed target is a warning
 (RuntimeWarning), so a run on any CPU completes and says where it falls short.
+PyTorch picks its kernels by CPU (AVX-512 where present); extra_info
+``torch_cpu_capability`` says which, and ``ATEN_CPU_CAPABILITY=avx2`` set before the run
+compares against its AVX2 build (its float32 matrix products may still use AVX-512).
 """
 
 from __future__ import annotations
@@ -94,6 +97,9 @@ def bench_dense_i8(record, benchmark, impl, shape):
         fn = peers.torch_sdpa(q, k, v, False, 1)
         if fn is None:
             pytest.skip("torch not installed")
+        import torch  # importable: torch_sdpa found it
+
+        extra["torch_cpu_capability"] = torch.backends.cpu.get_cpu_capability()
     elif impl == "fastattn-i8":
         fn = functools.partial(fastattn.attention, q, k, v, precision="int8", num_threads=1)
     elif impl in FORCED:

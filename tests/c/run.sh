@@ -61,7 +61,7 @@ while [ "$running" -gt 0 ]; do wait -n || status=1; running=$((running - 1)); do
 [ "$status" = 0 ] || { echo "error: csrc/ did not build for $arch with ${cc[*]}" >&2; exit 1; }
 for h in "${harnesses[@]}"; do
   extra=("${objs[@]}")
-  [ "$h" = i8_exp_x86 ] && extra=()
+  [ "$h" = i8_exp_x86 ] && extra=("$work/obj/csrc_common_cpu.o")  # fa_cpu_has only
   if ! "${cc[@]}" "${cflags[@]}" "${flags[@]}" "tests/c/$h.c" "${extra[@]}" \
       -lm -lpthread -o "$work/$h" 2>"$work/$h.log"; then
     cat "$work/$h.log" >&2; echo "error: tests/c/$h.c did not build for $arch" >&2; status=1; continue

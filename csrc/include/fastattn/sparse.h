@@ -42,35 +42,33 @@ typedef struct fa_sparse_layout {
 fa_status fa_sparse_layout_check(const fa_sparse_layout *l, size_t lq, size_t lk,
                                  size_t batch_heads);
 
+/* float32: the attention of fastattn/dense.h over the layout. int8: the arithmetic of
+ * fastattn/dense_i8.h over it; each query block's listed key blocks are merged into ranges
+ * (adjacent blocks joined) and every range is cut into key tiles of FA_I8_NK from its first
+ * key; reference/sparse_int8.py does the same. */
 typedef struct fa_sparse_f32_params {
   fa_dense_f32_params attn; /* shapes, strides, scale, mask and band, as for dense */
   fa_sparse_layout layout;
 } fa_sparse_f32_params;
 
-/* Compiled variants, best first; the last is always "f32-scalar". */
-extern const fa_variant fa_sparse_f32_variants[];
-extern const size_t fa_sparse_f32_nvariants;
-
-/* Bytes of workspace each thread needs (the caller provides nthreads times this). */
-size_t fa_sparse_f32_workspace_size(const fa_sparse_f32_params *p);
-
-/* Checks everything (the layout included), then runs variant `index` on `nthreads` threads. */
-fa_status fa_sparse_f32(const fa_sparse_f32_params *p, size_t index, size_t nthreads,
-                        void *workspace, size_t workspace_size);
-
-/* int8: the arithmetic of fastattn/dense_i8.h over the same layout. Each query block's
- * listed key blocks are merged into ranges (adjacent blocks joined) and every range is
- * cut into key tiles of FA_I8_NK from its first key; reference/sparse_int8.py does the same. */
 typedef struct fa_sparse_i8_params {
   fa_dense_i8_params attn; /* shapes, strides, scales, mask and band, as for dense int8 */
   fa_sparse_layout layout;
 } fa_sparse_i8_params;
 
-/* Compiled variants, best first; the last is always "i8-scalar". */
+/* Compiled variants, best first; the last is always "f32-scalar" / "i8-scalar". */
+extern const fa_variant fa_sparse_f32_variants[];
 extern const fa_variant fa_sparse_i8_variants[];
+extern const size_t fa_sparse_f32_nvariants;
 extern const size_t fa_sparse_i8_nvariants;
 
+/* Bytes of workspace each thread needs (the caller provides nthreads times this). */
+size_t fa_sparse_f32_workspace_size(const fa_sparse_f32_params *p);
 size_t fa_sparse_i8_workspace_size(const fa_sparse_i8_params *p);
+
+/* Checks everything (the layout included), then runs variant `index` on `nthreads` threads. */
+fa_status fa_sparse_f32(const fa_sparse_f32_params *p, size_t index, size_t nthreads,
+                        void *workspace, size_t workspace_size);
 fa_status fa_sparse_i8(const fa_sparse_i8_params *p, size_t index, size_t nthreads,
                        void *workspace, size_t workspace_size);
 
