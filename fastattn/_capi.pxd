@@ -102,13 +102,15 @@ cdef extern from "fastattn/peak.h" nogil:
 
 
 cdef extern from "fastattn/quant_i8.h" nogil:
+    const fa_variant fa_quant_i8_variants[]
+    const size_t fa_quant_i8_nvariants
     fa_status fa_i8_quantize_keys(const float *x, size_t x_len, size_t outer, size_t len,
                                   size_t d, size_t block, int smooth, int8_t *data,
                                   size_t data_len, float *scale, size_t scale_len, float *mean,
-                                  size_t mean_len)
+                                  size_t mean_len, size_t index, size_t nthreads)
     fa_status fa_i8_quantize_values(const float *x, size_t x_len, size_t outer, size_t len,
                                     size_t d, int8_t *data, size_t data_len, float *scale,
-                                    size_t scale_len)
+                                    size_t scale_len, size_t index, size_t nthreads)
 
 
 cdef extern from "fastattn/sparse.h" nogil:

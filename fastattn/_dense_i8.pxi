@@ -2,6 +2,7 @@
 # _core.pyx).
 
 OPS["dense-i8"] = _op_table(fa_dense_i8_variants, fa_dense_i8_nvariants)
+OPS["quant-i8"] = _op_table(fa_quant_i8_variants, fa_quant_i8_nvariants)
 
 
 # The int8 params structs: the same fields (their scales' granularity aside), filled by one
@@ -64,10 +65,12 @@ def i8_peak_loop(unsigned long long iters):
     return macs
 
 
-def i8_quantize(x, str kind, size_t block, bint smooth, data, scale, mean):
+def i8_quantize(x, str kind, size_t block, bint smooth, data, scale, mean, size_t variant,
+                size_t nthreads):
     """Quantises x (outer, len, d) C-contiguous float32 into data (outer, len, d) int8 and
     scale ((outer, nblocks) for keys, (outer, d) for values), and mean (outer, d) when
-    smoothing keys. Raises ValueError when x is not finite."""
+    smoothing keys, with quant-i8 variant `variant` (its index) on `nthreads` threads (one
+    matrix each). Raises ValueError when x is not finite."""
     cdef const float[:, :, ::1] xv = x
     cdef signed char[:, :, ::1] dv = data
     cdef float[:, ::1] sv = scale
@@ -88,10 +91,10 @@ def i8_quantize(x, str kind, size_t block, bint smooth, data, scale, mean):
         with nogil:
             status = fa_i8_quantize_keys(&xv[0, 0, 0], x_len, outer, length, d, block, smooth,
                                          <int8_t *>&dv[0, 0, 0], data_len, &sv[0, 0], scale_len,
-                                         mp, mean_len)
+                                         mp, mean_len, variant, nthreads)
     else:
         with nogil:
             status = fa_i8_quantize_values(&xv[0, 0, 0], x_len, outer, length, d,
                                            <int8_t *>&dv[0, 0, 0], data_len, &sv[0, 0],
-                                           scale_len)
+                                           scale_len, variant, nthreads)
     _check(status)

@@ -75,6 +75,7 @@ LINEAR_F32 = OPS["linear-f32"]
 PERFORMER_F32 = OPS["performer-f32"]
 LINFORMER_F32 = OPS["linformer-f32"]
 GEMM_I8 = OPS["gemm-i8"]
+QUANT_I8 = OPS["quant-i8"]
 
 
 def default_num_threads() -> int:

@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from fastattn import _core, _validate
+from fastattn._dispatch import QUANT_I8
 from fastattn._inputs import as_float_array
 
 QMAX = 127
@@ -143,7 +144,7 @@ class QuantizedTensor:
 
 
 def quantize(x: ArrayLike, *, kind: str = "key", block: int = DEFAULT_BLOCK,
-             smooth: bool = True) -> QuantizedTensor:
+             smooth: bool = True, variant: str | None = None) -> QuantizedTensor:
     """Quantise keys or values to int8 for the ``precision="int8"`` paths.
 
     Parameters
@@ -158,6 +159,10 @@ def quantize(x: ArrayLike, *, kind: str = "key", block: int = DEFAULT_BLOCK,
         Tokens per scale block (keys only).
     smooth : bool
         Subtract the keys' mean before quantising (keys only).
+    variant : str, optional
+        The quantiser kernel (``"i8-avx2"``, ``"i8-scalar"``, ...; see ``fastattn.info()``):
+        by default the best one this CPU runs under ``FASTATTN_ISA``. Every variant gives
+        the same bytes.
 
     Returns
     -------
@@ -184,6 +189,7 @@ def quantize(x: ArrayLike, *, kind: str = "key", block: int = DEFAULT_BLOCK,
     if kind == "key":
         block = _validate.positive_int(block, "block")
     smooth = _validate.boolean(smooth, "smooth")
+    index = QUANT_I8.resolve(variant).index
     lead, (length, d) = a.shape[:-2], a.shape[-2:]
     x = np.require(a, np.float32, ["C", "A"]).reshape((-1, length, d))
     # Allocated in their final shapes (the kernel writes through 3-d and 2-d views), then
@@ -196,7 +202,7 @@ def quantize(x: ArrayLike, *, kind: str = "key", block: int = DEFAULT_BLOCK,
         if x.size:
             _core.i8_quantize(x, kind, block if kind == "key" else 1, smooth,
                               data.reshape(x.shape), scale.reshape(-1, nscales),
-                              None if mean is None else mean.reshape(-1, d))
+                              None if mean is None else mean.reshape(-1, d), index, 1)
     except ValueError:
         if smooth and kind == "key" and np.isfinite(x).all():
             raise ValueError("key: subtracting the mean over tokens overflows float32 (values "

@@ -35,20 +35,9 @@ zig_build "$WORK" "$ZIGCC" linux-x86_64 "$X86_SUFFIX" "-I$PYINC" --wheel
 raw=$(ls "$WORK"/raw/fastattn-*-"$PYTAG"-"$PYTAG"-linux_x86_64.whl 2>/dev/null | head -1 || true)
 [ -n "$raw" ] || die "no linux_x86_64 wheel produced: $(ls "$WORK/raw")"
 
-log "auditwheel repair"
-mkdir -p "$WORK/repaired"
-PATH="$TOOLS/bin:$PATH" "$TOOLS/bin/auditwheel" repair --plat manylinux2014_x86_64 \
-  -w "$WORK/repaired" "$raw" >"$WORK/repair.log" 2>&1 \
-  || { cat "$WORK/repair.log"; die "auditwheel repair failed"; }
-whl=$(ls "$WORK"/repaired/*.whl | head -1)
-case "$(basename "$whl")" in
-  *manylinux2014_x86_64*|*manylinux_2_17_x86_64*) ;;
-  *) die "unexpected platform tag: $(basename "$whl") (want manylinux2014_x86_64)";;
-esac
+repair_wheel "$WORK" "$raw" manylinux2014_x86_64 manylinux2014_x86_64 manylinux_2_17_x86_64
 
 log "checking the extension module"
-unz="$WORK/unzipped"; rm -rf "$unz"
-"$TOOLS/bin/python" -m zipfile -e "$whl" "$unz"
 so="$unz/fastattn/_core$X86_SUFFIX"
 [ -f "$so" ] || die "fastattn/_core$X86_SUFFIX missing from the wheel"
 readelf -h "$so" | grep -q 'Machine:.*X86-64' || die "$so is not an x86-64 ELF"

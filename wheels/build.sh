@@ -35,20 +35,10 @@ zig_build "$WORK" "$ZIGCC" linux-aarch64 "$EXT_SUFFIX" \
 raw=$(ls "$WORK"/raw/fastattn-*-"$PYTAG"-"$PYTAG"-linux_aarch64.whl 2>/dev/null | head -1 || true)
 [ -n "$raw" ] || die "no linux_aarch64 wheel produced: $(ls "$WORK/raw")"
 
-log "auditwheel repair"
-mkdir -p "$WORK/repaired"
 # --plat auto: auditwheel refuses explicit aarch64 policies on an x86 host.
-PATH="$TOOLS/bin:$PATH" "$TOOLS/bin/auditwheel" repair --plat auto -w "$WORK/repaired" "$raw" >"$WORK/repair.log" 2>&1 \
-  || { cat "$WORK/repair.log"; die "auditwheel repair failed"; }
-whl=$(ls "$WORK"/repaired/*.whl | head -1)
-case "$(basename "$whl")" in
-  *manylinux2014_aarch64*) ;;
-  *) die "unexpected platform tag: $(basename "$whl") (want manylinux2014_aarch64)";;
-esac
+repair_wheel "$WORK" "$raw" auto manylinux2014_aarch64
 
 log "checking the extension module"
-unz="$WORK/unzipped"; rm -rf "$unz"
-"$TOOLS/bin/python" -m zipfile -e "$whl" "$unz"
 mapfile -t sos < <(find "$unz" -name '*.so*' -type f | sort)
 [ "${#sos[@]}" -gt 0 ] || die "wheel holds no shared object"
 max_glibc=""

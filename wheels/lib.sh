@@ -186,3 +186,22 @@ check_glibc_floor() {
     die "needs GLIBC_$1, newer than the manylinux2014 floor $2"
   fi
 }
+
+# repair_wheel WORK RAW PLAT TAG...: auditwheel repair of wheel RAW into WORK/repaired
+# (--plat PLAT; log in WORK/repair.log), then unzips it into WORK/unzipped. The repaired
+# wheel's name must contain one of the TAGs (e.g. manylinux2014_x86_64). Sets $whl and $unz.
+repair_wheel() {
+  local work="$1" raw="$2" plat="$3" tag name
+  shift 3
+  log "auditwheel repair"
+  mkdir -p "$work/repaired"
+  PATH="$TOOLS/bin:$PATH" "$TOOLS/bin/auditwheel" repair --plat "$plat" -w "$work/repaired" "$raw" \
+    >"$work/repair.log" 2>&1 || { cat "$work/repair.log"; die "auditwheel repair failed"; }
+  whl=$(ls "$work"/repaired/*.whl | head -1)
+  name=$(basename "$whl")
+  for tag in "$@"; do
+    case "$name" in *"$tag"*) unz="$work/unzipped"; rm -rf "$unz"
+      "$TOOLS/bin/python" -m zipfile -e "$whl" "$unz"; return 0;; esac
+  done
+  die "unexpected platform tag: $name (want $*)"
+}

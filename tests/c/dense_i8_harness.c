@@ -113,9 +113,12 @@ int main(void) {
   {
     float x[3 * 4] = {1, -2, 3, 4, 5, -6, 7, 8, 9, 10, -11, 12}, scale[4];
     int8_t codes[12];
-    const int ok = fa_i8_quantize_values(x, 12, 1, 3, 4, codes, 12, scale, 4) == FA_OK;
-    const int short_codes = fa_i8_quantize_values(x, 12, 1, 3, 4, codes, 11, scale, 4) == FA_ERR_BOUNDS;
-    const int short_x = fa_i8_quantize_keys(x, 11, 1, 3, 4, 2, 0, codes, 12, scale, 2, NULL, 0) == FA_ERR_BOUNDS;
+    const size_t qs = fa_quant_i8_nvariants - 1; /* the scalar quantiser */
+    const int ok = fa_i8_quantize_values(x, 12, 1, 3, 4, codes, 12, scale, 4, qs, 1) == FA_OK;
+    const int short_codes =
+        fa_i8_quantize_values(x, 12, 1, 3, 4, codes, 11, scale, 4, qs, 1) == FA_ERR_BOUNDS;
+    const int short_x =
+        fa_i8_quantize_keys(x, 11, 1, 3, 4, 2, 0, codes, 12, scale, 2, NULL, 0, qs, 1) == FA_ERR_BOUNDS;
     printf("  quantiser length checks: %s\n", ok && short_codes && short_x ? "ok" : "MISMATCH");
     bad |= !(ok && short_codes && short_x);
   }

@@ -1,0 +1,82 @@
+"""The int8 quantiser op (quant-i8: csrc/quant): every compiled variant gives the bytes of
+the scalar variant and of reference/int8.py (codes, scales, means), over lengths crossing
+the block size, feature dims off the 8/16-lane widths, smoothing on and off, outlier
+channels, exact ties of the rounding and all-zero blocks; and the variant table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import fastattn
+from fastattn.reference import int8 as ref8
+from helpers import check_variant_table, compiled, fallback, raises
+
+
+def test_variant_table():
+    check_variant_table("quant-i8", "i8-")
+
+
+def _inputs(seed: int, lead: tuple, length: int, d: int, outliers: bool, ties: bool):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(lead + (length, d)).astype(np.float32)
+    if outliers:  # a few channels far larger than the rest, offset (what smoothing removes)
+        cols = rng.choice(d, size=max(1, d // 8), replace=False)
+        x[..., cols] = x[..., cols] * 40.0 + 25.0
+    if ties:  # multiples of 0.25 with max |x| 63.5 (scale 0.5): codes on exact halves
+        x = np.clip(np.round(x * 4.0) / 4.0, -63.5, 63.5)
+        x[..., 0, 0] = 63.5
+    if length > 3:
+        x[..., 1:3, :] = 0.0  # zero rows (an all-zero block when block <= 2)
+    return x
+
+
+def _check_keys(q, x, block: int, smooth: bool):
+    xs, mean = ref8.smooth_keys(x) if smooth else (x, None)
+    data, scale = ref8.quantize_blocks(xs, block)
+    np.testing.assert_array_equal(q.data, data)
+    np.testing.assert_array_equal(q.scale, scale)
+    if smooth:
+        np.testing.assert_array_equal(q.mean, mean)
+
+
+@pytest.mark.parametrize("variant", compiled("quant-i8"))
+@given(seed=st.integers(0, 2**32 - 1), lead=st.sampled_from([(), (1,), (2, 3)]),
+       length=st.integers(1, 140), d=st.sampled_from([1, 3, 7, 8, 9, 15, 16, 17, 24, 31, 32,
+                                                       33, 40, 64, 100, 260]),
+       block=st.sampled_from([1, 2, 7, 16, 32, 64]), smooth=st.booleans(),
+       outliers=st.booleans(), ties=st.booleans())
+def test_every_variant_equals_scalar_and_reference(variant, seed, lead, length, d, block,
+                                                   smooth, outliers, ties):
+    x = _inputs(seed, lead, length, d, outliers, ties)
+    scalar = fallback("quant-i8")
+    qk = fastattn.quantize(x, block=block, smooth=smooth, variant=variant)
+    sk = fastattn.quantize(x, block=block, smooth=smooth, variant=scalar)
+    np.testing.assert_array_equal(qk.data, sk.data)
+    np.testing.assert_array_equal(qk.scale.view(np.uint32), sk.scale.view(np.uint32))
+    _check_keys(qk, x, block, smooth)
+    qv = fastattn.quantize(x, kind="value", variant=variant)
+    sv = fastattn.quantize(x, kind="value", variant=scalar)
+    np.testing.assert_array_equal(qv.data, sv.data)
+    np.testing.assert_array_equal(qv.scale.view(np.uint32), sv.scale.view(np.uint32))
+    data, scale = ref8.quantize_channels(x)
+    np.testing.assert_array_equal(qv.data, data)
+    np.testing.assert_array_equal(qv.scale, scale)
+
+
+@pytest.mark.parametrize("variant", compiled("quant-i8"))
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_every_variant_rejects_non_finite(variant, bad):
+    x = np.ones((2, 40, 33), dtype=np.float32)
+    x[1, 37, 32] = bad  # in the last matrix, the last block and the scalar tail
+    raises("must be finite", fastattn.quantize, x, smooth=False, variant=variant)
+    raises("must be finite", fastattn.quantize, x, kind="value", variant=variant)
+    x[1, 37, 32], x[0, 5, 3] = 1.0, bad  # in a vector lane
+    raises("must be finite", fastattn.quantize, x, smooth=False, variant=variant)
+    raises("must be finite", fastattn.quantize, x, kind="value", variant=variant)
+
+
+def test_unknown_variant():
+    raises("unknown variant", fastattn.quantize, np.ones((4, 4), np.float32), variant="i8-x")
