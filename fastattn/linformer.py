@@ -62,9 +62,10 @@ def linformer_attention(q: ArrayLike, k: ArrayLike, v: ArrayLike, *, proj_k: Arr
                         num_threads: int | None = None) -> np.ndarray:
     """``softmax(q (E k)ᵀ · scale) (F v)`` with ``E = proj_k``, ``F = proj_v`` (or E).
 
-    Keys and values are projected from Lk rows to r (blocked GEMMs), then the dense
-    float32 kernel attends the r projected rows: about ``r / Lk`` of dense attention's
-    work. With r = Lk and identity projections it is dense attention.
+    Keys and values are projected from Lk rows to r (blocked GEMMs, once per key/value
+    head), then every query head attends the r projected rows with an exact softmax:
+    about ``r / Lk`` of dense attention's work. With r = Lk and identity projections it
+    is dense attention.
 
     Parameters
     ----------

@@ -61,7 +61,8 @@ static inline int32_t fa_i8_z1(float m, float t) {
 typedef struct fa_i8_ukernels {
   /* bytes per stored P (1: uint8; 2: uint16 for kernels that multiply 16-bit pairs) */
   size_t p_size;
-  /* kp = keys [0, n) of k packed for qk, zero-filled to FA_I8_NK keys and dp features */
+  /* kp = keys [0, n) of k packed for qk, zero-filled to npad = round_up(n, FA_I8_NR) keys
+   * (at least: qk and pv read no key past npad) and dp features */
   void (*pack_k)(const int8_t *k, ptrdiff_t k_rs, size_t n, size_t d, size_t dp, int8_t *kp);
   /* s[i * FA_I8_NK + c] = q row i . key c for i < mpad, c < npad; qp rows have dp bytes */
   void (*qk)(const int8_t *qp, size_t mpad, size_t dp, const int8_t *kp, size_t npad,
@@ -72,7 +73,7 @@ typedef struct fa_i8_ukernels {
   float (*max)(const float *t, size_t npad);
   /* p[c] = P(z(m, t[c])) for c < npad, stored in p_size bytes each; returns the sum */
   uint32_t (*exp_lut)(const float *t, size_t npad, float m, void *p);
-  /* vp = values [0, n) packed for pv, zero-filled to FA_I8_NK keys and dvp channels;
+  /* vp = values [0, n) packed for pv, zero-filled to npad keys (at least) and dvp channels;
    * vp has room for 2 * FA_I8_NK * dvp bytes */
   void (*pack_v)(const int8_t *v, ptrdiff_t v_rs, size_t n, size_t dv, size_t dvp, int8_t *vp);
   /* acc[i * dvp + c] = sum_{j < npad} P[i][j] * v[j][c] for i < mpad, c < dvp; P rows are

@@ -29,12 +29,6 @@ static void fa_lr_elu1_avx2(float *y, const float *x, size_t n) {
   fa_lr_elu1_scalar(y + i, x + i, n - i);
 }
 
-static void fa_lr_exp2_avx2(float *x, size_t n) {
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, fa_avx2_exp2(_mm256_loadu_ps(x + i)));
-  fa_lr_exp2_scalar(x + i, n - i);
-}
-
 static float fa_lr_max_sub_avx2(const float *x, const float *h, size_t n) {
   __m256 m = _mm256_set1_ps(-INFINITY), nan = _mm256_setzero_ps();
   size_t i = 0;
@@ -50,6 +44,6 @@ static float fa_lr_max_sub_avx2(const float *x, const float *h, size_t n) {
 }
 
 static const fa_lr_ukernels fa_lr_ukernels_avx2 = {&fa_f32_ukernels_avx2, fa_lr_elu1_avx2,
-                                                   fa_lr_exp2_avx2, fa_lr_max_sub_avx2};
+                                                   fa_lr_max_sub_avx2};
 
 #endif

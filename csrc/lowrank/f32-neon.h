@@ -18,12 +18,6 @@ static void fa_lr_elu1_neon(float *y, const float *x, size_t n) {
   fa_lr_elu1_scalar(y + i, x + i, n - i);
 }
 
-static void fa_lr_exp2_neon(float *x, size_t n) {
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) vst1q_f32(x + i, fa_neon_exp2(vld1q_f32(x + i)));
-  fa_lr_exp2_scalar(x + i, n - i);
-}
-
 static float fa_lr_max_sub_neon(const float *x, const float *h, size_t n) {
   float32x4_t m = vdupq_n_f32(-INFINITY); /* FMAX propagates NaN */
   size_t i = 0;
@@ -38,6 +32,6 @@ static float fa_lr_max_sub_neon(const float *x, const float *h, size_t n) {
 }
 
 static const fa_lr_ukernels fa_lr_ukernels_neon = {&fa_f32_ukernels_neon, fa_lr_elu1_neon,
-                                                   fa_lr_exp2_neon, fa_lr_max_sub_neon};
+                                                   fa_lr_max_sub_neon};
 
 #endif

@@ -10,10 +10,6 @@ static void fa_lr_elu1_scalar(float *y, const float *x, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] + 1.0f : expf(x[i]);
 }
 
-static void fa_lr_exp2_scalar(float *x, size_t n) {
-  for (size_t i = 0; i < n; i++) x[i] = exp2f(x[i]);
-}
-
 static float fa_lr_max_sub_scalar(const float *x, const float *h, size_t n) {
   float m = -INFINITY;
   for (size_t i = 0; i < n; i++) {
@@ -25,6 +21,6 @@ static float fa_lr_max_sub_scalar(const float *x, const float *h, size_t n) {
 }
 
 static const fa_lr_ukernels fa_lr_ukernels_scalar = {&fa_f32_ukernels_scalar, fa_lr_elu1_scalar,
-                                                     fa_lr_exp2_scalar, fa_lr_max_sub_scalar};
+                                                     fa_lr_max_sub_scalar};
 
 #endif

@@ -59,10 +59,15 @@ static inline void fa_lr_gemm(const fa_f32_ukernels *uk, size_t m, size_t n, siz
 static inline void fa_lr_pack_panels(const float *b, size_t ldb, size_t k, size_t n, float *bp) {
   for (size_t j = 0; j < n; j += FA_F32_NR) {
     const size_t w = n - j < FA_F32_NR ? n - j : FA_F32_NR;
+    float *panel = bp + j * k;
+    if (w == FA_F32_NR) { /* a whole panel: fixed-size copies the compiler inlines */
+      for (size_t p = 0; p < k; p++)
+        memcpy(panel + p * FA_F32_NR, b + p * ldb + j, FA_F32_NR * sizeof(float));
+      continue;
+    }
     for (size_t p = 0; p < k; p++) {
-      float *row = bp + j * k + p * FA_F32_NR;
-      memcpy(row, b + p * ldb + j, w * sizeof(float));
-      memset(row + w, 0, (FA_F32_NR - w) * sizeof(float));
+      memcpy(panel + p * FA_F32_NR, b + p * ldb + j, w * sizeof(float));
+      memset(panel + p * FA_F32_NR + w, 0, (FA_F32_NR - w) * sizeof(float));
     }
   }
 }

@@ -25,7 +25,6 @@
 typedef struct fa_lr_ukernels {
   const fa_f32_ukernels *mm;                       /* the GEMM tile */
   void (*elu1)(float *y, const float *x, size_t n); /* y = elu(x) + 1 (y may be x) */
-  void (*exp2)(float *x, size_t n);                /* x = exp2(x); exp2 of -inf is 0, NaN stays */
   /* max of x[i] - h[i] (h NULL: 0); -inf when n = 0; NaN when any term is NaN */
   float (*max_sub)(const float *x, const float *h, size_t n);
 } fa_lr_ukernels;
@@ -40,14 +39,24 @@ static inline void fa_lr_scale(float *x, size_t n, float s) {
   for (size_t i = 0; i < n; i++) x[i] *= s;
 }
 
-/* x[i] = exp2(x[i] - h[i] - shift) (h NULL: 0) */
+/* x[i] = exp2(x[i] - h[i] - shift) (h NULL: 0), through the flash engine's exp2 (whose sum
+ * is not needed) and exp2f for the last n % 16; exp2 of -inf is 0, NaN stays. */
 static inline void fa_lr_exp2_sub(const fa_lr_ukernels *uk, float *x, const float *h,
                                   float shift, size_t n) {
   if (h)
     for (size_t i = 0; i < n; i++) x[i] = x[i] - shift - h[i];
   else
     for (size_t i = 0; i < n; i++) x[i] = x[i] - shift;
-  uk->exp2(x, n);
+  const size_t n16 = n & ~(size_t)15;
+  if (n16) (void)uk->mm->exp2_sum(x, n16, 0.0f);
+  for (size_t i = n16; i < n; i++) x[i] = exp2f(x[i]);
+}
+
+/* The 16 partial sums added pairwise (as vector halves), then the tail. */
+static inline float fa_lr_reduce16(float *acc, float tail) {
+  for (size_t w = 8; w > 0; w /= 2)
+    for (size_t l = 0; l < w; l++) acc[l] += acc[l + w];
+  return acc[0] + tail;
 }
 
 static inline float fa_lr_dot(const float *a, const float *b, size_t n) {
@@ -56,8 +65,7 @@ static inline float fa_lr_dot(const float *a, const float *b, size_t n) {
   for (; i + 16 <= n; i += 16)
     for (size_t l = 0; l < 16; l++) acc[l] += a[i + l] * b[i + l];
   for (; i < n; i++) s += a[i] * b[i];
-  for (size_t l = 0; l < 16; l++) s += acc[l];
-  return s;
+  return fa_lr_reduce16(acc, s);
 }
 
 static inline float fa_lr_sum(const float *x, size_t n) {
@@ -66,8 +74,7 @@ static inline float fa_lr_sum(const float *x, size_t n) {
   for (; i + 16 <= n; i += 16)
     for (size_t l = 0; l < 16; l++) acc[l] += x[i + l];
   for (; i < n; i++) s += x[i];
-  for (size_t l = 0; l < 16; l++) s += acc[l];
-  return s;
+  return fa_lr_reduce16(acc, s);
 }
 
 enum { FA_LR_ELU1 = 0, FA_LR_RELU = 1, FA_LR_FAVOR = 2 };
@@ -83,7 +90,9 @@ typedef struct fa_lr_scan {
   size_t m;
 } fa_lr_scan;
 
-enum { B_S, B_Z, B_QF, B_KFT, B_SC, B_VP, B_NUM, B_DEN, B_H, B_QC, B_KCT, B_WP, B_WT, B_LZ, B_KM, B_NM, B_COUNT };
+/* B_SP: the state S as panels (fa_lr_pack_panels) for the readouts of a chunk's heads; B_WT:
+ * FAVOR's W'ᵀ as panels. */
+enum { B_S, B_SP, B_Z, B_QF, B_KFT, B_SC, B_VP, B_NUM, B_DEN, B_H, B_QC, B_KCT, B_WP, B_WT, B_LZ, B_KM, B_NM, B_COUNT };
 
 /* The scan of one job: its query heads, all of one kv head, over the whole sequence. */
 static inline fa_lr_scan fa_lr_scan_of(const fa_lr_job_params *jp, const fa_dense_f32_params *a,
@@ -105,6 +114,7 @@ static inline void fa_lr_scan_sizes(int kind, size_t d, size_t dv, size_t m, siz
   const size_t c = FA_LOWRANK_CHUNK, f = fa_lr_features(kind, d, m), dvp = fa_lr_cols(dv);
   const int favor = kind == FA_LR_FAVOR;
   sz[B_S] = fa_lr_rows(f) * dvp;
+  sz[B_SP] = f * dvp;
   sz[B_Z] = fa_lr_cols(f);
   sz[B_QF] = fa_lr_rows(c) * fa_lr_cols(f);
   sz[B_KFT] = fa_lr_rows(f) * c;
@@ -250,7 +260,7 @@ static inline void fa_lr_load_queries(const fa_lr_ukernels *uk, const fa_lr_scan
   for (size_t r = 0; r < rows; r++) memcpy(qc + r * d, q + (ptrdiff_t)r * p->attn.q_rs,
                                            d * sizeof(float));
   memset(qc + rows * d, 0, pad * d * sizeof(float));
-  fa_lr_gemm(uk->mm, rows, p->m, d, qc, d, st->buf[B_WT], fc, qf, fc, 0);
+  fa_lr_gemm_packed(uk->mm, rows, p->m, d, qc, d, st->buf[B_WT], qf, fc);
   for (size_t r = 0; r < rows; r++) {
     float *row = qf + r * fc;
     const float top = uk->max_sub(row, neg_max, p->m);
@@ -265,7 +275,8 @@ static inline void fa_lr_load_queries(const fa_lr_ukernels *uk, const fa_lr_scan
   }
 }
 
-/* FAVOR: W' = W sqrt(scale) log2(e), as wp (m x d) and its transpose wt (d x fc). */
+/* FAVOR: W' = W sqrt(scale) log2(e), as wp (m x d) and its transpose wt (d x fc) in panels
+ * (element (x, l) of panel l / 16 at (l / 16) * 16 d + 16 x + l % 16). */
 static inline void fa_lr_pack_features(const fa_lr_scan *p, fa_lr_state *st) {
   const size_t d = p->attn.d, m = p->m, fc = st->fc;
   const float gain = sqrtf(p->attn.scale) * FA_LOG2E;
@@ -275,7 +286,7 @@ static inline void fa_lr_pack_features(const fa_lr_scan *p, fa_lr_state *st) {
     for (size_t x = 0; x < d; x++) {
       const float w = p->w[(ptrdiff_t)l * p->w_rs + x] * gain;
       wp[l * d + x] = w;
-      wt[x * fc + l] = w;
+      wt[(l & ~(size_t)15) * d + x * FA_F32_NR + (l & 15)] = w;
     }
   memset(wp + m * d, 0, FA_F32_MR_MAX * d * sizeof(float));
 }
@@ -293,7 +304,7 @@ static inline void fa_lr_read_chunk(const fa_lr_ukernels *uk, const fa_lr_scan *
   const size_t c = FA_LOWRANK_CHUNK, dv = p->attn.dv, fc = st->fc, dvp = st->dvp;
   float *qf = st->buf[B_QF], *sc = st->buf[B_SC], *num = st->buf[B_NUM], *den = st->buf[B_DEN];
   fa_lr_load_queries(uk, p, st, head, i0, rows);
-  fa_lr_gemm(uk->mm, rows, dv, st->f, qf, fc, st->buf[B_S], dvp, num, dvp, 0);
+  fa_lr_gemm_packed(uk->mm, rows, dv, st->f, qf, fc, st->buf[B_SP], num, dvp);
   for (size_t r = 0; r < rows; r++) den[r] = fa_lr_dot(qf + r * fc, st->buf[B_Z], st->f);
   if (n) {
     fa_lr_gemm(uk->mm, rows, n, st->f, qf, fc, st->buf[B_KFT], c, sc, c, 0);
@@ -344,11 +355,14 @@ static inline void fa_lr_scan_run(const fa_lr_ukernels *uk, const fa_lr_scan *p,
     fa_lr_absorb(uk, &st, n);
   }
 
+  int changed = 1; /* S changed (keys absorbed, a rescale) since it was last packed */
   for (size_t i0 = 0; i0 < p->lq; i0 += c) {
     const size_t rows = p->lq - i0 < c ? p->lq - i0 : c;
     const size_t end = band >= FA_BAND_NONE ? lk : fa_lr_clip((ptrdiff_t)(i0 + rows) + band, lk);
     const size_t n = end > covered ? end - covered : 0;
     if (n) fa_lr_load_keys(uk, p, &st, covered, n); /* before the readout: may rescale S */
+    if (n || changed) fa_lr_pack_panels(st.buf[B_S], st.dvp, st.f, dv, st.buf[B_SP]);
+    changed = n != 0;
     if (p->kind == FA_LR_FAVOR) fa_lr_query_shifts(uk, p, &st, n);
     for (size_t head = 0; head < p->heads; head++)
       fa_lr_read_chunk(uk, p, &st, head, i0, rows, covered, n);

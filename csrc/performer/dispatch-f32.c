@@ -26,11 +26,9 @@ fa_status fa_performer_f32_check(const fa_performer_f32_params *p) {
   return fa_check_view(p->features, p->features_len, shape, stride);
 }
 
+#include "lowrank/entry.h"
+
 fa_status fa_performer_f32(const fa_performer_f32_params *p, size_t index, size_t nthreads,
                            void *workspace, size_t workspace_size) {
-  const fa_status s = p ? fa_performer_f32_check(p) : FA_ERR_NULL;
-  return s != FA_OK ? s
-                    : fa_lr_drive(p, &p->attn, fa_performer_f32_workspace_size(p),
-                                  fa_performer_f32_variants, fa_performer_f32_nvariants, index,
-                                  nthreads, workspace, workspace_size);
+  return fa_lr_entry(p, index, nthreads, workspace, workspace_size);
 }

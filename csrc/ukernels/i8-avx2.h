@@ -163,7 +163,7 @@ static uint32_t fa_i8_exp_lut_avx2(const float *t, size_t npad, float m, void *p
 static void fa_i8_pack_v_avx2(const int8_t *v, ptrdiff_t v_rs, size_t n, size_t dv,
                               size_t dvp, int8_t *vp) {
   int16_t *vp16 = (int16_t *)(void *)vp;
-  memset(vp16 + n / 2 * dvp * 2, 0, (FA_I8_NK - n / 2 * 2) * dvp * sizeof(int16_t));
+  memset(vp16 + n / 2 * dvp * 2, 0, (fa_round_up(n, FA_I8_NR) - n / 2 * 2) * dvp * sizeof(int16_t));
   const size_t dv16 = dv / 16 * 16;
   for (size_t j = 0; j < n; j += 2) {
     const int8_t *r0 = v + (ptrdiff_t)j * v_rs, *r1 = r0 + v_rs;

@@ -184,7 +184,7 @@ static void fa_i8_pack_v_avx512vnni(const int8_t *v, ptrdiff_t v_rs, size_t n, s
     }
     memset(dst + dv * 4, 0, (dvp - dv) * 4);
   }
-  memset(vp + n4 * dvp, 0, (FA_I8_NK - n4) * dvp);
+  memset(vp + n4 * dvp, 0, (fa_round_up(n, FA_I8_NR) - n4) * dvp);
   for (size_t j = n4; j < n; j++) {
     const int8_t *row = v + (ptrdiff_t)j * v_rs;
     int8_t *dst = vp + (j / 4) * dvp * 4 + (j % 4);

@@ -52,8 +52,9 @@ static void fa_i8_pack_k_x86(const int8_t *k, ptrdiff_t k_rs, size_t n, size_t d
   }
   for (size_t c = n8; c < n; c++)
     for (size_t g = 0; g < groups; g++) memcpy(kp32 + g * FA_I8_NK + c, k + (ptrdiff_t)c * k_rs + 4 * g, 4);
+  const size_t npad = fa_round_up(n, FA_I8_NR); /* the kernels read keys [0, npad) only */
   for (size_t g = 0; g < dp / 4; g++)
-    for (size_t c = (g < groups ? n : 0); c < FA_I8_NK; c++) kp32[g * FA_I8_NK + c] = 0;
+    for (size_t c = (g < groups ? n : 0); c < npad; c++) kp32[g * FA_I8_NK + c] = 0;
 }
 
 /* The grouped key layout of fa_i8_pack_k_x86 with every byte offset by 128 (xor 0x80),
@@ -63,9 +64,12 @@ static void fa_i8_pack_k_biased_x86(const int8_t *k, ptrdiff_t k_rs, size_t n, s
                                     size_t dp, int8_t *kp) {
   fa_i8_pack_k_x86(k, k_rs, n, d, dp, kp);
   const __m256i bias = _mm256_set1_epi8((char)0x80);
-  for (size_t x = 0; x < FA_I8_NK * dp; x += 32) { /* FA_I8_NK * dp is a multiple of 32 */
-    __m256i *w = (__m256i *)(void *)(kp + x);
-    _mm256_storeu_si256(w, _mm256_xor_si256(_mm256_loadu_si256(w), bias));
+  const size_t npad = fa_round_up(n, FA_I8_NR); /* 4 * npad bytes per group: whole vectors */
+  for (size_t g = 0; g < dp / 4; g++) {
+    for (size_t x = 0; x < 4 * npad; x += 32) {
+      __m256i *w = (__m256i *)(void *)(kp + g * FA_I8_NK * 4 + x);
+      _mm256_storeu_si256(w, _mm256_xor_si256(_mm256_loadu_si256(w), bias));
+    }
   }
 }
 
