@@ -21,6 +21,11 @@ def prefers_decode(lq: int) -> bool:
     return lq <= DECODE_MAX_LQ
 
 
+def has_variant(name: str | None) -> bool:
+    """True when the float32 decode kernels have a variant called `name` (None: the chosen one)."""
+    return name is None or any(v.name == name for v in DECODE_F32.variants)
+
+
 def attention_f32(prep, mask4, band_hi: int, threads: int, variant):
     """float32 attention of a `Prepared` problem by the decode kernels (same semantics
     as the dense path: GQA, additive mask, band, zero rows)."""

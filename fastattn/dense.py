@@ -28,7 +28,9 @@ def _run_dense(q, k, v, *, mask, causal_align, scale, precision, variant, num_th
     m4 = prepare_mask(mask, prep, mask_name)
     threads = _validate.num_threads(num_threads)
     hi = _core.BAND_NONE if causal_align is None else causal_band(prep.lq, prep.lk, causal_align)
-    if prep.int8 is None and decode.prefers_decode(prep.lq):
+    # Short query blocks go to the decode kernels, unless the caller named a dense kernel that
+    # decode has no twin of (an ISA added to dense alone): then that kernel runs, as asked.
+    if prep.int8 is None and decode.prefers_decode(prep.lq) and decode.has_variant(variant):
         return decode.attention_f32(prep, m4, hi, threads, variant)
     kernel = _precision.kernel(prep, variant, fp32=DENSE_F32, int8=DENSE_I8)
     out, out4 = prep.new_output()

@@ -17,7 +17,7 @@ import fastattn
 from fastattn import _core, _dispatch
 from fastattn.reference import decode_int8 as ref8
 from fastattn.reference import dense as ref
-from helpers import compiled, f32_tolerance, gaussian
+from helpers import compiled, f32_tolerance, gaussian, max_logit
 
 F32 = compiled("decode-f32")
 I8 = compiled("decode-i8")
@@ -158,3 +158,19 @@ def test_extreme_int8_values_do_not_overflow(variant):
     expected = ref8.attention(q, t["k"], t["k_scale"], t["v"], t["v_scale"], causal=False,
                               scale=1e-9)
     check_close(out, expected, 1.0, 4.0, 3)
+
+
+def test_dense_variant_without_decode_twin_runs_the_dense_kernel(monkeypatch):
+    """attention() sends Lq <= DECODE_MAX_LQ to the decode kernels; a dense variant that decode
+    lacks (an ISA added to dense alone) must run that dense kernel, not fail in decode's table."""
+    from fastattn import decode
+    dense_only = _dispatch.DENSE_F32.chosen
+    monkeypatch.setattr(decode, "DECODE_F32", _dispatch.Op(
+        "decode f32", lambda: [(v.name, v.isa, v.runs_here) for v in _dispatch.DECODE_F32.variants
+                               if v.name != dense_only.name],
+        lambda cap: len(_dispatch.DECODE_F32.variants) - 2))
+    assert not decode.has_variant(dense_only.name) and decode.has_variant(None)
+    rng = np.random.default_rng(5)
+    q, k, v = (gaussian(rng, 1, 2, n, 16) for n in (1, 40, 40))
+    out = fastattn.attention(q, k, v, variant=dense_only.name)
+    check_close(out, ref.attention(q, k, v), float(np.abs(v).max()), max_logit(q, k, 0.25), 40)
