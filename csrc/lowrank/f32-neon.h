@@ -31,7 +31,12 @@ static float fa_lr_max_sub_neon(const float *x, const float *h, size_t n) {
   return tail != tail || tail > head ? tail : head;
 }
 
+static void fa_lr_exp2_sub_neon(float *x, const float *h, float shift, size_t n) {
+  fa_lr_exp2_sub_with(fa_f32_exp2_sum_neon, x, h, shift, n);
+}
+
 static const fa_lr_ukernels fa_lr_ukernels_neon = {&fa_f32_ukernels_neon, fa_lr_elu1_neon,
-                                                   fa_lr_max_sub_neon};
+                                                   fa_lr_max_sub_neon, fa_lr_exp2_sub_neon,
+                                                   fa_f32_exp2_sum_neon};
 
 #endif

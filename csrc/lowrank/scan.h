@@ -21,13 +21,7 @@
 #include "fastattn/linear.h"
 #include "lowrank/drive.h"
 #include "lowrank/gemm.h"
-
-typedef struct fa_lr_ukernels {
-  const fa_f32_ukernels *mm;                       /* the GEMM tile */
-  void (*elu1)(float *y, const float *x, size_t n); /* y = elu(x) + 1 (y may be x) */
-  /* max of x[i] - h[i] (h NULL: 0); -inf when n = 0; NaN when any term is NaN */
-  float (*max_sub)(const float *x, const float *h, size_t n);
-} fa_lr_ukernels;
+#include "lowrank/ukernels.h"
 
 /* The element-wise steps any ISA's compiler vectorises by itself: this header is included
  * after the ISA file enables its target. Sums keep 16 partial sums (as vectors would). */
@@ -37,19 +31,6 @@ static inline void fa_lr_relu(float *y, const float *x, size_t n) {
 
 static inline void fa_lr_scale(float *x, size_t n, float s) {
   for (size_t i = 0; i < n; i++) x[i] *= s;
-}
-
-/* x[i] = exp2(x[i] - h[i] - shift) (h NULL: 0), through the flash engine's exp2 (whose sum
- * is not needed) and exp2f for the last n % 16; exp2 of -inf is 0, NaN stays. */
-static inline void fa_lr_exp2_sub(const fa_lr_ukernels *uk, float *x, const float *h,
-                                  float shift, size_t n) {
-  if (h)
-    for (size_t i = 0; i < n; i++) x[i] = x[i] - shift - h[i];
-  else
-    for (size_t i = 0; i < n; i++) x[i] = x[i] - shift;
-  const size_t n16 = n & ~(size_t)15;
-  if (n16) (void)uk->mm->exp2_sum(x, n16, 0.0f);
-  for (size_t i = n16; i < n; i++) x[i] = exp2f(x[i]);
 }
 
 /* The 16 partial sums added pairwise (as vector halves), then the tail. */
@@ -204,7 +185,7 @@ static inline void fa_lr_load_keys(const fa_lr_ukernels *uk, const fa_lr_scan *p
       z[l] *= alpha;
       key_max[l] = x;
     }
-    fa_lr_exp2_sub(uk, row, h, key_max[l], n);
+    uk->exp2_sub(row, h, key_max[l], n);
   }
 }
 
@@ -260,7 +241,7 @@ static inline void fa_lr_load_queries(const fa_lr_ukernels *uk, const fa_lr_scan
   for (size_t r = 0; r < rows; r++) memcpy(qc + r * d, q + (ptrdiff_t)r * p->attn.q_rs,
                                            d * sizeof(float));
   memset(qc + rows * d, 0, pad * d * sizeof(float));
-  fa_lr_gemm_packed(uk->mm, rows, p->m, d, qc, d, st->buf[B_WT], qf, fc);
+  fa_lr_gemm_packed(uk->mm, rows, p->m, d, qc, d, st->buf[B_WT], qf, fc, 0);
   for (size_t r = 0; r < rows; r++) {
     float *row = qf + r * fc;
     const float top = uk->max_sub(row, neg_max, p->m);
@@ -270,7 +251,7 @@ static inline void fa_lr_load_queries(const fa_lr_ukernels *uk, const fa_lr_scan
     }
     float shift = uk->max_sub(row, neg_log_z, p->m);
     if (shift < top - 100.0f || shift == -INFINITY) shift = top - 100.0f;
-    fa_lr_exp2_sub(uk, row, neg_max, shift, p->m);
+    uk->exp2_sub(row, neg_max, shift, p->m);
     memset(row + p->m, 0, (fc - p->m) * sizeof(float));
   }
 }
@@ -304,7 +285,7 @@ static inline void fa_lr_read_chunk(const fa_lr_ukernels *uk, const fa_lr_scan *
   const size_t c = FA_LOWRANK_CHUNK, dv = p->attn.dv, fc = st->fc, dvp = st->dvp;
   float *qf = st->buf[B_QF], *sc = st->buf[B_SC], *num = st->buf[B_NUM], *den = st->buf[B_DEN];
   fa_lr_load_queries(uk, p, st, head, i0, rows);
-  fa_lr_gemm_packed(uk->mm, rows, dv, st->f, qf, fc, st->buf[B_SP], num, dvp);
+  fa_lr_gemm_packed(uk->mm, rows, dv, st->f, qf, fc, st->buf[B_SP], num, dvp, 0);
   for (size_t r = 0; r < rows; r++) den[r] = fa_lr_dot(qf + r * fc, st->buf[B_Z], st->f);
   if (n) {
     fa_lr_gemm(uk->mm, rows, n, st->f, qf, fc, st->buf[B_KFT], c, sc, c, 0);
