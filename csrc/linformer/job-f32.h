@@ -102,6 +102,8 @@ static inline void fa_linformer_attend(const fa_lr_ukernels *lr, const fa_f32_pr
   float inv[FA_LINFORMER_TILES * FA_F32_MR_MAX];
   for (size_t q0 = 0; q0 < lq; q0 += mb) {
     const size_t m = lq - q0 < mb ? lq - q0 : mb;
+    fa_lr_prefetch(prob->q, prob->q_rs, q0 + mb, q0 + 2 * mb, lq, d, 0);
+    fa_lr_prefetch(prob->out, prob->out_rs, q0 + mb, q0 + 2 * mb, lq, dv, 1);
     for (size_t i = 0; i < m; i++) {
       const float *qrow = prob->q + (ptrdiff_t)(q0 + i) * prob->q_rs;
       for (size_t x = 0; x < d; x++) qs[i * d + x] = qrow[x] * qscale;

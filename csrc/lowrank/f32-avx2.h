@@ -93,8 +93,18 @@ static float fa_lr_softmax_exp2_avx2(float *x, size_t n, float shift) {
   return fa_avx2_hsum(_mm256_add_ps(s0, s1));
 }
 
+static void fa_lr_rows_max_sub_avx2(const float *x, size_t rows, size_t ld, const float *h,
+                                    size_t n, float *top) {
+  fa_lr_rows_max_sub(fa_lr_max_sub_avx2, x, rows, ld, h, n, top);
+}
+
+static void fa_lr_rows_exp2_sub_avx2(float *x, size_t rows, size_t ld, const float *h,
+                                     const float *shift, size_t n) {
+  fa_lr_rows_exp2_sub(fa_lr_exp2_sub_avx2, x, rows, ld, h, shift, n);
+}
+
 static const fa_lr_ukernels fa_lr_ukernels_avx2 = {
-    &fa_f32_ukernels_avx2, fa_lr_elu1_avx2, fa_lr_max_sub_avx2, fa_lr_exp2_sub_avx2,
-    fa_lr_softmax_exp2_avx2};
+    &fa_f32_ukernels_avx2, fa_lr_elu1_avx2, fa_lr_rows_max_sub_avx2,
+    fa_lr_rows_exp2_sub_avx2, fa_lr_softmax_exp2_avx2};
 
 #endif

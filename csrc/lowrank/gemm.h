@@ -85,6 +85,20 @@ static inline void fa_lr_gemm_packed(const fa_f32_ukernels *uk, size_t m, size_t
   }
 }
 
+/* Asks for rows [r0, r1) of x (row stride rs, cols used; r1 clipped to n) to be brought into
+ * L2 (for writing when `write`), so that the next chunk's inputs arrive from memory while this
+ * chunk's GEMMs run instead of stalling the feature maps that read them. */
+static inline void fa_lr_prefetch(const float *x, ptrdiff_t rs, size_t r0, size_t r1, size_t n,
+                                  size_t cols, int write) {
+  for (size_t r = r0; r < (r1 < n ? r1 : n); r++) {
+    const char *row = (const char *)(x + (ptrdiff_t)r * rs);
+    for (size_t b = 0; b < cols * sizeof(float); b += 64) {
+      if (write) __builtin_prefetch(row + b, 1, 2);
+      else __builtin_prefetch(row + b, 0, 2);
+    }
+  }
+}
+
 /* Bump allocator over a workspace: 64-byte aligned float buffers. */
 typedef struct fa_lr_arena {
   float *next;

@@ -175,18 +175,18 @@ static inline void fa_lr_load_keys(const fa_lr_ukernels *uk, const fa_lr_scan *p
   }
   for (size_t x = 0; x < d; x++) memset(kct + x * c + n, 0, (c - n) * sizeof(float));
   fa_lr_gemm(uk->mm, p->m, n, d, st->buf[B_WP], d, kct, c, kft, c, 0);
-  float *key_max = st->buf[B_KM], *s = st->buf[B_S], *z = st->buf[B_Z];
+  float *key_max = st->buf[B_KM], *s = st->buf[B_S], *z = st->buf[B_Z], *top = st->buf[B_NM];
+  uk->max_sub(kft, p->m, c, h, n, top); /* B_NM is free until fa_lr_query_shifts */
   for (size_t l = 0; l < p->m; l++) {
-    float *row = kft + l * c;
-    const float x = uk->max_sub(row, h, n);
+    const float x = top[l];
     if (x > key_max[l] || (x != x && key_max[l] == key_max[l])) {
       const float alpha = key_max[l] == -INFINITY ? 0.0f : exp2f(key_max[l] - x);
       fa_lr_scale(s + l * dvp, dvp, alpha);
       z[l] *= alpha;
       key_max[l] = x;
     }
-    uk->exp2_sub(row, h, key_max[l], n);
   }
+  uk->exp2_sub(kft, p->m, c, h, key_max, n);
 }
 
 /* S += phi(K)ᵀ V and z += phi(K)ᵀ 1 for the n keys in kft / vrows. */
@@ -242,17 +242,18 @@ static inline void fa_lr_load_queries(const fa_lr_ukernels *uk, const fa_lr_scan
                                            d * sizeof(float));
   memset(qc + rows * d, 0, pad * d * sizeof(float));
   fa_lr_gemm_packed(uk->mm, rows, p->m, d, qc, d, st->buf[B_WT], qf, fc, 0);
+  float top[FA_LOWRANK_CHUNK], shift[FA_LOWRANK_CHUNK];
+  uk->max_sub(qf, rows, fc, neg_max, p->m, top);
+  uk->max_sub(qf, rows, fc, neg_log_z, p->m, shift);
+  for (size_t r = 0; r < rows; r++)
+    if (shift[r] < top[r] - 100.0f || shift[r] == -INFINITY) shift[r] = top[r] - 100.0f;
+  uk->exp2_sub(qf, rows, fc, neg_max, shift, p->m);
   for (size_t r = 0; r < rows; r++) {
     float *row = qf + r * fc;
-    const float top = uk->max_sub(row, neg_max, p->m);
-    if (top == -INFINITY) { /* no key seen yet: all features 0, and so is the row */
+    if (top[r] == -INFINITY) /* no key seen yet: all features 0, and so is the row */
       memset(row, 0, fc * sizeof(float));
-      continue;
-    }
-    float shift = uk->max_sub(row, neg_log_z, p->m);
-    if (shift < top - 100.0f || shift == -INFINITY) shift = top - 100.0f;
-    uk->exp2_sub(row, neg_max, shift, p->m);
-    memset(row + p->m, 0, (fc - p->m) * sizeof(float));
+    else
+      memset(row + p->m, 0, (fc - p->m) * sizeof(float));
   }
 }
 
@@ -333,6 +334,8 @@ static inline void fa_lr_scan_run(const fa_lr_ukernels *uk, const fa_lr_scan *p,
   for (size_t j0 = 0; j0 < covered; j0 += c) {
     const size_t n = covered - j0 < c ? covered - j0 : c;
     fa_lr_load_keys(uk, p, &st, j0, n);
+    fa_lr_prefetch(p->attn.k, p->attn.k_rs, j0 + c, j0 + 2 * c, covered, p->attn.d, 0);
+    fa_lr_prefetch(p->attn.v, p->attn.v_rs, j0 + c, j0 + 2 * c, covered, dv, 0);
     fa_lr_absorb(uk, &st, n);
   }
 
@@ -345,13 +348,34 @@ static inline void fa_lr_scan_run(const fa_lr_ukernels *uk, const fa_lr_scan *p,
     if (n || changed) fa_lr_pack_panels(st.buf[B_S], st.dvp, st.f, dv, st.buf[B_SP]);
     changed = n != 0;
     if (p->kind == FA_LR_FAVOR) fa_lr_query_shifts(uk, p, &st, n);
-    for (size_t head = 0; head < p->heads; head++)
+    fa_lr_prefetch(p->attn.k, p->attn.k_rs, end, end + c, lk, p->attn.d, 0);
+    fa_lr_prefetch(p->attn.v, p->attn.v_rs, end, end + c, lk, dv, 0);
+    for (size_t head = 0; head < p->heads; head++) {
+      fa_lr_prefetch(p->attn.q + (ptrdiff_t)head * p->q_hs, p->attn.q_rs, i0 + c, i0 + 2 * c,
+                     p->lq, p->attn.d, 0);
+      fa_lr_prefetch(p->attn.out + (ptrdiff_t)head * p->out_hs, p->attn.out_rs, i0 + c,
+                     i0 + 2 * c, p->lq, dv, 1);
       fa_lr_read_chunk(uk, p, &st, head, i0, rows, covered, n);
+    }
     if (n) {
       fa_lr_absorb(uk, &st, n);
       covered = end;
     }
   }
+}
+
+/* fa_linear_f32_gemm (fastattn/linear.h) on this ISA's tile: fa_lr_absorb's state update and
+ * fa_lr_read_chunk's readout, nothing else. */
+static inline void fa_lr_gemm_parts(const fa_lr_ukernels *uk, const fa_linear_f32_gemm_params *p,
+                                    void *workspace) {
+  const size_t c = FA_LOWRANK_CHUNK, d = p->d, dv = p->dv;
+  float *sp = fa_lr_arena_start(workspace).next;
+  memset(p->s, 0, d * dv * sizeof(float));
+  for (size_t j0 = 0; j0 < p->lk; j0 += c)
+    fa_lr_gemm(uk->mm, d, dv, c, p->kft + j0 * d, c, p->v + j0 * dv, dv, p->s, dv, 1);
+  fa_lr_pack_panels(p->s, dv, d, dv, sp);
+  for (size_t i0 = 0; i0 < p->lq; i0 += c)
+    fa_lr_gemm_packed(uk->mm, c, dv, d, p->qf + i0 * d, d, sp, p->num + i0 * dv, dv, 0);
 }
 
 #endif
