@@ -70,27 +70,13 @@ static inline __m256 fa_lr_softmax_exp2_vec_avx2(__m256 x) {
   const __m256 xc = _mm256_max_ps(x, _mm256_set1_ps(-126.0f));
   const __m256 t = _mm256_add_ps(xc, magic);
   const __m256 f = _mm256_sub_ps(xc, _mm256_sub_ps(t, magic));
-  __m256 p = _mm256_set1_ps(1.5403530e-4f);
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.3333558e-3f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.6181291e-3f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.5504109e-2f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.4022651e-1f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.9314718e-1f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
+  const __m256 p = fa_avx2_exp2_poly(f);
   const __m256i e = _mm256_slli_epi32(_mm256_castps_si256(t), 23);
   return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), e));
 }
 
 static float fa_lr_softmax_exp2_avx2(float *x, size_t n, float shift) {
-  const __m256 sh = _mm256_set1_ps(shift);
-  __m256 s0 = _mm256_setzero_ps(), s1 = s0;
-  for (size_t i = 0; i < n; i += 16) {
-    const __m256 e0 = fa_lr_softmax_exp2_vec_avx2(_mm256_sub_ps(_mm256_loadu_ps(x + i), sh));
-    const __m256 e1 = fa_lr_softmax_exp2_vec_avx2(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), sh));
-    _mm256_storeu_ps(x + i, e0), _mm256_storeu_ps(x + i + 8, e1);
-    s0 = _mm256_add_ps(s0, e0), s1 = _mm256_add_ps(s1, e1);
-  }
-  return fa_avx2_hsum(_mm256_add_ps(s0, s1));
+  return fa_avx2_exp2_sum_by(fa_lr_softmax_exp2_vec_avx2, x, n, shift);
 }
 
 static void fa_lr_rows_max_sub_avx2(const float *x, size_t rows, size_t ld, const float *h,
