@@ -65,12 +65,16 @@ def test_identity_projection_is_dense_attention(variant, lq, lk):
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_non_finite_inputs_propagate_like_reference(variant):
+@pytest.mark.parametrize("kind", ["gaussian", "mean"])
+def test_non_finite_inputs_propagate_like_reference(variant, kind):
     """NaN and inf reach the scores (an inf key makes +-inf projected scores, so some rows'
-    max is +inf): the softmax's non-finite path, beside the fast one for finite maxima."""
-    q, k, v = non_finite_inputs(40, 100, q={(0, 3, 1): np.nan}, k={(1, 77, 0): np.inf},
-                                v={(0, 12, 4): np.nan})
-    e = fastattn.linformer_projection(100, 20, seed=2)
+    max is +inf): the softmax's non-finite path, beside the fast one for finite maxima. With
+    mean pooling, most blocks of the projection are zero, and 0 x inf is NaN: the kernel
+    skips zero blocks only against finite keys and values, so NaN lands where it does in
+    the reference."""
+    q, k, v = non_finite_inputs(40, 3 * KC, q={(0, 3, 1): np.nan}, k={(1, KC + 77, 0): np.inf},
+                                v={(0, 12, 4): np.nan})  # the inf key in the second block
+    e = fastattn.linformer_projection(3 * KC, 60, kind=kind, seed=2)
     out = fastattn.linformer_attention(q, k, v, proj_k=e, variant=variant)
     check_nan_like_reference(out, ref.linformer_attention, q, k, v, e)
 

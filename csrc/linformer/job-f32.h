@@ -18,13 +18,14 @@
 
 static inline size_t fa_linformer_rows(size_t mr) { return FA_LINFORMER_TILES * mr; }
 
-enum { L_KP, L_VP, L_EB, L_FB, L_KB, L_VB, L_KT, L_VT, L_QS, L_SC, L_O, L_COUNT };
+enum { L_KP, L_VP, L_EB, L_FB, L_ZM, L_KB, L_VB, L_KT, L_VT, L_QS, L_SC, L_O, L_COUNT };
 
 static inline int fa_linformer_shared(const fa_linformer_f32_params *p) {
   return p->proj_v == p->proj_k && p->proj_v_rs == p->proj_k_rs;
 }
 
 /* L_EB, L_FB: the last r % mr rows of a projection block (the GEMM tile reads mr rows);
+ * L_ZM: which row tiles of a projection block are all zero;
  * L_KB, L_VB: a block of keys and of values as panels (fa_lr_pack_panels); L_KT, L_VT: KPᵀ and VP as panels
  * (fa_lr_pack_panels); L_QS, L_SC, L_O: a block's scaled queries, scores and outputs. */
 static inline void fa_linformer_sizes(const fa_linformer_f32_params *p, size_t *sz) {
@@ -35,6 +36,7 @@ static inline void fa_linformer_sizes(const fa_linformer_f32_params *p, size_t *
   sz[L_VP] = fa_lr_rows(r) * dvp;
   sz[L_EB] = FA_F32_MR_MAX * kc;
   sz[L_FB] = fa_linformer_shared(p) ? 0 : FA_F32_MR_MAX * kc;
+  sz[L_ZM] = r + 1; /* one flag per row tile, at most r of them */
   sz[L_KB] = kc * dp;
   sz[L_VB] = kc * dvp;
   sz[L_KT] = d * rp;
@@ -50,19 +52,49 @@ static inline size_t fa_linformer_f32_job_workspace(const fa_linformer_f32_param
   return fa_lr_bytes(sz, L_COUNT);
 }
 
-/* C[r][cols] (+)= proj[:, p0:p0+n] B, B the n keys or values of a block as panels. Whole
- * row tiles read the projection in place; its last r % mr rows go through `tail` (mr rows
- * of kc, zero beyond them), so no tile reads past row r. */
+_Static_assert(FA_LINFORMER_KC <= FA_LR_KC, "a projection block is one GEMM k block");
+
+/* 1 when rows x n values of a (row stride lda) are all zero; each row is tested whole (a
+ * loop the compiler vectorises), the rows stop at the first that is not zero. */
+static inline int fa_linformer_zero(const float *a, size_t lda, size_t rows, size_t n) {
+  for (size_t i = 0; i < rows; i++) {
+    int nonzero = 0;
+    for (size_t x = 0; x < n; x++) nonzero |= a[i * lda + x] != 0.0f;
+    if (nonzero) return 0;
+  }
+  return 1;
+}
+
+/* 1 when x[0..n) is finite: then a zero coefficient times any of it is exactly 0. */
+static inline int fa_linformer_finite(const float *x, size_t n) {
+  float s = 0.0f; /* x * 0 is NaN for inf and NaN, else +-0 */
+  for (size_t i = 0; i < n; i++) s += x[i] * 0.0f;
+  return s == 0.0f;
+}
+
+/* C[r][cols] += proj[:, p0:p0+n] B, B the n keys or values of a block as panels. Whole row
+ * tiles read the projection in place; its last r % mr rows go through `tail` (mr rows of
+ * kc, zero beyond them), so no tile reads past row r. With `skip`, a row tile whose block
+ * of the projection is all zero is skipped (structured projections, e.g. mean pooling, are
+ * mostly such blocks); the caller asks for it only when B is finite, so that the result is
+ * the same (0 x inf would be NaN). `zero` holds a flag per row tile. */
 static inline void fa_linformer_project(const fa_f32_ukernels *uk, const float *proj,
                                         ptrdiff_t rs, size_t r, size_t p0, size_t n,
                                         const float *bp, size_t cols, float *c, size_t ldc,
-                                        int acc, float *tail) {
-  const size_t full = r - r % uk->mr;
-  if (full) fa_lr_gemm_packed(uk, full, cols, n, proj + p0, (size_t)rs, bp, c, ldc, acc);
-  if (full == r) return;
+                                        int skip, float *tail, float *zero) {
+  const size_t mr = uk->mr, full = r - r % mr;
   for (size_t i = full; i < r; i++)
     memcpy(tail + (i - full) * FA_LINFORMER_KC, proj + (ptrdiff_t)i * rs + p0, n * sizeof(float));
-  fa_lr_gemm_packed(uk, r - full, cols, n, tail, FA_LINFORMER_KC, bp, c + full * ldc, ldc, acc);
+  for (size_t i = 0; i < r; i += mr)
+    zero[i / mr] = skip && fa_linformer_zero(i < full ? proj + (ptrdiff_t)i * rs + p0 : tail,
+                                             i < full ? (size_t)rs : FA_LINFORMER_KC, mr, n);
+  for (size_t j = 0; j < cols; j += FA_F32_NR)
+    for (size_t i = 0; i < r; i += mr) {
+      if (zero[i / mr] != 0.0f) continue;
+      const float *a = i < full ? proj + (ptrdiff_t)i * rs + p0 : tail;
+      uk->gemm(n, a, i < full ? (size_t)rs : FA_LINFORMER_KC, bp + j * n, FA_F32_NR,
+               c + i * ldc + j, ldc, 1);
+    }
 }
 
 /* KP = E K and VP = F V of one kv head into buf[L_KP] (r x dp) and buf[L_VP] (r x dvp),
@@ -76,14 +108,18 @@ static inline void fa_linformer_projections(const fa_f32_ukernels *uk,
   float *fb = fa_linformer_shared(p) ? buf[L_EB] : buf[L_FB];
   memset(buf[L_EB], 0, FA_F32_MR_MAX * kc * sizeof(float));
   memset(fb, 0, FA_F32_MR_MAX * kc * sizeof(float));
+  memset(buf[L_KP], 0, fa_lr_rows(r) * dp * sizeof(float));
+  memset(buf[L_VP], 0, fa_lr_rows(r) * dvp * sizeof(float));
   for (size_t p0 = 0; p0 < lk; p0 += kc) {
     const size_t n = lk - p0 < kc ? lk - p0 : kc;
     fa_lr_pack_panels(prob->k + (ptrdiff_t)p0 * prob->k_rs, (size_t)prob->k_rs, n, d, buf[L_KB]);
     fa_lr_pack_panels(prob->v + (ptrdiff_t)p0 * prob->v_rs, (size_t)prob->v_rs, n, dv, buf[L_VB]);
+    const int skip_k = fa_linformer_finite(buf[L_KB], n * dp);
+    const int skip_v = fa_linformer_finite(buf[L_VB], n * dvp);
     fa_linformer_project(uk, p->proj_k, p->proj_k_rs, r, p0, n, buf[L_KB], d, buf[L_KP], dp,
-                         p0 > 0, buf[L_EB]);
+                         skip_k, buf[L_EB], buf[L_ZM]);
     fa_linformer_project(uk, p->proj_v, p->proj_v_rs, r, p0, n, buf[L_VB], dv, buf[L_VP], dvp,
-                         p0 > 0, fb);
+                         skip_v, fb, buf[L_ZM]);
   }
 }
 
