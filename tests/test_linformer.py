@@ -80,6 +80,20 @@ def test_non_finite_inputs_propagate_like_reference(variant, kind):
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
+def test_zero_projection_blocks_against_an_inf_key(variant):
+    """Projection rows 0-11 see every key, rows 12-23 only the first block (12: whole row
+    tiles of every ISA): an inf key in the second block makes rows 0-11 inf and, since
+    0 x inf is NaN, rows 12-23 NaN in the reference; skipping the zero blocks there would
+    leave them finite."""
+    q, k, v = non_finite_inputs(40, 2 * KC, k={(1, KC + 5, 0): np.inf})
+    e = np.zeros((24, 2 * KC), np.float32)
+    e[:12], e[12:, :KC] = 1.0 / (2 * KC), 1.0 / KC
+    out = fastattn.linformer_attention(q, k, v, proj_k=e, variant=variant)
+    check_nan_like_reference(out, ref.linformer_attention, q, k, v, e)
+    assert not np.isnan(out[0]).any() and np.isnan(out[1]).any()
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_large_logits(variant):
     """Scores hundreds of binary orders below their row's max: the softmax exp's clamp."""
     rng = np.random.default_rng(8)
