@@ -6,8 +6,8 @@
  * <= d * 127 * 255 < 2^31 for d < 2^16; wrapping arithmetic keeps the result exact
  * whatever the order). The 16 accumulators are reduced by a shuffle-and-add tree into
  * one vector of 16 scores; then t = (s * qc) * k_scale, two float32 products as in the
- * reference. Output: value rows widened 16 at a time (vpmovsxbd + vcvtdq2ps) and
- * accumulated with the weight p * v_scale, up to 8 vectors (128 channels) in registers. */
+ * reference. Output: integer P.V (decode/engine-i8.h), one vpdpbusd per 4 keys and 16
+ * channels, up to 4 vectors (64 channels) in registers. */
 #if !defined(__x86_64__) && !defined(_M_X64)
 #error "i8-avx512vnni.c is for x86-64 only"
 #endif
@@ -20,7 +20,7 @@
 FA_EXACT_FP
 FA_TARGET_BEGIN("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni")
 
-#include "decode/engine.h"
+#include "decode/engine-i8.h"
 #include "ukernels/f32-avx2.h"
 
 /* a + b of the 128-bit blocks of two vectors: [a0+a2, a1+a3, b0+b2, b1+b3]. */
@@ -81,51 +81,63 @@ static void scores_i8_avx512vnni(const void *qrow, const fa_decode_kv *kv, size_
   }
 }
 
-/* o[0 .. 16 * nv) += sum_c w[c] v_c[0 .. 16 * nv); always inlined with a constant nv. */
-static inline __attribute__((always_inline)) void pv_block(const float *w, const int8_t *v,
-                                                           ptrdiff_t v_rs, size_t n, float *o,
-                                                           int nv) {
-  __m512 acc[8];
-  for (int u = 0; u < nv; u++) acc[u] = _mm512_loadu_ps(o + 16 * u);
-  for (size_t c = 0; c < n; c++) {
-    const __m512 wc = _mm512_set1_ps(w[c]);
-    const int8_t *row = v + (ptrdiff_t)c * v_rs;
-    for (int u = 0; u < nv; u++) {
-      const __m128i raw = _mm_loadu_si128((const __m128i *)(row + 16 * u));
-      acc[u] = _mm512_fmadd_ps(wc, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(raw)), acc[u]);
-    }
+/* Channels [x, x + 16 nv) of the pv step, nv <= 4 vectors, the last one `tail` channels
+ * wide: per group of 4 keys one vpdpbusd per vector (the 4 weights broadcast, u8, against
+ * the 4 keys of 16 channels, s8); always inlined with a constant nv. */
+static inline __attribute__((always_inline)) void pv_chunk(const uint8_t *w, const float *g,
+                                                           float alpha, const fa_decode_kv *kv,
+                                                           size_t j0, size_t n, size_t x,
+                                                           float *o, int nv, size_t tail) {
+  const int8_t *v = (const int8_t *)kv->v + (ptrdiff_t)(j0 / 4) * kv->v_rs + 4 * x;
+  __m512 out[4];
+  for (int u = 0; u < nv; u++) {
+    out[u] = _mm512_loadu_ps(o + x + 16 * u);
+    if (alpha != 1.0f) out[u] = _mm512_mul_ps(out[u], _mm512_set1_ps(alpha));
   }
-  for (int u = 0; u < nv; u++) _mm512_storeu_ps(o + 16 * u, acc[u]);
+  const __mmask64 last = tail == 16 ? ~(__mmask64)0 : ((__mmask64)1 << (4 * tail)) - 1;
+  for (size_t c0 = 0; c0 < n; c0 += FA_DECODE_BLOCK) {
+    const float gb = g[c0 / FA_DECODE_BLOCK];
+    if (gb == 0.0f) continue;
+    const size_t c1 = c0 + FA_DECODE_BLOCK < n ? c0 + FA_DECODE_BLOCK : n;
+    __m512i acc[4];
+    for (int u = 0; u < nv; u++) acc[u] = _mm512_setzero_si512();
+    for (size_t c = c0; c < c1; c += 4) {
+      int32_t w4;
+      memcpy(&w4, w + c, sizeof(w4));
+      const __m512i wb = _mm512_set1_epi32(w4);
+      const int8_t *row = v + (ptrdiff_t)(c / 4) * kv->v_rs;
+      for (int u = 0; u < nv - 1; u++)
+        acc[u] = _mm512_dpbusd_epi32(acc[u], wb, _mm512_loadu_si512((const void *)(row + 64 * u)));
+      acc[nv - 1] = _mm512_dpbusd_epi32(acc[nv - 1], wb,
+                                        _mm512_maskz_loadu_epi8(last, row + 64 * (nv - 1)));
+    }
+    const __m512 gv = _mm512_set1_ps(gb);
+    for (int u = 0; u < nv; u++)
+      out[u] = _mm512_add_ps(out[u], _mm512_mul_ps(_mm512_cvtepi32_ps(acc[u]), gv));
+  }
+  for (int u = 0; u < nv; u++) _mm512_storeu_ps(o + x + 16 * u, out[u]);
 }
 
-static void pv_i8_avx512vnni(const float *p, const fa_decode_kv *kv, size_t j0, size_t n,
-                             float *o) {
-  const int8_t *v = (const int8_t *)kv->v + (ptrdiff_t)j0 * kv->v_rs;
+static void pv_i8_avx512vnni(const uint8_t *w, const float *g, float alpha, const fa_decode_kv *kv,
+                             size_t j0, size_t n, float *o) {
   const size_t dv = kv->dv;
-  float w[FA_DECODE_TILE];
-  fa_decode_i8_weights(p, kv, j0, n, w);
   size_t x = 0;
-  for (; x + 128 <= dv; x += 128) pv_block(w, v + x, kv->v_rs, n, o + x, 8);
-  if (x + 64 <= dv) pv_block(w, v + x, kv->v_rs, n, o + x, 4), x += 64;
-  if (x + 32 <= dv) pv_block(w, v + x, kv->v_rs, n, o + x, 2), x += 32;
-  if (x + 16 <= dv) pv_block(w, v + x, kv->v_rs, n, o + x, 1), x += 16;
-  if (x < dv) { /* masked loads never touch memory past the row; o is padded to 16 */
-    const __mmask16 tail = (__mmask16)((1u << (dv - x)) - 1);
-    __m512 acc = _mm512_loadu_ps(o + x);
-    for (size_t c = 0; c < n; c++) {
-      const __m128i raw = _mm_maskz_loadu_epi8(tail, v + (ptrdiff_t)c * kv->v_rs + x);
-      acc = _mm512_fmadd_ps(_mm512_set1_ps(w[c]), _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(raw)),
-                            acc);
-    }
-    _mm512_storeu_ps(o + x, acc);
+  for (; x + 64 <= dv; x += 64) pv_chunk(w, g, alpha, kv, j0, n, x, o, 4, 16);
+  if (x < dv) { /* 1-4 vectors left, the last one partial or whole; o is padded to 16 */
+    const size_t left = dv - x, nv = (left + 15) / 16;
+    const size_t tail = left - 16 * (nv - 1);
+    if (nv == 1) pv_chunk(w, g, alpha, kv, j0, n, x, o, 1, tail);
+    if (nv == 2) pv_chunk(w, g, alpha, kv, j0, n, x, o, 2, tail);
+    if (nv == 3) pv_chunk(w, g, alpha, kv, j0, n, x, o, 3, tail);
+    if (nv == 4) pv_chunk(w, g, alpha, kv, j0, n, x, o, 4, tail);
   }
 }
 
-static const fa_decode_ukernels ukernels = {scores_i8_avx512vnni, pv_i8_avx512vnni,
-                                            &fa_f32_ukernels_avx2};
+static const fa_decode_i8_ukernels ukernels = {scores_i8_avx512vnni, pv_i8_avx512vnni,
+                                               &fa_f32_ukernels_avx2};
 
 fa_status fa_decode_i8__avx512vnni(const void *params, const fa_job *job, void *workspace) {
-  return fa_decode_job(&ukernels, params, job, workspace);
+  return fa_decode_i8_job(&ukernels, params, job, workspace);
 }
 
 FA_TARGET_END

@@ -3,7 +3,10 @@
  * header, then its int8 values. */
 #include <stdint.h>
 
-#include "decode/engine.h"
+#include "common/target.h"
+FA_EXACT_FP
+
+#include "decode/engine-i8.h"
 #include "ukernels/f32-scalar.h"
 
 static void scores_i8_scalar(const void *qrow, const fa_decode_kv *kv, size_t j0, size_t n,
@@ -19,15 +22,14 @@ static void scores_i8_scalar(const void *qrow, const fa_decode_kv *kv, size_t j0
   }
 }
 
-static void pv_i8_scalar(const float *p, const fa_decode_kv *kv, size_t j0, size_t n, float *o) {
-  float w[FA_DECODE_TILE];
-  fa_decode_i8_weights(p, kv, j0, n, w);
-  fa_decode_i8_pv_cols(w, kv, j0, n, 0, o);
+static void pv_i8_scalar(const uint8_t *w, const float *g, float alpha, const fa_decode_kv *kv,
+                         size_t j0, size_t n, float *o) {
+  fa_decode_i8_pv_cols(w, g, alpha, kv, j0, n, 0, o);
 }
 
-static const fa_decode_ukernels ukernels = {scores_i8_scalar, pv_i8_scalar,
-                                            &fa_f32_ukernels_scalar};
+static const fa_decode_i8_ukernels ukernels = {scores_i8_scalar, pv_i8_scalar,
+                                               &fa_f32_ukernels_scalar};
 
 fa_status fa_decode_i8__scalar(const void *params, const fa_job *job, void *workspace) {
-  return fa_decode_job(&ukernels, params, job, workspace);
+  return fa_decode_i8_job(&ukernels, params, job, workspace);
 }

@@ -1,0 +1,135 @@
+/* The int8 decode engine (reference/decode_int8.py, step by step): per tile of keys and
+ * query row, the float32 scores, their online max, the probabilities by the kernels' own
+ * exp2, their sum in integers, then per block of FA_DECODE_BLOCK keys 7-bit weights
+ * W = rint(p * v_scale * 127 / max) and P.V in int32, flushed to the float32 output with
+ * the block's scale. Bit for bit the same on every ISA: the ISA files supply the scores
+ * and the integer P.V (their own SIMD), everything in between is plain C here, compiled
+ * inside each file's target with contraction off (FA_EXACT_FP).
+ *
+ * Values are stored in groups of 4 tokens, channel-major inside a group: channel x of
+ * token j at kv->v + (j / 4) * kv->v_rs + 4 x + j % 4, so one 32-bit lane holds 4 keys of
+ * one channel, as vpdpbusd, vpmaddubsw + vpmaddwd and SDOT consume them. */
+#ifndef FASTATTN_DECODE_ENGINE_I8_H
+#define FASTATTN_DECODE_ENGINE_I8_H
+
+#include "decode/engine.h"
+
+#define FA_DECODE_WMAX 127   /* integer weights 0..127 */
+#define FA_DECODE_SUM_BITS 18 /* a tile's sum: p * 2^18 as integers (64 * 2^18 = 2^24) */
+#define FA_DECODE_BLOCKS (FA_DECODE_TILE / FA_DECODE_BLOCK)
+
+typedef struct fa_decode_i8_ukernels {
+  /* s[c] = score of the prepared query row with key j0 + c for c < n (base-2 units);
+   * s has room for fa_round_up(n, 16) floats, which may be written */
+  void (*scores)(const void *qrow, const fa_decode_kv *kv, size_t j0, size_t n, float *s);
+  /* o[x] = o[x] * alpha (when alpha != 1), then for each block b of the tile with g[b] > 0,
+   * o[x] = o[x] + float(sum_{c in block b, c < n} w[c] * value(j0 + c)[x]) * g[b], for
+   * x < dv; w has FA_DECODE_TILE entries, o room for fa_round_up(dv, 16) floats */
+  void (*pv)(const uint8_t *w, const float *g, float alpha, const fa_decode_kv *kv, size_t j0,
+             size_t n, float *o);
+  const fa_f32_ukernels *softmax; /* its max (of x[0..n), n a multiple of 16) */
+} fa_decode_i8_ukernels;
+
+/* The int8 scores' key rows: rows[u] = key c + u of the tile of n keys from j0 (past the
+ * tile's end: its last key again) and ks[u] its scale, for u < count. */
+static inline void fa_decode_i8_key_rows(const fa_decode_kv *kv, size_t j0, size_t c, size_t n,
+                                         size_t count, const int8_t **rows, float *ks) {
+  const int8_t *k = (const int8_t *)kv->k + (ptrdiff_t)j0 * kv->k_rs;
+  for (size_t u = 0; u < count; u++) {
+    const size_t j = c + u < n ? c + u : n - 1;
+    rows[u] = k + (ptrdiff_t)j * kv->k_rs;
+    ks[u] = kv->ks[j0 + j];
+  }
+}
+
+/* Value channel x of key c of the tile from j0 (a multiple of 4). */
+static inline int8_t fa_decode_i8_value(const fa_decode_kv *kv, size_t j0, size_t c, size_t x) {
+  const size_t j = j0 + c;
+  return ((const int8_t *)kv->v)[(ptrdiff_t)(j / 4) * kv->v_rs + (ptrdiff_t)(4 * x + j % 4)];
+}
+
+/* The pv step for channels [x, dv) in plain C: the scalar kernel from x = 0, the SIMD
+ * ones for the channels past their vectors. */
+static inline void fa_decode_i8_pv_cols(const uint8_t *w, const float *g, float alpha,
+                                        const fa_decode_kv *kv, size_t j0, size_t n, size_t x,
+                                        float *o) {
+  for (size_t y = x; y < kv->dv; y++) {
+    float acc = alpha != 1.0f ? o[y] * alpha : o[y];
+    for (size_t c0 = 0; c0 < n; c0 += FA_DECODE_BLOCK) {
+      if (g[c0 / FA_DECODE_BLOCK] == 0.0f) continue;
+      const size_t c1 = c0 + FA_DECODE_BLOCK < n ? c0 + FA_DECODE_BLOCK : n;
+      int32_t dot = 0; /* <= 16 * 127 * 127 */
+      for (size_t c = c0; c < c1; c++) dot += (int32_t)w[c] * fa_decode_i8_value(kv, j0, c, y);
+      acc = acc + (float)dot * g[c0 / FA_DECODE_BLOCK];
+    }
+    o[y] = acc;
+  }
+}
+
+/* rint(y) for 0 <= y < 2^22 (any other y, NaN too, is clamped into [0, hi] first). */
+static inline int32_t fa_decode_rint_clamp(float y, float hi) {
+  const float magic = 12582912.0f;
+  y = y > 0.0f ? y : 0.0f;
+  y = y < hi ? y : hi;
+  return (int32_t)((y + magic) - magic);
+}
+
+/* The tile's probabilities and weights from its scores s[0..npad) (-inf past n) and
+ * running max m: returns the integer sum of p * 2^18; w[c] and g[b] as the pv step takes
+ * them (g[b] = 0: block b adds nothing). s is overwritten with p. */
+static inline int32_t fa_decode_i8_weights(float *s, size_t n, size_t npad, float m,
+                                           const float *vs, uint8_t *w, float *g) {
+  int32_t total = 0;
+  for (size_t c = 0; c < npad; c++) s[c] = fa_decode_exp2(s[c] - m);
+  for (size_t c = 0; c < npad; c++)
+    total += fa_decode_rint_clamp(s[c] * (float)(1 << FA_DECODE_SUM_BITS),
+                                   (float)(1 << FA_DECODE_SUM_BITS)); /* p <= 1 */
+  for (size_t c0 = 0; c0 < npad && c0 < FA_DECODE_TILE; c0 += FA_DECODE_BLOCK) {
+    const size_t c1 = c0 + FA_DECODE_BLOCK < n ? c0 + FA_DECODE_BLOCK : n;
+    float x[FA_DECODE_BLOCK];
+    uint32_t top = 0; /* the weights are >= 0, so their bits order as they do */
+    for (size_t c = c0; c < c0 + FA_DECODE_BLOCK; c++) {
+      x[c - c0] = c < c1 ? s[c] * vs[c] : 0.0f;
+      uint32_t bits;
+      memcpy(&bits, &x[c - c0], sizeof(bits));
+      top = bits > top ? bits : top;
+    }
+    float wmax;
+    memcpy(&wmax, &top, sizeof(wmax));
+    const float r = (float)FA_DECODE_WMAX / (wmax > 0.0f ? wmax : 1.0f);
+    g[c0 / FA_DECODE_BLOCK] = wmax > 0.0f ? wmax / (float)FA_DECODE_WMAX : 0.0f;
+    for (size_t c = c0; c < c0 + FA_DECODE_BLOCK; c++)
+      w[c] = (uint8_t)fa_decode_rint_clamp(x[c - c0] * r, (float)FA_DECODE_WMAX);
+  }
+  return total;
+}
+
+/* Job {b, kh, k0, k1} (common/split.h) of the int8 cache: as fa_decode_job. */
+static inline fa_status fa_decode_i8_job(const fa_decode_i8_ukernels *uk, const void *params,
+                                         const fa_job *job, void *workspace) {
+  const fa_decode_task *t = (const fa_decode_task *)params;
+  const size_t b = job->b, kh = job->h, k0 = job->q0, k1 = job->q1, dvp = fa_decode_dvp(t->dv);
+  const fa_decode_kv kv = fa_decode_head(t, b, kh);
+  const fa_decode_rows ws = fa_decode_rows_init(t, workspace);
+  uint8_t w[FA_DECODE_TILE];
+  float g[FA_DECODE_BLOCKS];
+  for (size_t j0 = k0; j0 < k1; j0 += FA_DECODE_TILE) {
+    const size_t n = k1 - j0 < FA_DECODE_TILE ? k1 - j0 : FA_DECODE_TILE;
+    const size_t npad = fa_round_up(n, 16);
+    for (size_t r = 0; r < t->rows; r++) {
+      float *srow = ws.s + r * FA_DECODE_TILE_PAD, *orow = ws.o + r * dvp;
+      if (!fa_decode_row_scores(t, &kv, b, kh, r, j0, n, srow, uk->scores)) continue;
+      const float tile_max = uk->softmax->max(srow, npad);
+      if (!(tile_max > -INFINITY)) continue; /* nothing visible in this tile */
+      const float m = ws.rmax[r], new_max = tile_max > m ? tile_max : m;
+      const float alpha = m == -INFINITY ? 0.0f : fa_decode_exp2(m - new_max);
+      const int32_t total = fa_decode_i8_weights(srow, n, npad, new_max, kv.vs + j0, w, g);
+      ws.rsum[r] = ws.rsum[r] * alpha + (float)total * (1.0f / (float)(1 << FA_DECODE_SUM_BITS));
+      ws.rmax[r] = new_max;
+      uk->pv(w, g, alpha, &kv, j0, n, orow);
+    }
+  }
+  return fa_decode_finish(t, b, kh, k0, &ws);
+}
+
+#endif
