@@ -2,6 +2,7 @@
 
 DECODE_SPLIT = FA_DECODE_SPLIT
 DECODE_TILE = FA_DECODE_TILE
+DECODE_BLOCK = FA_DECODE_BLOCK
 
 
 OPS["decode-f32"] = _op_table(fa_decode_f32_variants, fa_decode_f32_nvariants)

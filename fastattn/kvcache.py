@@ -235,6 +235,10 @@ class KVCache:
         prep = Prepared(q4, view[0], view[1], (self.batch, heads, lq, self.head_dim_v),
                         q.dtype, (self.batch,), scale)
         m4 = prepare_mask(mask, prep, "mask")
+        if self.precision == "int8" and m4 is not None and (np.isnan(m4).any()
+                                                             or np.isposinf(m4).any()):
+            raise ValueError("mask holds NaN or +inf, which an int8 cache does not take (mask a "
+                             "key with -inf or False)")
         out, out4 = prep.new_output()
         band_hi = self._length - lq if causal else _core.BAND_NONE
         if self.precision == "fp32" and not prefers_decode(lq) and variant is None:

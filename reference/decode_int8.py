@@ -109,6 +109,8 @@ def scores(q, kq, ks, scale: float) -> np.ndarray:
 def exp2(x) -> np.ndarray:
     """The kernels' 2^x for float32 x <= 0 (or -inf), bit for bit."""
     x = np.asarray(x, dtype=np.float32)
+    if x.ndim == 0:  # array arithmetic wraps uint32 silently, scalar arithmetic warns
+        return exp2(x.reshape(1))[0]
     xc = np.maximum(x, np.float32(-126.0))
     n = np.rint(xc)
     f = xc - n
@@ -119,9 +121,9 @@ def exp2(x) -> np.ndarray:
     return np.where(x >= np.float32(-125.0), bits.view(np.float32), np.float32(0.0))
 
 
-def _tile(t, values, vs, m, l, o):
+def _tile(t, values, vs, m, total_p, o):
     """One softmax tile for every row at once: t (R, n) float32, values (R, n, Dv) int64,
-    vs (R, n) float32; updates and returns the running m (R,), l (R,), o (R, Dv)."""
+    vs (R, n) float32; updates and returns the running m (R,), total_p (R,), o (R, Dv)."""
     m_tile = t.max(axis=-1)
     live = m_tile > -np.inf  # rows that see a key of this tile
     m_new = np.where(live, np.maximum(m, m_tile), m)
@@ -130,7 +132,7 @@ def _tile(t, values, vs, m, l, o):
     alpha = np.where(live, alpha, np.float32(1.0))
     p = exp2(t - safe[:, None])
     total = np.rint(p * np.float32(2.0**SUM_BITS)).astype(np.int64).sum(axis=-1)
-    l = l * alpha + total.astype(np.float32) * np.float32(2.0**-SUM_BITS)
+    total_p = total_p * alpha + total.astype(np.float32) * np.float32(2.0**-SUM_BITS)
     o = o * alpha[:, None]
     for c0 in range(0, t.shape[1], BLOCK):
         w = p[:, c0:c0 + BLOCK] * vs[:, c0:c0 + BLOCK]
@@ -143,7 +145,7 @@ def _tile(t, values, vs, m, l, o):
         assert np.abs(acc).max(initial=0) < 2**31
         g = safe_max / np.float32(WMAX)
         o = np.where(used[:, None], o + acc.astype(np.float32) * g[:, None], o)
-    return m_new, l, o
+    return m_new, total_p, o
 
 
 def attention(q, kq, ks, vq, vs, mask=None, causal: bool = True, scale=None) -> np.ndarray:
@@ -176,16 +178,16 @@ def attention(q, kq, ks, vq, vs, mask=None, causal: bool = True, scale=None) -> 
     parts = []
     for s0 in range(0, max(length, 1), SPLIT):
         m = np.full(rows, -np.inf, np.float32)
-        l = np.zeros(rows, np.float32)
+        total_p = np.zeros(rows, np.float32)
         o = np.zeros((rows, dv), np.float32)
         for j0 in range(s0, min(s0 + SPLIT, length), TILE):
             j1 = min(j0 + TILE, length)
-            m, l, o = _tile(t[:, j0:j1], values[:, j0:j1], scales[:, j0:j1], m, l, o)
-        parts.append((m, l, o))
+            m, total_p, o = _tile(t[:, j0:j1], values[:, j0:j1], scales[:, j0:j1], m, total_p, o)
+        parts.append((m, total_p, o))
     if len(parts) == 1:
-        m, l, o = parts[0]
-        seen = l != 0
-        inv = np.float32(1.0) / np.where(seen, l, np.float32(1.0))
+        m, total_p, o = parts[0]
+        seen = total_p != 0
+        inv = np.float32(1.0) / np.where(seen, total_p, np.float32(1.0))
         out = np.where(seen[:, None], o * inv[:, None], np.float32(0.0))
     else:
         top = np.max([m for m, _, _ in parts], axis=0)
@@ -193,10 +195,10 @@ def attention(q, kq, ks, vq, vs, mask=None, causal: bool = True, scale=None) -> 
         safe_top = np.where(seen, top, np.float32(0.0))
         total = np.zeros(rows, np.float32)
         out = np.zeros((rows, dv), np.float32)
-        for m, l, o in parts:
+        for m, total_p, o in parts:
             live = m > -np.inf
             w = exp2(np.where(live, m - safe_top, np.float32(0.0)))
-            total = np.where(live, total + w * l, total)
+            total = np.where(live, total + w * total_p, total)
             out = np.where(live[:, None], out + w[:, None] * o, out)
         inv = np.float32(1.0) / np.where(seen, total, np.float32(1.0))
         out = np.where(seen[:, None], out * inv[:, None], np.float32(0.0))

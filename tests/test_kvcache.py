@@ -164,6 +164,8 @@ BAD = [
     (lambda: _filled("int8").attend(np.zeros((1, 2, 1, 8)), variant=fallback("decode-f32")),
      ValueError, fallback("decode-f32")),
     (lambda: _filled("int8").attend(np.full((1, 2, 1, 8), np.inf)), ValueError, "finite"),
+    (lambda: _filled("int8").attend(np.zeros((1, 2, 1, 8)), mask=np.full((1, 2), np.nan)),
+     ValueError, "NaN"),
     (lambda: _filled().attend(np.zeros((1, 2, 1, 8)), causal=1), TypeError, "causal"),
 ]
 

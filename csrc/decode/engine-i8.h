@@ -66,40 +66,40 @@ static inline void fa_decode_i8_pv_cols(const uint8_t *w, const float *g, float 
   }
 }
 
-/* rint(y) for 0 <= y < 2^22 (any other y, NaN too, is clamped into [0, hi] first). */
-static inline int32_t fa_decode_rint_clamp(float y, float hi) {
-  const float magic = 12582912.0f;
-  y = y > 0.0f ? y : 0.0f;
-  y = y < hi ? y : hi;
+/* rint(y) for 0 <= y < 2^22 (round half to even, as numpy's rint). */
+static inline int32_t fa_decode_rint(float y) {
+  const float magic = 12582912.0f; /* 1.5 * 2^23 */
   return (int32_t)((y + magic) - magic);
 }
 
-/* The tile's probabilities and weights from its scores s[0..npad) (-inf past n) and
- * running max m: returns the integer sum of p * 2^18; w[c] and g[b] as the pv step takes
- * them (g[b] = 0: block b adds nothing). s is overwritten with p. */
-static inline int32_t fa_decode_i8_weights(float *s, size_t n, size_t npad, float m,
-                                           const float *vs, uint8_t *w, float *g) {
+/* The tile's probabilities and weights from its scores s[0..npad) (-inf past its keys),
+ * running max m and value scales vs[0..npad) (finite, > 0; anything finite past the
+ * keys): returns the integer sum of p * 2^18 and fills w[c] and g[b] as the pv step
+ * takes them (g[b] = 0: block b adds nothing). s is overwritten. Written as plain loops
+ * over whole blocks, which the compiler vectorises for the file's ISA. */
+static inline int32_t fa_decode_i8_weights(float *s, size_t npad, float m, const float *vs,
+                                           uint8_t *w, float *g) {
   int32_t total = 0;
-  for (size_t c = 0; c < npad; c++) s[c] = fa_decode_exp2(s[c] - m);
-  for (size_t c = 0; c < npad; c++)
-    total += fa_decode_rint_clamp(s[c] * (float)(1 << FA_DECODE_SUM_BITS),
-                                   (float)(1 << FA_DECODE_SUM_BITS)); /* p <= 1 */
-  for (size_t c0 = 0; c0 < npad && c0 < FA_DECODE_TILE; c0 += FA_DECODE_BLOCK) {
-    const size_t c1 = c0 + FA_DECODE_BLOCK < n ? c0 + FA_DECODE_BLOCK : n;
-    float x[FA_DECODE_BLOCK];
+  for (size_t c = 0; c < npad; c++) {
+    const float p = fa_decode_exp2(s[c] - m); /* in [0, 1] */
+    s[c] = p;
+    total += fa_decode_rint(p * (float)(1 << FA_DECODE_SUM_BITS));
+  }
+  for (size_t c0 = 0; c0 < npad; c0 += FA_DECODE_BLOCK) {
+    float *x = s + c0;
     uint32_t top = 0; /* the weights are >= 0, so their bits order as they do */
-    for (size_t c = c0; c < c0 + FA_DECODE_BLOCK; c++) {
-      x[c - c0] = c < c1 ? s[c] * vs[c] : 0.0f;
+    for (size_t c = 0; c < FA_DECODE_BLOCK; c++) {
+      x[c] = x[c] * vs[c0 + c];
       uint32_t bits;
-      memcpy(&bits, &x[c - c0], sizeof(bits));
+      memcpy(&bits, &x[c], sizeof(bits));
       top = bits > top ? bits : top;
     }
     float wmax;
     memcpy(&wmax, &top, sizeof(wmax));
+    /* w <= wmax, so rint(w * (127 / wmax)) <= 127 (two roundings stay below 127.5) */
     const float r = (float)FA_DECODE_WMAX / (wmax > 0.0f ? wmax : 1.0f);
     g[c0 / FA_DECODE_BLOCK] = wmax > 0.0f ? wmax / (float)FA_DECODE_WMAX : 0.0f;
-    for (size_t c = c0; c < c0 + FA_DECODE_BLOCK; c++)
-      w[c] = (uint8_t)fa_decode_rint_clamp(x[c - c0] * r, (float)FA_DECODE_WMAX);
+    for (size_t c = 0; c < FA_DECODE_BLOCK; c++) w[c0 + c] = (uint8_t)fa_decode_rint(x[c] * r);
   }
   return total;
 }
@@ -112,10 +112,12 @@ static inline fa_status fa_decode_i8_job(const fa_decode_i8_ukernels *uk, const 
   const fa_decode_kv kv = fa_decode_head(t, b, kh);
   const fa_decode_rows ws = fa_decode_rows_init(t, workspace);
   uint8_t w[FA_DECODE_TILE];
-  float g[FA_DECODE_BLOCKS];
+  float g[FA_DECODE_BLOCKS], vs[FA_DECODE_TILE];
   for (size_t j0 = k0; j0 < k1; j0 += FA_DECODE_TILE) {
     const size_t n = k1 - j0 < FA_DECODE_TILE ? k1 - j0 : FA_DECODE_TILE;
     const size_t npad = fa_round_up(n, 16);
+    memcpy(vs, kv.vs + j0, n * sizeof(float));
+    for (size_t c = n; c < npad; c++) vs[c] = 0.0f;
     for (size_t r = 0; r < t->rows; r++) {
       float *srow = ws.s + r * FA_DECODE_TILE_PAD, *orow = ws.o + r * dvp;
       if (!fa_decode_row_scores(t, &kv, b, kh, r, j0, n, srow, uk->scores)) continue;
@@ -123,7 +125,7 @@ static inline fa_status fa_decode_i8_job(const fa_decode_i8_ukernels *uk, const 
       if (!(tile_max > -INFINITY)) continue; /* nothing visible in this tile */
       const float m = ws.rmax[r], new_max = tile_max > m ? tile_max : m;
       const float alpha = m == -INFINITY ? 0.0f : fa_decode_exp2(m - new_max);
-      const int32_t total = fa_decode_i8_weights(srow, n, npad, new_max, kv.vs + j0, w, g);
+      const int32_t total = fa_decode_i8_weights(srow, npad, new_max, vs, w, g);
       ws.rsum[r] = ws.rsum[r] * alpha + (float)total * (1.0f / (float)(1 << FA_DECODE_SUM_BITS));
       ws.rmax[r] = new_max;
       uk->pv(w, g, alpha, &kv, j0, n, orow);

@@ -38,8 +38,8 @@ typedef struct fa_decode_i8_params {
   /* [batch][kv_heads][ceil(lk / 4)][dv][4], values in [-127, 127]: token j, channel x at
    * (j / 4) * v_stride[2] + 4 x + j % 4 (a group of 4 tokens, channel-major) */
   const int8_t *v;
-  const float *k_scale; /* [batch][kv_heads][lk], token stride 1 */
-  const float *v_scale; /* [batch][kv_heads][lk], token stride 1 */
+  const float *k_scale; /* [batch][kv_heads][lk], token stride 1, finite */
+  const float *v_scale; /* [batch][kv_heads][lk], token stride 1, finite and > 0 */
   float *out;           /* [batch][heads][lq][dv] */
   const float *mask;    /* additive, [batch][heads][lq][lk] with key stride 1; NULL for none */
   /* elements reachable from each pointer, checked against sizes and strides */
