@@ -84,16 +84,18 @@ class KVCache:
         if self.precision == "fp32":
             bufs = {"k": np.zeros(lead + (self.head_dim,), np.float32),
                     "v": np.zeros(lead + (self.head_dim_v,), np.float32)}
-        else:  # values in groups of 4 tokens, channel-major: what the integer P·V reads
-            groups = (self.batch, self.kv_heads, -(-capacity // 4), 4 * self.head_dim_v)
-            bufs = {"k": np.zeros(lead + (self.head_dim,), np.int8),
+        else:  # keys in groups of 16 tokens, values of 4: what the integer kernels read
+            pair = (self.batch, self.kv_heads)
+            bufs = {"k": np.zeros(pair + (-(-capacity // 16), 64 * -(-self.head_dim // 4)),
+                                  np.int8),
                     "k_scale": np.ones(lead, np.float32),
-                    "v": np.zeros(groups, np.int8),
+                    "v": np.zeros(pair + (-(-capacity // 4), 4 * self.head_dim_v), np.int8),
                     "v_scale": np.ones(lead, np.float32)}
         if old is not None:
             n = self._length
+            group = {"k": 16, "v": 4} if self.precision == "int8" else {}
             for name, buf in bufs.items():
-                rows = -(-n // 4) if name == "v" and self.precision == "int8" else n
+                rows = -(-n // group.get(name, 1))
                 buf[:, :, :rows] = old[name][:, :, :rows]
         self._bufs = bufs
         self._capacity = capacity
@@ -122,6 +124,12 @@ class KVCache:
         self._length = 0
         self._mean = None
 
+    def _key_slots(self) -> np.ndarray:
+        """The int8 keys as (batch, kv_heads, groups, ceil(head_dim / 4), 16, 4): token j,
+        feature x at [..., j // 16, x // 4, j % 16, x % 4] (features past head_dim are 0)."""
+        b, h, groups, _ = self._bufs["k"].shape
+        return self._bufs["k"].reshape(b, h, groups, -1, 16, 4)
+
     def _value_slots(self) -> np.ndarray:
         """The int8 values as (batch, kv_heads, groups, head_dim_v, 4): token j, channel x at
         [..., j // 4, x, j % 4]."""
@@ -132,13 +140,15 @@ class KVCache:
         """Read-only arrays of the stored tokens: ``k``, ``v`` (float32 or int8,
         ``(batch, kv_heads, len, dim)``) and for int8 ``k_scale``, ``v_scale``
         ``(batch, kv_heads, len)`` and ``k_mean`` ``(batch, kv_heads, 1, head_dim)``
-        (None before the first append). Views of the store, except int8 ``v``: a copy,
-        unpacked from the groups of 4 tokens the store keeps values in."""
+        (None before the first append). Views of the store, except int8 ``k`` and ``v``:
+        copies, unpacked from the groups of 16 and 4 tokens the store keeps them in."""
         views = {name: buf[:, :, :self._length] for name, buf in self._bufs.items()}
         if self.precision == "int8":
-            slots = self._value_slots().transpose(0, 1, 2, 4, 3)
-            views["v"] = slots.reshape(self.batch, self.kv_heads, -1,
-                                       self.head_dim_v)[:, :, :self._length]
+            pair, n = (self.batch, self.kv_heads), self._length
+            keys = self._key_slots().transpose(0, 1, 2, 4, 3, 5).reshape(pair + (-1, 4 * self._key_slots().shape[3]))
+            views["k"] = keys[:, :, :n, :self.head_dim]
+            values = self._value_slots().transpose(0, 1, 2, 4, 3)
+            views["v"] = values.reshape(pair + (-1, self.head_dim_v))[:, :, :n]
             views["k_mean"] = None if self._mean is None else self._mean.view()
         for view in views.values():
             if view is not None:
@@ -186,11 +196,15 @@ class KVCache:
             if self._mean is None:
                 k64 = np.ascontiguousarray(k, dtype=np.float64)
                 self._mean = (k64.sum(axis=-2, keepdims=True) / n).astype(np.float32)
-            self._bufs["k"][:, :, rows], self._bufs["k_scale"][:, :, rows] = _quantize_tokens(
-                k - self._mean)
-            data, self._bufs["v_scale"][:, :, rows] = _quantize_tokens(v)
             tokens = np.arange(self._length, end)
-            self._value_slots()[:, :, tokens // 4, :, tokens % 4] = data.transpose(2, 0, 1, 3)
+            keys, self._bufs["k_scale"][:, :, rows] = _quantize_tokens(k - self._mean)
+            slots = self._key_slots()
+            padded = np.zeros(keys.shape[:3] + (4 * slots.shape[3],), np.int8)
+            padded[..., :self.head_dim] = keys
+            slots[:, :, tokens // 16, :, tokens % 16] = padded.reshape(
+                keys.shape[:3] + (-1, 4)).transpose(2, 0, 1, 3, 4)
+            values, self._bufs["v_scale"][:, :, rows] = _quantize_tokens(v)
+            self._value_slots()[:, :, tokens // 4, :, tokens % 4] = values.transpose(2, 0, 1, 3)
         self._length = end
 
     def attend(self, q: ArrayLike, *, mask: ArrayLike | None = None, causal: bool = True,
@@ -231,7 +245,10 @@ class KVCache:
         if self.precision == "int8" and not np.isfinite(q4).all():
             raise ValueError("q must be finite for an int8 cache")
         b = self._bufs
-        view = (b["k"][:, :, :self._length], b["v"][:, :, :self._length])
+        if self.precision == "fp32":
+            view = (b["k"][:, :, :self._length], b["v"][:, :, :self._length])
+        else:  # the int8 store is grouped; Prepared reads only the token count from these
+            view = (b["k_scale"][:, :, :self._length, None],) * 2
         prep = Prepared(q4, view[0], view[1], (self.batch, heads, lq, self.head_dim_v),
                         q.dtype, (self.batch,), scale)
         m4 = prepare_mask(mask, prep, "mask")

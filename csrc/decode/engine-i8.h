@@ -6,9 +6,13 @@
  * and the integer P.V (their own SIMD), everything in between is plain C here, compiled
  * inside each file's target with contraction off (FA_EXACT_FP).
  *
- * Values are stored in groups of 4 tokens, channel-major inside a group: channel x of
- * token j at kv->v + (j / 4) * kv->v_rs + 4 x + j % 4, so one 32-bit lane holds 4 keys of
- * one channel, as vpdpbusd, vpmaddubsw + vpmaddwd and SDOT consume them. */
+ * Keys are stored in groups of 16 tokens, 4 features of a token together: feature x of
+ * key j at kv->k + (j / 16) * kv->k_rs + 64 (x / 4) + 4 (j % 16) + x % 4 (features past d
+ * zero), so 64 bytes hold 16 keys x 4 features and one 32-bit lane one key: the 4 query
+ * bytes broadcast against them give 16 partial scores with no horizontal sums. Values are
+ * stored in groups of 4 tokens, channel-major inside a group: channel x of token j at
+ * kv->v + (j / 4) * kv->v_rs + 4 x + j % 4, so one 32-bit lane holds 4 keys of one
+ * channel. Both are what vpdpbusd, vpmaddubsw + vpmaddwd and SDOT consume. */
 #ifndef FASTATTN_DECODE_ENGINE_I8_H
 #define FASTATTN_DECODE_ENGINE_I8_H
 
@@ -19,9 +23,11 @@
 #define FA_DECODE_BLOCKS (FA_DECODE_TILE / FA_DECODE_BLOCK)
 
 typedef struct fa_decode_i8_ukernels {
-  /* s[c] = score of the prepared query row with key j0 + c for c < n (base-2 units);
-   * s has room for fa_round_up(n, 16) floats, which may be written */
-  void (*scores)(const void *qrow, const fa_decode_kv *kv, size_t j0, size_t n, float *s);
+  /* s[c] = score of the prepared query row with key j0 + c (j0 a multiple of 16) for
+   * c < n (base-2 units), ks[c] the key scales (0 past n); s has room for
+   * fa_round_up(n, 16) floats, which may be written */
+  void (*scores)(const void *qrow, const fa_decode_kv *kv, size_t j0, size_t n,
+                 const float *ks, float *s);
   /* o[x] = o[x] * alpha (when alpha != 1), then for each block b of the tile with g[b] > 0,
    * o[x] = o[x] + float(sum_{c in block b, c < n} w[c] * value(j0 + c)[x]) * g[b], for
    * x < dv; w has FA_DECODE_TILE entries, o room for fa_round_up(dv, 16) floats */
@@ -30,16 +36,15 @@ typedef struct fa_decode_i8_ukernels {
   const fa_f32_ukernels *softmax; /* its max (of x[0..n), n a multiple of 16) */
 } fa_decode_i8_ukernels;
 
-/* The int8 scores' key rows: rows[u] = key c + u of the tile of n keys from j0 (past the
- * tile's end: its last key again) and ks[u] its scale, for u < count. */
-static inline void fa_decode_i8_key_rows(const fa_decode_kv *kv, size_t j0, size_t c, size_t n,
-                                         size_t count, const int8_t **rows, float *ks) {
-  const int8_t *k = (const int8_t *)kv->k + (ptrdiff_t)j0 * kv->k_rs;
-  for (size_t u = 0; u < count; u++) {
-    const size_t j = c + u < n ? c + u : n - 1;
-    rows[u] = k + (ptrdiff_t)j * kv->k_rs;
-    ks[u] = kv->ks[j0 + j];
-  }
+/* The group of 16 keys holding key j0 (a multiple of 16). */
+static inline const int8_t *fa_decode_i8_key_group(const fa_decode_kv *kv, size_t j0) {
+  return (const int8_t *)kv->k + (ptrdiff_t)(j0 / 16) * kv->k_rs;
+}
+
+/* Feature x of key c of the tile from j0 (a multiple of 16). */
+static inline int8_t fa_decode_i8_key(const fa_decode_kv *kv, size_t j0, size_t c, size_t x) {
+  const size_t j = j0 + c;
+  return fa_decode_i8_key_group(kv, j - j % 16)[64 * (x / 4) + 4 * (j % 16) + x % 4];
 }
 
 /* Value channel x of key c of the tile from j0 (a multiple of 4). */
@@ -112,15 +117,19 @@ static inline fa_status fa_decode_i8_job(const fa_decode_i8_ukernels *uk, const 
   const fa_decode_kv kv = fa_decode_head(t, b, kh);
   const fa_decode_rows ws = fa_decode_rows_init(t, workspace);
   uint8_t w[FA_DECODE_TILE];
-  float g[FA_DECODE_BLOCKS], vs[FA_DECODE_TILE];
+  float g[FA_DECODE_BLOCKS], ks[FA_DECODE_TILE], vs[FA_DECODE_TILE];
   for (size_t j0 = k0; j0 < k1; j0 += FA_DECODE_TILE) {
     const size_t n = k1 - j0 < FA_DECODE_TILE ? k1 - j0 : FA_DECODE_TILE;
     const size_t npad = fa_round_up(n, 16);
+    memcpy(ks, kv.ks + j0, n * sizeof(float));
     memcpy(vs, kv.vs + j0, n * sizeof(float));
-    for (size_t c = n; c < npad; c++) vs[c] = 0.0f;
+    for (size_t c = n; c < npad; c++) ks[c] = vs[c] = 0.0f;
     for (size_t r = 0; r < t->rows; r++) {
       float *srow = ws.s + r * FA_DECODE_TILE_PAD, *orow = ws.o + r * dvp;
-      if (!fa_decode_row_scores(t, &kv, b, kh, r, j0, n, srow, uk->scores)) continue;
+      fa_decode_row row;
+      if (!fa_decode_row_begin(t, b, kh, r, j0, n, &row)) continue;
+      uk->scores(row.qrow, &kv, j0, n, ks, srow);
+      fa_decode_row_finish(&row, j0, n, srow);
       const float tile_max = uk->softmax->max(srow, npad);
       if (!(tile_max > -INFINITY)) continue; /* nothing visible in this tile */
       const float m = ws.rmax[r], new_max = tile_max > m ? tile_max : m;

@@ -129,28 +129,37 @@ static inline fa_decode_rows fa_decode_rows_init(const fa_decode_task *t, void *
   return w;
 }
 
-/* Row r of group (b, kh) against the tile of n keys from j0: its prepared query row and
- * scores with visibility applied and -inf up to fa_round_up(n, 16); NULL when the row's
- * band misses the tile (nothing changes). */
-static inline const void *fa_decode_row_scores(const fa_decode_task *t, const fa_decode_kv *kv,
-                                               size_t b, size_t kh, size_t r, size_t j0,
-                                               size_t n, float *srow,
-                                               void (*scores)(const void *, const fa_decode_kv *,
-                                                              size_t, size_t, float *)) {
+/* Row r of group (b, kh) against a tile: its prepared query row, its band [lo, hi) and
+ * mask row. */
+typedef struct fa_decode_row {
+  const void *qrow;
+  ptrdiff_t lo, hi;
+  const float *mrow;
+} fa_decode_row;
+
+/* Row r of group (b, kh) against the tile of n keys from j0; 0 when the row's band misses
+ * the tile (nothing changes). */
+static inline int fa_decode_row_begin(const fa_decode_task *t, size_t b, size_t kh, size_t r,
+                                      size_t j0, size_t n, fa_decode_row *row) {
   const size_t h = kh * t->group + r / t->lq, i = r % t->lq;
   /* the row sees keys j with band_lo <= j - i <= band_hi */
-  const ptrdiff_t lo = (ptrdiff_t)i + t->band_lo, hi = (ptrdiff_t)i + t->band_hi + 1;
-  if (hi <= (ptrdiff_t)j0 || lo >= (ptrdiff_t)(j0 + n)) return NULL;
-  const void *qrow = t->qprep + ((b * t->heads + h) * t->lq + i) * t->qrow_bytes;
-  scores(qrow, kv, j0, n, srow);
-  const float *mrow = NULL;
+  row->lo = (ptrdiff_t)i + t->band_lo, row->hi = (ptrdiff_t)i + t->band_hi + 1;
+  if (row->hi <= (ptrdiff_t)j0 || row->lo >= (ptrdiff_t)(j0 + n)) return 0;
+  row->qrow = t->qprep + ((b * t->heads + h) * t->lq + i) * t->qrow_bytes;
+  row->mrow = NULL;
   if (t->mask)
-    mrow = t->mask + (ptrdiff_t)b * t->mask_stride[0] + (ptrdiff_t)h * t->mask_stride[1] +
-           (ptrdiff_t)i * t->mask_stride[2];
-  if (mrow || lo > (ptrdiff_t)j0 || hi < (ptrdiff_t)(j0 + n))
-    fa_decode_visibility(srow, j0, n, lo, hi, mrow);
+    row->mrow = t->mask + (ptrdiff_t)b * t->mask_stride[0] + (ptrdiff_t)h * t->mask_stride[1] +
+                (ptrdiff_t)i * t->mask_stride[2];
+  return 1;
+}
+
+/* The row's scores srow[0..n) of the tile made final: visibility applied, -inf up to
+ * fa_round_up(n, 16). */
+static inline void fa_decode_row_finish(const fa_decode_row *row, size_t j0, size_t n,
+                                        float *srow) {
+  if (row->mrow || row->lo > (ptrdiff_t)j0 || row->hi < (ptrdiff_t)(j0 + n))
+    fa_decode_visibility(srow, j0, n, row->lo, row->hi, row->mrow);
   for (size_t c = n; c < fa_round_up(n, 16); c++) srow[c] = -INFINITY;
-  return qrow;
 }
 
 /* The end of job {b, kh, k0, ..}: its partial (max, sum, output) per row, or with one
@@ -196,7 +205,10 @@ static inline fa_status fa_decode_job(const fa_decode_ukernels *uk, const void *
     const size_t npad = fa_round_up(n, 16);
     for (size_t r = 0; r < t->rows; r++) {
       float *srow = w.s + r * FA_DECODE_TILE_PAD, *orow = w.o + r * dvp;
-      if (!fa_decode_row_scores(t, &kv, b, kh, r, j0, n, srow, uk->scores)) continue;
+      fa_decode_row row;
+      if (!fa_decode_row_begin(t, b, kh, r, j0, n, &row)) continue;
+      uk->scores(row.qrow, &kv, j0, n, srow);
+      fa_decode_row_finish(&row, j0, n, srow);
       const float tile_max = uk->softmax->max(srow, npad);
       /* NaN must stick: it marks the row as NaN, as in the reference */
       const float new_max = tile_max > w.rmax[r] || tile_max != tile_max ? tile_max : w.rmax[r];

@@ -1,8 +1,8 @@
 /* Decode, int8 cache, AVX2 (x86-64).
  *
- * Scores: 8 keys at a time, q.k exactly in int32 by vpmaddubsw on |q| and k * sign(q)
- * (each pair sum at most 2 * 127 * 127 = 32258: no saturation) and vpmaddwd by ones,
- * reduced by a horizontal-add tree; then t = (s * qc) * k_scale, two float32 products
+ * Scores: keys in groups of 16 (decode/engine-i8.h), q.k exactly in int32 by vpmaddubsw
+ * on |q| and k * sign(q) (each pair sum at most 2 * 127 * 127 = 32258: no saturation) and
+ * vpmaddwd by ones, one lane per key; then t = (s * qc) * k_scale, two float32 products
  * as in the reference. Output: integer P.V (decode/engine-i8.h) by vpmaddubsw + vpmaddwd,
  * up to 4 vectors (32 channels) in registers. */
 #if !defined(__x86_64__) && !defined(_M_X64)
@@ -21,51 +21,45 @@ FA_TARGET_BEGIN("avx2,fma")
 #include "decode/engine-i8.h"
 #include "ukernels/f32-avx2.h"
 
-static inline __m256i hsum8_epi32(__m256i a0, __m256i a1, __m256i a2, __m256i a3, __m256i a4,
-                                  __m256i a5, __m256i a6, __m256i a7) {
-  const __m256i u0 = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
-  const __m256i u1 = _mm256_hadd_epi32(_mm256_hadd_epi32(a4, a5), _mm256_hadd_epi32(a6, a7));
-  return _mm256_add_epi32(_mm256_permute2x128_si256(u0, u1, 0x20),
-                          _mm256_permute2x128_si256(u0, u1, 0x31));
-}
-
-static inline __m256i dot32(__m256i acc, __m256i qa, __m256i qx, const int8_t *k) {
-  const __m256i kx = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)k), qx);
-  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(qa, kx), _mm256_set1_epi16(1)));
+/* Scores of `groups` (<= 4) groups of 16 keys from k: per 4 features and 8 keys one
+ * vpmaddubsw on |q| and k * sign(q) (pair sums at most 2 * 127^2: no saturation) and one
+ * vpmaddwd by ones into int32, one lane per key; then t = (s * qc) * k_scale, two float32
+ * products as in the reference. Always inlined with a constant groups. */
+static inline __attribute__((always_inline)) void scores_groups(const int8_t *q, float qcf,
+                                                                const int8_t *k,
+                                                                ptrdiff_t k_rs, size_t d4,
+                                                                const float *ks, float *s,
+                                                                int groups) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i acc[8];
+  for (int u = 0; u < 2 * groups; u++) acc[u] = _mm256_setzero_si256();
+  for (size_t x4 = 0; x4 < d4; x4++) {
+    int32_t q4;
+    memcpy(&q4, q + 4 * x4, sizeof(q4));
+    const __m256i qb = _mm256_set1_epi32(q4), qa = _mm256_abs_epi8(qb);
+    for (int u = 0; u < 2 * groups; u++) {
+      const int8_t *row = k + (u / 2) * k_rs + 64 * (ptrdiff_t)x4 + 32 * (u % 2);
+      const __m256i kx = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)row), qb);
+      acc[u] = _mm256_add_epi32(acc[u], _mm256_madd_epi16(_mm256_maddubs_epi16(qa, kx), ones));
+    }
+  }
+  const __m256 qc = _mm256_set1_ps(qcf);
+  for (int u = 0; u < 2 * groups; u++) {
+    const __m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(acc[u]), qc);
+    _mm256_storeu_ps(s + 8 * u, _mm256_mul_ps(t, _mm256_loadu_ps(ks + 8 * u)));
+  }
 }
 
 static void scores_i8_avx2(const void *qrow, const fa_decode_kv *kv, size_t j0, size_t n,
-                           float *s) {
-  const __m256 qc = _mm256_set1_ps(*(const float *)qrow);
-  const int8_t *q = (const int8_t *)qrow + 16;
-  const size_t d = kv->d, d32 = d & ~(size_t)31;
-  for (size_t c = 0; c < n; c += 8) {
-    const int8_t *row[8];
-    float ks[8];
-    fa_decode_i8_key_rows(kv, j0, c, n, 8, row, ks);
-    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
-            a7 = a0;
-    for (size_t x = 0; x < d32; x += 32) {
-      const __m256i qx = _mm256_loadu_si256((const __m256i *)(q + x));
-      const __m256i qa = _mm256_abs_epi8(qx);
-      a0 = dot32(a0, qa, qx, row[0] + x), a1 = dot32(a1, qa, qx, row[1] + x);
-      a2 = dot32(a2, qa, qx, row[2] + x), a3 = dot32(a3, qa, qx, row[3] + x);
-      a4 = dot32(a4, qa, qx, row[4] + x), a5 = dot32(a5, qa, qx, row[5] + x);
-      a6 = dot32(a6, qa, qx, row[6] + x), a7 = dot32(a7, qa, qx, row[7] + x);
-    }
-    __m256i sum = hsum8_epi32(a0, a1, a2, a3, a4, a5, a6, a7);
-    if (d32 < d) {
-      int32_t tails[8];
-      for (size_t u = 0; u < 8; u++) {
-        int32_t acc = 0;
-        for (size_t x = d32; x < d; x++) acc += (int32_t)q[x] * row[u][x];
-        tails[u] = acc;
-      }
-      sum = _mm256_add_epi32(sum, _mm256_loadu_si256((const __m256i *)tails));
-    }
-    const __m256 t = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(sum), qc), _mm256_loadu_ps(ks));
-    _mm256_storeu_ps(s + c, t);
-  }
+                           const float *ks, float *s) {
+  const float qc = *(const float *)qrow;
+  const int8_t *q = (const int8_t *)qrow + 16; /* zero-padded to a multiple of 64 */
+  const int8_t *k = fa_decode_i8_key_group(kv, j0);
+  const size_t d4 = (kv->d + 3) / 4, groups = (n + 15) / 16;
+  if (groups == 4) scores_groups(q, qc, k, kv->k_rs, d4, ks, s, 4);
+  if (groups == 3) scores_groups(q, qc, k, kv->k_rs, d4, ks, s, 3);
+  if (groups == 2) scores_groups(q, qc, k, kv->k_rs, d4, ks, s, 2);
+  if (groups == 1) scores_groups(q, qc, k, kv->k_rs, d4, ks, s, 1);
 }
 
 /* Channels [x, x + 8 nv) of the pv step, nv <= 4 vectors, the last one `tail` channels

@@ -1,12 +1,11 @@
 /* Decode, int8 cache, AVX-512 VNNI (x86-64: Ice Lake and later, Sapphire Rapids, Zen 4/5).
  *
- * Scores: 16 keys at a time, one vpdpbusd per key and 64 features on k + 128 (the xor of
- * the stored byte with 0x80, unsigned) against q (signed); the lanes hold q.k + 128 sum(q)
- * and the prepared row's header carries sum(q), so s = q.k exactly in int32 (|q.(k+128)|
- * <= d * 127 * 255 < 2^31 for d < 2^16; wrapping arithmetic keeps the result exact
- * whatever the order). The 16 accumulators are reduced by a shuffle-and-add tree into
- * one vector of 16 scores; then t = (s * qc) * k_scale, two float32 products as in the
- * reference. Output: integer P.V (decode/engine-i8.h), one vpdpbusd per 4 keys and 16
+ * Scores: keys in groups of 16 (decode/engine-i8.h), one vpdpbusd per group of 16 keys
+ * and 4 features on k + 128 (the xor of the stored byte with 0x80, unsigned) against the
+ * 4 query bytes (signed); the lanes hold q.k + 128 sum(q) and the prepared row's header
+ * carries sum(q), so s = q.k exactly in int32 (|q.(k+128)| <= d * 127 * 255 < 2^31 for
+ * d < 2^16; wrapping arithmetic keeps the result exact whatever the order); then
+ * t = (s * qc) * k_scale, two float32 products as in the reference. Output: integer P.V (decode/engine-i8.h), one vpdpbusd per 4 keys and 16
  * channels, up to 4 vectors (64 channels) in registers. */
 #if !defined(__x86_64__) && !defined(_M_X64)
 #error "i8-avx512vnni.c is for x86-64 only"
@@ -23,62 +22,49 @@ FA_TARGET_BEGIN("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni")
 #include "decode/engine-i8.h"
 #include "ukernels/f32-avx2.h"
 
-/* a + b of the 128-bit blocks of two vectors: [a0+a2, a1+a3, b0+b2, b1+b3]. */
-static inline __m512i fold_blocks(__m512i a, __m512i b) {
-  return _mm512_add_epi32(_mm512_shuffle_i32x4(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
-                          _mm512_shuffle_i32x4(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
-}
-
-/* [sum acc[0], ..., sum acc[15]]. */
-static inline __m512i hsum16(const __m512i acc[16]) {
-  __m512i t[8], u[4];
-  for (int i = 0; i < 8; i++) t[i] = fold_blocks(acc[2 * i], acc[2 * i + 1]);
-  for (int i = 0; i < 4; i++) /* block L of u[i] holds key 4i + L's four partials */
-    u[i] = _mm512_add_epi32(_mm512_shuffle_i32x4(t[2 * i], t[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0)),
-                            _mm512_shuffle_i32x4(t[2 * i], t[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1)));
-  const __m512i x0 = _mm512_add_epi32(_mm512_unpacklo_epi32(u[0], u[1]),
-                                      _mm512_unpackhi_epi32(u[0], u[1]));
-  const __m512i x1 = _mm512_add_epi32(_mm512_unpacklo_epi32(u[2], u[3]),
-                                      _mm512_unpackhi_epi32(u[2], u[3]));
-  /* element e of block L: key 4e + L */
-  const __m512i y = _mm512_add_epi32(_mm512_unpacklo_epi64(x0, x1), _mm512_unpackhi_epi64(x0, x1));
-  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-  return _mm512_permutexvar_epi32(order, y);
+/* Scores of `groups` (<= 4) groups of 16 keys from k: per 4 features one vpdpbusd per
+ * group, the 16 keys' bytes (xor 0x80: k + 128, unsigned) against the 4 query bytes
+ * broadcast (signed); 4 groups in flight hide its latency. Always inlined with a constant
+ * groups. */
+static inline __attribute__((always_inline)) void scores_groups(const int8_t *q, int32_t qsum,
+                                                                float qcf, const int8_t *k,
+                                                                ptrdiff_t k_rs, size_t d4,
+                                                                const float *ks, float *s,
+                                                                int groups) {
+  const __m512i flip = _mm512_set1_epi8((char)0x80);
+  __m512i acc[4];
+  for (int g = 0; g < groups; g++) acc[g] = _mm512_setzero_si512();
+  for (size_t x4 = 0; x4 < d4; x4++) {
+    int32_t q4;
+    memcpy(&q4, q + 4 * x4, sizeof(q4));
+    const __m512i qb = _mm512_set1_epi32(q4);
+    for (int g = 0; g < groups; g++) {
+      const __m512i kx = _mm512_loadu_si512((const void *)(k + g * k_rs + 64 * (ptrdiff_t)x4));
+      acc[g] = _mm512_dpbusd_epi32(acc[g], _mm512_xor_si512(kx, flip), qb);
+    }
+  }
+  /* the lanes hold q.(k + 128) = q.k + 128 sum(q), exactly (wrapping int32 arithmetic) */
+  const __m512i offset = _mm512_set1_epi32(128 * qsum);
+  const __m512 qc = _mm512_set1_ps(qcf);
+  for (int g = 0; g < groups; g++) {
+    const __m512 t = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[g], offset));
+    _mm512_storeu_ps(s + 16 * g, _mm512_mul_ps(_mm512_mul_ps(t, qc), _mm512_loadu_ps(ks + 16 * g)));
+  }
 }
 
 static void scores_i8_avx512vnni(const void *qrow, const fa_decode_kv *kv, size_t j0, size_t n,
-                                 float *s) {
-  float qcf;
+                                 const float *ks, float *s) {
+  float qc;
   int32_t qsum;
-  memcpy(&qcf, qrow, sizeof(float));
+  memcpy(&qc, qrow, sizeof(float));
   memcpy(&qsum, (const char *)qrow + 4, sizeof(int32_t));
-  const __m512 qc = _mm512_set1_ps(qcf);
-  const __m512i offset = _mm512_set1_epi32(128 * qsum), flip = _mm512_set1_epi8((char)0x80);
   const int8_t *q = (const int8_t *)qrow + 16; /* zero-padded to a multiple of 64 */
-  const size_t d = kv->d, d64 = d & ~(size_t)63;
-  const __mmask64 tail = d64 < d ? (~(__mmask64)0) >> (64 - (d - d64)) : 0;
-  for (size_t c = 0; c < n; c += 16) {
-    const int8_t *row[16];
-    float ks[16];
-    fa_decode_i8_key_rows(kv, j0, c, n, 16, row, ks);
-    __m512i acc[16];
-    for (int u = 0; u < 16; u++) acc[u] = _mm512_setzero_si512();
-    for (size_t x = 0; x < d64; x += 64) {
-      const __m512i qx = _mm512_loadu_si512((const void *)(q + x));
-      for (int u = 0; u < 16; u++)
-        acc[u] = _mm512_dpbusd_epi32(
-            acc[u], _mm512_xor_si512(_mm512_loadu_si512((const void *)(row[u] + x)), flip), qx);
-    }
-    if (tail) { /* bytes past the row load as 0, i.e. 128 after the xor, against q's zeros */
-      const __m512i qx = _mm512_loadu_si512((const void *)(q + d64));
-      for (int u = 0; u < 16; u++)
-        acc[u] = _mm512_dpbusd_epi32(
-            acc[u], _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail, row[u] + d64), flip), qx);
-    }
-    const __m512 t =
-        _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(hsum16(acc), offset)), qc), _mm512_loadu_ps(ks));
-    _mm512_storeu_ps(s + c, t);
-  }
+  const int8_t *k = fa_decode_i8_key_group(kv, j0);
+  const size_t d4 = (kv->d + 3) / 4, groups = (n + 15) / 16;
+  if (groups == 4) scores_groups(q, qsum, qc, k, kv->k_rs, d4, ks, s, 4);
+  if (groups == 3) scores_groups(q, qsum, qc, k, kv->k_rs, d4, ks, s, 3);
+  if (groups == 2) scores_groups(q, qsum, qc, k, kv->k_rs, d4, ks, s, 2);
+  if (groups == 1) scores_groups(q, qsum, qc, k, kv->k_rs, d4, ks, s, 1);
 }
 
 /* Channels [x, x + 16 nv) of the pv step, nv <= 4 vectors, the last one `tail` channels

@@ -10,16 +10,6 @@ FA_EXACT_FP
 
 #include "decode/i8-neon.h"
 
-static inline int32x4_t dot16_neon(int32x4_t acc, int8x16_t a, int8x16_t b) {
-  const int16x8_t lo = vmull_s8(vget_low_s8(a), vget_low_s8(b));
-  return vpadalq_s16(vpadalq_s16(acc, lo), vmull_high_s8(a, b));
-}
-
-static void scores_i8_neon(const void *qrow, const fa_decode_kv *kv, size_t j0, size_t n,
-                           float *s) {
-  fa_decode_scores_i8_neon(dot16_neon, qrow, kv, j0, n, s);
-}
-
 /* acc[0]: channels 0, 1 as (keys 0+1, keys 2+3) pairs; acc[1]: channels 2, 3 */
 static inline void pv16_neon(int32x4_t *acc, int8x16_t v, int8x16_t w4) {
   acc[0] = vpadalq_s16(acc[0], vmull_s8(vget_low_s8(v), vget_low_s8(w4)));
@@ -27,6 +17,11 @@ static inline void pv16_neon(int32x4_t *acc, int8x16_t v, int8x16_t w4) {
 }
 
 static inline int32x4_t fold_neon(const int32x4_t *acc) { return vpaddq_s32(acc[0], acc[1]); }
+
+static void scores_i8_neon(const void *qrow, const fa_decode_kv *kv, size_t j0, size_t n,
+                           const float *ks, float *s) {
+  fa_decode_scores_i8_neon(pv16_neon, fold_neon, qrow, kv, j0, n, ks, s);
+}
 
 static void pv_i8_neon(const uint8_t *w, const float *g, float alpha, const fa_decode_kv *kv,
                        size_t j0, size_t n, float *o) {

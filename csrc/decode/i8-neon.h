@@ -11,38 +11,36 @@
 #include "decode/engine-i8.h"
 #include "ukernels/f32-neon.h"
 
-typedef int32x4_t (*fa_decode_dot16_fn)(int32x4_t acc, int8x16_t a, int8x16_t b);
-
-/* s[c] = ((float)(q . k_c) * qc) * k_scale[c] for c < n, 4 keys at a time. */
-static inline __attribute__((always_inline)) void fa_decode_scores_i8_neon(
-    fa_decode_dot16_fn dot16, const void *qrow, const fa_decode_kv *kv, size_t j0, size_t n,
-    float *s) {
-  const float qc = *(const float *)qrow;
-  const int8_t *q = (const int8_t *)qrow + 16;
-  const int8_t *k = (const int8_t *)kv->k + (ptrdiff_t)j0 * kv->k_rs;
-  const size_t d = kv->d, d16 = d & ~(size_t)15;
-  for (size_t c = 0; c < n; c += 4) {
-    const int8_t *row[4];
-    for (size_t u = 0; u < 4; u++) /* past the tile's end: repeat the last key */
-      row[u] = k + (ptrdiff_t)(c + u < n ? c + u : n - 1) * kv->k_rs;
-    int32x4_t a[4];
-    for (int u = 0; u < 4; u++) a[u] = vdupq_n_s32(0);
-    for (size_t x = 0; x < d16; x += 16) {
-      const int8x16_t qx = vld1q_s8(q + x);
-      for (int u = 0; u < 4; u++) a[u] = dot16(a[u], qx, vld1q_s8(row[u] + x));
-    }
-    for (size_t u = 0; u < 4 && c + u < n; u++) {
-      int32_t acc = vaddvq_s32(a[u]);
-      for (size_t x = d16; x < d; x++) acc += (int32_t)q[x] * row[u][x];
-      s[c + u] = ((float)acc * qc) * kv->ks[j0 + c + u];
-    }
-  }
-}
-
 /* The integer P.V of 4 keys x 4 channels (16 bytes: 4 keys of each channel) with the 4
  * weights w4 (each <= 127): added into one int32 lane per channel (dotprod) or into two
  * lanes per channel pair that fa_decode_neon_lanes folds (plain NEON, smull + sadalp). */
 typedef void (*fa_decode_pv16_fn)(int32x4_t *acc, int8x16_t v, int8x16_t w4);
+
+/* s[c] = ((float)(q . k_c) * qc) * ks[c] for the tile of n keys from j0: per group of 16
+ * keys and 4 features, the 4 query bytes against 4 x 4 keys (the pv step's 16-byte dot:
+ * 4 keys x 4 features are laid out as 4 channels x 4 keys are). */
+static inline __attribute__((always_inline)) void fa_decode_scores_i8_neon(
+    fa_decode_pv16_fn dot16, int32x4_t (*fold)(const int32x4_t *acc), const void *qrow,
+    const fa_decode_kv *kv, size_t j0, size_t n, const float *ks, float *s) {
+  const float qc = *(const float *)qrow;
+  const int8_t *q = (const int8_t *)qrow + 16; /* zero-padded to a multiple of 64 */
+  const size_t d4 = (kv->d + 3) / 4;
+  for (size_t c = 0; c < n; c += 16) {
+    const int8_t *k = fa_decode_i8_key_group(kv, j0 + c);
+    int32x4_t acc[8];
+    for (int u = 0; u < 8; u++) acc[u] = vdupq_n_s32(0);
+    for (size_t x4 = 0; x4 < d4; x4++) {
+      uint32_t q4;
+      memcpy(&q4, q + 4 * x4, sizeof(q4));
+      const int8x16_t qq = vreinterpretq_s8_u32(vdupq_n_u32(q4));
+      for (int u = 0; u < 4; u++) dot16(acc + 2 * u, vld1q_s8(k + 64 * x4 + 16 * u), qq);
+    }
+    for (int u = 0; u < 4; u++) {
+      const float32x4_t t = vmulq_n_f32(vcvtq_f32_s32(fold(acc + 2 * u)), qc);
+      vst1q_f32(s + c + 4 * u, vmulq_f32(t, vld1q_f32(ks + c + 4 * u)));
+    }
+  }
+}
 
 /* Channels [x, x + 4 nv) of the pv step, nv <= 4 vectors of 4 channels; always inlined
  * with constants nv and pv16 (acc has two int32x4 per vector, see pv16). */

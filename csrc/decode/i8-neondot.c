@@ -10,21 +10,17 @@ FA_TARGET_BEGIN("arch=armv8.2-a+dotprod")
 
 #include "decode/i8-neon.h"
 
-static inline int32x4_t dot16_neondot(int32x4_t acc, int8x16_t a, int8x16_t b) {
-  return vdotq_s32(acc, a, b);
-}
-
-static void scores_i8_neondot(const void *qrow, const fa_decode_kv *kv, size_t j0, size_t n,
-                              float *s) {
-  fa_decode_scores_i8_neon(dot16_neondot, qrow, kv, j0, n, s);
-}
-
 /* acc[0] lane i: channel i (acc[1] unused) */
 static inline void pv16_neondot(int32x4_t *acc, int8x16_t v, int8x16_t w4) {
   acc[0] = vdotq_s32(acc[0], v, w4);
 }
 
 static inline int32x4_t fold_neondot(const int32x4_t *acc) { return acc[0]; }
+
+static void scores_i8_neondot(const void *qrow, const fa_decode_kv *kv, size_t j0, size_t n,
+                              const float *ks, float *s) {
+  fa_decode_scores_i8_neon(pv16_neondot, fold_neondot, qrow, kv, j0, n, ks, s);
+}
 
 static void pv_i8_neondot(const uint8_t *w, const float *g, float alpha, const fa_decode_kv *kv,
                           size_t j0, size_t n, float *o) {

@@ -10,15 +10,13 @@ FA_EXACT_FP
 #include "ukernels/f32-scalar.h"
 
 static void scores_i8_scalar(const void *qrow, const fa_decode_kv *kv, size_t j0, size_t n,
-                             float *s) {
+                             const float *ks, float *s) {
   const float qc = *(const float *)qrow;
   const int8_t *q = (const int8_t *)qrow + 16;
-  const int8_t *k = (const int8_t *)kv->k + (ptrdiff_t)j0 * kv->k_rs;
   for (size_t c = 0; c < n; c++) {
-    const int8_t *row = k + (ptrdiff_t)c * kv->k_rs;
     int32_t acc = 0;
-    for (size_t x = 0; x < kv->d; x++) acc += (int32_t)q[x] * row[x];
-    s[c] = ((float)acc * qc) * kv->ks[j0 + c];
+    for (size_t x = 0; x < kv->d; x++) acc += (int32_t)q[x] * fa_decode_i8_key(kv, j0, c, x);
+    s[c] = ((float)acc * qc) * ks[c];
   }
 }
 

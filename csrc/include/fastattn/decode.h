@@ -12,7 +12,8 @@
  * keys [q0, q1) of one split.
  *
  * float32 takes fa_dense_f32_params as they are. int8 (the KV cache's format) has one
- * scale per key token and one per value token, and its values in groups of 4 tokens; the
+ * scale per key token and one per value token, keys in groups of 16 tokens and values in
+ * groups of 4; the
  * arithmetic is spelled out in reference/decode_int8.py, bit for bit: q rows quantised
  * symmetrically (scale max|q| / 127), s = q.k exactly in int32,
  * t = ((float)s * (q_scale * scale * log2 e)) * k_scale[j], a float32 online softmax per
@@ -34,7 +35,10 @@
 
 typedef struct fa_decode_i8_params {
   const float *q;       /* [batch][heads][lq][d], last dim contiguous, finite */
-  const int8_t *k;      /* [batch][kv_heads][lk][d], values in [-127, 127] */
+  /* [batch][kv_heads][ceil(lk / 16)][ceil(d / 4)][16][4], values in [-127, 127]: token j,
+   * feature x at (j / 16) * k_stride[2] + 64 (x / 4) + 4 (j % 16) + x % 4 (a group of 16
+   * tokens, 4 features of a token together; features past d are read, and must be 0) */
+  const int8_t *k;
   /* [batch][kv_heads][ceil(lk / 4)][dv][4], values in [-127, 127]: token j, channel x at
    * (j / 4) * v_stride[2] + 4 x + j % 4 (a group of 4 tokens, channel-major) */
   const int8_t *v;
@@ -45,8 +49,8 @@ typedef struct fa_decode_i8_params {
   /* elements reachable from each pointer, checked against sizes and strides */
   size_t q_len, k_len, v_len, out_len, mask_len, k_scale_len, v_scale_len;
   size_t batch, heads, kv_heads, lq, lk, d, dv;
-  /* strides in elements for the batch, head and row dims (0 broadcasts); v's third is
-   * the stride of its groups of 4 tokens */
+  /* strides in elements for the batch, head and row dims (0 broadcasts); the third of k
+   * and v is the stride of their groups of 16 and 4 tokens */
   ptrdiff_t q_stride[3], k_stride[3], v_stride[3], out_stride[3], mask_stride[3];
   ptrdiff_t k_scale_stride[2], v_scale_stride[2]; /* batch and head dims */
   float scale;
