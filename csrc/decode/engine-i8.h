@@ -71,42 +71,89 @@ static inline void fa_decode_i8_pv_cols(const uint8_t *w, const float *g, float 
   }
 }
 
-/* rint(y) for 0 <= y < 2^22 (round half to even, as numpy's rint). */
-static inline int32_t fa_decode_rint(float y) {
-  const float magic = 12582912.0f; /* 1.5 * 2^23 */
-  return (int32_t)((y + magic) - magic);
+/* The weights step works on one block of 16 keys at a time, in vectors of
+ * FA_DECODE_VLANES float lanes (GCC/clang vector extensions; an ISA file sets the width
+ * its registers have before including this, since GCC does a wider compare lane by lane):
+ * bit for bit the same arithmetic as the scalar fa_decode_exp2 on every width. */
+#ifndef FA_DECODE_VLANES
+#define FA_DECODE_VLANES 4
+#endif
+#define FA_DECODE_VECS (FA_DECODE_BLOCK / FA_DECODE_VLANES)
+#if defined(__GNUC__) && !defined(__clang__)
+/* for the rest of the file that includes this: the helpers below are inlined, so no
+ * vector ever crosses a call (GCC reports it at the end of the file, past any pop) */
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+typedef float fa_vf __attribute__((vector_size(4 * FA_DECODE_VLANES)));
+typedef int32_t fa_vi __attribute__((vector_size(4 * FA_DECODE_VLANES)));
+typedef uint8_t fa_vb __attribute__((vector_size(FA_DECODE_VLANES)));
+
+static inline fa_vf fa_v_load(const float *x) {
+  fa_vf v;
+  memcpy(&v, x, sizeof(v));
+  return v;
+}
+
+static inline fa_vf fa_v_select(fa_vi mask, fa_vf a, fa_vf b) {
+  return (fa_vf)(((fa_vi)a & mask) | ((fa_vi)b & ~mask));
+}
+
+/* fa_decode_exp2 on every lane. */
+static inline fa_vf fa_v_exp2(fa_vf x) {
+  const fa_vf zero = {0}, magic = zero + 12582912.0f;
+  fa_vf xc = fa_v_select(x > zero - 126.0f, x, zero - 126.0f);
+  xc = fa_v_select(xc < zero, xc, zero);
+  const fa_vf n = (xc + magic) - magic, f = xc - n;
+  fa_vf p = zero + 1.5403530e-4f;
+  p = p * f + 1.3333558e-3f;
+  p = p * f + 9.6181291e-3f;
+  p = p * f + 5.5504109e-2f;
+  p = p * f + 2.4022651e-1f;
+  p = p * f + 6.9314718e-1f;
+  p = p * f + 1.0f;
+  const fa_vi e = __builtin_convertvector(n, fa_vi) * (1 << 23);
+  return fa_v_select(x >= zero - 125.0f, (fa_vf)((fa_vi)p + e), zero);
+}
+
+/* rint of every lane, each in [0, 2^22) (round half to even, as numpy's rint). */
+static inline fa_vi fa_v_rint(fa_vf y) {
+  const fa_vf magic = (fa_vf){0} + 12582912.0f; /* 1.5 * 2^23 */
+  return __builtin_convertvector((y + magic) - magic, fa_vi);
 }
 
 /* The tile's probabilities and weights from its scores s[0..npad) (-inf past its keys),
  * running max m and value scales vs[0..npad) (finite, > 0; anything finite past the
  * keys): returns the integer sum of p * 2^18 and fills w[c] and g[b] as the pv step
- * takes them (g[b] = 0: block b adds nothing). s is overwritten. Written as plain loops
- * over whole blocks, which the compiler vectorises for the file's ISA. */
-static inline int32_t fa_decode_i8_weights(float *s, size_t npad, float m, const float *vs,
+ * takes them (g[b] = 0: block b adds nothing). */
+static inline int32_t fa_decode_i8_weights(const float *s, size_t npad, float m, const float *vs,
                                            uint8_t *w, float *g) {
-  int32_t total = 0;
-  for (size_t c = 0; c < npad; c++) {
-    const float p = fa_decode_exp2(s[c] - m); /* in [0, 1] */
-    s[c] = p;
-    total += fa_decode_rint(p * (float)(1 << FA_DECODE_SUM_BITS));
-  }
+  fa_vi total = {0};
   for (size_t c0 = 0; c0 < npad; c0 += FA_DECODE_BLOCK) {
-    float *x = s + c0;
-    uint32_t top = 0; /* the weights are >= 0, so their bits order as they do */
-    for (size_t c = 0; c < FA_DECODE_BLOCK; c++) {
-      x[c] = x[c] * vs[c0 + c];
-      uint32_t bits;
-      memcpy(&bits, &x[c], sizeof(bits));
-      top = bits > top ? bits : top;
+    fa_vf x[FA_DECODE_VECS];
+    fa_vi top = {0}; /* the weights are >= 0, so their bits order as they do */
+    for (int u = 0; u < FA_DECODE_VECS; u++) {
+      const size_t c = c0 + (size_t)u * FA_DECODE_VLANES;
+      const fa_vf p = fa_v_exp2(fa_v_load(s + c) - m); /* in [0, 1] */
+      total += fa_v_rint(p * (float)(1 << FA_DECODE_SUM_BITS));
+      x[u] = p * fa_v_load(vs + c);
+      const fa_vi bits = (fa_vi)x[u], more = bits > top;
+      top = (bits & more) | (top & ~more);
     }
+    int32_t high = 0;
+    for (int l = 0; l < FA_DECODE_VLANES; l++) high = top[l] > high ? top[l] : high;
     float wmax;
-    memcpy(&wmax, &top, sizeof(wmax));
+    memcpy(&wmax, &high, sizeof(wmax));
     /* w <= wmax, so rint(w * (127 / wmax)) <= 127 (two roundings stay below 127.5) */
     const float r = (float)FA_DECODE_WMAX / (wmax > 0.0f ? wmax : 1.0f);
     g[c0 / FA_DECODE_BLOCK] = wmax > 0.0f ? wmax / (float)FA_DECODE_WMAX : 0.0f;
-    for (size_t c = 0; c < FA_DECODE_BLOCK; c++) w[c0 + c] = (uint8_t)fa_decode_rint(x[c] * r);
+    for (int u = 0; u < FA_DECODE_VECS; u++) {
+      const fa_vb wb = __builtin_convertvector(fa_v_rint(x[u] * r), fa_vb);
+      memcpy(w + c0 + (size_t)u * FA_DECODE_VLANES, &wb, sizeof(wb));
+    }
   }
-  return total;
+  int32_t sum = 0; /* <= 64 * 2^18 */
+  for (int l = 0; l < FA_DECODE_VLANES; l++) sum += total[l];
+  return sum;
 }
 
 /* Job {b, kh, k0, k1} (common/split.h) of the int8 cache: as fa_decode_job. */

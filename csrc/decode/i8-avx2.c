@@ -18,6 +18,7 @@ FA_EXACT_FP
 FA_TARGET_BEGIN("avx2,fma")
 
 #include "decode/avx2.h"
+#define FA_DECODE_VLANES 8 /* the weights step in 256-bit vectors */
 #include "decode/engine-i8.h"
 #include "ukernels/f32-avx2.h"
 

@@ -19,6 +19,7 @@
 FA_EXACT_FP
 FA_TARGET_BEGIN("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni")
 
+#define FA_DECODE_VLANES 16 /* the weights step in 512-bit vectors */
 #include "decode/engine-i8.h"
 #include "ukernels/f32-avx2.h"
 
