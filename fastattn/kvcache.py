@@ -145,7 +145,8 @@ class KVCache:
         views = {name: buf[:, :, :self._length] for name, buf in self._bufs.items()}
         if self.precision == "int8":
             pair, n = (self.batch, self.kv_heads), self._length
-            keys = self._key_slots().transpose(0, 1, 2, 4, 3, 5).reshape(pair + (-1, 4 * self._key_slots().shape[3]))
+            slots = self._key_slots()
+            keys = slots.transpose(0, 1, 2, 4, 3, 5).reshape(pair + (-1, 4 * slots.shape[3]))
             views["k"] = keys[:, :, :n, :self.head_dim]
             values = self._value_slots().transpose(0, 1, 2, 4, 3)
             views["v"] = values.reshape(pair + (-1, self.head_dim_v))[:, :, :n]
