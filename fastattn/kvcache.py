@@ -107,7 +107,8 @@ class KVCache:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of the store (all `capacity` tokens, scales and the key mean included)."""
+        """Bytes of the store (all `capacity` tokens, scales and the key mean included; int8
+        keys and values are stored in groups of 16 and 4 tokens, the last group whole)."""
         mean = 0 if self._mean is None else self._mean.nbytes
         return sum(b.nbytes for b in self._bufs.values()) + mean
 
