@@ -62,6 +62,31 @@ static void make_inputs(inputs *in, size_t L, size_t H) {
   for (size_t i = 0; i < FA_DRIVER_R * L; i++) in->proj[i] = uniform(500.0f * (float)L);
 }
 
+/* `calls` calls of an op's entry point on one thread (the wrappers give every op one type). */
+typedef fa_status (*entry_fn)(const void *p, size_t index, void *w, size_t ws);
+static fa_status repeat(entry_fn fn, const void *p, size_t index, size_t ws, int calls) {
+  void *w = scratch(ws);
+  fa_status s = FA_OK;
+  for (int c = 0; c < calls && s == FA_OK; c++) s = fn(p, index, w, ws);
+  free(w);
+  return s;
+}
+static fa_status call_dense_f32(const void *p, size_t i, void *w, size_t ws) {
+  return fa_dense_f32((const fa_dense_f32_params *)p, i, 1, w, ws);
+}
+static fa_status call_dense_i8(const void *p, size_t i, void *w, size_t ws) {
+  return fa_dense_i8((const fa_dense_i8_params *)p, i, 1, w, ws);
+}
+static fa_status call_linear(const void *p, size_t i, void *w, size_t ws) {
+  return fa_linear_f32((const fa_linear_f32_params *)p, i, 1, w, ws);
+}
+static fa_status call_performer(const void *p, size_t i, void *w, size_t ws) {
+  return fa_performer_f32((const fa_performer_f32_params *)p, i, 1, w, ws);
+}
+static fa_status call_linformer(const void *p, size_t i, void *w, size_t ws) {
+  return fa_linformer_f32((const fa_linformer_f32_params *)p, i, 1, w, ws);
+}
+
 /* The attention fields every op shares: one batch, H heads on H kv heads, L x L, D = 64;
  * causal: bottom-right (Lq = Lk, so the diagonal). */
 static void attn_fields(fa_dense_f32_params *p, const inputs *in, int causal) {
@@ -79,13 +104,8 @@ static fa_status run_dense_f32(const char *name, const inputs *in, int calls) {
   fa_dense_f32_params p;
   memset(&p, 0, sizeof p);
   attn_fields(&p, in, 0);
-  const size_t vi = find(fa_dense_f32_variants, fa_dense_f32_nvariants, name);
-  const size_t ws = fa_dense_f32_workspace_size(&p);
-  void *w = scratch(ws);
-  fa_status s = FA_OK;
-  for (int c = 0; c < calls && s == FA_OK; c++) s = fa_dense_f32(&p, vi, 1, w, ws);
-  free(w);
-  return s;
+  return repeat(call_dense_f32, &p, find(fa_dense_f32_variants, fa_dense_f32_nvariants, name),
+                fa_dense_f32_workspace_size(&p), calls);
 }
 
 static fa_status run_dense_i8(const char *name, const inputs *in, int calls) {
@@ -102,13 +122,8 @@ static fa_status run_dense_i8(const char *name, const inputs *in, int calls) {
   p.k_scale_stride[0] = (ptrdiff_t)(H * nkb), p.k_scale_stride[1] = (ptrdiff_t)nkb;
   p.v_scale_stride[0] = (ptrdiff_t)(H * D), p.v_scale_stride[1] = (ptrdiff_t)D;
   p.scale = 0.125f, p.band_lo = -FA_BAND_NONE, p.band_hi = FA_BAND_NONE;
-  const size_t vi = find(fa_dense_i8_variants, fa_dense_i8_nvariants, name);
-  const size_t ws = fa_dense_i8_workspace_size(&p);
-  void *w = scratch(ws);
-  fa_status s = FA_OK;
-  for (int c = 0; c < calls && s == FA_OK; c++) s = fa_dense_i8(&p, vi, 1, w, ws);
-  free(w);
-  return s;
+  return repeat(call_dense_i8, &p, find(fa_dense_i8_variants, fa_dense_i8_nvariants, name),
+                fa_dense_i8_workspace_size(&p), calls);
 }
 
 static fa_status run_linear(const char *name, const inputs *in, int causal, int calls) {
@@ -116,13 +131,8 @@ static fa_status run_linear(const char *name, const inputs *in, int causal, int 
   memset(&p, 0, sizeof p);
   attn_fields(&p.attn, in, causal);
   p.feature_map = FA_FEATURE_ELU1;
-  const size_t vi = find(fa_linear_f32_variants, fa_linear_f32_nvariants, name);
-  const size_t ws = fa_linear_f32_workspace_size(&p);
-  void *w = scratch(ws);
-  fa_status s = FA_OK;
-  for (int c = 0; c < calls && s == FA_OK; c++) s = fa_linear_f32(&p, vi, 1, w, ws);
-  free(w);
-  return s;
+  return repeat(call_linear, &p, find(fa_linear_f32_variants, fa_linear_f32_nvariants, name),
+                fa_linear_f32_workspace_size(&p), calls);
 }
 
 static fa_status run_performer(const char *name, const inputs *in, int causal, int calls) {
@@ -131,13 +141,8 @@ static fa_status run_performer(const char *name, const inputs *in, int causal, i
   attn_fields(&p.attn, in, causal);
   p.features = in->features, p.features_len = FA_DRIVER_M * FA_DRIVER_D;
   p.features_rs = FA_DRIVER_D, p.m = FA_DRIVER_M;
-  const size_t vi = find(fa_performer_f32_variants, fa_performer_f32_nvariants, name);
-  const size_t ws = fa_performer_f32_workspace_size(&p);
-  void *w = scratch(ws);
-  fa_status s = FA_OK;
-  for (int c = 0; c < calls && s == FA_OK; c++) s = fa_performer_f32(&p, vi, 1, w, ws);
-  free(w);
-  return s;
+  return repeat(call_performer, &p, find(fa_performer_f32_variants, fa_performer_f32_nvariants, name),
+                fa_performer_f32_workspace_size(&p), calls);
 }
 
 static fa_status run_linformer(const char *name, const inputs *in, int calls) {
@@ -146,13 +151,8 @@ static fa_status run_linformer(const char *name, const inputs *in, int calls) {
   attn_fields(&p.attn, in, 0);
   p.proj_k = p.proj_v = in->proj, p.proj_k_len = p.proj_v_len = FA_DRIVER_R * in->L;
   p.proj_k_rs = p.proj_v_rs = (ptrdiff_t)in->L, p.r = in->L < FA_DRIVER_R ? in->L : FA_DRIVER_R;
-  const size_t vi = find(fa_linformer_f32_variants, fa_linformer_f32_nvariants, name);
-  const size_t ws = fa_linformer_f32_workspace_size(&p);
-  void *w = scratch(ws);
-  fa_status s = FA_OK;
-  for (int c = 0; c < calls && s == FA_OK; c++) s = fa_linformer_f32(&p, vi, 1, w, ws);
-  free(w);
-  return s;
+  return repeat(call_linformer, &p, find(fa_linformer_f32_variants, fa_linformer_f32_nvariants, name),
+                fa_linformer_f32_workspace_size(&p), calls);
 }
 
 /* One [OP:]VARIANT; exits 2 for an unknown op or variant. */
