@@ -196,5 +196,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < in.n; i++) s += in.out[i];
     printf("%s L=%zu H=%zu calls=%d checksum %.6f\n", spec, L, H, calls, s);
   }
+  void *all[] = {in.q, in.k, in.v, in.out, in.ks, in.vs, in.features, in.proj, in.k8, in.v8};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
   return 0;
 }
