@@ -1,6 +1,6 @@
 """Low-rank attention: linear (elu+1), Performer FAVOR+ (m = 256) and Linformer (r = 256,
-mean pooling) against PyTorch SDPA float32 (when importable) and fastattn's dense float32
-and int8 kernels. B=1, H=8, D=64, one thread.
+mean pooling, and a Gaussian projection) against PyTorch SDPA float32 (when importable)
+and fastattn's dense float32 and int8 kernels. B=1, H=8, D=64, one thread.
 
 Groups:
 - ``lowrank L=4096``: every implementation at L = 4096, torch the baseline (the dense
@@ -8,7 +8,10 @@ Groups:
   rows ``gemm_gflops`` (the multiply-adds of their GEMM-shaped parts, counted as 2 flops,
   over the whole call's time: a lower bound for the GEMMs' own rate), ``f32_peak_gflops``
   (this machine's float32 FMA peak for the ISA the kernels use, measured in this run by a
-  register-resident FMA loop) and ``peak_fraction``.
+  register-resident FMA loop) and ``peak_fraction``. Not for Linformer with mean pooling:
+  the kernel skips the all-zero blocks of such a projection, so it does fewer
+  multiply-adds than the dense count; ``linformer-gaussian`` (every block non-zero) gives
+  the rate of the dense GEMMs.
 - ``lowrank scaling <impl>``: L = 1k, 4k, 16k, 64k; ``ratio_vs_quarter`` = t(L) / t(L/4)
   (4 for time linear in L) and ``peak_extra_bytes`` (O(L): the output and the inputs'
   float32 copies, nothing L x L).
@@ -37,7 +40,8 @@ from fastattn.benchmarks import peers
 from fastattn.benchmarks.conftest import peak_rate
 
 HEADS, DIM, FEATURES, RANK = 8, 64, 256, 256
-LOWRANK = ["linear", "linear-causal", "performer", "performer-causal", "linformer"]
+LOWRANK = ["linear", "linear-causal", "performer", "performer-causal", "linformer",
+           "linformer-gaussian"]
 IMPLS = ["torch-sdpa-f32", "torch-sdpa-f32-causal", "fastattn-dense-f32", "fastattn-dense-i8",
          *LOWRANK]
 SCALING = [1024, 4096, 16384, 65536]
@@ -62,8 +66,9 @@ def f32_peak_gflops() -> float:
     return peak_rate(_core.f32_peak_loop, 1 << 14, clock=time.process_time)
 
 
-def gemm_macs(impl: str, length: int) -> int:
-    """Multiply-adds of the GEMM-shaped parts per call (all heads), as the kernels run them."""
+def gemm_macs(impl: str, length: int) -> int | None:
+    """Multiply-adds of the GEMM-shaped parts per call (all heads), as the kernels run them;
+    None for Linformer with mean pooling (zero blocks of the projection are skipped)."""
     c = fastattn.linear.CHUNK
     diagonal = length * c * 2 * DIM if impl.endswith("causal") else 0  # C x C blocks, QKᵀ and AV
     if impl.startswith("linear"):
@@ -72,13 +77,15 @@ def gemm_macs(impl: str, length: int) -> int:
         diagonal = length * c * (FEATURES + DIM) if impl.endswith("causal") else 0
         return HEADS * (2 * length * FEATURES * DIM + 2 * length * FEATURES * DIM + diagonal)
     if impl == "linformer":
+        return None
+    if impl == "linformer-gaussian":
         return HEADS * (2 * RANK * length * DIM + 2 * length * RANK * DIM)
     raise ValueError(impl)
 
 
-@functools.lru_cache(maxsize=4)
-def projection(length: int) -> np.ndarray:
-    return fastattn.linformer_projection(length, min(RANK, length), kind="mean")
+@functools.lru_cache(maxsize=8)
+def projection(length: int, kind: str = "mean") -> np.ndarray:
+    return fastattn.linformer_projection(length, min(RANK, length), kind=kind)
 
 
 @functools.lru_cache(maxsize=1)
@@ -102,9 +109,10 @@ def build(impl: str, length: int):
     if impl.startswith("performer"):
         return functools.partial(fastattn.performer_attention, q, k, v, features=features(),
                                  causal=causal, num_threads=1)
-    if impl == "linformer":
+    if impl.startswith("linformer"):
+        kind = "gaussian" if impl.endswith("gaussian") else "mean"
         return functools.partial(fastattn.linformer_attention, q, k, v,
-                                 proj_k=projection(length), num_threads=1)
+                                 proj_k=projection(length, kind), num_threads=1)
     raise ValueError(impl)
 
 
@@ -137,7 +145,7 @@ def bench_lowrank_4096(record, benchmark, impl):
     peer = "torch-sdpa-f32-causal" if impl.endswith("causal") else "torch-sdpa-f32"
     if (peer, length) in _MEDIANS and median:
         benchmark.extra_info["speedup_vs_torch"] = _MEDIANS[(peer, length)] / median
-    if impl in LOWRANK and median:
+    if impl in LOWRANK and median and extra["gemm_macs"]:
         gflops = 2 * extra["gemm_macs"] / median / 1e9
         benchmark.extra_info.update(gemm_gflops=gflops,
                                     peak_fraction=gflops / extra["f32_peak_gflops"])
