@@ -41,7 +41,7 @@ Attention, one query row i at a time over key tiles of 128 keys:
   P · v with vpmaddubsw like q · k (8-bit P would saturate it at 2 · 255 · 127), and
   NEON-dotprod takes P as signed bytes in SDOT. The per-tile reference point is what
   keeps 7 bits accurate at long L: against the running max alone, P's rounding error
-  grows with L (mean row error 3.47 % at L = 4096, over the 3 % bound; with it 2.49 %;
+  grows with L (simulated: mean row error 3.47 % at L = 4096, over the 3 % bound; with it 2.49 %;
   8-bit P against the running max gave 2.51 %);
 - ``acc = Σ_j P_j · v_j`` in int32 per tile of 128 keys: |acc| <= 128 · 127 · 127
   = 2,064,512, far below 2³¹, because the accumulator is flushed to float every tile;
