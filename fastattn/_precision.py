@@ -43,9 +43,9 @@ def reject_quantized(allowed: tuple = PRECISIONS, **arrays) -> None:
             raise TypeError(f"{name} is a QuantizedTensor: {hint}")
 
 
-def _quantized(x, kind: str) -> QuantizedTensor:
+def _quantized(x, kind: str, num_threads) -> QuantizedTensor:
     if not isinstance(x, QuantizedTensor):
-        return quantize(x, kind=kind)
+        return quantize(x, kind=kind, num_threads=num_threads)
     if x.kind != kind:
         how = "fastattn.quantize(k) (kind='key')" if kind == "key" else \
             "fastattn.quantize(v, kind='value')"
@@ -54,12 +54,13 @@ def _quantized(x, kind: str) -> QuantizedTensor:
     return x
 
 
-def _prepare_int8(q, k, v, scale, gqa: bool) -> Prepared:
-    """k and v float arrays (quantised here) or QuantizedTensors; q stays float32."""
+def _prepare_int8(q, k, v, scale, gqa: bool, num_threads) -> Prepared:
+    """k and v float arrays (quantised here on `num_threads` threads) or QuantizedTensors; q
+    stays float32."""
     q = _inputs.as_float_array(q, "query")
     floats = [np.asarray(x).dtype for x in (k, v) if not isinstance(x, QuantizedTensor)]
     dtype = np.result_type(q.dtype, *floats)
-    k, v = _quantized(k, "key"), _quantized(v, "value")
+    k, v = _quantized(k, "key", num_threads), _quantized(v, "value", num_threads)
     kd, vd = k.data, v.data
     batch, hq, hkv = _inputs.check_shapes(q.shape, kd.shape, vd.shape, gqa)
     d = q.shape[-1]
@@ -95,13 +96,14 @@ def _int8_range(q4: np.ndarray, qmax: float, ksmax: float, scale: float, d: int)
 
 
 def prepare(q: ArrayLike, k, v, *, precision: str = "fp32", allowed: tuple = PRECISIONS,
-            scale=None, gqa: bool = True) -> Prepared:
+            scale=None, gqa: bool = True, num_threads: int | None = None) -> Prepared:
     """Checks q, k, v for `precision` (one of `allowed`, the precisions the op has kernels for)
     and returns them as the kernels take them: 4-d float32 views, or for int8 the 4-d int8
-    data of k and v (float arrays are quantised here) with their scales in ``.int8``."""
+    data of k and v (float arrays are quantised here, on the call's `num_threads`) with their
+    scales in ``.int8``."""
     check(precision, allowed)
     if precision == "int8":
-        return _prepare_int8(q, k, v, scale, gqa)
+        return _prepare_int8(q, k, v, scale, gqa, num_threads)
     reject_quantized(allowed, key=k, value=v)
     return _inputs.prepare(q, k, v, scale=scale, gqa=gqa)
 

@@ -24,7 +24,8 @@ def causal_band(lq: int, lk: int, align: str) -> int:
 def _run_dense(q, k, v, *, mask, causal_align, scale, precision, variant, num_threads, gqa,
                mask_name):
     """One dense call: `causal_align` is None (no causal band) or a `causal_band` alignment."""
-    prep = _precision.prepare(q, k, v, precision=precision, scale=scale, gqa=gqa)
+    prep = _precision.prepare(q, k, v, precision=precision, scale=scale, gqa=gqa,
+                              num_threads=num_threads)
     m4 = prepare_mask(mask, prep, mask_name)
     threads = _validate.num_threads(num_threads)
     hi = _core.BAND_NONE if causal_align is None else causal_band(prep.lq, prep.lk, causal_align)
@@ -87,7 +88,8 @@ def attention(
         Force a compiled kernel by name (e.g. ``"f32-scalar"``, ``"i8-avx2"``); see
         ``fastattn.info()["ops"]``.
     num_threads : int, optional
-        Threads for this call; default ``FASTATTN_NUM_THREADS`` or all CPUs.
+        Threads for this call (with ``precision="int8"`` also for quantising float ``k`` and
+        ``v``); default ``FASTATTN_NUM_THREADS`` or all CPUs.
     plan : Plan, optional
         A `fastattn.tune` result: compute attention the way it chose (an op, its setting,
         precision, kernel and threads), the same as ``plan(q, k, v)``. q, k, v must have

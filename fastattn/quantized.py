@@ -161,7 +161,8 @@ class QuantizedTensor:
 
 
 def quantize(x: ArrayLike, *, kind: str = "key", block: int = DEFAULT_BLOCK,
-             smooth: bool = True, variant: str | None = None) -> QuantizedTensor:
+             smooth: bool = True, variant: str | None = None,
+             num_threads: int | None = None) -> QuantizedTensor:
     """Quantise keys or values to int8 for the ``precision="int8"`` paths.
 
     Parameters
@@ -180,6 +181,10 @@ def quantize(x: ArrayLike, *, kind: str = "key", block: int = DEFAULT_BLOCK,
         The quantiser kernel (``"i8-avx2"``, ``"i8-scalar"``, ...; see ``fastattn.info()``):
         by default the best one this CPU runs under ``FASTATTN_ISA``. Every variant gives
         the same bytes.
+    num_threads : int, optional
+        Threads (one matrix of the leading dims at a time each); by default
+        ``FASTATTN_NUM_THREADS``, else every CPU this process may use. The bytes do not depend
+        on it.
 
     Returns
     -------
@@ -207,6 +212,7 @@ def quantize(x: ArrayLike, *, kind: str = "key", block: int = DEFAULT_BLOCK,
         block = _validate.positive_int(block, "block")
     smooth = _validate.boolean(smooth, "smooth")
     index = QUANT_I8.resolve(variant).index
+    threads = _validate.num_threads(num_threads)
     lead, (length, d) = a.shape[:-2], a.shape[-2:]
     x = np.require(a, np.float32, ["C", "A"]).reshape((-1, length, d))
     # Allocated in their final shapes (the kernel writes through 3-d and 2-d views), then
@@ -219,7 +225,7 @@ def quantize(x: ArrayLike, *, kind: str = "key", block: int = DEFAULT_BLOCK,
         if x.size:
             _core.i8_quantize(x, kind, block if kind == "key" else 1, smooth,
                               data.reshape(x.shape), scale.reshape(-1, nscales),
-                              None if mean is None else mean.reshape(-1, d), index, 1)
+                              None if mean is None else mean.reshape(-1, d), index, threads)
     except ValueError:
         if smooth and kind == "key" and np.isfinite(x).all():
             raise ValueError("key: subtracting the mean over tokens overflows float32 (values "

@@ -109,7 +109,7 @@ def block_sparse_attention(q: ArrayLike, k: ArrayLike | QuantizedTensor,
     """
     if not isinstance(layout, BlockLayout):
         raise TypeError(f"layout must be a fastattn.BlockLayout, got {type(layout).__name__}")
-    prep = _precision.prepare(q, k, v, precision=precision, scale=scale)
+    prep = _precision.prepare(q, k, v, precision=precision, scale=scale, num_threads=num_threads)
     m4 = prepare_mask(mask, prep, "mask")
     args = _engine_args(layout, prep)
     threads = _validate.num_threads(num_threads)

@@ -80,3 +80,45 @@ def test_every_variant_rejects_non_finite(variant, bad):
 
 def test_unknown_variant():
     raises("unknown variant", fastattn.quantize, np.ones((4, 4), np.float32), variant="i8-x")
+
+
+@pytest.mark.parametrize("variant", compiled("quant-i8"))
+@given(seed=st.integers(0, 2**32 - 1), lead=st.sampled_from([(5,), (2, 3), (3, 1, 4)]),
+       length=st.integers(1, 80), d=st.sampled_from([1, 7, 16, 33, 64]),
+       block=st.sampled_from([1, 16, 64]), smooth=st.booleans(),
+       threads=st.integers(1, 2 * 12 + 1))
+def test_bytes_do_not_depend_on_threads(variant, seed, lead, length, d, block, smooth, threads):
+    # More threads than matrices too (the pool then runs fewer).
+    x = _inputs(seed, lead, length, d, outliers=seed % 2 == 0, ties=False)
+    qk = fastattn.quantize(x, block=block, smooth=smooth, variant=variant, num_threads=threads)
+    _check_keys(qk, x, block, smooth)
+    one = fastattn.quantize(x, block=block, smooth=smooth, variant=variant, num_threads=1)
+    np.testing.assert_array_equal(qk.scale.view(np.uint32), one.scale.view(np.uint32))
+    qv = fastattn.quantize(x, kind="value", variant=variant, num_threads=threads)
+    data, scale = ref8.quantize_channels(x)
+    np.testing.assert_array_equal(qv.data, data)
+    np.testing.assert_array_equal(qv.scale, scale)
+
+
+@pytest.mark.parametrize("op", ["attention", "block_sparse_attention"])
+def test_int8_attention_quantises_on_its_threads(monkeypatch, op):
+    import fastattn._precision as precision
+    seen = []
+
+    def spy(x, **options):
+        seen.append((options["kind"], options.get("num_threads")))
+        return fastattn.quantize(x, **options)
+
+    monkeypatch.setattr(precision, "quantize", spy)
+    x = np.random.default_rng(0).standard_normal((1, 3, 64, 16)).astype(np.float32)
+    args = (fastattn.local_layout(64, 64, window=16, block=32),) if op != "attention" else ()
+    out = getattr(fastattn, op)(x, x, x, *args, precision="int8", num_threads=2)
+    assert seen == [("key", 2), ("value", 2)]
+    assert np.array_equal(out, getattr(fastattn, op)(x, x, x, *args, precision="int8",
+                                                     num_threads=1))
+
+
+def test_bad_num_threads():
+    raises("num_threads", fastattn.quantize, np.ones((4, 4), np.float32), num_threads=0)
+    raises("num_threads", fastattn.quantize, np.ones((4, 4), np.float32), exc=TypeError,
+           num_threads=1.5)
