@@ -105,7 +105,7 @@ class QuantizedTensor:
             object.__setattr__(self, name, value)
 
     @classmethod
-    def _from_quantizer(cls, data, scale, kind: str, block=None, mean=None) -> "QuantizedTensor":
+    def _from_quantizer(cls, data, scale, kind: str, block=None, mean=None) -> QuantizedTensor:
         """quantize()'s own output: fresh frozen arrays whose codes lie in [-127, 127] by
         construction, so the codes are not checked again (that check alone cost about a
         quarter of quantising small heads); the few scales are."""

@@ -192,7 +192,7 @@ static inline size_t fa_i8_workspace_size(size_t d, size_t dv) {
          + rows * dvp * 4                            /* int32 P.V */
          + jrows * dvp * 4                           /* float output accumulators of the job */
          + FA_I8_NK * 4                              /* per-key scale */
-         + 5 * fa_round_up(jrows, 16) * 4            /* q scale, running max, sum, alpha, beta */
+         + 6 * fa_round_up(jrows, 16) * 4            /* q scale, max, sum, alpha, beta, ref */
          + 64;
 }
 
@@ -219,7 +219,7 @@ static inline void fa_i8_pack_k_groups(const int8_t *k, ptrdiff_t k_rs, size_t n
 typedef struct fa_i8_buffers {
   int8_t *qp, *kp, *vp;
   int32_t *s, *acc;
-  float *t, *o, *ks, *qs, *rmax, *rsum, *alpha, *beta;
+  float *t, *o, *ks, *qs, *rmax, *rsum, *alpha, *beta, *ref;
   uint8_t *p;
 } fa_i8_buffers;
 
@@ -235,9 +235,11 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
   const ptrdiff_t first_row = (ptrdiff_t)q0, last_row = (ptrdiff_t)(q0 + m - 1);
   const ptrdiff_t jlo = (ptrdiff_t)j0, jhi = (ptrdiff_t)(j0 + n - 1);
   const int band_cut = jlo - last_row < p->band_lo || jhi - first_row > p->band_hi;
+  /* Three passes over the rows, so that each row's short scalar chain (max, reference point,
+   * weight) overlaps the other rows' instead of stalling the vector work: scores and tile
+   * maxima, then the rows' scalars, then P. */
   for (size_t i = 0; i < m; i++) {
     float *trow = b->t + i * FA_I8_NK;
-    uint8_t *prow = b->p + i * FA_I8_NK;
     float tile_max = uk->dequant(b->s + i * FA_I8_NK, b->qs[i], b->ks, trow, npad);
     if (p->mask || band_cut || n != npad) { /* else every score is visible */
       if (p->mask) {
@@ -253,7 +255,12 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
       for (size_t c = n; c < npad; c++) trow[c] = -INFINITY;
       tile_max = uk->max(trow, npad);
     }
-    const float old = b->rmax[i];
+    b->ref[i] = tile_max;
+  }
+  const volatile float magic_v = 12582912.0f; /* 1.5 * 2^23: (y + magic) - magic = rint(y) */
+  const float magic = magic_v;
+  for (size_t i = 0; i < m; i++) {
+    const float old = b->rmax[i], tile_max = b->ref[i];
     float alpha = 1.0f, beta = 1.0f, ref = old;
     if (tile_max > old) { /* the max grows: the tile is its own reference */
       alpha = old == -INFINITY ? 0.0f : exp2f(old - tile_max);
@@ -262,7 +269,7 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
       beta = 0.0f;
     } else {
       const float y = (old - tile_max) * 256.0f;
-      const int32_t dz = fa_i8_rint1(y < (float)FA_I8_DSKIP ? y : (float)FA_I8_DSKIP);
+      const int32_t dz = (int32_t)(((y < (float)FA_I8_DSKIP ? y : (float)FA_I8_DSKIP) + magic) - magic);
       if (dz == FA_I8_DSKIP) {
         beta = 0.0f;
       } else {
@@ -270,13 +277,16 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
         ref = old - (float)dz * (1.0f / 256);
       }
     }
-    b->alpha[i] = alpha, b->beta[i] = beta;
-    if (beta == 0.0f) { /* skipped: P = 0, the sums stay */
+    b->alpha[i] = alpha, b->beta[i] = beta, b->ref[i] = ref;
+  }
+  for (size_t i = 0; i < m; i++) {
+    uint8_t *prow = b->p + i * FA_I8_NK;
+    if (b->beta[i] == 0.0f) { /* skipped: P = 0, the sums stay */
       memset(prow, 0, npad);
       continue;
     }
-    const uint32_t tile_sum = uk->exp_lut(trow, npad, ref, prow);
-    const float kept = b->rsum[i] * alpha, added = (float)tile_sum * beta;
+    const uint32_t tile_sum = uk->exp_lut(b->t + i * FA_I8_NK, npad, b->ref[i], prow);
+    const float kept = b->rsum[i] * b->alpha[i], added = (float)tile_sum * b->beta[i];
     b->rsum[i] = kept + added;
   }
   for (size_t i = m; i < mpad; i++) memset(b->p + i * FA_I8_NK, 0, npad);
@@ -345,7 +355,8 @@ static inline void fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p,
   b.rmax = (float *)w, w += fa_round_up(jrows, 16) * 4;
   b.rsum = (float *)w, w += fa_round_up(jrows, 16) * 4;
   b.alpha = (float *)w, w += fa_round_up(jrows, 16) * 4;
-  b.beta = (float *)w;
+  b.beta = (float *)w, w += fa_round_up(jrows, 16) * 4;
+  b.ref = (float *)w;
 
   fa_i8_quantize_q(p, q0, q1, dp, b.qp, b.qs);
   memset(b.qp + m * dp, 0, (fa_round_up(m, FA_I8_MR) - m) * dp);
@@ -377,7 +388,7 @@ static inline void fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p,
         fa_i8_buffers sub = b;
         sub.qp = b.qp + i0 * dp, sub.o = b.o + i0 * dvp, sub.qs = b.qs + i0;
         sub.rmax = b.rmax + i0, sub.rsum = b.rsum + i0, sub.alpha = b.alpha + i0;
-        sub.beta = b.beta + i0;
+        sub.beta = b.beta + i0, sub.ref = b.ref + i0;
         fa_i8_attend_tile(uk, p, &sub, (size_t)r0, mb, fa_round_up(mb, FA_I8_MR), (size_t)j, n);
       }
     }
