@@ -202,6 +202,7 @@ cdef extern from "fastattn/linformer.h" nogil:
 cdef extern from "fastattn/decode.h" nogil:
     enum: FA_DECODE_SPLIT
     enum: FA_DECODE_TILE
+    enum: FA_DECODE_BLOCK
 
     ctypedef struct fa_decode_i8_params:
         const float *q

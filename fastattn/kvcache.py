@@ -34,7 +34,7 @@ class KVCache:
         Value head dim (default ``head_dim``).
     precision : {"fp32", "int8"}
         ``"fp32"`` keeps the tokens as given (float32). ``"int8"`` quantises each token
-        when it is appended (4x smaller, about 1 % relative error): every key and value
+        when it is appended (4x smaller, about 2 % relative error): every key and value
         token gets its own scale ``max|x| / 127``; keys are first smoothed by a mean
         taken from the *first* `append` (the prompt) and then frozen, so nothing depends
         on tokens that have not arrived and appending costs O(head_dim) per token. The
@@ -84,15 +84,19 @@ class KVCache:
         if self.precision == "fp32":
             bufs = {"k": np.zeros(lead + (self.head_dim,), np.float32),
                     "v": np.zeros(lead + (self.head_dim_v,), np.float32)}
-        else:
-            bufs = {"k": np.zeros(lead + (self.head_dim,), np.int8),
+        else:  # keys in groups of 16 tokens, values of 4: what the integer kernels read
+            pair = (self.batch, self.kv_heads)
+            bufs = {"k": np.zeros(pair + (-(-capacity // 16), 64 * -(-self.head_dim // 4)),
+                                  np.int8),
                     "k_scale": np.ones(lead, np.float32),
-                    "v": np.zeros(lead + (self.head_dim_v,), np.int8),
+                    "v": np.zeros(pair + (-(-capacity // 4), 4 * self.head_dim_v), np.int8),
                     "v_scale": np.ones(lead, np.float32)}
         if old is not None:
             n = self._length
+            group = {"k": 16, "v": 4} if self.precision == "int8" else {}
             for name, buf in bufs.items():
-                buf[:, :, :n] = old[name][:, :, :n]
+                rows = -(-n // group.get(name, 1))
+                buf[:, :, :rows] = old[name][:, :, :rows]
         self._bufs = bufs
         self._capacity = capacity
 
@@ -103,7 +107,8 @@ class KVCache:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of the store (all `capacity` tokens, scales and the key mean included)."""
+        """Bytes of the store (all `capacity` tokens, scales and the key mean included; int8
+        keys and values are stored in groups of 16 and 4 tokens, the last group whole)."""
         mean = 0 if self._mean is None else self._mean.nbytes
         return sum(b.nbytes for b in self._bufs.values()) + mean
 
@@ -120,13 +125,32 @@ class KVCache:
         self._length = 0
         self._mean = None
 
+    def _key_slots(self) -> np.ndarray:
+        """The int8 keys as (batch, kv_heads, groups, ceil(head_dim / 4), 16, 4): token j,
+        feature x at [..., j // 16, x // 4, j % 16, x % 4] (features past head_dim are 0)."""
+        b, h, groups, _ = self._bufs["k"].shape
+        return self._bufs["k"].reshape(b, h, groups, -1, 16, 4)
+
+    def _value_slots(self) -> np.ndarray:
+        """The int8 values as (batch, kv_heads, groups, head_dim_v, 4): token j, channel x at
+        [..., j // 4, x, j % 4]."""
+        b, h, groups, _ = self._bufs["v"].shape
+        return self._bufs["v"].reshape(b, h, groups, self.head_dim_v, 4)
+
     def tensors(self) -> dict:
-        """Read-only views of the stored tokens: ``k``, ``v`` (float32 or int8,
+        """Read-only arrays of the stored tokens: ``k``, ``v`` (float32 or int8,
         ``(batch, kv_heads, len, dim)``) and for int8 ``k_scale``, ``v_scale``
         ``(batch, kv_heads, len)`` and ``k_mean`` ``(batch, kv_heads, 1, head_dim)``
-        (None before the first append)."""
+        (None before the first append). Views of the store, except int8 ``k`` and ``v``:
+        copies, unpacked from the groups of 16 and 4 tokens the store keeps them in."""
         views = {name: buf[:, :, :self._length] for name, buf in self._bufs.items()}
         if self.precision == "int8":
+            pair, n = (self.batch, self.kv_heads), self._length
+            slots = self._key_slots()
+            keys = slots.transpose(0, 1, 2, 4, 3, 5).reshape(pair + (-1, 4 * slots.shape[3]))
+            views["k"] = keys[:, :, :n, :self.head_dim]
+            values = self._value_slots().transpose(0, 1, 2, 4, 3)
+            views["v"] = values.reshape(pair + (-1, self.head_dim_v))[:, :, :n]
             views["k_mean"] = None if self._mean is None else self._mean.view()
         for view in views.values():
             if view is not None:
@@ -174,9 +198,15 @@ class KVCache:
             if self._mean is None:
                 k64 = np.ascontiguousarray(k, dtype=np.float64)
                 self._mean = (k64.sum(axis=-2, keepdims=True) / n).astype(np.float32)
-            self._bufs["k"][:, :, rows], self._bufs["k_scale"][:, :, rows] = _quantize_tokens(
-                k - self._mean)
-            self._bufs["v"][:, :, rows], self._bufs["v_scale"][:, :, rows] = _quantize_tokens(v)
+            tokens = np.arange(self._length, end)
+            keys, self._bufs["k_scale"][:, :, rows] = _quantize_tokens(k - self._mean)
+            slots = self._key_slots()
+            padded = np.zeros(keys.shape[:3] + (4 * slots.shape[3],), np.int8)
+            padded[..., :self.head_dim] = keys
+            slots[:, :, tokens // 16, :, tokens % 16] = padded.reshape(
+                keys.shape[:3] + (-1, 4)).transpose(2, 0, 1, 3, 4)
+            values, self._bufs["v_scale"][:, :, rows] = _quantize_tokens(v)
+            self._value_slots()[:, :, tokens // 4, :, tokens % 4] = values.transpose(2, 0, 1, 3)
         self._length = end
 
     def attend(self, q: ArrayLike, *, mask: ArrayLike | None = None, causal: bool = True,
@@ -217,10 +247,17 @@ class KVCache:
         if self.precision == "int8" and not np.isfinite(q4).all():
             raise ValueError("q must be finite for an int8 cache")
         b = self._bufs
-        view = (b["k"][:, :, :self._length], b["v"][:, :, :self._length])
+        if self.precision == "fp32":
+            view = (b["k"][:, :, :self._length], b["v"][:, :, :self._length])
+        else:  # the int8 store is grouped; Prepared reads only the token count from these
+            view = (b["k_scale"][:, :, :self._length, None],) * 2
         prep = Prepared(q4, view[0], view[1], (self.batch, heads, lq, self.head_dim_v),
                         q.dtype, (self.batch,), scale)
         m4 = prepare_mask(mask, prep, "mask")
+        if self.precision == "int8" and m4 is not None and (np.isnan(m4).any()
+                                                             or np.isposinf(m4).any()):
+            raise ValueError("mask holds NaN or +inf, which an int8 cache does not take (mask a "
+                             "key with -inf or False)")
         out, out4 = prep.new_output()
         band_hi = self._length - lq if causal else _core.BAND_NONE
         if self.precision == "fp32" and not prefers_decode(lq) and variant is None:

@@ -106,7 +106,8 @@ def test_capacity_growth_and_reset(precision):
 def test_nbytes_counts_the_store():
     assert fastattn.KVCache(2, 4, 64, 100).nbytes == 2 * 2 * 4 * 100 * 64 * 4
     int8 = fastattn.KVCache(2, 4, 64, 100, head_dim_v=32, precision="int8")
-    assert int8.nbytes == 2 * 4 * 100 * (64 + 32 + 2 * 4)
+    # int8 keys are stored in groups of 16 tokens (100 -> 112), values in groups of 4
+    assert int8.nbytes == 2 * 4 * (112 * 64 + 100 * (32 + 2 * 4))
 
 
 def test_views_are_read_only():
@@ -164,6 +165,8 @@ BAD = [
     (lambda: _filled("int8").attend(np.zeros((1, 2, 1, 8)), variant=fallback("decode-f32")),
      ValueError, fallback("decode-f32")),
     (lambda: _filled("int8").attend(np.full((1, 2, 1, 8), np.inf)), ValueError, "finite"),
+    (lambda: _filled("int8").attend(np.zeros((1, 2, 1, 8)), mask=np.full((1, 2), np.nan)),
+     ValueError, "NaN"),
     (lambda: _filled().attend(np.zeros((1, 2, 1, 8)), causal=1), TypeError, "causal"),
 ]
 

@@ -43,7 +43,8 @@ typedef struct fa_view {
 /* What every attention op shares. sizes: batch, heads, kv_heads, lq, lk, d, dv: d and dv
  * nonzero and below 2^16 (which keeps |q.k| <= d * 127^2 inside int32), heads a multiple
  * of kv_heads, every size below 2^40 (so no index product overflows); band_lo <= band_hi;
- * views: q, k, v, out and mask (optional: a NULL mask is no mask) hold their shapes. */
+ * views: q, k, v, out and mask (optional: a NULL mask is no mask) hold their shapes; a
+ * view with a NULL stride is skipped (an op whose layout is not [n][n][n][n] checks it). */
 fa_status fa_check_attn(const size_t sizes[7], ptrdiff_t band_lo, ptrdiff_t band_hi,
                         const fa_view views[5]);
 

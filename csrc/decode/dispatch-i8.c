@@ -18,7 +18,18 @@
 static size_t qrow_bytes(size_t d) { return fa_round_up(16 + fa_round_up(d, 64), 64); }
 
 static fa_status check(const fa_decode_i8_params *p) {
-  fa_status s = FA_CHECK_ATTN(p);
+  const size_t sizes[7] = {p->batch, p->heads, p->kv_heads, p->lq, p->lk, p->d, p->dv};
+  const fa_view views[5] = {{p->q, p->q_len, p->q_stride},
+                            {p->k, p->k_len, NULL}, /* groups of 16 tokens: below */
+                            {p->v, p->v_len, NULL}, /* groups of 4 tokens: below */
+                            {p->out, p->out_len, p->out_stride},
+                            {p->mask, p->mask_len, p->mask_stride}};
+  fa_status s = fa_check_attn(sizes, p->band_lo, p->band_hi, views);
+  if (s != FA_OK) return s;
+  const size_t kgroups[4] = {p->batch, p->kv_heads, (p->lk + 15) / 16, 16 * fa_round_up(p->d, 4)};
+  const size_t vgroups[4] = {p->batch, p->kv_heads, (p->lk + 3) / 4, 4 * p->dv};
+  s = fa_check_view(p->k, p->k_len, kgroups, p->k_stride);
+  if (s == FA_OK) s = fa_check_view(p->v, p->v_len, vgroups, p->v_stride);
   if (s != FA_OK) return s;
   const size_t scales[4] = {p->batch, p->kv_heads, 1, p->lk};
   const ptrdiff_t ks[3] = {p->k_scale_stride[0], p->k_scale_stride[1], 0};

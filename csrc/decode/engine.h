@@ -77,35 +77,6 @@ static inline fa_decode_kv fa_decode_head(const fa_decode_task *t, size_t b, siz
   return kv;
 }
 
-/* The int8 scores' key rows: rows[u] = key c + u of the tile of n keys from j0 (past the
- * tile's end: its last key again) and ks[u] its scale, for u < count. */
-static inline void fa_decode_i8_key_rows(const fa_decode_kv *kv, size_t j0, size_t c, size_t n,
-                                         size_t count, const int8_t **rows, float *ks) {
-  const int8_t *k = (const int8_t *)kv->k + (ptrdiff_t)j0 * kv->k_rs;
-  for (size_t u = 0; u < count; u++) {
-    const size_t j = c + u < n ? c + u : n - 1;
-    rows[u] = k + (ptrdiff_t)j * kv->k_rs;
-    ks[u] = kv->ks[j0 + j];
-  }
-}
-
-/* The int8 output step's weights w[c] = p[c] * v_scale[j0 + c] for c < n. */
-static inline void fa_decode_i8_weights(const float *p, const fa_decode_kv *kv, size_t j0,
-                                        size_t n, float *w) {
-  for (size_t c = 0; c < n; c++) w[c] = p[c] * kv->vs[j0 + c];
-}
-
-/* o[y] += sum_{c < n} w[c] v_c[y] for y in [x, dv), v_c = value j0 + c: the int8 output
- * step in plain C (the scalar kernel from x = 0, the SIMD ones past their blocks). */
-static inline void fa_decode_i8_pv_cols(const float *w, const fa_decode_kv *kv, size_t j0,
-                                        size_t n, size_t x, float *o) {
-  const int8_t *v = (const int8_t *)kv->v + (ptrdiff_t)j0 * kv->v_rs;
-  for (size_t c = 0; x < kv->dv && c < n; c++) {
-    const int8_t *row = v + (ptrdiff_t)c * kv->v_rs;
-    for (size_t y = x; y < kv->dv; y++) o[y] += w[c] * (float)row[y];
-  }
-}
-
 /* Sets the scores of keys a row may not see to -inf: outside its band [lo, hi)
  * or masked; adds the additive mask (natural-log units) in base 2. */
 static inline void fa_decode_visibility(float *s, size_t j0, size_t n, ptrdiff_t lo,
@@ -118,62 +89,91 @@ static inline void fa_decode_visibility(float *s, size_t j0, size_t n, ptrdiff_t
   }
 }
 
-/* Job {b, kh, k0, k1} (common/split.h): every query row of kv head kh's group against
- * keys [k0, k1); its partial (max, sum, output) per row, or the output if one split. */
-static inline fa_status fa_decode_job(const fa_decode_ukernels *uk, const void *params,
-                                      const fa_job *job, void *workspace) {
-  const fa_decode_task *t = (const fa_decode_task *)params;
-  const size_t b = job->b, kh = job->h, k0 = job->q0, k1 = job->q1;
+/* The kernels' 2^x for x <= 0 (reference/decode_int8.py, exp2): 2^rint(x) by exponent
+ * arithmetic times a degree-6 polynomial of the rest, separate multiplies and adds (the
+ * files that use it turn contraction off), 0 below -125. Clamped first, so no input
+ * (NaN, +-inf) reaches an undefined conversion. */
+static inline float fa_decode_exp2(float x) {
+  const float magic = 12582912.0f; /* 1.5 * 2^23: (y + magic) - magic = rint(y), |y| < 2^22 */
+  float xc = x > -126.0f ? x : -126.0f;
+  xc = xc < 0.0f ? xc : 0.0f;
+  const float n = (xc + magic) - magic, f = xc - n;
+  float p = 1.5403530e-4f;
+  p = p * f + 1.3333558e-3f;
+  p = p * f + 9.6181291e-3f;
+  p = p * f + 5.5504109e-2f;
+  p = p * f + 2.4022651e-1f;
+  p = p * f + 6.9314718e-1f;
+  p = p * f + 1.0f;
+  uint32_t bits;
+  memcpy(&bits, &p, sizeof(bits));
+  bits += (uint32_t)(int32_t)n << 23;
+  memcpy(&p, &bits, sizeof(p));
+  return x >= -125.0f ? p : 0.0f;
+}
+
+/* A job's per-thread buffers: scores of every row, outputs, running max and sum. */
+typedef struct fa_decode_rows {
+  float *s, *o, *rmax, *rsum;
+} fa_decode_rows;
+
+static inline fa_decode_rows fa_decode_rows_init(const fa_decode_task *t, void *workspace) {
   const size_t rows = t->rows, dvp = fa_decode_dvp(t->dv);
-  const fa_decode_kv kv = fa_decode_head(t, b, kh);
+  fa_decode_rows w;
+  w.s = (float *)(((size_t)workspace + 63) & ~(size_t)63);
+  w.o = w.s + rows * FA_DECODE_TILE_PAD;
+  w.rmax = w.o + rows * dvp;
+  w.rsum = w.rmax + fa_round_up(rows, 16);
+  memset(w.o, 0, rows * dvp * sizeof(float));
+  for (size_t r = 0; r < rows; r++) w.rmax[r] = -INFINITY, w.rsum[r] = 0.0f;
+  return w;
+}
 
-  float *ws = (float *)(((size_t)workspace + 63) & ~(size_t)63);
-  float *s = ws;
-  float *o = s + rows * FA_DECODE_TILE_PAD;
-  float *rmax = o + rows * dvp;
-  float *rsum = rmax + fa_round_up(rows, 16);
-  memset(o, 0, rows * dvp * sizeof(float));
-  for (size_t r = 0; r < rows; r++) rmax[r] = -INFINITY, rsum[r] = 0.0f;
+/* Row r of group (b, kh) against a tile: its prepared query row, its band [lo, hi) and
+ * mask row. */
+typedef struct fa_decode_row {
+  const void *qrow;
+  ptrdiff_t lo, hi;
+  const float *mrow;
+} fa_decode_row;
 
-  for (size_t j0 = k0; j0 < k1; j0 += FA_DECODE_TILE) {
-    const size_t n = k1 - j0 < FA_DECODE_TILE ? k1 - j0 : FA_DECODE_TILE;
-    const size_t npad = fa_round_up(n, 16);
-    for (size_t r = 0; r < rows; r++) {
-      const size_t h = kh * t->group + r / t->lq, i = r % t->lq;
-      /* the row sees keys j with band_lo <= j - i <= band_hi */
-      const ptrdiff_t lo = (ptrdiff_t)i + t->band_lo, hi = (ptrdiff_t)i + t->band_hi + 1;
-      if (hi <= (ptrdiff_t)j0 || lo >= (ptrdiff_t)(j0 + n)) continue; /* P = 0: no change */
-      const size_t qi = (b * t->heads + h) * t->lq + i;
-      float *srow = s + r * FA_DECODE_TILE_PAD, *orow = o + r * dvp;
-      uk->scores(t->qprep + qi * t->qrow_bytes, &kv, j0, n, srow);
-      const float *mrow = NULL;
-      if (t->mask)
-        mrow = t->mask + (ptrdiff_t)b * t->mask_stride[0] + (ptrdiff_t)h * t->mask_stride[1] +
-               (ptrdiff_t)i * t->mask_stride[2];
-      if (mrow || lo > (ptrdiff_t)j0 || hi < (ptrdiff_t)(j0 + n))
-        fa_decode_visibility(srow, j0, n, lo, hi, mrow);
-      for (size_t c = n; c < npad; c++) srow[c] = -INFINITY;
+/* Row r of group (b, kh) against the tile of n keys from j0; 0 when the row's band misses
+ * the tile (nothing changes). */
+static inline int fa_decode_row_begin(const fa_decode_task *t, size_t b, size_t kh, size_t r,
+                                      size_t j0, size_t n, fa_decode_row *row) {
+  const size_t h = kh * t->group + r / t->lq, i = r % t->lq;
+  /* the row sees keys j with band_lo <= j - i <= band_hi */
+  row->lo = (ptrdiff_t)i + t->band_lo, row->hi = (ptrdiff_t)i + t->band_hi + 1;
+  if (row->hi <= (ptrdiff_t)j0 || row->lo >= (ptrdiff_t)(j0 + n)) return 0;
+  row->qrow = t->qprep + ((b * t->heads + h) * t->lq + i) * t->qrow_bytes;
+  row->mrow = NULL;
+  if (t->mask)
+    row->mrow = t->mask + (ptrdiff_t)b * t->mask_stride[0] + (ptrdiff_t)h * t->mask_stride[1] +
+                (ptrdiff_t)i * t->mask_stride[2];
+  return 1;
+}
 
-      const float tile_max = uk->softmax->max(srow, npad);
-      /* NaN must stick: it marks the row as NaN, as in the reference */
-      const float new_max = tile_max > rmax[r] || tile_max != tile_max ? tile_max : rmax[r];
-      if (new_max == -INFINITY) continue; /* nothing visible yet */
-      const float alpha = rmax[r] == -INFINITY ? 0.0f : exp2f(rmax[r] - new_max);
-      const float tile_sum = uk->softmax->exp2_sum(srow, npad, new_max);
-      if (alpha != 1.0f) uk->softmax->scale(orow, dvp, alpha);
-      rsum[r] = rsum[r] * alpha + tile_sum;
-      rmax[r] = new_max;
-      uk->pv(srow, &kv, j0, n, orow);
-    }
-  }
+/* The row's scores srow[0..n) of the tile made final: visibility applied, -inf up to
+ * fa_round_up(n, 16). */
+static inline void fa_decode_row_finish(const fa_decode_row *row, size_t j0, size_t n,
+                                        float *srow) {
+  if (row->mrow || row->lo > (ptrdiff_t)j0 || row->hi < (ptrdiff_t)(j0 + n))
+    fa_decode_visibility(srow, j0, n, row->lo, row->hi, row->mrow);
+  for (size_t c = n; c < fa_round_up(n, 16); c++) srow[c] = -INFINITY;
+}
 
+/* The end of job {b, kh, k0, ..}: its partial (max, sum, output) per row, or with one
+ * split the output rows o / sum (zeros for a row that saw no key). */
+static inline fa_status fa_decode_finish(const fa_decode_task *t, size_t b, size_t kh, size_t k0,
+                                         const fa_decode_rows *w) {
+  const size_t rows = t->rows, dvp = fa_decode_dvp(t->dv);
   if (t->partials) {
     const size_t split = k0 / FA_DECODE_SPLIT;
     float *part = t->partials + ((b * t->kv_heads + kh) * t->nsplits + split) * rows * t->part_stride;
     for (size_t r = 0; r < rows; r++, part += t->part_stride) {
-      part[0] = rmax[r];
-      part[1] = rsum[r];
-      memcpy(part + 2, o + r * dvp, t->dv * sizeof(float));
+      part[0] = w->rmax[r];
+      part[1] = w->rsum[r];
+      memcpy(part + 2, w->o + r * dvp, t->dv * sizeof(float));
     }
     return FA_OK;
   }
@@ -181,15 +181,47 @@ static inline fa_status fa_decode_job(const fa_decode_ukernels *uk, const void *
     const size_t h = kh * t->group + r / t->lq, i = r % t->lq;
     float *orow = t->out + (ptrdiff_t)b * t->out_stride[0] + (ptrdiff_t)h * t->out_stride[1] +
                   (ptrdiff_t)i * t->out_stride[2];
-    const float *acc = o + r * dvp;
-    if (rsum[r] == 0.0f) { /* the row sees no key: zeros */
+    const float *acc = w->o + r * dvp;
+    if (w->rsum[r] == 0.0f) { /* the row sees no key: zeros */
       memset(orow, 0, t->dv * sizeof(float));
       continue;
     }
-    const float inv = 1.0f / rsum[r];
+    const float inv = 1.0f / w->rsum[r];
     for (size_t x = 0; x < t->dv; x++) orow[x] = acc[x] * inv;
   }
   return FA_OK;
+}
+
+/* Job {b, kh, k0, k1} (common/split.h): every query row of kv head kh's group against
+ * keys [k0, k1); its partial (max, sum, output) per row, or the output if one split. */
+static inline fa_status fa_decode_job(const fa_decode_ukernels *uk, const void *params,
+                                      const fa_job *job, void *workspace) {
+  const fa_decode_task *t = (const fa_decode_task *)params;
+  const size_t b = job->b, kh = job->h, k0 = job->q0, k1 = job->q1, dvp = fa_decode_dvp(t->dv);
+  const fa_decode_kv kv = fa_decode_head(t, b, kh);
+  const fa_decode_rows w = fa_decode_rows_init(t, workspace);
+  for (size_t j0 = k0; j0 < k1; j0 += FA_DECODE_TILE) {
+    const size_t n = k1 - j0 < FA_DECODE_TILE ? k1 - j0 : FA_DECODE_TILE;
+    const size_t npad = fa_round_up(n, 16);
+    for (size_t r = 0; r < t->rows; r++) {
+      float *srow = w.s + r * FA_DECODE_TILE_PAD, *orow = w.o + r * dvp;
+      fa_decode_row row;
+      if (!fa_decode_row_begin(t, b, kh, r, j0, n, &row)) continue;
+      uk->scores(row.qrow, &kv, j0, n, srow);
+      fa_decode_row_finish(&row, j0, n, srow);
+      const float tile_max = uk->softmax->max(srow, npad);
+      /* NaN must stick: it marks the row as NaN, as in the reference */
+      const float new_max = tile_max > w.rmax[r] || tile_max != tile_max ? tile_max : w.rmax[r];
+      if (new_max == -INFINITY) continue; /* nothing visible yet */
+      const float alpha = w.rmax[r] == -INFINITY ? 0.0f : exp2f(w.rmax[r] - new_max);
+      const float tile_sum = uk->softmax->exp2_sum(srow, npad, new_max);
+      if (alpha != 1.0f) uk->softmax->scale(orow, dvp, alpha);
+      w.rsum[r] = w.rsum[r] * alpha + tile_sum;
+      w.rmax[r] = new_max;
+      uk->pv(srow, &kv, j0, n, orow);
+    }
+  }
+  return fa_decode_finish(t, b, kh, k0, &w);
 }
 
 #endif

@@ -1,13 +1,12 @@
 /* Decode, int8 cache, AVX-512 VNNI (x86-64: Ice Lake and later, Sapphire Rapids, Zen 4/5).
  *
- * Scores: 16 keys at a time, one vpdpbusd per key and 64 features on k + 128 (the xor of
- * the stored byte with 0x80, unsigned) against q (signed); the lanes hold q.k + 128 sum(q)
- * and the prepared row's header carries sum(q), so s = q.k exactly in int32 (|q.(k+128)|
- * <= d * 127 * 255 < 2^31 for d < 2^16; wrapping arithmetic keeps the result exact
- * whatever the order). The 16 accumulators are reduced by a shuffle-and-add tree into
- * one vector of 16 scores; then t = (s * qc) * k_scale, two float32 products as in the
- * reference. Output: value rows widened 16 at a time (vpmovsxbd + vcvtdq2ps) and
- * accumulated with the weight p * v_scale, up to 8 vectors (128 channels) in registers. */
+ * Scores: keys in groups of 16 (decode/engine-i8.h), one vpdpbusd per group of 16 keys
+ * and 4 features on k + 128 (the xor of the stored byte with 0x80, unsigned) against the
+ * 4 query bytes (signed); the lanes hold q.k + 128 sum(q) and the prepared row's header
+ * carries sum(q), so s = q.k exactly in int32 (|q.(k+128)| <= d * 127 * 255 < 2^31 for
+ * d < 2^16; wrapping arithmetic keeps the result exact whatever the order); then
+ * t = (s * qc) * k_scale, two float32 products as in the reference. Output: integer P.V (decode/engine-i8.h), one vpdpbusd per 4 keys and 16
+ * channels, up to 4 vectors (64 channels) in registers. */
 #if !defined(__x86_64__) && !defined(_M_X64)
 #error "i8-avx512vnni.c is for x86-64 only"
 #endif
@@ -20,112 +19,112 @@
 FA_EXACT_FP
 FA_TARGET_BEGIN("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni")
 
-#include "decode/engine.h"
+#define FA_DECODE_VLANES 16 /* the weights step in 512-bit vectors */
+#include "decode/engine-i8.h"
 #include "ukernels/f32-avx2.h"
 
-/* a + b of the 128-bit blocks of two vectors: [a0+a2, a1+a3, b0+b2, b1+b3]. */
-static inline __m512i fold_blocks(__m512i a, __m512i b) {
-  return _mm512_add_epi32(_mm512_shuffle_i32x4(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
-                          _mm512_shuffle_i32x4(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
-}
-
-/* [sum acc[0], ..., sum acc[15]]. */
-static inline __m512i hsum16(const __m512i acc[16]) {
-  __m512i t[8], u[4];
-  for (int i = 0; i < 8; i++) t[i] = fold_blocks(acc[2 * i], acc[2 * i + 1]);
-  for (int i = 0; i < 4; i++) /* block L of u[i] holds key 4i + L's four partials */
-    u[i] = _mm512_add_epi32(_mm512_shuffle_i32x4(t[2 * i], t[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0)),
-                            _mm512_shuffle_i32x4(t[2 * i], t[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1)));
-  const __m512i x0 = _mm512_add_epi32(_mm512_unpacklo_epi32(u[0], u[1]),
-                                      _mm512_unpackhi_epi32(u[0], u[1]));
-  const __m512i x1 = _mm512_add_epi32(_mm512_unpacklo_epi32(u[2], u[3]),
-                                      _mm512_unpackhi_epi32(u[2], u[3]));
-  /* element e of block L: key 4e + L */
-  const __m512i y = _mm512_add_epi32(_mm512_unpacklo_epi64(x0, x1), _mm512_unpackhi_epi64(x0, x1));
-  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-  return _mm512_permutexvar_epi32(order, y);
+/* Scores of `groups` (<= 4) groups of 16 keys from k: per 4 features one vpdpbusd per
+ * group, the 16 keys' bytes (xor 0x80: k + 128, unsigned) against the 4 query bytes
+ * broadcast (signed); 4 groups in flight hide its latency. Always inlined with a constant
+ * groups. */
+static inline __attribute__((always_inline)) void scores_groups(const int8_t *q, int32_t qsum,
+                                                                float qcf, const int8_t *k,
+                                                                ptrdiff_t k_rs, size_t d4,
+                                                                const float *ks, float *s,
+                                                                int groups) {
+  const __m512i flip = _mm512_set1_epi8((char)0x80);
+  __m512i acc[4];
+  for (int g = 0; g < groups; g++) acc[g] = _mm512_setzero_si512();
+  for (size_t x4 = 0; x4 < d4; x4++) {
+    int32_t q4;
+    memcpy(&q4, q + 4 * x4, sizeof(q4));
+    const __m512i qb = _mm512_set1_epi32(q4);
+    for (int g = 0; g < groups; g++) {
+      const __m512i kx = _mm512_loadu_si512((const void *)(k + g * k_rs + 64 * (ptrdiff_t)x4));
+      acc[g] = _mm512_dpbusd_epi32(acc[g], _mm512_xor_si512(kx, flip), qb);
+    }
+  }
+  /* the lanes hold q.(k + 128) = q.k + 128 sum(q), exactly (wrapping int32 arithmetic) */
+  const __m512i offset = _mm512_set1_epi32(128 * qsum);
+  const __m512 qc = _mm512_set1_ps(qcf);
+  for (int g = 0; g < groups; g++) {
+    const __m512 t = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[g], offset));
+    _mm512_storeu_ps(s + 16 * g, _mm512_mul_ps(_mm512_mul_ps(t, qc), _mm512_loadu_ps(ks + 16 * g)));
+  }
 }
 
 static void scores_i8_avx512vnni(const void *qrow, const fa_decode_kv *kv, size_t j0, size_t n,
-                                 float *s) {
-  float qcf;
+                                 const float *ks, float *s) {
+  float qc;
   int32_t qsum;
-  memcpy(&qcf, qrow, sizeof(float));
+  memcpy(&qc, qrow, sizeof(float));
   memcpy(&qsum, (const char *)qrow + 4, sizeof(int32_t));
-  const __m512 qc = _mm512_set1_ps(qcf);
-  const __m512i offset = _mm512_set1_epi32(128 * qsum), flip = _mm512_set1_epi8((char)0x80);
   const int8_t *q = (const int8_t *)qrow + 16; /* zero-padded to a multiple of 64 */
-  const size_t d = kv->d, d64 = d & ~(size_t)63;
-  const __mmask64 tail = d64 < d ? (~(__mmask64)0) >> (64 - (d - d64)) : 0;
-  for (size_t c = 0; c < n; c += 16) {
-    const int8_t *row[16];
-    float ks[16];
-    fa_decode_i8_key_rows(kv, j0, c, n, 16, row, ks);
-    __m512i acc[16];
-    for (int u = 0; u < 16; u++) acc[u] = _mm512_setzero_si512();
-    for (size_t x = 0; x < d64; x += 64) {
-      const __m512i qx = _mm512_loadu_si512((const void *)(q + x));
-      for (int u = 0; u < 16; u++)
-        acc[u] = _mm512_dpbusd_epi32(
-            acc[u], _mm512_xor_si512(_mm512_loadu_si512((const void *)(row[u] + x)), flip), qx);
-    }
-    if (tail) { /* bytes past the row load as 0, i.e. 128 after the xor, against q's zeros */
-      const __m512i qx = _mm512_loadu_si512((const void *)(q + d64));
-      for (int u = 0; u < 16; u++)
-        acc[u] = _mm512_dpbusd_epi32(
-            acc[u], _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail, row[u] + d64), flip), qx);
-    }
-    const __m512 t =
-        _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(hsum16(acc), offset)), qc), _mm512_loadu_ps(ks));
-    _mm512_storeu_ps(s + c, t);
-  }
+  const int8_t *k = fa_decode_i8_key_group(kv, j0);
+  const size_t d4 = (kv->d + 3) / 4, groups = (n + 15) / 16;
+  if (groups == 4) scores_groups(q, qsum, qc, k, kv->k_rs, d4, ks, s, 4);
+  if (groups == 3) scores_groups(q, qsum, qc, k, kv->k_rs, d4, ks, s, 3);
+  if (groups == 2) scores_groups(q, qsum, qc, k, kv->k_rs, d4, ks, s, 2);
+  if (groups == 1) scores_groups(q, qsum, qc, k, kv->k_rs, d4, ks, s, 1);
 }
 
-/* o[0 .. 16 * nv) += sum_c w[c] v_c[0 .. 16 * nv); always inlined with a constant nv. */
-static inline __attribute__((always_inline)) void pv_block(const float *w, const int8_t *v,
-                                                           ptrdiff_t v_rs, size_t n, float *o,
-                                                           int nv) {
-  __m512 acc[8];
-  for (int u = 0; u < nv; u++) acc[u] = _mm512_loadu_ps(o + 16 * u);
-  for (size_t c = 0; c < n; c++) {
-    const __m512 wc = _mm512_set1_ps(w[c]);
-    const int8_t *row = v + (ptrdiff_t)c * v_rs;
-    for (int u = 0; u < nv; u++) {
-      const __m128i raw = _mm_loadu_si128((const __m128i *)(row + 16 * u));
-      acc[u] = _mm512_fmadd_ps(wc, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(raw)), acc[u]);
-    }
+/* Channels [x, x + 16 nv) of the pv step, nv <= 4 vectors, the last one `tail` channels
+ * wide: per group of 4 keys one vpdpbusd per vector (the 4 weights broadcast, u8, against
+ * the 4 keys of 16 channels, s8); always inlined with a constant nv. */
+static inline __attribute__((always_inline)) void pv_chunk(const uint8_t *w, const float *g,
+                                                           float alpha, const fa_decode_kv *kv,
+                                                           size_t j0, size_t n, size_t x,
+                                                           float *o, int nv, size_t tail) {
+  const int8_t *v = (const int8_t *)kv->v + (ptrdiff_t)(j0 / 4) * kv->v_rs + 4 * x;
+  __m512 out[4];
+  for (int u = 0; u < nv; u++) {
+    out[u] = _mm512_loadu_ps(o + x + 16 * u);
+    if (alpha != 1.0f) out[u] = _mm512_mul_ps(out[u], _mm512_set1_ps(alpha));
   }
-  for (int u = 0; u < nv; u++) _mm512_storeu_ps(o + 16 * u, acc[u]);
+  const __mmask64 last = tail == 16 ? ~(__mmask64)0 : ((__mmask64)1 << (4 * tail)) - 1;
+  for (size_t c0 = 0; c0 < n; c0 += FA_DECODE_BLOCK) {
+    const float gb = g[c0 / FA_DECODE_BLOCK];
+    if (gb == 0.0f) continue;
+    const size_t c1 = c0 + FA_DECODE_BLOCK < n ? c0 + FA_DECODE_BLOCK : n;
+    __m512i acc[4];
+    for (int u = 0; u < nv; u++) acc[u] = _mm512_setzero_si512();
+    for (size_t c = c0; c < c1; c += 4) {
+      int32_t w4;
+      memcpy(&w4, w + c, sizeof(w4));
+      const __m512i wb = _mm512_set1_epi32(w4);
+      const int8_t *row = v + (ptrdiff_t)(c / 4) * kv->v_rs;
+      for (int u = 0; u < nv - 1; u++)
+        acc[u] = _mm512_dpbusd_epi32(acc[u], wb, _mm512_loadu_si512((const void *)(row + 64 * u)));
+      acc[nv - 1] = _mm512_dpbusd_epi32(acc[nv - 1], wb,
+                                        _mm512_maskz_loadu_epi8(last, row + 64 * (nv - 1)));
+    }
+    const __m512 gv = _mm512_set1_ps(gb);
+    for (int u = 0; u < nv; u++)
+      out[u] = _mm512_add_ps(out[u], _mm512_mul_ps(_mm512_cvtepi32_ps(acc[u]), gv));
+  }
+  for (int u = 0; u < nv; u++) _mm512_storeu_ps(o + x + 16 * u, out[u]);
 }
 
-static void pv_i8_avx512vnni(const float *p, const fa_decode_kv *kv, size_t j0, size_t n,
-                             float *o) {
-  const int8_t *v = (const int8_t *)kv->v + (ptrdiff_t)j0 * kv->v_rs;
+static void pv_i8_avx512vnni(const uint8_t *w, const float *g, float alpha, const fa_decode_kv *kv,
+                             size_t j0, size_t n, float *o) {
   const size_t dv = kv->dv;
-  float w[FA_DECODE_TILE];
-  fa_decode_i8_weights(p, kv, j0, n, w);
   size_t x = 0;
-  for (; x + 128 <= dv; x += 128) pv_block(w, v + x, kv->v_rs, n, o + x, 8);
-  if (x + 64 <= dv) pv_block(w, v + x, kv->v_rs, n, o + x, 4), x += 64;
-  if (x + 32 <= dv) pv_block(w, v + x, kv->v_rs, n, o + x, 2), x += 32;
-  if (x + 16 <= dv) pv_block(w, v + x, kv->v_rs, n, o + x, 1), x += 16;
-  if (x < dv) { /* masked loads never touch memory past the row; o is padded to 16 */
-    const __mmask16 tail = (__mmask16)((1u << (dv - x)) - 1);
-    __m512 acc = _mm512_loadu_ps(o + x);
-    for (size_t c = 0; c < n; c++) {
-      const __m128i raw = _mm_maskz_loadu_epi8(tail, v + (ptrdiff_t)c * kv->v_rs + x);
-      acc = _mm512_fmadd_ps(_mm512_set1_ps(w[c]), _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(raw)),
-                            acc);
-    }
-    _mm512_storeu_ps(o + x, acc);
+  for (; x + 64 <= dv; x += 64) pv_chunk(w, g, alpha, kv, j0, n, x, o, 4, 16);
+  if (x < dv) { /* 1-4 vectors left, the last one partial or whole; o is padded to 16 */
+    const size_t left = dv - x, nv = (left + 15) / 16;
+    const size_t tail = left - 16 * (nv - 1);
+    if (nv == 1) pv_chunk(w, g, alpha, kv, j0, n, x, o, 1, tail);
+    if (nv == 2) pv_chunk(w, g, alpha, kv, j0, n, x, o, 2, tail);
+    if (nv == 3) pv_chunk(w, g, alpha, kv, j0, n, x, o, 3, tail);
+    if (nv == 4) pv_chunk(w, g, alpha, kv, j0, n, x, o, 4, tail);
   }
 }
 
-static const fa_decode_ukernels ukernels = {scores_i8_avx512vnni, pv_i8_avx512vnni,
-                                            &fa_f32_ukernels_avx2};
+static const fa_decode_i8_ukernels ukernels = {scores_i8_avx512vnni, pv_i8_avx512vnni,
+                                               &fa_f32_ukernels_avx2};
 
 fa_status fa_decode_i8__avx512vnni(const void *params, const fa_job *job, void *workspace) {
-  return fa_decode_job(&ukernels, params, job, workspace);
+  return fa_decode_i8_job(&ukernels, params, job, workspace);
 }
 
 FA_TARGET_END

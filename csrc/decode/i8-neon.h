@@ -1,76 +1,86 @@
 /* The int8 decode micro-kernels of aarch64, for i8-neon.c and i8-neondot.c: one
- * engine, the int8 dot product of 16 bytes passed in (smull/sadalp or SDOT), the
- * output step shared (value rows widened to float32, weight p * v_scale). */
+ * engine (decode/engine-i8.h), the int8 dot product of 16 bytes passed in (smull/sadalp
+ * or SDOT) for the scores and for the integer P.V. */
 #ifndef FASTATTN_DECODE_I8_NEON_H
 #define FASTATTN_DECODE_I8_NEON_H
 
 #include <arm_neon.h>
 #include <stdint.h>
+#include <string.h>
 
-#include "decode/engine.h"
+#include "decode/engine-i8.h"
 #include "ukernels/f32-neon.h"
 
-typedef int32x4_t (*fa_decode_dot16_fn)(int32x4_t acc, int8x16_t a, int8x16_t b);
+/* The integer P.V of 4 keys x 4 channels (16 bytes: 4 keys of each channel) with the 4
+ * weights w4 (each <= 127): added into one int32 lane per channel (dotprod) or into two
+ * lanes per channel pair that fa_decode_neon_lanes folds (plain NEON, smull + sadalp). */
+typedef void (*fa_decode_pv16_fn)(int32x4_t *acc, int8x16_t v, int8x16_t w4);
 
-/* s[c] = ((float)(q . k_c) * qc) * k_scale[c] for c < n, 4 keys at a time. */
+/* s[c] = ((float)(q . k_c) * qc) * ks[c] for the tile of n keys from j0: per group of 16
+ * keys and 4 features, the 4 query bytes against 4 x 4 keys (the pv step's 16-byte dot:
+ * 4 keys x 4 features are laid out as 4 channels x 4 keys are). */
 static inline __attribute__((always_inline)) void fa_decode_scores_i8_neon(
-    fa_decode_dot16_fn dot16, const void *qrow, const fa_decode_kv *kv, size_t j0, size_t n,
-    float *s) {
+    fa_decode_pv16_fn dot16, int32x4_t (*fold)(const int32x4_t *acc), const void *qrow,
+    const fa_decode_kv *kv, size_t j0, size_t n, const float *ks, float *s) {
   const float qc = *(const float *)qrow;
-  const int8_t *q = (const int8_t *)qrow + 16;
-  const int8_t *k = (const int8_t *)kv->k + (ptrdiff_t)j0 * kv->k_rs;
-  const size_t d = kv->d, d16 = d & ~(size_t)15;
-  for (size_t c = 0; c < n; c += 4) {
-    const int8_t *row[4];
-    for (size_t u = 0; u < 4; u++) /* past the tile's end: repeat the last key */
-      row[u] = k + (ptrdiff_t)(c + u < n ? c + u : n - 1) * kv->k_rs;
-    int32x4_t a[4];
-    for (int u = 0; u < 4; u++) a[u] = vdupq_n_s32(0);
-    for (size_t x = 0; x < d16; x += 16) {
-      const int8x16_t qx = vld1q_s8(q + x);
-      for (int u = 0; u < 4; u++) a[u] = dot16(a[u], qx, vld1q_s8(row[u] + x));
+  const int8_t *q = (const int8_t *)qrow + 16; /* zero-padded to a multiple of 64 */
+  const size_t d4 = (kv->d + 3) / 4;
+  for (size_t c = 0; c < n; c += 16) {
+    const int8_t *k = fa_decode_i8_key_group(kv, j0 + c);
+    int32x4_t acc[8];
+    for (int u = 0; u < 8; u++) acc[u] = vdupq_n_s32(0);
+    for (size_t x4 = 0; x4 < d4; x4++) {
+      uint32_t q4;
+      memcpy(&q4, q + 4 * x4, sizeof(q4));
+      const int8x16_t qq = vreinterpretq_s8_u32(vdupq_n_u32(q4));
+      for (int u = 0; u < 4; u++) dot16(acc + 2 * u, vld1q_s8(k + 64 * x4 + 16 * u), qq);
     }
-    for (size_t u = 0; u < 4 && c + u < n; u++) {
-      int32_t acc = vaddvq_s32(a[u]);
-      for (size_t x = d16; x < d; x++) acc += (int32_t)q[x] * row[u][x];
-      s[c + u] = ((float)acc * qc) * kv->ks[j0 + c + u];
+    for (int u = 0; u < 4; u++) {
+      const float32x4_t t = vmulq_n_f32(vcvtq_f32_s32(fold(acc + 2 * u)), qc);
+      vst1q_f32(s + c + 4 * u, vmulq_f32(t, vld1q_f32(ks + c + 4 * u)));
     }
   }
 }
 
-/* 8 int8 values widened to two float32 vectors. */
-static inline void fa_decode_widen8(const int8_t *x, float32x4_t *lo, float32x4_t *hi) {
-  const int16x8_t w = vmovl_s8(vld1_s8(x));
-  *lo = vcvtq_f32_s32(vmovl_s16(vget_low_s16(w)));
-  *hi = vcvtq_f32_s32(vmovl_high_s16(w));
-}
-
-/* o[0 .. 8 * nv) += sum_c w[c] v_c[0 .. 8 * nv); always inlined with a constant nv. */
-static inline __attribute__((always_inline)) void fa_decode_pv_block_i8(
-    const float *w, const int8_t *v, ptrdiff_t v_rs, size_t n, float *o, int nv) {
-  float32x4_t acc[8];
-  for (int u = 0; u < 2 * nv; u++) acc[u] = vld1q_f32(o + 4 * u);
-  for (size_t c = 0; c < n; c++) {
-    const int8_t *row = v + (ptrdiff_t)c * v_rs;
-    for (int u = 0; u < nv; u++) {
-      float32x4_t lo, hi;
-      fa_decode_widen8(row + 8 * u, &lo, &hi);
-      acc[2 * u] = vfmaq_n_f32(acc[2 * u], lo, w[c]);
-      acc[2 * u + 1] = vfmaq_n_f32(acc[2 * u + 1], hi, w[c]);
-    }
+/* Channels [x, x + 4 nv) of the pv step, nv <= 4 vectors of 4 channels; always inlined
+ * with constants nv and pv16 (acc has two int32x4 per vector, see pv16). */
+static inline __attribute__((always_inline)) void fa_decode_pv_chunk_i8(
+    fa_decode_pv16_fn pv16, int32x4_t (*fold)(const int32x4_t *acc), const uint8_t *w,
+    const float *g, float alpha, const fa_decode_kv *kv, size_t j0, size_t n, size_t x,
+    float *o, int nv) {
+  const int8_t *v = (const int8_t *)kv->v + (ptrdiff_t)(j0 / 4) * kv->v_rs + 4 * x;
+  float32x4_t out[4];
+  for (int u = 0; u < nv; u++) {
+    out[u] = vld1q_f32(o + x + 4 * u);
+    if (alpha != 1.0f) out[u] = vmulq_n_f32(out[u], alpha);
   }
-  for (int u = 0; u < 2 * nv; u++) vst1q_f32(o + 4 * u, acc[u]);
+  for (size_t c0 = 0; c0 < n; c0 += FA_DECODE_BLOCK) {
+    const float gb = g[c0 / FA_DECODE_BLOCK];
+    if (gb == 0.0f) continue;
+    const size_t c1 = c0 + FA_DECODE_BLOCK < n ? c0 + FA_DECODE_BLOCK : n;
+    int32x4_t acc[8];
+    for (int u = 0; u < 2 * nv; u++) acc[u] = vdupq_n_s32(0);
+    for (size_t c = c0; c < c1; c += 4) {
+      uint32_t w4;
+      memcpy(&w4, w + c, sizeof(w4));
+      const int8x16_t wq = vreinterpretq_s8_u32(vdupq_n_u32(w4));
+      const int8_t *row = v + (ptrdiff_t)(c / 4) * kv->v_rs;
+      for (int u = 0; u < nv; u++) pv16(acc + 2 * u, vld1q_s8(row + 16 * u), wq);
+    }
+    for (int u = 0; u < nv; u++)
+      out[u] = vaddq_f32(out[u], vmulq_n_f32(vcvtq_f32_s32(fold(acc + 2 * u)), gb));
+  }
+  for (int u = 0; u < nv; u++) vst1q_f32(o + x + 4 * u, out[u]);
 }
 
-static inline void fa_decode_pv_i8_neon(const float *p, const fa_decode_kv *kv, size_t j0,
-                                        size_t n, float *o) {
-  const int8_t *v = (const int8_t *)kv->v + (ptrdiff_t)j0 * kv->v_rs;
-  float w[FA_DECODE_TILE];
-  fa_decode_i8_weights(p, kv, j0, n, w);
+/* The pv step: 16 channels at a time, then 4, then the rest in plain C. */
+static inline __attribute__((always_inline)) void fa_decode_pv_i8_neon(
+    fa_decode_pv16_fn pv16, int32x4_t (*fold)(const int32x4_t *acc), const uint8_t *w,
+    const float *g, float alpha, const fa_decode_kv *kv, size_t j0, size_t n, float *o) {
   size_t x = 0;
-  for (; x + 32 <= kv->dv; x += 32) fa_decode_pv_block_i8(w, v + x, kv->v_rs, n, o + x, 4);
-  for (; x + 8 <= kv->dv; x += 8) fa_decode_pv_block_i8(w, v + x, kv->v_rs, n, o + x, 1);
-  fa_decode_i8_pv_cols(w, kv, j0, n, x, o);
+  for (; x + 16 <= kv->dv; x += 16) fa_decode_pv_chunk_i8(pv16, fold, w, g, alpha, kv, j0, n, x, o, 4);
+  for (; x + 4 <= kv->dv; x += 4) fa_decode_pv_chunk_i8(pv16, fold, w, g, alpha, kv, j0, n, x, o, 1);
+  fa_decode_i8_pv_cols(w, g, alpha, kv, j0, n, x, o);
 }
 
 #endif

@@ -3,31 +3,31 @@
  * header, then its int8 values. */
 #include <stdint.h>
 
-#include "decode/engine.h"
+#include "common/target.h"
+FA_EXACT_FP
+
+#include "decode/engine-i8.h"
 #include "ukernels/f32-scalar.h"
 
 static void scores_i8_scalar(const void *qrow, const fa_decode_kv *kv, size_t j0, size_t n,
-                             float *s) {
+                             const float *ks, float *s) {
   const float qc = *(const float *)qrow;
   const int8_t *q = (const int8_t *)qrow + 16;
-  const int8_t *k = (const int8_t *)kv->k + (ptrdiff_t)j0 * kv->k_rs;
   for (size_t c = 0; c < n; c++) {
-    const int8_t *row = k + (ptrdiff_t)c * kv->k_rs;
     int32_t acc = 0;
-    for (size_t x = 0; x < kv->d; x++) acc += (int32_t)q[x] * row[x];
-    s[c] = ((float)acc * qc) * kv->ks[j0 + c];
+    for (size_t x = 0; x < kv->d; x++) acc += (int32_t)q[x] * fa_decode_i8_key(kv, j0, c, x);
+    s[c] = ((float)acc * qc) * ks[c];
   }
 }
 
-static void pv_i8_scalar(const float *p, const fa_decode_kv *kv, size_t j0, size_t n, float *o) {
-  float w[FA_DECODE_TILE];
-  fa_decode_i8_weights(p, kv, j0, n, w);
-  fa_decode_i8_pv_cols(w, kv, j0, n, 0, o);
+static void pv_i8_scalar(const uint8_t *w, const float *g, float alpha, const fa_decode_kv *kv,
+                         size_t j0, size_t n, float *o) {
+  fa_decode_i8_pv_cols(w, g, alpha, kv, j0, n, 0, o);
 }
 
-static const fa_decode_ukernels ukernels = {scores_i8_scalar, pv_i8_scalar,
-                                            &fa_f32_ukernels_scalar};
+static const fa_decode_i8_ukernels ukernels = {scores_i8_scalar, pv_i8_scalar,
+                                               &fa_f32_ukernels_scalar};
 
 fa_status fa_decode_i8__scalar(const void *params, const fa_job *job, void *workspace) {
-  return fa_decode_job(&ukernels, params, job, workspace);
+  return fa_decode_i8_job(&ukernels, params, job, workspace);
 }

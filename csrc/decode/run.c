@@ -1,4 +1,7 @@
 /* The shared half of the decode entry points (see decode/run.h). */
+#include "common/target.h"
+FA_EXACT_FP /* the merge is part of the int8 arithmetic, bit for bit */
+
 #include "decode/run.h"
 
 #include <math.h>
@@ -56,7 +59,7 @@ static void merge(const void *params, size_t b, size_t kh) {
     for (size_t s = 0; s < t->nsplits; s++) {
       const float *part = first + s * split_stride;
       if (part[0] == -INFINITY) continue;
-      const float w = exp2f(part[0] - top);
+      const float w = fa_decode_exp2(part[0] - top);
       total += w * part[1];
       for (size_t x = 0; x < t->dv; x++) orow[x] += w * part[2 + x];
     }

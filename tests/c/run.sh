@@ -67,7 +67,8 @@ for h in "${harnesses[@]}"; do
     cat "$work/$h.log" >&2; echo "error: tests/c/$h.c did not build for $arch" >&2; status=1; continue
   fi
   args=()
-  [ "$h" = armcount_driver ] && args=("i8-$([ "$arch" = aarch64 ] && echo neon || echo scalar)" 96 2 1)
+  isa=$([ "$arch" = aarch64 ] && echo neon || echo scalar)
+  [ "$h" = armcount_driver ] && args=("i8-$isa,f32-$isa,linear-causal:f32-$isa,performer:f32-$isa,linformer:f32-$isa" 96 2 1)
   if [ "$target" = native ]; then
     echo "=== tests/c/$h (native $arch)"
     "$work/$h" "${args[@]}" || { echo "error: tests/c/$h failed" >&2; status=1; }

@@ -12,10 +12,13 @@
  * keys [q0, q1) of one split.
  *
  * float32 takes fa_dense_f32_params as they are. int8 (the KV cache's format) has one
- * scale per key token and one per value token; the arithmetic is spelled out in
- * reference/decode_int8.py: q rows quantised symmetrically (scale max|q| / 127),
- * s = q.k exactly in int32, t = ((float)s * (q_scale * scale * log2 e)) * k_scale[j],
- * then a float32 online softmax and out = sum_j 2^(t_j - m) v_scale[j] v_j / sum. */
+ * scale per key token and one per value token, keys in groups of 16 tokens and values in
+ * groups of 4; the
+ * arithmetic is spelled out in reference/decode_int8.py, bit for bit: q rows quantised
+ * symmetrically (scale max|q| / 127), s = q.k exactly in int32,
+ * t = ((float)s * (q_scale * scale * log2 e)) * k_scale[j], a float32 online softmax per
+ * tile of FA_DECODE_TILE keys, and P.V in int32 per block of FA_DECODE_BLOCK keys on
+ * 7-bit weights rint(2^(t_j - m) v_scale[j] * 127 / block max). */
 #ifndef FASTATTN_DECODE_H
 #define FASTATTN_DECODE_H
 
@@ -28,19 +31,26 @@
 
 #define FA_DECODE_SPLIT 256 /* keys per split (job); a multiple of FA_DECODE_TILE */
 #define FA_DECODE_TILE 64   /* keys per softmax tile inside a split */
+#define FA_DECODE_BLOCK 16  /* keys per block of integer weights (int8), inside a tile */
 
 typedef struct fa_decode_i8_params {
   const float *q;       /* [batch][heads][lq][d], last dim contiguous, finite */
-  const int8_t *k;      /* [batch][kv_heads][lk][d], values in [-127, 127] */
-  const int8_t *v;      /* [batch][kv_heads][lk][dv], values in [-127, 127] */
-  const float *k_scale; /* [batch][kv_heads][lk], token stride 1 */
-  const float *v_scale; /* [batch][kv_heads][lk], token stride 1 */
+  /* [batch][kv_heads][ceil(lk / 16)][ceil(d / 4)][16][4], values in [-127, 127]: token j,
+   * feature x at (j / 16) * k_stride[2] + 64 (x / 4) + 4 (j % 16) + x % 4 (a group of 16
+   * tokens, 4 features of a token together; features past d are read, and must be 0) */
+  const int8_t *k;
+  /* [batch][kv_heads][ceil(lk / 4)][dv][4], values in [-127, 127]: token j, channel x at
+   * (j / 4) * v_stride[2] + 4 x + j % 4 (a group of 4 tokens, channel-major) */
+  const int8_t *v;
+  const float *k_scale; /* [batch][kv_heads][lk], token stride 1, finite */
+  const float *v_scale; /* [batch][kv_heads][lk], token stride 1, finite and > 0 */
   float *out;           /* [batch][heads][lq][dv] */
   const float *mask;    /* additive, [batch][heads][lq][lk] with key stride 1; NULL for none */
   /* elements reachable from each pointer, checked against sizes and strides */
   size_t q_len, k_len, v_len, out_len, mask_len, k_scale_len, v_scale_len;
   size_t batch, heads, kv_heads, lq, lk, d, dv;
-  /* strides in elements for the batch, head and row dims (0 broadcasts) */
+  /* strides in elements for the batch, head and row dims (0 broadcasts); the third of k
+   * and v is the stride of their groups of 16 and 4 tokens */
   ptrdiff_t q_stride[3], k_stride[3], v_stride[3], out_stride[3], mask_stride[3];
   ptrdiff_t k_scale_stride[2], v_scale_stride[2]; /* batch and head dims */
   float scale;

@@ -1,0 +1,193 @@
+/* The int8 decode engine (reference/decode_int8.py, step by step): per tile of keys and
+ * query row, the float32 scores, their online max, the probabilities by the kernels' own
+ * exp2, their sum in integers, then per block of FA_DECODE_BLOCK keys 7-bit weights
+ * W = rint(p * v_scale * 127 / max) and P.V in int32, flushed to the float32 output with
+ * the block's scale. Bit for bit the same on every ISA: the ISA files supply the scores
+ * and the integer P.V (their own SIMD), everything in between is plain C here, compiled
+ * inside each file's target with contraction off (FA_EXACT_FP).
+ *
+ * Keys are stored in groups of 16 tokens, 4 features of a token together: feature x of
+ * key j at kv->k + (j / 16) * kv->k_rs + 64 (x / 4) + 4 (j % 16) + x % 4 (features past d
+ * zero), so 64 bytes hold 16 keys x 4 features and one 32-bit lane one key: the 4 query
+ * bytes broadcast against them give 16 partial scores with no horizontal sums. Values are
+ * stored in groups of 4 tokens, channel-major inside a group: channel x of token j at
+ * kv->v + (j / 4) * kv->v_rs + 4 x + j % 4, so one 32-bit lane holds 4 keys of one
+ * channel. Both are what vpdpbusd, vpmaddubsw + vpmaddwd and SDOT consume. */
+#ifndef FASTATTN_DECODE_ENGINE_I8_H
+#define FASTATTN_DECODE_ENGINE_I8_H
+
+#include "decode/engine.h"
+
+#define FA_DECODE_WMAX 127   /* integer weights 0..127 */
+#define FA_DECODE_SUM_BITS 18 /* a tile's sum: p * 2^18 as integers (64 * 2^18 = 2^24) */
+#define FA_DECODE_BLOCKS (FA_DECODE_TILE / FA_DECODE_BLOCK)
+
+typedef struct fa_decode_i8_ukernels {
+  /* s[c] = score of the prepared query row with key j0 + c (j0 a multiple of 16) for
+   * c < n (base-2 units), ks[c] the key scales (0 past n); s has room for
+   * fa_round_up(n, 16) floats, which may be written */
+  void (*scores)(const void *qrow, const fa_decode_kv *kv, size_t j0, size_t n,
+                 const float *ks, float *s);
+  /* o[x] = o[x] * alpha (when alpha != 1), then for each block b of the tile with g[b] > 0,
+   * o[x] = o[x] + float(sum_{c in block b, c < n} w[c] * value(j0 + c)[x]) * g[b], for
+   * x < dv; w has FA_DECODE_TILE entries, o room for fa_round_up(dv, 16) floats */
+  void (*pv)(const uint8_t *w, const float *g, float alpha, const fa_decode_kv *kv, size_t j0,
+             size_t n, float *o);
+  const fa_f32_ukernels *softmax; /* its max (of x[0..n), n a multiple of 16) */
+} fa_decode_i8_ukernels;
+
+/* The group of 16 keys holding key j0 (a multiple of 16). */
+static inline const int8_t *fa_decode_i8_key_group(const fa_decode_kv *kv, size_t j0) {
+  return (const int8_t *)kv->k + (ptrdiff_t)(j0 / 16) * kv->k_rs;
+}
+
+/* Feature x of key c of the tile from j0 (a multiple of 16). */
+static inline int8_t fa_decode_i8_key(const fa_decode_kv *kv, size_t j0, size_t c, size_t x) {
+  const size_t j = j0 + c;
+  return fa_decode_i8_key_group(kv, j - j % 16)[64 * (x / 4) + 4 * (j % 16) + x % 4];
+}
+
+/* Value channel x of key c of the tile from j0 (a multiple of 4). */
+static inline int8_t fa_decode_i8_value(const fa_decode_kv *kv, size_t j0, size_t c, size_t x) {
+  const size_t j = j0 + c;
+  return ((const int8_t *)kv->v)[(ptrdiff_t)(j / 4) * kv->v_rs + (ptrdiff_t)(4 * x + j % 4)];
+}
+
+/* The pv step for channels [x, dv) in plain C: the scalar kernel from x = 0, the SIMD
+ * ones for the channels past their vectors. */
+static inline void fa_decode_i8_pv_cols(const uint8_t *w, const float *g, float alpha,
+                                        const fa_decode_kv *kv, size_t j0, size_t n, size_t x,
+                                        float *o) {
+  for (size_t y = x; y < kv->dv; y++) {
+    float acc = alpha != 1.0f ? o[y] * alpha : o[y];
+    for (size_t c0 = 0; c0 < n; c0 += FA_DECODE_BLOCK) {
+      if (g[c0 / FA_DECODE_BLOCK] == 0.0f) continue;
+      const size_t c1 = c0 + FA_DECODE_BLOCK < n ? c0 + FA_DECODE_BLOCK : n;
+      int32_t dot = 0; /* <= 16 * 127 * 127 */
+      for (size_t c = c0; c < c1; c++) dot += (int32_t)w[c] * fa_decode_i8_value(kv, j0, c, y);
+      acc = acc + (float)dot * g[c0 / FA_DECODE_BLOCK];
+    }
+    o[y] = acc;
+  }
+}
+
+/* The weights step works on one block of 16 keys at a time, in vectors of
+ * FA_DECODE_VLANES float lanes (GCC/clang vector extensions; an ISA file sets the width
+ * its registers have before including this, since GCC does a wider compare lane by lane):
+ * bit for bit the same arithmetic as the scalar fa_decode_exp2 on every width. */
+#ifndef FA_DECODE_VLANES
+#define FA_DECODE_VLANES 4
+#endif
+#define FA_DECODE_VECS (FA_DECODE_BLOCK / FA_DECODE_VLANES)
+#if defined(__GNUC__) && !defined(__clang__)
+/* for the rest of the file that includes this: the helpers below are inlined, so no
+ * vector ever crosses a call (GCC reports it at the end of the file, past any pop) */
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+typedef float fa_vf __attribute__((vector_size(4 * FA_DECODE_VLANES)));
+typedef int32_t fa_vi __attribute__((vector_size(4 * FA_DECODE_VLANES)));
+typedef uint8_t fa_vb __attribute__((vector_size(FA_DECODE_VLANES)));
+
+static inline fa_vf fa_v_load(const float *x) {
+  fa_vf v;
+  memcpy(&v, x, sizeof(v));
+  return v;
+}
+
+static inline fa_vf fa_v_select(fa_vi mask, fa_vf a, fa_vf b) {
+  return (fa_vf)(((fa_vi)a & mask) | ((fa_vi)b & ~mask));
+}
+
+/* fa_decode_exp2 on every lane. */
+static inline fa_vf fa_v_exp2(fa_vf x) {
+  const fa_vf zero = {0}, magic = zero + 12582912.0f;
+  fa_vf xc = fa_v_select(x > zero - 126.0f, x, zero - 126.0f);
+  xc = fa_v_select(xc < zero, xc, zero);
+  const fa_vf n = (xc + magic) - magic, f = xc - n;
+  fa_vf p = zero + 1.5403530e-4f;
+  p = p * f + 1.3333558e-3f;
+  p = p * f + 9.6181291e-3f;
+  p = p * f + 5.5504109e-2f;
+  p = p * f + 2.4022651e-1f;
+  p = p * f + 6.9314718e-1f;
+  p = p * f + 1.0f;
+  const fa_vi e = __builtin_convertvector(n, fa_vi) * (1 << 23);
+  return fa_v_select(x >= zero - 125.0f, (fa_vf)((fa_vi)p + e), zero);
+}
+
+/* rint of every lane, each in [0, 2^22) (round half to even, as numpy's rint). */
+static inline fa_vi fa_v_rint(fa_vf y) {
+  const fa_vf magic = (fa_vf){0} + 12582912.0f; /* 1.5 * 2^23 */
+  return __builtin_convertvector((y + magic) - magic, fa_vi);
+}
+
+/* The tile's probabilities and weights from its scores s[0..npad) (-inf past its keys),
+ * running max m and value scales vs[0..npad) (finite, > 0; anything finite past the
+ * keys): returns the integer sum of p * 2^18 and fills w[c] and g[b] as the pv step
+ * takes them (g[b] = 0: block b adds nothing). */
+static inline int32_t fa_decode_i8_weights(const float *s, size_t npad, float m, const float *vs,
+                                           uint8_t *w, float *g) {
+  fa_vi total = {0};
+  for (size_t c0 = 0; c0 < npad; c0 += FA_DECODE_BLOCK) {
+    fa_vf x[FA_DECODE_VECS];
+    fa_vi top = {0}; /* the weights are >= 0, so their bits order as they do */
+    for (int u = 0; u < FA_DECODE_VECS; u++) {
+      const size_t c = c0 + (size_t)u * FA_DECODE_VLANES;
+      const fa_vf p = fa_v_exp2(fa_v_load(s + c) - m); /* in [0, 1] */
+      total += fa_v_rint(p * (float)(1 << FA_DECODE_SUM_BITS));
+      x[u] = p * fa_v_load(vs + c);
+      const fa_vi bits = (fa_vi)x[u], more = bits > top;
+      top = (bits & more) | (top & ~more);
+    }
+    int32_t high = 0;
+    for (int l = 0; l < FA_DECODE_VLANES; l++) high = top[l] > high ? top[l] : high;
+    float wmax;
+    memcpy(&wmax, &high, sizeof(wmax));
+    /* w <= wmax, so rint(w * (127 / wmax)) <= 127 (two roundings stay below 127.5) */
+    const float r = (float)FA_DECODE_WMAX / (wmax > 0.0f ? wmax : 1.0f);
+    g[c0 / FA_DECODE_BLOCK] = wmax > 0.0f ? wmax / (float)FA_DECODE_WMAX : 0.0f;
+    for (int u = 0; u < FA_DECODE_VECS; u++) {
+      const fa_vb wb = __builtin_convertvector(fa_v_rint(x[u] * r), fa_vb);
+      memcpy(w + c0 + (size_t)u * FA_DECODE_VLANES, &wb, sizeof(wb));
+    }
+  }
+  int32_t sum = 0; /* <= 64 * 2^18 */
+  for (int l = 0; l < FA_DECODE_VLANES; l++) sum += total[l];
+  return sum;
+}
+
+/* Job {b, kh, k0, k1} (common/split.h) of the int8 cache: as fa_decode_job. */
+static inline fa_status fa_decode_i8_job(const fa_decode_i8_ukernels *uk, const void *params,
+                                         const fa_job *job, void *workspace) {
+  const fa_decode_task *t = (const fa_decode_task *)params;
+  const size_t b = job->b, kh = job->h, k0 = job->q0, k1 = job->q1, dvp = fa_decode_dvp(t->dv);
+  const fa_decode_kv kv = fa_decode_head(t, b, kh);
+  const fa_decode_rows ws = fa_decode_rows_init(t, workspace);
+  uint8_t w[FA_DECODE_TILE];
+  float g[FA_DECODE_BLOCKS], ks[FA_DECODE_TILE], vs[FA_DECODE_TILE];
+  for (size_t j0 = k0; j0 < k1; j0 += FA_DECODE_TILE) {
+    const size_t n = k1 - j0 < FA_DECODE_TILE ? k1 - j0 : FA_DECODE_TILE;
+    const size_t npad = fa_round_up(n, 16);
+    memcpy(ks, kv.ks + j0, n * sizeof(float));
+    memcpy(vs, kv.vs + j0, n * sizeof(float));
+    for (size_t c = n; c < npad; c++) ks[c] = vs[c] = 0.0f;
+    for (size_t r = 0; r < t->rows; r++) {
+      float *srow = ws.s + r * FA_DECODE_TILE_PAD, *orow = ws.o + r * dvp;
+      fa_decode_row row;
+      if (!fa_decode_row_begin(t, b, kh, r, j0, n, &row)) continue;
+      uk->scores(row.qrow, &kv, j0, n, ks, srow);
+      fa_decode_row_finish(&row, j0, n, srow);
+      const float tile_max = uk->softmax->max(srow, npad);
+      if (!(tile_max > -INFINITY)) continue; /* nothing visible in this tile */
+      const float m = ws.rmax[r], new_max = tile_max > m ? tile_max : m;
+      const float alpha = m == -INFINITY ? 0.0f : fa_decode_exp2(m - new_max);
+      const int32_t total = fa_decode_i8_weights(srow, npad, new_max, vs, w, g);
+      ws.rsum[r] = ws.rsum[r] * alpha + (float)total * (1.0f / (float)(1 << FA_DECODE_SUM_BITS));
+      ws.rmax[r] = new_max;
+      uk->pv(w, g, alpha, &kv, j0, n, orow);
+    }
+  }
+  return fa_decode_finish(t, b, kh, k0, &ws);
+}
+
+#endif
