@@ -1,5 +1,6 @@
 /* The int8 quantiser: its variants, checks and entry points (fastattn/quant_i8.h);
- * common/driver.c runs one job per matrix. Built with no ISA flags. */
+ * common/driver.c runs one job per matrix (or token ranges, see run()). Built with no ISA
+ * flags. */
 #include "common/driver.h"
 #include "fastattn/quant_i8.h"
 
