@@ -70,7 +70,7 @@ def i8_quantize(x, str kind, size_t block, bint smooth, data, scale, mean, size_
     """Quantises x (outer, len, d) C-contiguous float32 into data (outer, len, d) int8 and
     scale ((outer, nblocks) for keys, (outer, d) for values), and mean (outer, d) when
     smoothing keys, with quant-i8 variant `variant` (its index) on `nthreads` threads (one
-    matrix each). Raises ValueError when x is not finite."""
+    matrix each, or token ranges of fewer matrices). Raises ValueError when x is not finite."""
     cdef const float[:, :, ::1] xv = x
     cdef signed char[:, :, ::1] dv = data
     cdef float[:, ::1] sv = scale

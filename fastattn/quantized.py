@@ -165,7 +165,8 @@ def quantize(x: ArrayLike, *, kind: str = "key", block: int = DEFAULT_BLOCK,
         by default the best one this CPU runs under ``FASTATTN_ISA``. Every variant gives
         the same bytes.
     num_threads : int, optional
-        Threads (one matrix of the leading dims at a time each); by default
+        Threads (a matrix of the leading dims each, or parts of one when there are fewer
+        matrices than threads); by default
         ``FASTATTN_NUM_THREADS``, else every CPU this process may use. The bytes do not depend
         on it.
 

@@ -100,6 +100,30 @@ def test_bytes_do_not_depend_on_threads(variant, seed, lead, length, d, block, s
     np.testing.assert_array_equal(qv.scale, scale)
 
 
+@pytest.mark.parametrize("variant", compiled("quant-i8"))
+@given(seed=st.integers(0, 2**32 - 1), lead=st.sampled_from([(), (1,), (2,)]),
+       length=st.integers(257, 1500), d=st.sampled_from([33, 64, 100]),
+       block=st.sampled_from([1, 7, 64]), smooth=st.booleans(), threads=st.integers(2, 9))
+def test_large_matrices_split_across_threads(variant, seed, lead, length, d, block, smooth,
+                                             threads):
+    # Fewer matrices than threads: each is cut into token ranges (csrc/quant/dispatch-i8.c).
+    x = _inputs(seed, lead, length, d, outliers=seed % 2 == 0, ties=seed % 3 == 0)
+    _check_keys(fastattn.quantize(x, block=block, smooth=smooth, variant=variant,
+                                  num_threads=threads), x, block, smooth)
+    qv = fastattn.quantize(x, kind="value", variant=variant, num_threads=threads)
+    data, scale = ref8.quantize_channels(x)
+    np.testing.assert_array_equal(qv.data, data)
+    np.testing.assert_array_equal(qv.scale, scale)
+
+
+@pytest.mark.parametrize("variant", compiled("quant-i8"))
+def test_split_matrix_rejects_non_finite(variant):
+    x = np.ones((1, 1000, 64), dtype=np.float32)
+    x[0, 999, 63] = np.nan  # in the last token range
+    raises("must be finite", fastattn.quantize, x, smooth=False, variant=variant, num_threads=4)
+    raises("must be finite", fastattn.quantize, x, kind="value", variant=variant, num_threads=4)
+
+
 @pytest.mark.parametrize("op", ["attention", "block_sparse_attention"])
 def test_int8_attention_quantises_on_its_threads(monkeypatch, op):
     import fastattn._precision as precision

@@ -1,5 +1,6 @@
 /* The int8 quantiser: its variants, checks and entry points (fastattn/quant_i8.h);
- * common/driver.c runs one job per matrix. Built with no ISA flags. */
+ * common/driver.c runs one job per matrix (or token ranges, see run()). Built with no ISA
+ * flags. */
 #include "common/driver.h"
 #include "fastattn/quant_i8.h"
 
@@ -20,10 +21,35 @@ static fa_status fits(size_t outer, size_t len, size_t d, size_t nscales, size_t
                                                                              : FA_OK;
 }
 
-/* One job per matrix (rows: all its tokens); the jobs need no workspace. */
+/* Input elements of the smallest token range worth a job of its own. */
+#define FA_QUANT_I8_MIN_SPLIT 16384
+
+/* One job per matrix, all its tokens; the jobs need no workspace. With fewer matrices than
+ * threads, a large matrix becomes ranges of whole blocks (about two jobs per thread, none
+ * under FA_QUANT_I8_MIN_SPLIT elements), after one job per matrix for what needs every
+ * token (the keys' mean, the values' channel scales). The bytes are the same either way. */
 static fa_status run(const fa_quant_i8_params *p, size_t outer, size_t index, size_t nthreads) {
   static char none;
-  const fa_run r = {p, outer, 1, p->len, p->len, p->len, 0, NULL, NULL, 0};
+  const size_t len = p->len, step = p->block ? p->block : 1;
+  size_t rows = len;
+  if (outer && outer < nthreads && step < len) {
+    const size_t ranges = (2 * nthreads + outer - 1) / outer;
+    const size_t least = FA_QUANT_I8_MIN_SPLIT / p->d;
+    size_t r = (len + ranges - 1) / ranges;
+    r = (r < least ? least : r) + step - 1;
+    r -= r % step;
+    if (r < len) rows = r;
+  }
+  fa_quant_i8_params q = *p;
+  q.stage = rows < len ? FA_QUANT_I8_ROWS : FA_QUANT_I8_ALL;
+  if (rows < len && (p->block == 0 || p->smooth)) {
+    fa_quant_i8_params first = *p;
+    first.stage = FA_QUANT_I8_PREPARE;
+    const fa_run r = {&first, outer, 1, 1, 1, 1, 0, NULL, NULL, 0};
+    const fa_status s = fa_drive_variants(FA_OK, &r, index, nthreads, &none, 0);
+    if (s != FA_OK) return s;
+  }
+  const fa_run r = {&q, outer, 1, len, len, rows, 0, NULL, NULL, 0};
   return fa_drive_variants(FA_OK, &r, index, nthreads, &none, 0);
 }
 

@@ -36,26 +36,29 @@ static inline fa_status fa_quant_i8_job(const fa_quant_i8_ukernels *uk, const vo
                                         const fa_job *job, void *workspace) {
   (void)workspace;
   const fa_quant_i8_params *p = (const fa_quant_i8_params *)params;
-  const size_t len = p->len, d = p->d, o = job->b;
+  const size_t len = p->len, d = p->d, o = job->b, t0 = job->q0, t1 = job->q1;
+  const int prepare = p->stage != FA_QUANT_I8_ROWS, rows = p->stage != FA_QUANT_I8_PREPARE;
   const volatile float magic_v = 12582912.0f; /* opaque: (y + magic) - magic stays rint */
   const float magic = magic_v;
   const float *xo = p->x + o * len * d;
   int8_t *qo = p->data + o * len * d;
-  if (p->block == 0) { /* values: one scale per channel */
+  if (p->block == 0) { /* values: one scale per channel, over all tokens */
     float *so = p->scale + o * d;
-    uint32_t *mbits = (uint32_t *)(void *)so; /* bit patterns of the channel maxima first */
-    for (size_t c = 0; c < d; c++) mbits[c] = 0;
-    uk->absmax_channels(mbits, xo, len, d);
-    for (size_t c = 0; c < d; c++) {
-      if (mbits[c] >= 0x7F800000u) return FA_ERR_NONFINITE; /* NaN or inf */
-      so[c] = fa_quant_i8_scale_of(mbits[c]);
+    if (prepare) {
+      uint32_t *mbits = (uint32_t *)(void *)so; /* bit patterns of the channel maxima first */
+      for (size_t c = 0; c < d; c++) mbits[c] = 0;
+      uk->absmax_channels(mbits, xo, len, d);
+      for (size_t c = 0; c < d; c++) {
+        if (mbits[c] >= 0x7F800000u) return FA_ERR_NONFINITE; /* NaN or inf */
+        so[c] = fa_quant_i8_scale_of(mbits[c]);
+      }
     }
-    uk->quant_channels(qo, xo, so, len, d, magic);
+    if (rows) uk->quant_channels(qo + t0 * d, xo + t0 * d, so, t1 - t0, d, magic);
     return FA_OK;
   }
   const size_t block = p->block, nblocks = (len + block - 1) / block;
   float *mo = p->smooth ? p->mean + o * d : NULL;
-  if (mo) { /* token after token (the reference's order), 256 channels at a time */
+  if (mo && prepare) { /* token after token (the reference's order), 256 channels at a time */
     for (size_t c0 = 0; c0 < d; c0 += 256) {
       const size_t nc = d - c0 < 256 ? d - c0 : 256;
       double sum[256] = {0.0};
@@ -63,13 +66,14 @@ static inline fa_status fa_quant_i8_job(const fa_quant_i8_ukernels *uk, const vo
       for (size_t c = 0; c < nc; c++) mo[c0 + c] = (float)(sum[c] / (double)len);
     }
   }
-  for (size_t b = 0; b < nblocks; b++) {
-    const size_t t0 = b * block, rows = (t0 + block < len ? t0 + block : len) - t0;
-    const uint32_t mbits = uk->absmax_rows(0, xo + t0 * d, mo, rows, d);
+  if (!rows) return FA_OK;
+  for (size_t b = t0 / block; b * block < t1; b++) { /* t0 starts a block */
+    const size_t b0 = b * block, n = (b0 + block < len ? b0 + block : len) - b0;
+    const uint32_t mbits = uk->absmax_rows(0, xo + b0 * d, mo, n, d);
     if (mbits >= 0x7F800000u) return FA_ERR_NONFINITE; /* NaN or inf */
     const float s = fa_quant_i8_scale_of(mbits);
     p->scale[o * nblocks + b] = s;
-    uk->quant_rows(qo + t0 * d, xo + t0 * d, mo, s, rows, d, magic);
+    uk->quant_rows(qo + b0 * d, xo + b0 * d, mo, s, n, d, magic);
   }
   return FA_OK;
 }

@@ -6,7 +6,9 @@
  *   values: the same with one scale per channel over all tokens.
  * Inputs are `outer` contiguous matrices of len x d float32. An op with variants like the
  * others (quant/dispatch-i8.c lists them; every variant gives the same bytes): `index`
- * picks one of fa_quant_i8_variants[], one job per matrix on `nthreads` threads. */
+ * picks one of fa_quant_i8_variants[], one job per matrix on `nthreads` threads (with
+ * fewer matrices than threads, large matrices are also split into token ranges; the bytes
+ * never depend on the thread count). */
 #ifndef FASTATTN_QUANT_I8_H
 #define FASTATTN_QUANT_I8_H
 
@@ -15,6 +17,16 @@
 #include "fastattn/status.h"
 #include "fastattn/variant.h"
 
+/* What a job does with matrix job->b: the whole of it; only the part that needs all its
+ * tokens (the keys' mean, the values' channel scales); or only tokens [job->q0, job->q1)
+ * (whole key blocks) once that part is done. The entry points split a matrix into token
+ * ranges only when there are fewer matrices than threads. */
+typedef enum fa_quant_i8_stage {
+  FA_QUANT_I8_ALL = 0,
+  FA_QUANT_I8_PREPARE = 1,
+  FA_QUANT_I8_ROWS = 2
+} fa_quant_i8_stage;
+
 /* What a job reads (filled by the entry points; jobs trust it). */
 typedef struct fa_quant_i8_params {
   const float *x;
@@ -22,6 +34,7 @@ typedef struct fa_quant_i8_params {
   int smooth;
   int8_t *data;
   float *scale, *mean;
+  fa_quant_i8_stage stage;
 } fa_quant_i8_params;
 
 extern const fa_variant fa_quant_i8_variants[];
