@@ -165,6 +165,25 @@ cdef extern from "fastattn/linear.h" nogil:
     fa_status fa_linear_f32(const fa_linear_f32_params *p, size_t index, size_t nthreads,
                             void *workspace, size_t workspace_size)
 
+    enum: FA_LOWRANK_PAD_ROWS
+
+    ctypedef struct fa_linear_f32_gemm_params:
+        size_t d, dv, lk, lq
+        const float *kft
+        size_t kft_len
+        const float *v
+        size_t v_len
+        const float *qf
+        size_t qf_len
+        float *s
+        size_t s_len
+        float *num
+        size_t num_len
+
+    size_t fa_linear_f32_gemm_workspace_size(const fa_linear_f32_gemm_params *p)
+    fa_status fa_linear_f32_gemm(const fa_linear_f32_gemm_params *p, size_t index,
+                                 void *workspace, size_t workspace_size)
+
 
 cdef extern from "fastattn/performer.h" nogil:
     ctypedef struct fa_performer_f32_params:

@@ -6,6 +6,7 @@ OPS["performer-f32"] = _op_table(fa_performer_f32_variants, fa_performer_f32_nva
 OPS["linformer-f32"] = _op_table(fa_linformer_f32_variants, fa_linformer_f32_nvariants)
 LOWRANK_CHUNK = FA_LOWRANK_CHUNK
 LINFORMER_KC = FA_LINFORMER_KC
+LOWRANK_PAD_ROWS = FA_LOWRANK_PAD_ROWS
 
 
 def f32_peak_loop(unsigned long long iters):
@@ -25,6 +26,28 @@ cdef const float *_f32_rows(const float[:, ::1] x, ptrdiff_t *row_stride,
     if _empty(x.shape, 2):
         return NULL
     return &x[0, 0]
+
+
+def linear_f32_gemm(const float[::1] kft, const float[::1] v, const float[::1] qf,
+                    float[::1] s, float[::1] num, size_t d, size_t dv, size_t lk, size_t lq,
+                    size_t variant):
+    """The GEMM parts of one head of linear attention alone (fa_linear_f32_gemm in
+    fastattn/linear.h: its layouts, padding rows and sizes), on the calling thread: s gets
+    the state phi(K)ᵀ V, num the readout phi(Q) S."""
+    cdef fa_linear_f32_gemm_params p
+    memset(&p, 0, sizeof(p))
+    p.d, p.dv, p.lk, p.lq = d, dv, lk, lq
+    p.kft, p.kft_len = &kft[0], kft.shape[0]
+    p.v, p.v_len = &v[0], v.shape[0]
+    p.qf, p.qf_len = &qf[0], qf.shape[0]
+    p.s, p.s_len = &s[0], s.shape[0]
+    p.num, p.num_len = &num[0], num.shape[0]
+    cdef size_t size = fa_linear_f32_gemm_workspace_size(&p)
+    cdef unsigned char[::1] ws = bytearray(size)
+    cdef fa_status status
+    with nogil:
+        status = fa_linear_f32_gemm(&p, variant, &ws[0], size)
+    _check(status)
 
 
 def linear_f32(q, k, v, out, int feature_map, ptrdiff_t band_hi, size_t variant,

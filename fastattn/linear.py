@@ -74,3 +74,36 @@ def linear_attention(q: ArrayLike, k: ArrayLike, v: ArrayLike, *, feature_map: s
     _core.linear_f32(prep.q, prep.k, prep.v, out4, FEATURE_MAPS.index(feature_map),
                      band_hi(causal, prep.lq, prep.lk), kernel.index, threads)
     return prep.finish(out)
+
+
+def gemm_parts_call(kf: np.ndarray, v: np.ndarray, qf: np.ndarray, *,
+                    variant: str | None = None) -> tuple:
+    """The GEMM-shaped parts of one head of linear attention alone, to measure their speed:
+    returns ``(run, s, num)``; each ``run()`` computes ``s = kfᵀ v`` (the state update,
+    ``CHUNK`` keys at a time) and ``num = qf s`` (the readout) in place, through the same
+    GEMM calls as ``linear_attention``, on features given here (laid out for the kernel
+    now, not in ``run``). kf (lk, d), v (lk, dv), qf (lq, d) float32; lk and lq multiples
+    of ``CHUNK``, d and dv multiples of 16.
+
+    Examples
+    --------
+    >>> kf, v, qf = (np.ones((64, 16), np.float32) for _ in range(3))
+    >>> run, s, num = gemm_parts_call(kf, v, qf)
+    >>> run(); float(s[0, 0]), float(num[0, 0])
+    (64.0, 1024.0)
+    """
+    kf, v, qf = (np.asarray(x, dtype=np.float32) for x in (kf, v, qf))
+    (lk, d), (lq, dv), pad = kf.shape, (qf.shape[0], v.shape[1]), _core.LOWRANK_PAD_ROWS
+    kft = np.zeros((lk // CHUNK * d + pad) * CHUNK, np.float32)
+    kft[:lk * d] = kf[:lk // CHUNK * CHUNK].reshape(-1, CHUNK, d).transpose(0, 2, 1).ravel()
+    qfp = np.zeros((lq + pad, d), np.float32)
+    qfp[:lq] = qf
+    vf = np.ascontiguousarray(v).ravel()
+    s, num = np.zeros((d + pad, dv), np.float32), np.zeros((lq + pad, dv), np.float32)
+    index = LINEAR_F32.resolve(variant).index
+
+    def run() -> None:
+        _core.linear_f32_gemm(kft, vf, qfp.ravel(), s.ravel(), num.ravel(), d, dv, lk, lq,
+                              index)
+
+    return run, s[:d], num[:lq]

@@ -29,6 +29,11 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _check_scale(scale: np.ndarray) -> None:
+    if not np.all(np.isfinite(scale)) or np.any(scale <= 0):
+        raise ValueError("QuantizedTensor.scale must be finite and positive")
+
+
 class QuantizedTensor:
     """Keys or values quantised to int8, reusable across calls (e.g. a key/value cache).
 
@@ -84,8 +89,7 @@ class QuantizedTensor:
                              f"{data.shape} needs {want}")
         # Private read-only copies: what is checked here is what every kernel call reads.
         data, scale = _frozen(data), _frozen(scale)
-        if not np.all(np.isfinite(scale)) or np.any(scale <= 0):
-            raise ValueError("QuantizedTensor.scale must be finite and positive")
+        _check_scale(scale)
         if np.any(data == -128):
             raise ValueError("QuantizedTensor.data must lie in [-127, 127] (symmetric int8)")
         if mean is not None:
@@ -93,9 +97,22 @@ class QuantizedTensor:
                 raise ValueError(f"QuantizedTensor.mean has shape {np.shape(mean)}; data "
                                  f"{data.shape} needs {data.shape[:-2] + (1, data.shape[-1])}")
             mean = _frozen(np.asarray(mean, dtype=np.float32))
+        self._fill(data, scale, mean, kind, block)
+
+    def _fill(self, data, scale, mean, kind: str, block) -> None:
         for name, value in (("_data", data), ("_scale", scale), ("_mean", mean), ("kind", kind),
                             ("block", block if kind == "key" else None)):
             object.__setattr__(self, name, value)
+
+    @classmethod
+    def _from_quantizer(cls, data, scale, kind: str, block=None, mean=None) -> QuantizedTensor:
+        """quantize()'s own output: fresh frozen arrays whose codes lie in [-127, 127] by
+        construction, so the codes are not checked again (that check alone cost about a
+        quarter of quantising small heads); the few scales are."""
+        _check_scale(scale)
+        self = object.__new__(cls)
+        self._fill(data, scale, mean, kind, block)
+        return self
 
     def __setattr__(self, name, value) -> None:
         raise AttributeError(f"QuantizedTensor is immutable: cannot set {name!r} (quantize "
@@ -219,8 +236,8 @@ def quantize(x: ArrayLike, *, kind: str = "key", block: int = DEFAULT_BLOCK,
         if part is not None:
             part.flags.writeable = False
     if kind == "value":
-        return QuantizedTensor(data, scale, "value")
-    return QuantizedTensor(data, scale, "key", block=block, mean=mean)
+        return QuantizedTensor._from_quantizer(data, scale, "value")
+    return QuantizedTensor._from_quantizer(data, scale, "key", block=block, mean=mean)
 
 
 __all__ = ["DEFAULT_BLOCK", "KINDS", "QuantizedTensor", "quantize"]

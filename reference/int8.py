@@ -25,29 +25,38 @@ Attention, one query row i at a time over key tiles of 128 keys:
 - ``t = (float(s) · qscale_i) · (kscale_j · c)`` in float32 with
   ``c = scale · log2(e)``: scores in base-2 units; ``t += mask · log2(e)``;
   keys outside the causal band get -inf;
-- online max: ``m = max(m, max_tile t)``;
-- ``z = rint(min((m - t) · 256, 4095))``: 8 fractional bits, 4 integer bits;
-- ``P = ((T[z & 255] >> ((z >> 8) + 7)) + 1) >> 1``: the fraction through a
-  256-entry table ``T[f] ≈ 65280 · 2^(-f/256)``, the integer part by a shift
-  (exponent arithmetic), rounded half up: ``P = round(255 · 2^(t - m))`` as uint8.
-  (P · v is never formed with vpmaddubsw, whose pairs of u8·s8 products would
-  saturate int16 at 2 · 255 · 127 = 64770: AVX2 multiplies P and v as int16
-  pairs with vpmaddwd, NEON-dotprod uses UDOT on v + 128 and subtracts 128 · ΣP.)
-- ``acc = Σ_j P_j · v_j`` in int32 per tile of 128 keys: |acc| <= 128 · 255 · 127
-  = 4,145,280 (UDOT's offset sum <= 128 · 255 · 255 = 8,323,200), far below 2³¹,
-  because the accumulator is flushed to float every tile;
-  ``o = o · 2^(m_old - m) + float(acc)``, ``l = l · 2^(m_old - m) + Σ P``;
+- per tile: its max ``mt``; the running max ``m`` becomes ``max(m, mt)`` and the
+  old sums are rescaled by ``alpha = 2^(m_old - m)`` when it grows;
+- each tile's probabilities are taken against the tile's own reference point
+  ``r = m - d / 256`` with ``d = rint(min((m - mt) · 256, 4096))`` (0 when the tile
+  holds the max), so that every tile uses P's whole range; the tile's sums are then
+  weighted by ``beta = 2^(-d / 256)`` (`tile_weight`, exact float32 tables); a tile
+  with d = 4096 (its max more than 16 base-2 units below m) is skipped: its keys
+  weigh less than 2^-16 each;
+- ``z = clip(rint(min((r - t) · 256, 4095)), 0)``: 8 fractional bits, 4 integer bits;
+- ``P = ((T[z & 255] >> ((z >> 8) + 8)) + 1) >> 1``: the fraction through a
+  256-entry table ``T[f] ≈ 65024 · 2^(-f/256)``, the integer part by a shift
+  (exponent arithmetic), rounded half up: ``P = round(127 · 2^(t - r))``, 7 bits.
+  7-bit P makes u8 × s8 pairs fit int16, ``2 · 127 · 127 = 32,258``, so AVX2 forms
+  P · v with vpmaddubsw like q · k (8-bit P would saturate it at 2 · 255 · 127), and
+  NEON-dotprod takes P as signed bytes in SDOT. The per-tile reference point is what
+  keeps 7 bits accurate at long L: against the running max alone, P's rounding error
+  grows with L (simulated: mean row error 3.47 % at L = 4096, over the 3 % bound; with it 2.49 %;
+  8-bit P against the running max gave 2.51 %);
+- ``acc = Σ_j P_j · v_j`` in int32 per tile of 128 keys: |acc| <= 128 · 127 · 127
+  = 2,064,512, far below 2³¹, because the accumulator is flushed to float every tile;
+  ``o = o · alpha + float(acc) · beta``, ``l = l · alpha + float(Σ P) · beta``;
 - ``out = o · (vscale / l)``; a row that sees no key is zeros.
 
 The table ``T[16h + l] = (A[h] · B[l] + 2¹⁴) >> 15`` is the product of two
-16-entry tables, ``A[h] = round(65280 · 2^(-h/16))`` and
+16-entry tables, ``A[h] = round(65024 · 2^(-h/16))`` and
 ``B[l] = round(32768 · 2^(-l/256))``, so SIMD code looks it up with two
-16-entry shuffles (vpermd on AVX2, tbl on NEON) and one multiply. Why 256
+16-entry shuffles (vpshufb on AVX2, tbl on NEON) and one multiply. Why 256
 fraction steps (measured by `lut_error` over x in [-9, 0]): the largest error of
-P against ``255 · 2^x`` is 0.50 for an exact exp (P's own rounding), 0.57 with 1024
-steps, 0.82 with 256 (this table), 1.81 with 64 and 5.53 with 16; with 256 steps the index
-error of 2^x (<= 0.14 %) stays below P's rounding step at the top of its range
-(1/255 = 0.39 %), while 64 steps (0.54 %) would exceed it.
+P against ``127 · 2^x`` is 0.50 for an exact exp (P's own rounding), 0.54 with 1024
+steps, 0.64 with 256 (this table), 1.09 with 64 and 3.01 with 16; with 256 steps the
+index error of 2^x (<= 0.14 %) stays well below P's rounding step at the top of its
+range (1/127 = 0.79 %), while 64 steps (0.54 %) come close to it.
 """
 
 from __future__ import annotations
@@ -61,35 +70,48 @@ FRAC_BITS = 8
 Z_MAX = 4095
 KEY_TILE = 128
 DEFAULT_BLOCK = 64
+P_MAX = 127
+D_SKIP = 4096  # a tile whose max is this many 1/256 steps below the running max is skipped
 
-TABLE_A = np.round(65280.0 * 2.0 ** (-np.arange(16) / 16.0)).astype(np.int64)
+TABLE_A = np.round(2 * P_MAX * 256.0 * 2.0 ** (-np.arange(16) / 16.0)).astype(np.int64)
 TABLE_B = np.round(32768.0 * 2.0 ** (-np.arange(16) / 256.0)).astype(np.int64)
 # The 256-entry fraction table: T[f] for f = 16h + l.
 TABLE = ((TABLE_A[:, None] * TABLE_B[None, :] + (1 << 14)) >> 15).reshape(256)
+# The tile weights 2^(-d/256) = 2^(-(d >> 8)) · WEIGHT_A[(d >> 4) & 15] · WEIGHT_B[d & 15]:
+# float32 (each value more than 0.04 float32 ulps from a rounding tie, so any libm's
+# float64 power rounds to the same float32 as the C tables hold).
+WEIGHT_A = np.float32(2.0 ** (-np.arange(16) / 16.0))
+WEIGHT_B = np.float32(2.0 ** (-np.arange(16) / 256.0))
 
 
 def exp_lut(z: np.ndarray) -> np.ndarray:
-    """P = round(255 · 2^(-z/256)) through the table: z int in [0, 4095] -> int in [0, 255]."""
+    """P = round(127 · 2^(-z/256)) through the table: z int in [0, 4095] -> int in [0, 127]."""
     z = np.asarray(z, dtype=np.int64)
-    return ((TABLE[z & 255] >> ((z >> FRAC_BITS) + 7)) + 1) >> 1
+    return ((TABLE[z & 255] >> ((z >> FRAC_BITS) + 8)) + 1) >> 1
 
 
 def lut_error(frac_bits: int = FRAC_BITS) -> dict:
     """Measured error of P for a fraction table of 2**frac_bits steps, on a fine grid of x in
-    [-9, 0]: the largest |P - 255·2^x| (in units of P) and the largest relative error of
+    [-9, 0]: the largest |P - 127·2^x| (in units of P) and the largest relative error of
     2^x before P is rounded to an integer."""
     steps = 1 << frac_bits
     x = -np.linspace(0.0, 9.0, 200001)
     z = np.minimum(np.rint(-x * steps), 16 * steps - 1).astype(np.int64)
-    exact = 255.0 * np.exp2(x)
+    exact = P_MAX * np.exp2(x)
     if frac_bits == FRAC_BITS:  # the real (product) table
         p = exp_lut(z)
     else:
-        frac = np.round(65280.0 * np.exp2(-(z & (steps - 1)) / steps)).astype(np.int64)
-        p = ((frac >> ((z >> frac_bits) + 7)) + 1) >> 1
+        frac = np.round(2 * P_MAX * 256.0 * np.exp2(-(z & (steps - 1)) / steps)).astype(np.int64)
+        p = ((frac >> ((z >> frac_bits) + 8)) + 1) >> 1
     fine = 2.0 ** (-(z / steps))
     rel = np.abs(fine - np.exp2(x)) / np.exp2(x)
     return {"max_abs_p": float(np.max(np.abs(p - exact))), "max_rel_index": float(rel.max())}
+
+
+def tile_weight(d: int) -> np.float32:
+    """beta = 2^(-d/256) for an integer d in [0, 4095], in float32 as the kernels form it."""
+    frac = WEIGHT_A[(d >> 4) & 15] * WEIGHT_B[d & 15]
+    return np.float32(frac * np.float32(2.0 ** -(d >> 8)))
 
 
 def quantize_blocks(x: np.ndarray, block: int, qmax: int = QMAX):
@@ -151,17 +173,25 @@ def attend_row(qi, qscale, ki, kscale, vi, vscale, c, additive, key_tile=KEY_TIL
         tiles = [(j0, min(j0 + key_tile, len(t))) for j0 in range(0, len(t), key_tile)]
     for j0, j1 in tiles:
         tile = t[j0:j1]
-        m_new = max(m, tile.max())
-        if m_new == -np.inf:
+        tile_max = tile.max()
+        if tile_max == -np.inf:
             continue
-        alpha = np.float32(0.0) if m == -np.inf else np.exp2(np.float32(m - m_new))
-        z = np.rint(np.minimum((m_new - tile) * np.float32(256.0), np.float32(Z_MAX)))
-        p = exp_lut(z.astype(np.int64))
+        alpha, beta, d = np.float32(1.0), np.float32(1.0), 0
+        if tile_max > m:
+            alpha = np.float32(0.0) if m == -np.inf else np.exp2(np.float32(m - tile_max))
+            m = tile_max
+        else:
+            d = int(np.rint(min((m - tile_max) * np.float32(256.0), np.float32(D_SKIP))))
+            if d == D_SKIP:
+                continue
+            beta = tile_weight(d)
+        ref = np.float32(m - np.float32(d) * np.float32(1.0 / 256))
+        z = np.rint(np.minimum((ref - tile) * np.float32(256.0), np.float32(Z_MAX)))
+        p = exp_lut(np.maximum(z, 0).astype(np.int64))
         acc = p @ vi[j0:j1].astype(np.int64)
         assert np.abs(acc).max(initial=0) < 2**31
-        o = o * alpha + acc.astype(np.float32)
-        total = total * alpha + np.float32(p.sum())
-        m = m_new
+        o = o * alpha + acc.astype(np.float32) * beta
+        total = total * alpha + np.float32(p.sum()) * beta
         p_all[j0:j1] = p
     if total == 0:
         return np.zeros(vi.shape[1], dtype=np.float32), s, p_all

@@ -51,5 +51,6 @@ def test_tiles_are_positive_and_int8_keys_fit_the_accumulator_bound():
     for dtype in ("f32", "i8"):
         t = _core.TILES[dtype]
         assert t["query_rows"] > 0 and t["keys"] > 0
-    # flash/i8.h: acc <= keys * 255 * 255 must stay below 2^31 (UDOT on v + 128)
-    assert _core.TILES["i8"]["keys"] * 255 * 255 < 2**31
+    # flash/i8.h: acc <= keys * 127 * 127 must stay below 2^31; a u8 x s8 pair of P and v
+    # (vpmaddubsw) below 2^15
+    assert _core.TILES["i8"]["keys"] * 127 * 127 < 2**31 and 2 * 127 * 127 < 2**15

@@ -112,7 +112,7 @@ def test_all_equal_keys_and_one_dominant_key(variant):
     v = gaussian(rng, 1, 2, 130, 64)
     out, ref = run_both(variant, q, k, v)
     assert_close_i8(out, ref)
-    # all keys equal: every P is 255, the output is the mean of the quantised values
+    # all keys equal: every P is 127, the output is the mean of the quantised values
     qv = fastattn.quantize(v, kind="value")
     np.testing.assert_allclose(out, np.broadcast_to(qv.dequantize().mean(axis=-2, keepdims=True),
                                                     out.shape), rtol=1e-5, atol=1e-6)
@@ -135,8 +135,9 @@ def test_huge_logits(variant):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_int32_bounds_extreme_values(variant):
     """Every q·k at the int32 bound d·63·127 (7-bit queries, d = 65535 < 2¹⁶; on AVX2
-    every vpmaddubsw pair at its int16 bound 2·255·63) and every P·v tile sum at
-    128·255·127, over a long sequence: the kernel must equal the exact result."""
+    every vpmaddubsw pair of q·k at its int16 bound 2·255·63) and every P·v tile sum at
+    128·127·127 (every P·v pair at 2·127·127), over a long sequence: the kernel must equal
+    the exact result."""
     d = 65535
     qi = np.full((1, 1, 2, d), 127, np.int8)
     qi[0, 0, 1] = -127
@@ -153,7 +154,7 @@ def test_int32_bounds_extreme_values(variant):
     out = fastattn.attention(q, qk, qv, precision="int8", variant=variant)
     np.testing.assert_allclose(out[0, 0], np.tile([63.5, -63.5, 63.5, 63.5], (2, 1)), rtol=1e-6)
 
-    lk = 8192  # all keys equal: P = 255 everywhere, P·v tile sums 128·255·127 each
+    lk = 8192  # all keys equal: P = 127 everywhere, P·v tile sums 128·127·127 each
     k = np.ones((1, 1, lk, 64), np.float32)
     vdata = np.where(np.arange(lk)[:, None] % 2 == 0, 127, -127).astype(np.int8)
     vdata = np.broadcast_to(vdata, (1, 1, lk, 64)).copy()
@@ -250,11 +251,46 @@ def test_lut_size_error_figures():
     errs = {bits: ref8.lut_error(bits)["max_abs_p"] for bits in (6, 8, 10)}
     assert errs[8] < 0.9 < errs[6]
     assert errs[10] < errs[8]
-    assert ref8.lut_error(8)["max_rel_index"] < 1 / 255
+    assert ref8.lut_error(8)["max_rel_index"] < 0.2 / 127
     z = np.arange(4096)
     p = ref8.exp_lut(z)
-    assert p[0] == 255 and p.min() == 0 and np.all(np.diff(p) <= 0)
-    assert np.abs(p - 255 * np.exp2(-z / 256)).max() < 0.9
+    assert p[0] == 127 and p.min() == 0 and np.all(np.diff(p) <= 0)
+    assert np.abs(p - 127 * np.exp2(-z / 256)).max() < 0.9
+
+
+def test_tile_weights():
+    """beta = 2^(-d/256) from two float32 tables and an exact power of two: within 2 ulp
+    of the true value for every d, 1 at d = 0 and exact at multiples of 256."""
+    d = np.arange(ref8.D_SKIP)
+    beta = np.array([ref8.tile_weight(int(x)) for x in d], np.float64)
+    exact = np.exp2(-d / 256.0)
+    assert np.all(np.abs(beta - exact) <= 2 * np.spacing(exact.astype(np.float32)))
+    assert beta[0] == 1.0 and np.all(beta[::256] == exact[::256])
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_tile_reference_points(variant):
+    """Tiles whose maxima fall 0 to 20 base-2 units below the running max (an additive mask
+    per tile): each tile's P is taken against its own reference point, so every tile the
+    reference does not skip reaches P = 127, and tiles more than 16 units down are skipped
+    (P = 0); every kernel matches the reference on them."""
+    rng = np.random.default_rng(11)
+    lk, kt = 24 * KTILE, KTILE
+    q, k, v = gaussian(rng, 1, 1, 5, 64), gaussian(rng, 1, 1, lk, 64), gaussian(rng, 1, 1, lk, 32)
+    drop = np.repeat(np.linspace(0.0, 20.0, lk // kt) * np.log(2.0), kt)  # natural-log units
+    mask = np.broadcast_to(-drop.astype(np.float32), (5, lk))
+    out, ref = run_both(variant, q, k, v, mask=mask)
+    assert_close_i8(out, ref)
+    qi, qs = ref8.quantize_queries(q, ref8.DEFAULT_BLOCK)
+    ks_, _ = ref8.smooth_keys(k)
+    ki, kscale = ref8.quantize_blocks(ks_, ref8.DEFAULT_BLOCK)
+    vi, vs = ref8.quantize_channels(v)
+    c = np.float32(1 / 8) * ref8.LOG2E
+    p = ref8.attend_row(qi[0, 0, 0], qs[0, 0, 0], ki[0, 0], np.repeat(kscale[0, 0], 64)[:lk],
+                        vi[0, 0], vs[0, 0], c, (mask[0] * ref8.LOG2E).astype(np.float32))[2]
+    tile_max = p.reshape(-1, kt).max(axis=1)
+    assert tile_max[0] == 127 and set(tile_max) <= {0, 127}
+    assert 0 < np.count_nonzero(tile_max == 0) < len(tile_max) // 2
 
 
 def test_peak_loop_runs():

@@ -175,3 +175,23 @@ def test_bad_input_names_the_argument():
         fastattn.linear_attention(x, x, x, variant="f32-nope")
     with pytest.raises(ValueError, match="last dim"):
         fastattn.linear_attention(x, x[..., :3], x)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@given(lk_chunks=st.integers(1, 3), lq_chunks=st.integers(1, 3), d=st.sampled_from([16, 48, 64]),
+       dv=st.sampled_from([16, 32, 80]), seed=st.integers(0, 2**32 - 1))
+def test_gemm_parts_alone(variant, lk_chunks, lq_chunks, d, dv, seed):
+    """fastattn.linear.gemm_parts_call (what the benchmark of the GEMM-shaped parts times):
+    s = kfᵀ v and num = qf s, against float64 (sums of lk and then d products)."""
+    rng = np.random.default_rng(seed)
+    lk, lq = lk_chunks * C, lq_chunks * C
+    kf, qf = rng.random((lk, d), np.float32), rng.random((lq, d), np.float32)
+    v = gaussian(rng, lk, dv)
+    run, s, num = fastattn.linear.gemm_parts_call(kf, v, qf, variant=variant)
+    run()
+    s64 = kf.astype(np.float64).T @ v
+    bound = 4 * F32_EPS * lk * float(np.abs(v).max())
+    np.testing.assert_allclose(s, s64, rtol=0, atol=bound)
+    np.testing.assert_allclose(num, qf @ s64, rtol=0, atol=bound * d * 2)
+    with pytest.raises(ValueError):
+        fastattn.linear.gemm_parts_call(kf[:C - 1], v[:C - 1], qf, variant=variant)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import fastattn
 from fastattn.reference import dense as dense_ref
 from fastattn.reference import linformer as ref
-from helpers import compiled, f32_tolerance, gaussian
+from helpers import check_nan_like_reference, compiled, f32_tolerance, gaussian, non_finite_inputs
 
 VARIANTS = compiled("linformer-f32")
 KC = fastattn.linformer.KC  # keys per projection block, read from the library
@@ -62,6 +62,28 @@ def test_identity_projection_is_dense_attention(variant, lq, lk):
     out = fastattn.linformer_attention(q, k, v, proj_k=eye, variant=variant)
     check_close(out, dense_ref.attention(q, k, v), q, k, v, 1 / np.sqrt(32))
     np.testing.assert_allclose(out, fastattn.attention(q, k, v), atol=2e-6)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_non_finite_inputs_propagate_like_reference(variant):
+    """NaN and inf reach the scores (an inf key makes +-inf projected scores, so some rows'
+    max is +inf): the softmax's non-finite path, beside the fast one for finite maxima."""
+    q, k, v = non_finite_inputs(40, 100, q={(0, 3, 1): np.nan}, k={(1, 77, 0): np.inf},
+                                v={(0, 12, 4): np.nan})
+    e = fastattn.linformer_projection(100, 20, seed=2)
+    out = fastattn.linformer_attention(q, k, v, proj_k=e, variant=variant)
+    check_nan_like_reference(out, ref.linformer_attention, q, k, v, e)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_large_logits(variant):
+    """Scores hundreds of binary orders below their row's max: the softmax exp's clamp."""
+    rng = np.random.default_rng(8)
+    q, k, v = gaussian(rng, 2, 50, 16) * 30, gaussian(rng, 2, 300, 16), gaussian(rng, 2, 300, 8)
+    e = fastattn.linformer_projection(300, 70, seed=3)
+    out = fastattn.linformer_attention(q, k, v, proj_k=e, variant=variant)
+    check_close(out, ref.linformer_attention(q, k, v, e), q, e.astype(np.float64) @ k, v, 0.25)
+    assert np.isfinite(out).all()
 
 
 def test_projections():

@@ -5,15 +5,17 @@
  * of FA_I8_NK keys at a time, with an online softmax. The arithmetic is the one
  * reference/int8.py spells out:
  *   s = q.k exactly in int32; t = ((float)s * qscale) * (kscale * scale * log2 e);
- *   z = rint(min((m - t) * 256, 4095)); P = ((T[z & 255] >> ((z >> 8) + 7)) + 1) >> 1
- *   (uint8 0..255, the fraction from a 256-entry table, the integer part by a shift);
- *   acc = sum P * v in int32 per key tile, o = o * 2^(m_old - m) + acc in float.
- * Queries are 7-bit (|q| <= 63), keys and values 8-bit (|x| <= 127).
+ *   per tile and row: the running max m (old sums times alpha = 2^(m_old - m) when it
+ *   grows) and the tile's reference point r = m - d / 256, d = rint(min((m - max t) *
+ *   256, 4096)) (d = 4096: the tile is skipped), its weight beta = 2^(-d / 256);
+ *   z = clamp(rint(min((r - t) * 256, 4095)), 0); P = ((T[z & 255] >> ((z >> 8) + 8)) + 1) >> 1
+ *   (0..127, the fraction from a 256-entry table, the integer part by a shift);
+ *   acc = sum P * v in int32 per key tile, o = o * alpha + acc * beta in float.
+ * Queries are 7-bit (|q| <= 63), P 7-bit (0..127), keys and values 8-bit (|x| <= 127).
  * Overflow bounds (also tested with extreme values): |s| <= d * 63 * 127 < 2^31 for
- * d < 2^16 (checked by the drivers); |acc| <= FA_I8_NK * 255 * 127 = 4,145,280 (and
- * sum P * (v + 128) <= FA_I8_NK * 255 * 255 = 8,323,200 for UDOT), because acc is
- * flushed to float every tile. int8 inputs must lie in [-127, 127] (the quantiser
- * guarantees it). Never feed P to vpmaddubsw: 2 * 255 * 127 saturates int16.
+ * d < 2^16 (checked by the drivers); |acc| <= FA_I8_NK * 127 * 127 = 2,064,512, because
+ * acc is flushed to float every tile. int8 inputs must lie in [-127, 127] (the quantiser
+ * guarantees it). u8 x s8 pairs of P and v fit int16: 2 * 127 * 127 = 32,258 (vpmaddubsw).
  *
  * ISA files include this header after enabling their target and pass their
  * micro-kernels in a const struct. Files including it are compiled with
@@ -37,30 +39,54 @@
 #define FA_I8_QMAX_Q 63.0f /* queries are 7-bit: [-63, 63] */
 
 /* The fraction table T[16h + l] = (A[h] * B[l] + 2^14) >> 15 with
- * A[h] = round(65280 * 2^(-h/16)), B[l] = round(32768 * 2^(-l/256)); A * B < 2^32. */
-static const uint16_t fa_i8_exp_a[16] = {65280, 62512, 59862, 57324, 54894, 52566, 50338, 48204,
-                                         46160, 44203, 42329, 40534, 38816, 37170, 35594, 34085};
+ * A[h] = round(65024 * 2^(-h/16)), B[l] = round(32768 * 2^(-l/256)); A * B < 2^32. */
+static const uint16_t fa_i8_exp_a[16] = {65024, 62267, 59627, 57099, 54678, 52360, 50140, 48015,
+                                         45979, 44030, 42163, 40375, 38664, 37024, 35455, 33951};
 static const uint16_t fa_i8_exp_b[16] = {32768, 32679, 32591, 32503, 32415, 32327, 32240, 32153,
                                          32066, 31979, 31893, 31806, 31720, 31635, 31549, 31464};
 
 /* P for one z in [0, 4095]: the scalar definition every SIMD version matches. */
 static inline uint32_t fa_i8_exp_lut1(int32_t z) {
   const uint32_t t = ((uint32_t)fa_i8_exp_a[(z >> 4) & 15] * fa_i8_exp_b[z & 15] + 16384u) >> 15;
-  return ((t >> ((z >> 8) + 7)) + 1) >> 1;
+  return ((t >> ((z >> 8) + 8)) + 1) >> 1;
 }
 
-/* z = rint(min((m - t) * 256, 4095)) with round-half-even (the default mode),
- * by the 1.5 * 2^23 trick, exact for 0 <= y < 2^22. */
-static inline int32_t fa_i8_z1(float m, float t) {
-  float y = (m - t) * 256.0f;
-  y = y < FA_I8_ZMAX ? y : FA_I8_ZMAX;
+/* rint(y) with round-half-even (the default mode), by the 1.5 * 2^23 trick, exact for
+ * 0 <= y < 2^22. */
+static inline int32_t fa_i8_rint1(float y) {
   const volatile float magic = 12582912.0f; /* volatile: never folded */
   return (int32_t)((y + magic) - magic);
 }
 
+/* z = clamp(rint(min((r - t) * 256, 4095)), 0) (the clamp at 0 before rounding gives the
+ * same integer: rint of y in (-0.5, 0) is 0 too). */
+static inline int32_t fa_i8_z1(float r, float t) {
+  float y = (r - t) * 256.0f;
+  y = y < FA_I8_ZMAX ? y : FA_I8_ZMAX;
+  return fa_i8_rint1(y > 0.0f ? y : 0.0f);
+}
+
+/* A tile's weight beta = 2^(-d/256) for d in [0, 4095]: 2^(-(d >> 8)) times the float32
+ * tables 2^(-h/16) and 2^(-l/256) (reference/int8.py: WEIGHT_A, WEIGHT_B, tile_weight). */
+static const float fa_i8_weight_a[16] = {
+    0x1p+0f, 0x1.ea4afap-1f, 0x1.d5818ep-1f, 0x1.c199bep-1f, 0x1.ae89fap-1f, 0x1.9c4918p-1f,
+    0x1.8ace54p-1f, 0x1.7a1148p-1f, 0x1.6a09e6p-1f, 0x1.5ab07ep-1f, 0x1.4bfdaep-1f, 0x1.3dea64p-1f,
+    0x1.306fep-1f, 0x1.2387a6p-1f, 0x1.172b84p-1f, 0x1.0b5586p-1f};
+static const float fa_i8_weight_b[16] = {
+    0x1p+0f, 0x1.fe9d96p-1f, 0x1.fd3c22p-1f, 0x1.fbdba4p-1f, 0x1.fa7c18p-1f, 0x1.f91d8p-1f,
+    0x1.f7bfdap-1f, 0x1.f66328p-1f, 0x1.f50766p-1f, 0x1.f3ac94p-1f, 0x1.f252b4p-1f, 0x1.f0f9c2p-1f,
+    0x1.efa1bep-1f, 0x1.ee4aaap-1f, 0x1.ecf482p-1f, 0x1.eb9f48p-1f};
+#define FA_I8_DSKIP 4096 /* d of a tile that is skipped (its max 16 units below m) */
+
+static inline float fa_i8_tile_weight(int32_t d) {
+  const float frac = fa_i8_weight_a[(d >> 4) & 15] * fa_i8_weight_b[d & 15];
+  const uint32_t bits = (uint32_t)(127 - (d >> 8)) << 23; /* 2^(-(d >> 8)), a normal float */
+  float pow2;
+  memcpy(&pow2, &bits, 4);
+  return frac * pow2;
+}
+
 typedef struct fa_i8_ukernels {
-  /* bytes per stored P (1: uint8; 2: uint16 for kernels that multiply 16-bit pairs) */
-  size_t p_size;
   /* kp = keys [0, n) of k packed for qk, zero-filled to npad = round_up(n, FA_I8_NR) keys
    * (at least: qk and pv read no key past npad) and dp features */
   void (*pack_k)(const int8_t *k, ptrdiff_t k_rs, size_t n, size_t d, size_t dp, int8_t *kp);
@@ -71,14 +97,14 @@ typedef struct fa_i8_ukernels {
   float (*dequant)(const int32_t *s, float qs, const float *ks, float *t, size_t npad);
   /* max of t[0..npad) */
   float (*max)(const float *t, size_t npad);
-  /* p[c] = P(z(m, t[c])) for c < npad, stored in p_size bytes each; returns the sum */
-  uint32_t (*exp_lut)(const float *t, size_t npad, float m, void *p);
+  /* p[c] = P(fa_i8_z1(r, t[c])) (0..127) for c < npad; returns the sum */
+  uint32_t (*exp_lut)(const float *t, size_t npad, float r, uint8_t *p);
   /* vp = values [0, n) packed for pv, zero-filled to npad keys (at least) and dvp channels;
    * vp has room for 2 * FA_I8_NK * dvp bytes */
   void (*pack_v)(const int8_t *v, ptrdiff_t v_rs, size_t n, size_t dv, size_t dvp, int8_t *vp);
   /* acc[i * dvp + c] = sum_{j < npad} P[i][j] * v[j][c] for i < mpad, c < dvp; P rows are
-   * FA_I8_NK * p_size bytes apart */
-  void (*pv)(const void *p, size_t mpad, size_t npad, const int8_t *vp, size_t dvp,
+   * FA_I8_NK bytes apart */
+  void (*pv)(const uint8_t *p, size_t mpad, size_t npad, const int8_t *vp, size_t dvp,
              int32_t *acc);
 } fa_i8_ukernels;
 
@@ -161,12 +187,12 @@ static inline size_t fa_i8_workspace_size(size_t d, size_t dv) {
          + fa_round_up(FA_I8_NK * dp, 64)            /* packed k tile */
          + rows * FA_I8_NK * 4                       /* int32 scores */
          + rows * FA_I8_NK * 4                       /* float scores t */
-         + rows * FA_I8_NK * 2                       /* P (uint8 or uint16) */
+         + rows * FA_I8_NK                           /* P (uint8) */
          + fa_round_up(2 * FA_I8_NK * dvp, 64)       /* packed v tile */
          + rows * dvp * 4                            /* int32 P.V */
          + jrows * dvp * 4                           /* float output accumulators of the job */
          + FA_I8_NK * 4                              /* per-key scale */
-         + 4 * fa_round_up(jrows, 16) * 4            /* q scale, running max, sum, rescale */
+         + 6 * fa_round_up(jrows, 16) * 4            /* q scale, max, sum, alpha, beta, ref */
          + 64;
 }
 
@@ -193,7 +219,7 @@ static inline void fa_i8_pack_k_groups(const int8_t *k, ptrdiff_t k_rs, size_t n
 typedef struct fa_i8_buffers {
   int8_t *qp, *kp, *vp;
   int32_t *s, *acc;
-  float *t, *o, *ks, *qs, *rmax, *rsum, *alpha;
+  float *t, *o, *ks, *qs, *rmax, *rsum, *alpha, *beta, *ref;
   uint8_t *p;
 } fa_i8_buffers;
 
@@ -209,9 +235,11 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
   const ptrdiff_t first_row = (ptrdiff_t)q0, last_row = (ptrdiff_t)(q0 + m - 1);
   const ptrdiff_t jlo = (ptrdiff_t)j0, jhi = (ptrdiff_t)(j0 + n - 1);
   const int band_cut = jlo - last_row < p->band_lo || jhi - first_row > p->band_hi;
+  /* Three passes over the rows, so that each row's short scalar chain (max, reference point,
+   * weight) overlaps the other rows' instead of stalling the vector work: scores and tile
+   * maxima, then the rows' scalars, then P. */
   for (size_t i = 0; i < m; i++) {
     float *trow = b->t + i * FA_I8_NK;
-    uint8_t *prow = b->p + i * FA_I8_NK * uk->p_size;
     float tile_max = uk->dequant(b->s + i * FA_I8_NK, b->qs[i], b->ks, trow, npad);
     if (p->mask || band_cut || n != npad) { /* else every score is visible */
       if (p->mask) {
@@ -227,29 +255,55 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
       for (size_t c = n; c < npad; c++) trow[c] = -INFINITY;
       tile_max = uk->max(trow, npad);
     }
-    const float new_max = tile_max > b->rmax[i] ? tile_max : b->rmax[i];
-    if (new_max == -INFINITY) { /* nothing visible yet */
-      memset(prow, 0, npad * uk->p_size);
-      b->alpha[i] = 1.0f;
+    b->ref[i] = tile_max;
+  }
+  const volatile float magic_v = 12582912.0f; /* 1.5 * 2^23: (y + magic) - magic = rint(y) */
+  const float magic = magic_v;
+  for (size_t i = 0; i < m; i++) {
+    const float old = b->rmax[i], tile_max = b->ref[i];
+    float alpha = 1.0f, beta = 1.0f, ref = old;
+    if (tile_max > old) { /* the max grows: the tile is its own reference */
+      alpha = old == -INFINITY ? 0.0f : exp2f(old - tile_max);
+      b->rmax[i] = ref = tile_max;
+    } else if (tile_max == -INFINITY) { /* nothing visible in the tile */
+      beta = 0.0f;
+    } else {
+      const float y = (old - tile_max) * 256.0f;
+      const int32_t dz = (int32_t)(((y < (float)FA_I8_DSKIP ? y : (float)FA_I8_DSKIP) + magic) - magic);
+      if (dz == FA_I8_DSKIP) {
+        beta = 0.0f;
+      } else {
+        beta = fa_i8_tile_weight(dz);
+        ref = old - (float)dz * (1.0f / 256);
+      }
+    }
+    b->alpha[i] = alpha, b->beta[i] = beta, b->ref[i] = ref;
+  }
+  for (size_t i = 0; i < m; i++) {
+    uint8_t *prow = b->p + i * FA_I8_NK;
+    if (b->beta[i] == 0.0f) { /* skipped: P = 0, the sums stay */
+      memset(prow, 0, npad);
       continue;
     }
-    const float alpha = b->rmax[i] == -INFINITY ? 0.0f
-                        : b->rmax[i] == new_max ? 1.0f
-                                                : exp2f(b->rmax[i] - new_max);
-    const uint32_t tile_sum = uk->exp_lut(trow, npad, new_max, prow);
-    b->rsum[i] = b->rsum[i] * alpha + (float)tile_sum;
-    b->rmax[i] = new_max;
-    b->alpha[i] = alpha;
+    const uint32_t tile_sum = uk->exp_lut(b->t + i * FA_I8_NK, npad, b->ref[i], prow);
+    const float kept = b->rsum[i] * b->alpha[i], added = (float)tile_sum * b->beta[i];
+    b->rsum[i] = kept + added;
   }
-  for (size_t i = m; i < mpad; i++) memset(b->p + i * FA_I8_NK * uk->p_size, 0, npad * uk->p_size);
+  for (size_t i = m; i < mpad; i++) memset(b->p + i * FA_I8_NK, 0, npad);
 
   uk->pv(b->p, mpad, npad, b->vp, dvp, b->acc);
-  for (size_t i = 0; i < m; i++) {
+  for (size_t i = 0; i < m; i++) { /* o = o * alpha + acc * beta; one of them is 1 */
     float *orow = b->o + i * dvp;
     const int32_t *arow = b->acc + i * dvp;
-    const float alpha = b->alpha[i];
-    if (alpha == 1.0f) {
+    const float alpha = b->alpha[i], beta = b->beta[i];
+    if (beta == 0.0f) continue;
+    if (alpha == 1.0f && beta == 1.0f) {
       for (size_t c = 0; c < dvp; c++) orow[c] = orow[c] + (float)arow[c];
+    } else if (alpha == 1.0f) {
+      for (size_t c = 0; c < dvp; c++) {
+        const float added = (float)arow[c] * beta;
+        orow[c] = orow[c] + added;
+      }
     } else {
       for (size_t c = 0; c < dvp; c++) {
         const float scaled = orow[c] * alpha;
@@ -292,7 +346,7 @@ static inline void fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p,
   b.kp = (int8_t *)w, w += fa_round_up(FA_I8_NK * dp, 64);
   b.s = (int32_t *)w, w += rows * FA_I8_NK * 4;
   b.t = (float *)w, w += rows * FA_I8_NK * 4;
-  b.p = (uint8_t *)w, w += rows * FA_I8_NK * 2;
+  b.p = (uint8_t *)w, w += rows * FA_I8_NK;
   b.vp = (int8_t *)w, w += fa_round_up(2 * FA_I8_NK * dvp, 64);
   b.acc = (int32_t *)w, w += rows * dvp * 4;
   b.o = (float *)w, w += jrows * dvp * 4;
@@ -300,7 +354,9 @@ static inline void fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p,
   b.qs = (float *)w, w += fa_round_up(jrows, 16) * 4;
   b.rmax = (float *)w, w += fa_round_up(jrows, 16) * 4;
   b.rsum = (float *)w, w += fa_round_up(jrows, 16) * 4;
-  b.alpha = (float *)w;
+  b.alpha = (float *)w, w += fa_round_up(jrows, 16) * 4;
+  b.beta = (float *)w, w += fa_round_up(jrows, 16) * 4;
+  b.ref = (float *)w;
 
   fa_i8_quantize_q(p, q0, q1, dp, b.qp, b.qs);
   memset(b.qp + m * dp, 0, (fa_round_up(m, FA_I8_MR) - m) * dp);
@@ -332,6 +388,7 @@ static inline void fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p,
         fa_i8_buffers sub = b;
         sub.qp = b.qp + i0 * dp, sub.o = b.o + i0 * dvp, sub.qs = b.qs + i0;
         sub.rmax = b.rmax + i0, sub.rsum = b.rsum + i0, sub.alpha = b.alpha + i0;
+        sub.beta = b.beta + i0, sub.ref = b.ref + i0;
         fa_i8_attend_tile(uk, p, &sub, (size_t)r0, mb, fa_round_up(mb, FA_I8_MR), (size_t)j, n);
       }
     }

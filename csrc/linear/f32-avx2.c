@@ -1,5 +1,5 @@
-/* Linear attention, float32, AVX2 + FMA (x86-64): the job of
- * linear/job-f32.h on the micro-kernels of lowrank/f32-avx2.h. */
+/* Linear attention, float32, AVX2 + FMA (x86-64): the job of linear/job-f32.h (and its GEMM
+ * parts alone, fa_linear_f32_gemm) on the micro-kernels of lowrank/f32-avx2.h. */
 #if !defined(__x86_64__) && !defined(_M_X64)
 #error "f32-avx2.c is for x86-64 only"
 #endif
@@ -12,6 +12,10 @@ FA_TARGET_BEGIN("avx2,fma")
 
 fa_status fa_linear_f32__avx2(const void *params, const fa_job *job, void *workspace) {
   return fa_linear_f32_job(&fa_lr_ukernels_avx2, params, job, workspace);
+}
+
+void fa_linear_f32_gemm__avx2(const fa_linear_f32_gemm_params *p, void *workspace) {
+  fa_lr_gemm_parts(&fa_lr_ukernels_avx2, p, workspace);
 }
 
 FA_TARGET_END

@@ -1,5 +1,5 @@
-/* Linear attention, float32, aarch64 Advanced SIMD: the job of
- * linear/job-f32.h on the micro-kernels of lowrank/f32-neon.h. */
+/* Linear attention, float32, aarch64 Advanced SIMD: the job of linear/job-f32.h (and its
+ * GEMM parts alone, fa_linear_f32_gemm) on the micro-kernels of lowrank/f32-neon.h. */
 #if !defined(__aarch64__)
 #error "f32-neon.c is for aarch64 only"
 #endif
@@ -9,4 +9,8 @@
 
 fa_status fa_linear_f32__neon(const void *params, const fa_job *job, void *workspace) {
   return fa_linear_f32_job(&fa_lr_ukernels_neon, params, job, workspace);
+}
+
+void fa_linear_f32_gemm__neon(const fa_linear_f32_gemm_params *p, void *workspace) {
+  fa_lr_gemm_parts(&fa_lr_ukernels_neon, p, workspace);
 }

@@ -1,12 +1,12 @@
 /* Linformer attention, float32, aarch64 Advanced SIMD: the job of
- * linformer/job-f32.h on the micro-kernels of ukernels/f32-neon.h. */
+ * linformer/job-f32.h on the micro-kernels of lowrank/f32-neon.h. */
 #if !defined(__aarch64__)
 #error "f32-neon.c is for aarch64 only"
 #endif
 
 #include "linformer/job-f32.h"
-#include "ukernels/f32-neon.h"
+#include "lowrank/f32-neon.h"
 
 fa_status fa_linformer_f32__neon(const void *params, const fa_job *job, void *workspace) {
-  return fa_linformer_f32_job(&fa_f32_ukernels_neon, params, job, workspace);
+  return fa_linformer_f32_job(&fa_lr_ukernels_neon, params, job, workspace);
 }

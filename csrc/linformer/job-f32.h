@@ -9,15 +9,14 @@
 #include "fastattn/variant.h"
 #include "lowrank/drive.h"
 #include "lowrank/gemm.h"
+#include "lowrank/ukernels.h"
 
-/* Scores per block of the exact softmax (96 KiB, L2): a block holds all r scores of
- * fa_linformer_rows(r) query rows, a multiple of 24 (of every ISA's mr) from 24 to 96. */
-#define FA_LINFORMER_SCORES (96 * 256)
+/* Row tiles (of the ISA's mr rows) per block of the exact softmax: a block's r scores per
+ * row (2 x 6 x 256 floats at r = 256 on AVX2: 12 KiB) stay in L1 from the QKᵀ tile through
+ * the exp to the PV tile, which reads them straight back. */
+#define FA_LINFORMER_TILES 2
 
-static inline size_t fa_linformer_rows(size_t r) {
-  const size_t rows = FA_LINFORMER_SCORES / fa_lr_cols(r) / 24 * 24;
-  return rows < 24 ? 24 : (rows > 96 ? 96 : rows);
-}
+static inline size_t fa_linformer_rows(size_t mr) { return FA_LINFORMER_TILES * mr; }
 
 enum { L_KP, L_VP, L_EB, L_FB, L_KB, L_VB, L_KT, L_VT, L_QS, L_SC, L_O, L_COUNT };
 
@@ -26,23 +25,23 @@ static inline int fa_linformer_shared(const fa_linformer_f32_params *p) {
 }
 
 /* L_EB, L_FB: the last r % mr rows of a projection block (the GEMM tile reads mr rows);
- * L_KB, L_VB: key and value blocks, used only when their rows need padding; L_KT, L_VT:
- * KPᵀ and VP as panels (fa_lr_pack_panels); L_QS, L_SC, L_O: a block's scaled queries,
- * scores and outputs. */
+ * L_KB, L_VB: a block of keys and of values as panels (fa_lr_pack_panels); L_KT, L_VT: KPᵀ and VP as panels
+ * (fa_lr_pack_panels); L_QS, L_SC, L_O: a block's scaled queries, scores and outputs. */
 static inline void fa_linformer_sizes(const fa_linformer_f32_params *p, size_t *sz) {
-  const size_t r = p->r, kc = FA_LINFORMER_KC, d = p->attn.d, mb = fa_linformer_rows(r);
+  const size_t r = p->r, kc = FA_LINFORMER_KC, d = p->attn.d;
+  const size_t mb = fa_linformer_rows(FA_F32_MR_MAX);
   const size_t dp = fa_lr_cols(d), dvp = fa_lr_cols(p->attn.dv), rp = fa_lr_cols(r);
   sz[L_KP] = fa_lr_rows(r) * dp;
   sz[L_VP] = fa_lr_rows(r) * dvp;
   sz[L_EB] = FA_F32_MR_MAX * kc;
   sz[L_FB] = fa_linformer_shared(p) ? 0 : FA_F32_MR_MAX * kc;
-  sz[L_KB] = dp == d ? 0 : kc * dp;
-  sz[L_VB] = dvp == p->attn.dv ? 0 : kc * dvp;
+  sz[L_KB] = kc * dp;
+  sz[L_VB] = kc * dvp;
   sz[L_KT] = d * rp;
   sz[L_VT] = r * dvp;
-  sz[L_QS] = fa_lr_rows(mb) * d;
-  sz[L_SC] = fa_lr_rows(mb) * rp;
-  sz[L_O] = fa_lr_rows(mb) * dvp;
+  sz[L_QS] = mb * d;
+  sz[L_SC] = mb * rp;
+  sz[L_O] = mb * dvp;
 }
 
 static inline size_t fa_linformer_f32_job_workspace(const fa_linformer_f32_params *p) {
@@ -51,31 +50,24 @@ static inline size_t fa_linformer_f32_job_workspace(const fa_linformer_f32_param
   return fa_lr_bytes(sz, L_COUNT);
 }
 
-/* Rows [p0, p0 + n) of x (row stride rs, `cols` used), zero-padded to `ld` columns. */
-static inline void fa_linformer_pack_rows(const float *x, ptrdiff_t rs, size_t p0, size_t n,
-                                          size_t cols, size_t ld, float *block) {
-  for (size_t c = 0; c < n; c++) {
-    memcpy(block + c * ld, x + (ptrdiff_t)(p0 + c) * rs, cols * sizeof(float));
-    memset(block + c * ld + cols, 0, (ld - cols) * sizeof(float));
-  }
-}
-
-/* C[r][cols] (+)= proj[:, p0:p0+n] B, B the n rows of a key or value block (ldb). Whole
+/* C[r][cols] (+)= proj[:, p0:p0+n] B, B the n keys or values of a block as panels. Whole
  * row tiles read the projection in place; its last r % mr rows go through `tail` (mr rows
  * of kc, zero beyond them), so no tile reads past row r. */
 static inline void fa_linformer_project(const fa_f32_ukernels *uk, const float *proj,
                                         ptrdiff_t rs, size_t r, size_t p0, size_t n,
-                                        const float *b, size_t ldb, size_t cols, float *c,
-                                        size_t ldc, int acc, float *tail) {
+                                        const float *bp, size_t cols, float *c, size_t ldc,
+                                        int acc, float *tail) {
   const size_t full = r - r % uk->mr;
-  if (full) fa_lr_gemm(uk, full, cols, n, proj + p0, (size_t)rs, b, ldb, c, ldc, acc);
+  if (full) fa_lr_gemm_packed(uk, full, cols, n, proj + p0, (size_t)rs, bp, c, ldc, acc);
   if (full == r) return;
   for (size_t i = full; i < r; i++)
     memcpy(tail + (i - full) * FA_LINFORMER_KC, proj + (ptrdiff_t)i * rs + p0, n * sizeof(float));
-  fa_lr_gemm(uk, r - full, cols, n, tail, FA_LINFORMER_KC, b, ldb, c + full * ldc, ldc, acc);
+  fa_lr_gemm_packed(uk, r - full, cols, n, tail, FA_LINFORMER_KC, bp, c + full * ldc, ldc, acc);
 }
 
-/* KP = E K and VP = F V of one kv head into buf[L_KP] (r x dp) and buf[L_VP] (r x dvp). */
+/* KP = E K and VP = F V of one kv head into buf[L_KP] (r x dp) and buf[L_VP] (r x dvp),
+ * a block of FA_LINFORMER_KC keys at a time: the block of keys and of values is read once,
+ * in order, into panels (L_KB, L_VB). */
 static inline void fa_linformer_projections(const fa_f32_ukernels *uk,
                                             const fa_linformer_f32_params *p,
                                             const fa_f32_problem *prob, float **buf) {
@@ -86,41 +78,37 @@ static inline void fa_linformer_projections(const fa_f32_ukernels *uk,
   memset(fb, 0, FA_F32_MR_MAX * kc * sizeof(float));
   for (size_t p0 = 0; p0 < lk; p0 += kc) {
     const size_t n = lk - p0 < kc ? lk - p0 : kc;
-    const float *kb = prob->k + (ptrdiff_t)p0 * prob->k_rs;
-    const float *vb = prob->v + (ptrdiff_t)p0 * prob->v_rs;
-    size_t ldk = (size_t)prob->k_rs, ldv = (size_t)prob->v_rs;
-    if (dp != d) {
-      fa_linformer_pack_rows(prob->k, prob->k_rs, p0, n, d, dp, buf[L_KB]);
-      kb = buf[L_KB], ldk = dp;
-    }
-    if (dvp != dv) {
-      fa_linformer_pack_rows(prob->v, prob->v_rs, p0, n, dv, dvp, buf[L_VB]);
-      vb = buf[L_VB], ldv = dvp;
-    }
-    fa_linformer_project(uk, p->proj_k, p->proj_k_rs, r, p0, n, kb, ldk, d, buf[L_KP], dp,
+    fa_lr_pack_panels(prob->k + (ptrdiff_t)p0 * prob->k_rs, (size_t)prob->k_rs, n, d, buf[L_KB]);
+    fa_lr_pack_panels(prob->v + (ptrdiff_t)p0 * prob->v_rs, (size_t)prob->v_rs, n, dv, buf[L_VB]);
+    fa_linformer_project(uk, p->proj_k, p->proj_k_rs, r, p0, n, buf[L_KB], d, buf[L_KP], dp,
                          p0 > 0, buf[L_EB]);
-    fa_linformer_project(uk, p->proj_v, p->proj_v_rs, r, p0, n, vb, ldv, dv, buf[L_VP], dvp,
+    fa_linformer_project(uk, p->proj_v, p->proj_v_rs, r, p0, n, buf[L_VB], dv, buf[L_VP], dvp,
                          p0 > 0, fb);
   }
 }
 
-/* softmax(scale q KPᵀ) VP for every row of one query head, fa_linformer_rows(r) at a time:
- * all r scores of a row are in the block, so the softmax is exact in one pass (no running
- * max, no rescaling). L_KT and L_VT hold KPᵀ (d x rp, zero beyond column r) and VP as
+/* softmax(scale q KPᵀ) VP for every row of one query head, fa_linformer_rows(mr) at a
+ * time: all r scores of a row are in the block, so the softmax is exact in one pass (no
+ * running max, no rescaling), and the block is small enough that its scores stay in L1
+ * between the two GEMMs. L_KT and L_VT hold KPᵀ (d x rp, zero beyond column r) and VP as
  * panels. */
-static inline void fa_linformer_attend(const fa_f32_ukernels *uk, const fa_f32_problem *prob,
+static inline void fa_linformer_attend(const fa_lr_ukernels *lr, const fa_f32_problem *prob,
                                        size_t lq, size_t r, float **buf) {
   const size_t d = prob->d, dv = prob->dv, dvp = fa_lr_cols(dv), rp = fa_lr_cols(r);
+  const fa_f32_ukernels *uk = lr->mm;
   const float qscale = prob->scale * FA_LOG2E;
-  const size_t mb = fa_linformer_rows(r);
-  float *qs = buf[L_QS], *sc = buf[L_SC], *o = buf[L_O], inv[96]; /* mb <= 96 */
+  const size_t mb = fa_linformer_rows(uk->mr);
+  float *qs = buf[L_QS], *sc = buf[L_SC], *o = buf[L_O];
+  float inv[FA_LINFORMER_TILES * FA_F32_MR_MAX];
   for (size_t q0 = 0; q0 < lq; q0 += mb) {
     const size_t m = lq - q0 < mb ? lq - q0 : mb;
+    fa_lr_prefetch(prob->q, prob->q_rs, q0 + mb, q0 + 2 * mb, lq, d, 0);
+    fa_lr_prefetch(prob->out, prob->out_rs, q0 + mb, q0 + 2 * mb, lq, dv, 1);
     for (size_t i = 0; i < m; i++) {
       const float *qrow = prob->q + (ptrdiff_t)(q0 + i) * prob->q_rs;
       for (size_t x = 0; x < d; x++) qs[i * d + x] = qrow[x] * qscale;
     }
-    fa_lr_gemm_packed(uk, m, r, d, qs, d, buf[L_KT], sc, rp);
+    fa_lr_gemm_packed(uk, m, r, d, qs, d, buf[L_KT], sc, rp, 0);
     for (size_t i = 0; i < m; i++) {
       float *srow = sc + i * rp;
       for (size_t c = r; c < rp; c++) srow[c] = -INFINITY;
@@ -128,11 +116,13 @@ static inline void fa_linformer_attend(const fa_f32_ukernels *uk, const fa_f32_p
       if (top == -INFINITY) { /* every score -inf: the row is zeros (as in the flash engine) */
         memset(srow, 0, rp * sizeof(float));
         inv[i] = 0.0f;
-      } else {
+      } else if (isfinite(top)) { /* the softmax exp needs no NaN or +inf care */
+        inv[i] = 1.0f / lr->softmax_exp2(srow, rp, top);
+      } else { /* NaN or +inf: NaN, as the reference gives */
         inv[i] = 1.0f / uk->exp2_sum(srow, rp, top);
       }
     }
-    fa_lr_gemm_packed(uk, m, dv, r, sc, rp, buf[L_VT], o, dvp);
+    fa_lr_gemm_packed(uk, m, dv, r, sc, rp, buf[L_VT], o, dvp, 0);
     for (size_t i = 0; i < m; i++) {
       float *orow = prob->out + (ptrdiff_t)(q0 + i) * prob->out_rs;
       for (size_t x = 0; x < dv; x++) orow[x] = o[i * dvp + x] * inv[i];
@@ -140,7 +130,7 @@ static inline void fa_linformer_attend(const fa_f32_ukernels *uk, const fa_f32_p
   }
 }
 
-static inline fa_status fa_linformer_f32_job(const fa_f32_ukernels *uk, const void *params,
+static inline fa_status fa_linformer_f32_job(const fa_lr_ukernels *lr, const void *params,
                                              const fa_job *job, void *workspace) {
   const fa_lr_job_params *jp = (const fa_lr_job_params *)params;
   const fa_linformer_f32_params *p = (const fa_linformer_f32_params *)jp->op;
@@ -152,7 +142,7 @@ static inline fa_status fa_linformer_f32_job(const fa_f32_ukernels *uk, const vo
   for (int i = 0; i < L_COUNT; i++) buf[i] = fa_lr_take(&arena, sz[i]);
 
   fa_f32_problem prob = fa_dense_f32_head(&p->attn, job->b, job->h * jp->heads);
-  fa_linformer_projections(uk, p, &prob, buf);
+  fa_linformer_projections(lr->mm, p, &prob, buf);
   const size_t rp = fa_lr_cols(r);
   for (size_t j = 0; j < rp; j += FA_F32_NR) /* KPᵀ panel j: d x 16 keys */
     for (size_t c = 0; c < FA_F32_NR; c++)
@@ -164,7 +154,7 @@ static inline fa_status fa_linformer_f32_job(const fa_f32_ukernels *uk, const vo
     fa_f32_problem head = prob;
     head.q += (ptrdiff_t)t * p->attn.q_stride[1];
     head.out += (ptrdiff_t)t * p->attn.out_stride[1];
-    fa_linformer_attend(uk, &head, p->attn.lq, r, buf);
+    fa_linformer_attend(lr, &head, p->attn.lq, r, buf);
   }
   return FA_OK;
 }

@@ -31,7 +31,22 @@ static float fa_lr_max_sub_neon(const float *x, const float *h, size_t n) {
   return tail != tail || tail > head ? tail : head;
 }
 
-static const fa_lr_ukernels fa_lr_ukernels_neon = {&fa_f32_ukernels_neon, fa_lr_elu1_neon,
-                                                   fa_lr_max_sub_neon};
+static void fa_lr_exp2_sub_neon(float *x, const float *h, float shift, size_t n) {
+  fa_lr_exp2_sub_with(fa_f32_exp2_sum_neon, x, h, shift, n);
+}
+
+static void fa_lr_rows_max_sub_neon(const float *x, size_t rows, size_t ld, const float *h,
+                                    size_t n, float *top) {
+  fa_lr_rows_max_sub(fa_lr_max_sub_neon, x, rows, ld, h, n, top);
+}
+
+static void fa_lr_rows_exp2_sub_neon(float *x, size_t rows, size_t ld, const float *h,
+                                     const float *shift, size_t n) {
+  fa_lr_rows_exp2_sub(fa_lr_exp2_sub_neon, x, rows, ld, h, shift, n);
+}
+
+static const fa_lr_ukernels fa_lr_ukernels_neon = {
+    &fa_f32_ukernels_neon, fa_lr_elu1_neon, fa_lr_rows_max_sub_neon,
+    fa_lr_rows_exp2_sub_neon, fa_f32_exp2_sum_neon};
 
 #endif

@@ -20,7 +20,22 @@ static float fa_lr_max_sub_scalar(const float *x, const float *h, size_t n) {
   return m;
 }
 
-static const fa_lr_ukernels fa_lr_ukernels_scalar = {&fa_f32_ukernels_scalar, fa_lr_elu1_scalar,
-                                                     fa_lr_max_sub_scalar};
+static void fa_lr_exp2_sub_scalar(float *x, const float *h, float shift, size_t n) {
+  fa_lr_exp2_sub_with(fa_f32_exp2_sum_scalar, x, h, shift, n);
+}
+
+static void fa_lr_rows_max_sub_scalar(const float *x, size_t rows, size_t ld, const float *h,
+                                    size_t n, float *top) {
+  fa_lr_rows_max_sub(fa_lr_max_sub_scalar, x, rows, ld, h, n, top);
+}
+
+static void fa_lr_rows_exp2_sub_scalar(float *x, size_t rows, size_t ld, const float *h,
+                                     const float *shift, size_t n) {
+  fa_lr_rows_exp2_sub(fa_lr_exp2_sub_scalar, x, rows, ld, h, shift, n);
+}
+
+static const fa_lr_ukernels fa_lr_ukernels_scalar = {
+    &fa_f32_ukernels_scalar, fa_lr_elu1_scalar, fa_lr_rows_max_sub_scalar,
+    fa_lr_rows_exp2_sub_scalar, fa_f32_exp2_sum_scalar};
 
 #endif

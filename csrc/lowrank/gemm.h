@@ -55,33 +55,47 @@ static inline void fa_lr_gemm(const fa_f32_ukernels *uk, size_t m, size_t n, siz
 }
 
 /* B[k][n] (row stride ldb, n columns used) as column panels for fa_lr_gemm_packed: panel
- * j / 16 is k x 16 contiguous floats at bp + j * k, zero beyond column n. */
+ * j / 16 is k x 16 contiguous floats at bp + j * k, zero beyond column n. B is read row by
+ * row, in memory order (an operand streamed from memory is read once, at full speed). */
 static inline void fa_lr_pack_panels(const float *b, size_t ldb, size_t k, size_t n, float *bp) {
-  for (size_t j = 0; j < n; j += FA_F32_NR) {
-    const size_t w = n - j < FA_F32_NR ? n - j : FA_F32_NR;
-    float *panel = bp + j * k;
-    if (w == FA_F32_NR) { /* a whole panel: fixed-size copies the compiler inlines */
-      for (size_t p = 0; p < k; p++)
-        memcpy(panel + p * FA_F32_NR, b + p * ldb + j, FA_F32_NR * sizeof(float));
-      continue;
-    }
-    for (size_t p = 0; p < k; p++) {
-      memcpy(panel + p * FA_F32_NR, b + p * ldb + j, w * sizeof(float));
-      memset(panel + p * FA_F32_NR + w, 0, (FA_F32_NR - w) * sizeof(float));
+  const size_t whole = n & ~(size_t)(FA_F32_NR - 1), w = n - whole;
+  for (size_t p = 0; p < k; p++) {
+    const float *row = b + p * ldb;
+    for (size_t j = 0; j < whole; j += FA_F32_NR) /* fixed-size copies the compiler inlines */
+      memcpy(bp + j * k + p * FA_F32_NR, row + j, FA_F32_NR * sizeof(float));
+    if (w) {
+      float *dst = bp + whole * k + p * FA_F32_NR;
+      memcpy(dst, row + whole, w * sizeof(float));
+      memset(dst + w, 0, (FA_F32_NR - w) * sizeof(float));
     }
   }
 }
 
-/* fa_lr_gemm for a B packed by fa_lr_pack_panels (an operand many calls reuse). */
+/* fa_lr_gemm for a B packed by fa_lr_pack_panels (an operand many calls reuse, or one read
+ * from memory once, in order, rather than a panel's columns at a time). */
 static inline void fa_lr_gemm_packed(const fa_f32_ukernels *uk, size_t m, size_t n, size_t k,
                                      const float *a, size_t lda, const float *bp, float *c,
-                                     size_t ldc) {
+                                     size_t ldc, int accumulate) {
   for (size_t p0 = 0; p0 < k; p0 += FA_LR_KC) {
     const size_t kc = k - p0 < FA_LR_KC ? k - p0 : FA_LR_KC;
     for (size_t j = 0; j < n; j += FA_F32_NR)
       for (size_t i = 0; i < m; i += uk->mr)
         uk->gemm(kc, a + i * lda + p0, lda, bp + j * k + p0 * FA_F32_NR, FA_F32_NR,
-                 c + i * ldc + j, ldc, p0 > 0);
+                 c + i * ldc + j, ldc, accumulate || p0 > 0);
+  }
+}
+
+/* Asks for rows [r0, r1) of x (row stride rs, cols used; r1 clipped to n) to be brought into
+ * L2 (for writing when `write`), so that the next chunk's inputs arrive from memory while this
+ * chunk's GEMMs run instead of stalling the feature maps that read them. */
+static inline void fa_lr_prefetch(const float *x, ptrdiff_t rs, size_t r0, size_t r1, size_t n,
+                                  size_t cols, int write) {
+  for (size_t r = r0; r < (r1 < n ? r1 : n); r++) {
+    const char *row = (const char *)(x + (ptrdiff_t)r * rs);
+    for (size_t b = 0; b < cols * sizeof(float); b += 64) {
+      if (write) __builtin_prefetch(row + b, 1, 2);
+      else __builtin_prefetch(row + b, 0, 2);
+    }
   }
 }
 

@@ -21,13 +21,7 @@
 #include "fastattn/linear.h"
 #include "lowrank/drive.h"
 #include "lowrank/gemm.h"
-
-typedef struct fa_lr_ukernels {
-  const fa_f32_ukernels *mm;                       /* the GEMM tile */
-  void (*elu1)(float *y, const float *x, size_t n); /* y = elu(x) + 1 (y may be x) */
-  /* max of x[i] - h[i] (h NULL: 0); -inf when n = 0; NaN when any term is NaN */
-  float (*max_sub)(const float *x, const float *h, size_t n);
-} fa_lr_ukernels;
+#include "lowrank/ukernels.h"
 
 /* The element-wise steps any ISA's compiler vectorises by itself: this header is included
  * after the ISA file enables its target. Sums keep 16 partial sums (as vectors would). */
@@ -37,19 +31,6 @@ static inline void fa_lr_relu(float *y, const float *x, size_t n) {
 
 static inline void fa_lr_scale(float *x, size_t n, float s) {
   for (size_t i = 0; i < n; i++) x[i] *= s;
-}
-
-/* x[i] = exp2(x[i] - h[i] - shift) (h NULL: 0), through the flash engine's exp2 (whose sum
- * is not needed) and exp2f for the last n % 16; exp2 of -inf is 0, NaN stays. */
-static inline void fa_lr_exp2_sub(const fa_lr_ukernels *uk, float *x, const float *h,
-                                  float shift, size_t n) {
-  if (h)
-    for (size_t i = 0; i < n; i++) x[i] = x[i] - shift - h[i];
-  else
-    for (size_t i = 0; i < n; i++) x[i] = x[i] - shift;
-  const size_t n16 = n & ~(size_t)15;
-  if (n16) (void)uk->mm->exp2_sum(x, n16, 0.0f);
-  for (size_t i = n16; i < n; i++) x[i] = exp2f(x[i]);
 }
 
 /* The 16 partial sums added pairwise (as vector halves), then the tail. */
@@ -194,18 +175,18 @@ static inline void fa_lr_load_keys(const fa_lr_ukernels *uk, const fa_lr_scan *p
   }
   for (size_t x = 0; x < d; x++) memset(kct + x * c + n, 0, (c - n) * sizeof(float));
   fa_lr_gemm(uk->mm, p->m, n, d, st->buf[B_WP], d, kct, c, kft, c, 0);
-  float *key_max = st->buf[B_KM], *s = st->buf[B_S], *z = st->buf[B_Z];
+  float *key_max = st->buf[B_KM], *s = st->buf[B_S], *z = st->buf[B_Z], *top = st->buf[B_NM];
+  uk->max_sub(kft, p->m, c, h, n, top); /* B_NM is free until fa_lr_query_shifts */
   for (size_t l = 0; l < p->m; l++) {
-    float *row = kft + l * c;
-    const float x = uk->max_sub(row, h, n);
+    const float x = top[l];
     if (x > key_max[l] || (x != x && key_max[l] == key_max[l])) {
       const float alpha = key_max[l] == -INFINITY ? 0.0f : exp2f(key_max[l] - x);
       fa_lr_scale(s + l * dvp, dvp, alpha);
       z[l] *= alpha;
       key_max[l] = x;
     }
-    fa_lr_exp2_sub(uk, row, h, key_max[l], n);
   }
+  uk->exp2_sub(kft, p->m, c, h, key_max, n);
 }
 
 /* S += phi(K)ᵀ V and z += phi(K)ᵀ 1 for the n keys in kft / vrows. */
@@ -260,18 +241,19 @@ static inline void fa_lr_load_queries(const fa_lr_ukernels *uk, const fa_lr_scan
   for (size_t r = 0; r < rows; r++) memcpy(qc + r * d, q + (ptrdiff_t)r * p->attn.q_rs,
                                            d * sizeof(float));
   memset(qc + rows * d, 0, pad * d * sizeof(float));
-  fa_lr_gemm_packed(uk->mm, rows, p->m, d, qc, d, st->buf[B_WT], qf, fc);
+  fa_lr_gemm_packed(uk->mm, rows, p->m, d, qc, d, st->buf[B_WT], qf, fc, 0);
+  float top[FA_LOWRANK_CHUNK], shift[FA_LOWRANK_CHUNK];
+  uk->max_sub(qf, rows, fc, neg_max, p->m, top);
+  uk->max_sub(qf, rows, fc, neg_log_z, p->m, shift);
+  for (size_t r = 0; r < rows; r++)
+    if (shift[r] < top[r] - 100.0f || shift[r] == -INFINITY) shift[r] = top[r] - 100.0f;
+  uk->exp2_sub(qf, rows, fc, neg_max, shift, p->m);
   for (size_t r = 0; r < rows; r++) {
     float *row = qf + r * fc;
-    const float top = uk->max_sub(row, neg_max, p->m);
-    if (top == -INFINITY) { /* no key seen yet: all features 0, and so is the row */
+    if (top[r] == -INFINITY) /* no key seen yet: all features 0, and so is the row */
       memset(row, 0, fc * sizeof(float));
-      continue;
-    }
-    float shift = uk->max_sub(row, neg_log_z, p->m);
-    if (shift < top - 100.0f || shift == -INFINITY) shift = top - 100.0f;
-    fa_lr_exp2_sub(uk, row, neg_max, shift, p->m);
-    memset(row + p->m, 0, (fc - p->m) * sizeof(float));
+    else
+      memset(row + p->m, 0, (fc - p->m) * sizeof(float));
   }
 }
 
@@ -304,7 +286,7 @@ static inline void fa_lr_read_chunk(const fa_lr_ukernels *uk, const fa_lr_scan *
   const size_t c = FA_LOWRANK_CHUNK, dv = p->attn.dv, fc = st->fc, dvp = st->dvp;
   float *qf = st->buf[B_QF], *sc = st->buf[B_SC], *num = st->buf[B_NUM], *den = st->buf[B_DEN];
   fa_lr_load_queries(uk, p, st, head, i0, rows);
-  fa_lr_gemm_packed(uk->mm, rows, dv, st->f, qf, fc, st->buf[B_SP], num, dvp);
+  fa_lr_gemm_packed(uk->mm, rows, dv, st->f, qf, fc, st->buf[B_SP], num, dvp, 0);
   for (size_t r = 0; r < rows; r++) den[r] = fa_lr_dot(qf + r * fc, st->buf[B_Z], st->f);
   if (n) {
     fa_lr_gemm(uk->mm, rows, n, st->f, qf, fc, st->buf[B_KFT], c, sc, c, 0);
@@ -352,6 +334,8 @@ static inline void fa_lr_scan_run(const fa_lr_ukernels *uk, const fa_lr_scan *p,
   for (size_t j0 = 0; j0 < covered; j0 += c) {
     const size_t n = covered - j0 < c ? covered - j0 : c;
     fa_lr_load_keys(uk, p, &st, j0, n);
+    fa_lr_prefetch(p->attn.k, p->attn.k_rs, j0 + c, j0 + 2 * c, covered, p->attn.d, 0);
+    fa_lr_prefetch(p->attn.v, p->attn.v_rs, j0 + c, j0 + 2 * c, covered, dv, 0);
     fa_lr_absorb(uk, &st, n);
   }
 
@@ -364,13 +348,34 @@ static inline void fa_lr_scan_run(const fa_lr_ukernels *uk, const fa_lr_scan *p,
     if (n || changed) fa_lr_pack_panels(st.buf[B_S], st.dvp, st.f, dv, st.buf[B_SP]);
     changed = n != 0;
     if (p->kind == FA_LR_FAVOR) fa_lr_query_shifts(uk, p, &st, n);
-    for (size_t head = 0; head < p->heads; head++)
+    fa_lr_prefetch(p->attn.k, p->attn.k_rs, end, end + c, lk, p->attn.d, 0);
+    fa_lr_prefetch(p->attn.v, p->attn.v_rs, end, end + c, lk, dv, 0);
+    for (size_t head = 0; head < p->heads; head++) {
+      fa_lr_prefetch(p->attn.q + (ptrdiff_t)head * p->q_hs, p->attn.q_rs, i0 + c, i0 + 2 * c,
+                     p->lq, p->attn.d, 0);
+      fa_lr_prefetch(p->attn.out + (ptrdiff_t)head * p->out_hs, p->attn.out_rs, i0 + c,
+                     i0 + 2 * c, p->lq, dv, 1);
       fa_lr_read_chunk(uk, p, &st, head, i0, rows, covered, n);
+    }
     if (n) {
       fa_lr_absorb(uk, &st, n);
       covered = end;
     }
   }
+}
+
+/* fa_linear_f32_gemm (fastattn/linear.h) on this ISA's tile: fa_lr_absorb's state update and
+ * fa_lr_read_chunk's readout, nothing else. */
+static inline void fa_lr_gemm_parts(const fa_lr_ukernels *uk, const fa_linear_f32_gemm_params *p,
+                                    void *workspace) {
+  const size_t c = FA_LOWRANK_CHUNK, d = p->d, dv = p->dv;
+  float *sp = fa_lr_arena_start(workspace).next;
+  memset(p->s, 0, d * dv * sizeof(float));
+  for (size_t j0 = 0; j0 < p->lk; j0 += c)
+    fa_lr_gemm(uk->mm, d, dv, c, p->kft + j0 * d, c, p->v + j0 * dv, dv, p->s, dv, 1);
+  fa_lr_pack_panels(p->s, dv, d, dv, sp);
+  for (size_t i0 = 0; i0 < p->lq; i0 += c)
+    fa_lr_gemm_packed(uk->mm, c, dv, d, p->qf + i0 * d, d, sp, p->num + i0 * dv, dv, 0);
 }
 
 #endif

@@ -21,6 +21,18 @@ static inline float fa_avx2_hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+/* 2^f for f in [-0.5, 0.5]: a degree-6 polynomial (relative error < 2e-7). */
+static inline __m256 fa_avx2_exp2_poly(__m256 f) {
+  __m256 p = _mm256_set1_ps(1.5403530e-4f);
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.3333558e-3f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.6181291e-3f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.5504109e-2f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.4022651e-1f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.9314718e-1f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
+  return p;
+}
+
 /* exp2(x): 2^round(x) by exponent arithmetic times a degree-6 polynomial for
  * 2^f, f in [-0.5, 0.5] (relative error < 2e-7). Below -126 the result is 0
  * (so -inf gives 0); NaN is passed through. */
@@ -29,13 +41,7 @@ static inline __m256 fa_avx2_exp2(__m256 x) {
   __m256 xc = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
   __m256 n = _mm256_round_ps(xc, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m256 f = _mm256_sub_ps(xc, n);
-  __m256 p = _mm256_set1_ps(1.5403530e-4f);
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.3333558e-3f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.6181291e-3f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.5504109e-2f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.4022651e-1f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.9314718e-1f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
+  __m256 p = fa_avx2_exp2_poly(f);
   __m256i e = _mm256_slli_epi32(_mm256_cvtps_epi32(n), 23);
   __m256 r = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), e));
   r = _mm256_and_ps(r, _mm256_cmp_ps(x, lo, _CMP_GE_OQ));
@@ -91,16 +97,22 @@ static float fa_f32_max_avx2(const float *x, size_t n) {
   return _mm256_movemask_ps(nan) ? NAN : fa_avx2_hmax(_mm256_max_ps(m0, m1));
 }
 
-static float fa_f32_exp2_sum_avx2(float *x, size_t n, float shift) {
+/* x[i] = exp(x[i] - shift) for i < n (a multiple of 16), returning the sum, with `exp` a
+ * vector exp2 (inlined: the pointer is a constant at every call). */
+static inline float fa_avx2_exp2_sum_by(__m256 (*exp)(__m256), float *x, size_t n, float shift) {
   const __m256 sh = _mm256_set1_ps(shift);
   __m256 s0 = _mm256_setzero_ps(), s1 = s0;
   for (size_t i = 0; i < n; i += 16) {
-    const __m256 e0 = fa_avx2_exp2(_mm256_sub_ps(_mm256_loadu_ps(x + i), sh));
-    const __m256 e1 = fa_avx2_exp2(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), sh));
+    const __m256 e0 = exp(_mm256_sub_ps(_mm256_loadu_ps(x + i), sh));
+    const __m256 e1 = exp(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), sh));
     _mm256_storeu_ps(x + i, e0), _mm256_storeu_ps(x + i + 8, e1);
     s0 = _mm256_add_ps(s0, e0), s1 = _mm256_add_ps(s1, e1);
   }
   return fa_avx2_hsum(_mm256_add_ps(s0, s1));
+}
+
+static float fa_f32_exp2_sum_avx2(float *x, size_t n, float shift) {
+  return fa_avx2_exp2_sum_by(fa_avx2_exp2, x, n, shift);
 }
 
 static void fa_f32_scale_avx2(float *x, size_t n, float s) {

@@ -50,17 +50,19 @@ static inline fa_i8_exp_tables_arm fa_i8_exp_tables_arm_load(void) {
   return tab;
 }
 
-/* z = rint(min((m - t) * 256, 4095)) for the 8 scores at t, in 16-bit lanes. */
-static inline uint16x8_t fa_i8_z8_arm(const float *t, float32x4_t m) {
+/* z = clamp(rint(min((r - t) * 256, 4095)), 0) for the 8 scores at t, in 16-bit lanes: the
+ * unsigned conversion (fcvtnu) saturates negatives to 0. */
+static inline uint16x8_t fa_i8_z8_arm(const float *t, float32x4_t r) {
   const float32x4_t zmax = vdupq_n_f32(FA_I8_ZMAX);
-  const float32x4_t y0 = vminq_f32(vmulq_n_f32(vsubq_f32(m, vld1q_f32(t)), 256.0f), zmax);
-  const float32x4_t y1 = vminq_f32(vmulq_n_f32(vsubq_f32(m, vld1q_f32(t + 4)), 256.0f), zmax);
-  return vuzp1q_u16(vreinterpretq_u16_s32(vcvtnq_s32_f32(y0)), vreinterpretq_u16_s32(vcvtnq_s32_f32(y1)));
+  const float32x4_t y0 = vminq_f32(vmulq_n_f32(vsubq_f32(r, vld1q_f32(t)), 256.0f), zmax);
+  const float32x4_t y1 = vminq_f32(vmulq_n_f32(vsubq_f32(r, vld1q_f32(t + 4)), 256.0f), zmax);
+  return vuzp1q_u16(vreinterpretq_u16_u32(vcvtnq_u32_f32(y0)), vreinterpretq_u16_u32(vcvtnq_u32_f32(y1)));
 }
 
-/* P = ((T >> (e + 7)) + 1) >> 1 = (T + 2^(e + 7)) >> (e + 8) (one urshl) for 8 lanes, e = z >> 8. */
+/* P = ((T >> (e + 8)) + 1) >> 1 = (T + 2^(e + 8)) >> (e + 9) (one urshl, computed without
+ * overflow) for 8 lanes, e = z >> 8. */
 static inline uint16x8_t fa_i8_shift8_arm(uint16x8_t frac, uint16x8_t z) {
-  return vrshlq_u16(frac, vsubq_s16(vdupq_n_s16(-8), vreinterpretq_s16_u16(vshrq_n_u16(z, 8))));
+  return vrshlq_u16(frac, vsubq_s16(vdupq_n_s16(-9), vreinterpretq_s16_u16(vshrq_n_u16(z, 8))));
 }
 
 /* P for the 16 scores at t: the table indices h = (z >> 4) & 15 and l = z & 15 as bytes,
@@ -83,11 +85,10 @@ static inline void fa_i8_exp16_arm(const float *t, float32x4_t m, const fa_i8_ex
   *p0 = fa_i8_shift8_arm(f0, z0), *p1 = fa_i8_shift8_arm(f1, z1);
 }
 
-static uint32_t fa_i8_exp_lut_arm(const float *t, size_t npad, float m, void *pv) {
-  uint8_t *p = (uint8_t *)pv;
+static uint32_t fa_i8_exp_lut_arm(const float *t, size_t npad, float r, uint8_t *p) {
   const fa_i8_exp_tables_arm tab = fa_i8_exp_tables_arm_load();
-  const float32x4_t vm = vdupq_n_f32(m);
-  uint16x8_t sum = vdupq_n_u16(0); /* at most FA_I8_NK / 8 * 255 per lane */
+  const float32x4_t vm = vdupq_n_f32(r);
+  uint16x8_t sum = vdupq_n_u16(0); /* at most FA_I8_NK / 8 * 2 * 127 per lane */
   for (size_t c = 0; c < npad; c += 16) {
     uint16x8_t p0, p1;
     fa_i8_exp16_arm(t + c, vm, &tab, &p0, &p1);

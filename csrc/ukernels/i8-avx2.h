@@ -3,16 +3,15 @@
  *
  * q.k: vpmaddubsw (u8 x s8, two products summed into s16) of the keys offset to
  * unsigned (k + 128) by the 7-bit queries, then vpmaddwd by ones; each s16 sum is at
- * most 2 * 255 * 63 = 32130: no saturation. P.v: P reaches 255 and 2 * 255 * 127
- * would saturate vpmaddubsw, so P is stored as uint16 and v widened to s16
- * pairs once per tile, multiplied with vpmaddwd (exact in s32). The softmax
- * runs in 16-bit lanes, its table lookups by vpshufb on byte planes. */
+ * most 2 * 255 * 63 = 32130: no saturation. P.v the same way on the 7-bit P (u8)
+ * against v (s8) grouped by 4 keys: each s16 sum is at most 2 * 127 * 127 = 32258.
+ * The softmax runs in 16-bit lanes, its table lookups by vpshufb on byte planes. */
 #ifndef FASTATTN_UKERNELS_I8_AVX2_H
 #define FASTATTN_UKERNELS_I8_AVX2_H
 
 #include <immintrin.h>
 #include "flash/i8.h"
-#include "ukernels/i8-x86.h" /* fa_i8_pack_k_biased_x86, fa_i8_qk_bias_x86, fa_i8_load4 */
+#include "ukernels/i8-x86.h" /* packings, fa_i8_qk_bias_x86, fa_i8_load4 */
 
 /* 4 query rows x 16 keys of q.(k + 128) per step over dp / 4 feature groups, started at the
  * row bias (fa_i8_qk_bias_x86) so the lanes end at q.k: vpmaddubsw(k + 128, q) cannot
@@ -93,50 +92,54 @@ static inline __attribute__((always_inline)) __m256i fa_i8_plane_avx2(const uint
 
 /* y[idx] for a 16-entry uint16 table given as its low and high byte planes, idx in 0..15 in
  * the low byte of each 16-bit lane (high byte 0). vpshufb fills the lane's high byte with
- * entry 0 of the plane: 0 in every low plane here (A[0] = 0xFF00, B[0] = 0x8000, M[0] =
- * 0x100), and shifted out of the high plane. */
+ * entry 0 of the plane: 0 in both low planes here (A[0] = 0xFE00, B[0] = 0x8000), and
+ * shifted out of the high plane. */
 static inline __m256i fa_i8_lookup16_avx2(__m256i lo, __m256i hi, __m256i idx) {
   return _mm256_or_si256(_mm256_shuffle_epi8(lo, idx), _mm256_slli_epi16(_mm256_shuffle_epi8(hi, idx), 8));
 }
 
-/* The tables of the 16-bit softmax step: A of flash/i8.h with A[15] + 1 (34086), B as it is,
- * and M[e] = 2^(8 - e) (0 from e = 9). With them P = vpmulhrsw(mulhi(A'[h], B[l]), M[e]),
- * i.e. (hi + 2^(e + 6)) >> (e + 7) with hi the product's high half: equal to the scalar
- * definition for every z in [0, 4095] (tests/c/i8_exp_x86.c checks each; with A[15] itself
- * z = 502 would be off by one, the rounding carry of T that this form drops). */
-static const uint16_t fa_i8_exp_a_avx2[16] = {65280, 62512, 59862, 57324, 54894, 52566, 50338, 48204,
-                                              46160, 44203, 42329, 40534, 38816, 37170, 35594, 34086};
-static const uint16_t fa_i8_exp_m_avx2[16] = {256, 128, 64, 32, 16, 8, 4, 2, 1, 0, 0, 0, 0, 0, 0, 0};
+/* The tables of the 16-bit softmax step: A of flash/i8.h with A[12] and A[13] one higher,
+ * B as it is, and M[e] = 2^(7 - e) (0 from e = 8), held one entry up (M'[e + 1] = M[e],
+ * M'[0] = 0, which vpshufb also puts in each lane's high byte; e = 15 wraps to it). With them
+ * P = vpmulhrsw(mulhi(A'[h], B[l]), M[e]), i.e. (hi + 2^(e + 7)) >> (e + 8) with hi the
+ * product's high half: equal to the scalar definition for every z in [0, 4095]
+ * (tests/c/i8_exp_x86.c checks each; with A itself z = 197, 202 and 732 would be off by one,
+ * the rounding carry of T that this form drops). */
+static const uint16_t fa_i8_exp_a_avx2[16] = {65024, 62267, 59627, 57099, 54678, 52360, 50140, 48015,
+                                              45979, 44030, 42163, 40375, 38665, 37025, 35455, 33951};
+static const uint16_t fa_i8_exp_m_avx2[16] = {0, 128, 64, 32, 16, 8, 4, 2, 1, 0, 0, 0, 0, 0, 0, 0};
 
 typedef struct fa_i8_exp_tables_avx2 {
-  __m256i a_lo, a_hi, b_lo, b_hi, m_lo, m_hi;
+  __m256i a_lo, a_hi, b_lo, b_hi, m;
 } fa_i8_exp_tables_avx2;
 
-/* P for 16 scores in 16-bit lanes (z <= 4095), in the lane order of vpackssdw(z0, z1).
- * vpmulhrsw is signed: hi <= 65280 * 32768 >> 16 = 32640 and M <= 256 fit. */
-static inline __m256i fa_i8_exp16_avx2(__m256 t0, __m256 t1, __m256 m256,
+/* P for 16 scores in 16-bit lanes (0 <= z <= 4095), in the lane order of vpackusdw(z0, z1),
+ * whose unsigned saturation is the clamp of z at 0. vpmulhrsw is signed: hi <= 65024 *
+ * 32768 >> 16 = 32512 and M <= 128 fit. */
+static inline __m256i fa_i8_exp16_avx2(__m256 t0, __m256 t1, __m256 r256,
                                        const fa_i8_exp_tables_avx2 *tb) {
-  /* 256 * (m - t) in one rounding: scaling by a power of two commutes with it (the caller
-   * keeps 256 * m finite) */
+  /* 256 * (r - t) in one rounding: scaling by a power of two commutes with it (the caller
+   * keeps 256 * r finite) */
   const __m256 zmax = _mm256_set1_ps(FA_I8_ZMAX);
-  const __m256 y0 = _mm256_min_ps(_mm256_fnmadd_ps(t0, _mm256_set1_ps(256.0f), m256), zmax);
-  const __m256 y1 = _mm256_min_ps(_mm256_fnmadd_ps(t1, _mm256_set1_ps(256.0f), m256), zmax);
-  const __m256i z = _mm256_packs_epi32(_mm256_cvtps_epi32(y0), _mm256_cvtps_epi32(y1));
+  const __m256 y0 = _mm256_min_ps(_mm256_fnmadd_ps(t0, _mm256_set1_ps(256.0f), r256), zmax);
+  const __m256 y1 = _mm256_min_ps(_mm256_fnmadd_ps(t1, _mm256_set1_ps(256.0f), r256), zmax);
+  const __m256i z = _mm256_packus_epi32(_mm256_cvtps_epi32(y0), _mm256_cvtps_epi32(y1));
   const __m256i nib = _mm256_set1_epi16(15);
   const __m256i a = fa_i8_lookup16_avx2(tb->a_lo, tb->a_hi, _mm256_and_si256(_mm256_srli_epi16(z, 4), nib));
   const __m256i b = fa_i8_lookup16_avx2(tb->b_lo, tb->b_hi, _mm256_and_si256(z, nib));
-  const __m256i mult = fa_i8_lookup16_avx2(tb->m_lo, tb->m_hi, _mm256_srli_epi16(z, 8));
-  return _mm256_mulhrs_epi16(_mm256_mulhi_epu16(a, b), mult);
+  const __m256i e1 = _mm256_add_epi16(_mm256_srli_epi16(z, 8), _mm256_set1_epi16(1));
+  return _mm256_mulhrs_epi16(_mm256_mulhi_epu16(a, b), _mm256_shuffle_epi8(tb->m, e1));
 }
 
-/* P as uint16 (see pv), 16 scores per step. 256 * m overflows only for |m| >= 2^120,
- * where the two-rounding form of fa_i8_z1 is used instead (the scalar definition). */
-static uint32_t fa_i8_exp_lut_avx2(const float *t, size_t npad, float m, void *pv) {
-  uint16_t *p = (uint16_t *)pv;
-  if (!(fabsf(m) < 0x1p120f)) {
+/* P as uint8, 32 scores per step: the two 16-lane results packed to bytes (vpackuswb, exact:
+ * P <= 127), whose dword order [0 2 4 6 1 3 5 7] (groups of 4 keys) one vpermd restores; the
+ * sum by vpsadbw. 256 * r overflows only for |r| >= 2^120, where the two-rounding form of
+ * fa_i8_z1 is used instead (the scalar definition). */
+static uint32_t fa_i8_exp_lut_avx2(const float *t, size_t npad, float r, uint8_t *p) {
+  if (!(fabsf(r) < 0x1p120f)) {
     uint32_t sum = 0;
     for (size_t c = 0; c < npad; c++) {
-      p[c] = (uint16_t)fa_i8_exp_lut1(fa_i8_z1(m, t[c]));
+      p[c] = (uint8_t)fa_i8_exp_lut1(fa_i8_z1(r, t[c]));
       sum += p[c];
     }
     return sum;
@@ -144,89 +147,58 @@ static uint32_t fa_i8_exp_lut_avx2(const float *t, size_t npad, float m, void *p
   fa_i8_exp_tables_avx2 tb;
   tb.a_lo = fa_i8_plane_avx2(fa_i8_exp_a_avx2, 0), tb.a_hi = fa_i8_plane_avx2(fa_i8_exp_a_avx2, 8);
   tb.b_lo = fa_i8_plane_avx2(fa_i8_exp_b, 0), tb.b_hi = fa_i8_plane_avx2(fa_i8_exp_b, 8);
-  tb.m_lo = fa_i8_plane_avx2(fa_i8_exp_m_avx2, 0), tb.m_hi = fa_i8_plane_avx2(fa_i8_exp_m_avx2, 8);
-  const __m256 m256 = _mm256_set1_ps(m * 256.0f);
-  __m256i sum = _mm256_setzero_si256(); /* 16-bit lanes: at most FA_I8_NK / 16 * 255 each */
-  for (size_t c = 0; c < npad; c += 16) {
-    const __m256i e = fa_i8_exp16_avx2(_mm256_loadu_ps(t + c), _mm256_loadu_ps(t + c + 8), m256, &tb);
-    sum = _mm256_add_epi16(sum, e);
-    _mm256_storeu_si256((__m256i *)(p + c), _mm256_permute4x64_epi64(e, 0xD8));
+  tb.m = fa_i8_plane_avx2(fa_i8_exp_m_avx2, 0);
+  const __m256 r256 = _mm256_set1_ps(r * 256.0f);
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7), zero = _mm256_setzero_si256();
+  __m256i sum = zero;
+  size_t c = 0;
+  for (; c + 32 <= npad; c += 32) {
+    const __m256i e0 = fa_i8_exp16_avx2(_mm256_loadu_ps(t + c), _mm256_loadu_ps(t + c + 8), r256, &tb);
+    const __m256i e1 = fa_i8_exp16_avx2(_mm256_loadu_ps(t + c + 16), _mm256_loadu_ps(t + c + 24), r256, &tb);
+    const __m256i b = _mm256_packus_epi16(e0, e1);
+    sum = _mm256_add_epi64(sum, _mm256_sad_epu8(b, zero));
+    _mm256_storeu_si256((__m256i *)(void *)(p + c), _mm256_permutevar8x32_epi32(b, order));
   }
-  __m256i s8 = _mm256_madd_epi16(sum, _mm256_set1_epi16(1));
-  __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
-  s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
-  s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
-  return (uint32_t)_mm_cvtsi128_si32(s4);
+  if (c < npad) { /* 16 scores: the first 16 bytes after the same permute */
+    const __m256i e = fa_i8_exp16_avx2(_mm256_loadu_ps(t + c), _mm256_loadu_ps(t + c + 8), r256, &tb);
+    const __m128i b = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_packus_epi16(e, e), order));
+    sum = _mm256_add_epi64(sum, _mm256_zextsi128_si256(_mm_sad_epu8(b, _mm_setzero_si128())));
+    _mm_storeu_si128((__m128i *)(void *)(p + c), b);
+  }
+  const __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+  return (uint32_t)(_mm_cvtsi128_si64(s2) + _mm_extract_epi64(s2, 1));
 }
 
-/* Values as s16 pairs of keys: vp16[((j / 2) * dvp + c) * 2 + j % 2] = v[j][c]. */
-static void fa_i8_pack_v_avx2(const int8_t *v, ptrdiff_t v_rs, size_t n, size_t dv,
-                              size_t dvp, int8_t *vp) {
-  int16_t *vp16 = (int16_t *)(void *)vp;
-  memset(vp16 + n / 2 * dvp * 2, 0, (fa_round_up(n, FA_I8_NR) - n / 2 * 2) * dvp * sizeof(int16_t));
-  const size_t dv16 = dv / 16 * 16;
-  for (size_t j = 0; j < n; j += 2) {
-    const int8_t *r0 = v + (ptrdiff_t)j * v_rs, *r1 = r0 + v_rs;
-    int16_t *dst = vp16 + (j / 2) * dvp * 2;
-    if (j + 1 < n) {
-      for (size_t c = 0; c < dv16; c += 16) {
-        const __m256i x0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(r0 + c)));
-        const __m256i x1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(r1 + c)));
-        const __m256i lo = _mm256_unpacklo_epi16(x0, x1), hi = _mm256_unpackhi_epi16(x0, x1);
-        _mm256_storeu_si256((__m256i *)(dst + c * 2), _mm256_permute2x128_si256(lo, hi, 0x20));
-        _mm256_storeu_si256((__m256i *)(dst + c * 2 + 16), _mm256_permute2x128_si256(lo, hi, 0x31));
-      }
-      for (size_t c = dv16; c < dv; c++) dst[c * 2] = r0[c], dst[c * 2 + 1] = r1[c];
-    } else {
-      for (size_t c = 0; c < dv; c++) dst[c * 2] = r0[c], dst[c * 2 + 1] = 0;
-    }
-    for (size_t c = dv; c < dvp; c++) dst[c * 2] = 0, dst[c * 2 + 1] = 0;
-  }
-}
-
-/* A 4-row x 16-channel tile of P.v over npad keys (even), two keys per vpmaddwd. */
-static void fa_i8_pv_avx2(const void *pv, size_t mpad, size_t npad, const int8_t *vp,
+/* A 4-row x 16-channel tile of P.v over npad keys (a multiple of 16), 4 keys per step:
+ * vpmaddubsw(P, v) then vpmaddwd by ones, on values grouped by 4 keys (fa_i8_pack_v_x86). */
+static void fa_i8_pv_avx2(const uint8_t *p, size_t mpad, size_t npad, const int8_t *vp,
                           size_t dvp, int32_t *acc) {
-  const uint16_t *p = (const uint16_t *)pv;
-  const int16_t *vp16 = (const int16_t *)(const void *)vp;
+  const __m256i ones = _mm256_set1_epi16(1);
   for (size_t i = 0; i < mpad; i += 4) {
-    const uint16_t *p0 = p + i * FA_I8_NK, *p1 = p0 + FA_I8_NK, *p2 = p1 + FA_I8_NK,
-                   *p3 = p2 + FA_I8_NK;
+    const uint8_t *pr = p + i * FA_I8_NK;
     for (size_t c = 0; c < dvp; c += 16) {
-      __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00;
-      __m256i c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-      const int16_t *vc = vp16 + c * 2;
-      for (size_t g = 0; g < npad / 2; g++) {
-        const __m256i v0 = _mm256_loadu_si256((const __m256i *)(vc + g * dvp * 2));
-        const __m256i v1 = _mm256_loadu_si256((const __m256i *)(vc + g * dvp * 2 + 16));
-        __m256i a = _mm256_set1_epi32(fa_i8_load4(p0 + 2 * g));
-        c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(a, v0));
-        c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(a, v1));
-        a = _mm256_set1_epi32(fa_i8_load4(p1 + 2 * g));
-        c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(a, v0));
-        c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(a, v1));
-        a = _mm256_set1_epi32(fa_i8_load4(p2 + 2 * g));
-        c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(a, v0));
-        c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(a, v1));
-        a = _mm256_set1_epi32(fa_i8_load4(p3 + 2 * g));
-        c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(a, v0));
-        c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(a, v1));
+      __m256i a[4][2];
+      for (int r = 0; r < 4; r++) a[r][0] = a[r][1] = _mm256_setzero_si256();
+      const int8_t *vc = vp + c * 4;
+      for (size_t g = 0; g < npad / 4; g++) {
+        const __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)(vc + g * dvp * 4));
+        const __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(vc + g * dvp * 4 + 32));
+        for (int r = 0; r < 4; r++) {
+          const __m256i w = _mm256_set1_epi32(fa_i8_load4(pr + r * FA_I8_NK + 4 * g));
+          a[r][0] = _mm256_add_epi32(a[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(w, v0), ones));
+          a[r][1] = _mm256_add_epi32(a[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(w, v1), ones));
+        }
       }
-      int32_t *ar = acc + i * dvp + c;
-      _mm256_storeu_si256((__m256i *)(ar + 0 * dvp), c00);
-      _mm256_storeu_si256((__m256i *)(ar + 0 * dvp + 8), c01);
-      _mm256_storeu_si256((__m256i *)(ar + 1 * dvp), c10);
-      _mm256_storeu_si256((__m256i *)(ar + 1 * dvp + 8), c11);
-      _mm256_storeu_si256((__m256i *)(ar + 2 * dvp), c20);
-      _mm256_storeu_si256((__m256i *)(ar + 2 * dvp + 8), c21);
-      _mm256_storeu_si256((__m256i *)(ar + 3 * dvp), c30);
-      _mm256_storeu_si256((__m256i *)(ar + 3 * dvp + 8), c31);
+      for (int r = 0; r < 4; r++) {
+        _mm256_storeu_si256((__m256i *)(void *)(acc + (i + r) * dvp + c), a[r][0]);
+        _mm256_storeu_si256((__m256i *)(void *)(acc + (i + r) * dvp + c + 8), a[r][1]);
+      }
     }
   }
 }
 
 static const fa_i8_ukernels fa_i8_ukernels_avx2 = {
-    2,                   fa_i8_pack_k_biased_x86,   fa_i8_qk_avx2,     fa_i8_dequant_avx2, fa_i8_max_avx2,
-    fa_i8_exp_lut_avx2,  fa_i8_pack_v_avx2, fa_i8_pv_avx2};
+    fa_i8_pack_k_biased_x86, fa_i8_qk_avx2,    fa_i8_dequant_avx2, fa_i8_max_avx2,
+    fa_i8_exp_lut_avx2,      fa_i8_pack_v_x86, fa_i8_pv_avx2};
 
 #endif

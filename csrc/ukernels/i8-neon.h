@@ -2,9 +2,8 @@
  * Cortex-A72 class).
  * - q.k on row-major q and k: smull + smlal2 put two products in each int16 lane
  *   (|q|, |k| <= 127: at most 2 * 127^2 = 32258), sadalp adds the pairs into int32.
- * - P.v the same way on P - 128 (signed, -128..127) against v transposed per tile
- *   (two products per int16 lane: at most 2 * 128 * 127 = 32512), plus 128 times the
- *   tile's column sums of v, computed once per tile: sum P v = sum (P - 128) v + 128 sum v.
+ * - P.v the same way on P (0..127, a signed byte as it is) against v transposed per tile
+ *   (two products per int16 lane: at most 2 * 127 * 127 = 32258).
  * - The softmax steps: ukernels/i8-arm.h. */
 #ifndef FASTATTN_UKERNELS_I8_NEON_H
 #define FASTATTN_UKERNELS_I8_NEON_H
@@ -29,20 +28,18 @@ static inline int32x4_t fa_i8_dot16_first_neon(int8x16_t a, int8x16_t b) {
 }
 
 /* 2 rows x 4 columns of 16-byte dot products over len bytes (a multiple of 16): a rows at
- * a0, a1 (their bytes xor 0x80, i.e. P - 128, when flip), b rows ldb bytes apart; the
- * four sums of row r in out[r]. */
+ * a0, a1, b rows ldb bytes apart; the four sums of row r in out[r]. */
 static inline void fa_i8_dots_2x4_neon(const int8_t *a0, const int8_t *a1, const int8_t *b0,
-                                       size_t ldb, size_t len, int flip, int32x4_t out[2]) {
+                                       size_t ldb, size_t len, int32x4_t out[2]) {
   const int8_t *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
-  const int8x16_t f = vdupq_n_s8(flip ? (int8_t)-128 : 0);
-  int8x16_t va0 = veorq_s8(vld1q_s8(a0), f), va1 = veorq_s8(vld1q_s8(a1), f);
+  int8x16_t va0 = vld1q_s8(a0), va1 = vld1q_s8(a1);
   int8x16_t vb0 = vld1q_s8(b0), vb1 = vld1q_s8(b1), vb2 = vld1q_s8(b2), vb3 = vld1q_s8(b3);
   int32x4_t s00 = fa_i8_dot16_first_neon(va0, vb0), s01 = fa_i8_dot16_first_neon(va0, vb1);
   int32x4_t s02 = fa_i8_dot16_first_neon(va0, vb2), s03 = fa_i8_dot16_first_neon(va0, vb3);
   int32x4_t s10 = fa_i8_dot16_first_neon(va1, vb0), s11 = fa_i8_dot16_first_neon(va1, vb1);
   int32x4_t s12 = fa_i8_dot16_first_neon(va1, vb2), s13 = fa_i8_dot16_first_neon(va1, vb3);
   for (size_t x = 16; x < len; x += 16) {
-    va0 = veorq_s8(vld1q_s8(a0 + x), f), va1 = veorq_s8(vld1q_s8(a1 + x), f);
+    va0 = vld1q_s8(a0 + x), va1 = vld1q_s8(a1 + x);
     vb0 = vld1q_s8(b0 + x), vb1 = vld1q_s8(b1 + x), vb2 = vld1q_s8(b2 + x), vb3 = vld1q_s8(b3 + x);
     s00 = fa_i8_dot16_neon(s00, va0, vb0), s01 = fa_i8_dot16_neon(s01, va0, vb1);
     s02 = fa_i8_dot16_neon(s02, va0, vb2), s03 = fa_i8_dot16_neon(s03, va0, vb3);
@@ -59,7 +56,7 @@ static void fa_i8_qk_neon(const int8_t *qp, size_t mpad, size_t dp, const int8_t
   for (size_t i = 0; i < mpad; i += 2)
     for (size_t c = 0; c < npad; c += 4) {
       int32x4_t r[2];
-      fa_i8_dots_2x4_neon(qp + i * dp, qp + (i + 1) * dp, kp + c * dp, dp, dp, 0, r);
+      fa_i8_dots_2x4_neon(qp + i * dp, qp + (i + 1) * dp, kp + c * dp, dp, dp, r);
       vst1q_s32(s + i * FA_I8_NK + c, r[0]);
       vst1q_s32(s + (i + 1) * FA_I8_NK + c, r[1]);
     }
@@ -93,7 +90,7 @@ static inline void fa_i8_transpose16_neon(const int8_t *src, ptrdiff_t rs, int8_
 }
 
 /* Values transposed, vt[c * FA_I8_NK + j] = v[j][c] (zeros beyond n keys and dv
- * channels), then the column sums colsum[c] = sum_j v[j][c] as int32 after them. */
+ * channels). */
 static void fa_i8_pack_v_neon(const int8_t *v, ptrdiff_t v_rs, size_t n, size_t dv,
                               size_t dvp, int8_t *vp) {
   if (n < FA_I8_NK || dv < dvp) memset(vp, 0, FA_I8_NK * dvp);
@@ -105,33 +102,24 @@ static void fa_i8_pack_v_neon(const int8_t *v, ptrdiff_t v_rs, size_t n, size_t 
     const int8_t *row = v + (ptrdiff_t)j * v_rs;
     for (size_t c = (j < n16 ? dv16 : 0); c < dv; c++) vp[c * FA_I8_NK + j] = row[c];
   }
-  int32_t *colsum = (int32_t *)(void *)(vp + FA_I8_NK * dvp);
-  for (size_t c = 0; c < dvp; c++) {
-    int16x8_t acc = vdupq_n_s16(0); /* at most FA_I8_NK / 8 * 254 per lane */
-    for (size_t j = 0; j < FA_I8_NK; j += 16) acc = vpadalq_s8(acc, vld1q_s8(vp + c * FA_I8_NK + j));
-    colsum[c] = vaddlvq_s16(acc);
-  }
 }
 
-/* 2 rows x 4 channels per step over npad keys (a multiple of 16), P - 128 by a flip of
- * the top bit, then + 128 * colsum. */
-static void fa_i8_pv_neon(const void *pv, size_t mpad, size_t npad, const int8_t *vp,
+/* 2 rows x 4 channels per step over npad keys (a multiple of 16). */
+static void fa_i8_pv_neon(const uint8_t *pu, size_t mpad, size_t npad, const int8_t *vp,
                           size_t dvp, int32_t *acc) {
-  const int8_t *p = (const int8_t *)pv;
-  const int32_t *colsum = (const int32_t *)(const void *)(vp + FA_I8_NK * dvp);
+  const int8_t *p = (const int8_t *)pu; /* P <= 127 */
   for (size_t i = 0; i < mpad; i += 2)
     for (size_t c = 0; c < dvp; c += 4) {
       int32x4_t r[2];
       fa_i8_dots_2x4_neon(p + i * FA_I8_NK, p + (i + 1) * FA_I8_NK, vp + c * FA_I8_NK, FA_I8_NK,
-                          npad, 1, r);
-      const int32x4_t bias = vshlq_n_s32(vld1q_s32(colsum + c), 7);
-      vst1q_s32(acc + i * dvp + c, vaddq_s32(r[0], bias));
-      vst1q_s32(acc + (i + 1) * dvp + c, vaddq_s32(r[1], bias));
+                          npad, r);
+      vst1q_s32(acc + i * dvp + c, r[0]);
+      vst1q_s32(acc + (i + 1) * dvp + c, r[1]);
     }
 }
 
 static const fa_i8_ukernels fa_i8_ukernels_neon = {
-    1,                   fa_i8_pack_k_neon,   fa_i8_qk_neon,     fa_i8_dequant_arm, fa_i8_max_arm,
-    fa_i8_exp_lut_arm,   fa_i8_pack_v_neon,   fa_i8_pv_neon};
+    fa_i8_pack_k_neon,   fa_i8_qk_neon,     fa_i8_dequant_arm, fa_i8_max_arm,
+    fa_i8_exp_lut_arm,   fa_i8_pack_v_neon, fa_i8_pv_neon};
 
 #endif

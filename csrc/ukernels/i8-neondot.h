@@ -1,7 +1,6 @@
-/* aarch64 NEON + dotprod int8 micro-kernels: SDOT for q.k, UDOT for P.v (on v + 128,
- * corrected by 128 * sum P), on operands grouped by 4 (flash/i8.h packings); softmax
- * steps from ukernels/i8-arm.h. Include only from a file compiled with
- * dotprod enabled. */
+/* aarch64 NEON + dotprod int8 micro-kernels: SDOT for q.k and for P.v (P <= 127 is a
+ * signed byte as it is), on operands grouped by 4 (flash/i8.h packings); softmax steps
+ * from ukernels/i8-arm.h. Include only from a file compiled with dotprod enabled. */
 #ifndef FASTATTN_UKERNELS_I8_NEONDOT_H
 #define FASTATTN_UKERNELS_I8_NEONDOT_H
 
@@ -9,7 +8,7 @@
 #include "flash/i8.h"
 #include "ukernels/i8-arm.h" /* the softmax steps */
 
-/* acc[u] += b[u] . (4 bytes of lane `lane` of a), u < 4, by the indexed SDOT/UDOT (a row's
+/* acc[u] += b[u] . (4 bytes of lane `lane` of a), u < 4, by the indexed SDOT (a row's
  * 4 bytes come from a register lane, so a row is loaded once per 4 groups instead of being
  * broadcast per group). The switch folds: every call passes a constant lane. */
 static inline void fa_i8_sdot_lane(int32x4_t acc[4], const int8x16_t b[4], int8x16_t a, int lane) {
@@ -19,17 +18,6 @@ static inline void fa_i8_sdot_lane(int32x4_t acc[4], const int8x16_t b[4], int8x
       case 1: acc[u] = vdotq_laneq_s32(acc[u], b[u], a, 1); break;
       case 2: acc[u] = vdotq_laneq_s32(acc[u], b[u], a, 2); break;
       default: acc[u] = vdotq_laneq_s32(acc[u], b[u], a, 3); break;
-    }
-  }
-}
-
-static inline void fa_i8_udot_lane(uint32x4_t acc[4], const uint8x16_t b[4], uint8x16_t a, int lane) {
-  for (int u = 0; u < 4; u++) {
-    switch (lane) {
-      case 0: acc[u] = vdotq_laneq_u32(acc[u], b[u], a, 0); break;
-      case 1: acc[u] = vdotq_laneq_u32(acc[u], b[u], a, 1); break;
-      case 2: acc[u] = vdotq_laneq_u32(acc[u], b[u], a, 2); break;
-      default: acc[u] = vdotq_laneq_u32(acc[u], b[u], a, 3); break;
     }
   }
 }
@@ -97,69 +85,39 @@ static void fa_i8_qk_neondot(const int8_t *qp, size_t mpad, size_t dp, const int
   fa_i8_sdot_tiles(qp, dp, mpad, kp, FA_I8_NK * 4, dp / 4, npad, s, FA_I8_NK);
 }
 
-/* Values grouped by 4 keys and offset to unsigned, vp[((j / 4) * dvp + c) * 4 + j % 4] =
- * (uint8)(v[j][c] + 128), so that UDOT takes P (0..255) as it is; padding becomes 128,
- * i.e. 0. Blocks of 4 keys x 16 channels by one interleaving store (st4). */
+/* Values grouped by 4 keys, vp[((j / 4) * dvp + c) * 4 + j % 4] = v[j][c], zeros beyond n
+ * keys and dv channels: blocks of 4 keys x 16 channels by one interleaving store (st4). */
 static void fa_i8_pack_v_neondot(const int8_t *v, ptrdiff_t v_rs, size_t n, size_t dv,
                                  size_t dvp, int8_t *vp) {
-  uint8_t *u = (uint8_t *)vp;
-  const uint8x16_t bias = vdupq_n_u8(0x80);
-  if (n < FA_I8_NK || dv < dvp) memset(u, 0x80, FA_I8_NK * dvp);
+  if (n < FA_I8_NK || dv < dvp) memset(vp, 0, FA_I8_NK * dvp);
   const size_t n4 = n / 4 * 4, dv16 = dv / 16 * 16;
   for (size_t j = 0; j < n4; j += 4) {
-    const uint8_t *r = (const uint8_t *)v + (ptrdiff_t)j * v_rs;
-    uint8_t *dst = u + (j / 4) * dvp * 4;
+    const int8_t *r = v + (ptrdiff_t)j * v_rs;
+    int8_t *dst = vp + (j / 4) * dvp * 4;
     for (size_t c = 0; c < dv16; c += 16) {
-      uint8x16x4_t x;
-      x.val[0] = veorq_u8(vld1q_u8(r + c), bias);
-      x.val[1] = veorq_u8(vld1q_u8(r + v_rs + c), bias);
-      x.val[2] = veorq_u8(vld1q_u8(r + 2 * v_rs + c), bias);
-      x.val[3] = veorq_u8(vld1q_u8(r + 3 * v_rs + c), bias);
-      vst4q_u8(dst + c * 4, x);
+      int8x16x4_t x;
+      x.val[0] = vld1q_s8(r + c);
+      x.val[1] = vld1q_s8(r + v_rs + c);
+      x.val[2] = vld1q_s8(r + 2 * v_rs + c);
+      x.val[3] = vld1q_s8(r + 3 * v_rs + c);
+      vst4q_s8(dst + c * 4, x);
     }
   }
   for (size_t j = 0; j < n; j++) {
     const int8_t *row = v + (ptrdiff_t)j * v_rs;
-    uint8_t *dst = u + (j / 4) * dvp * 4 + (j % 4);
-    for (size_t c = (j < n4 ? dv16 : 0); c < dv; c++) dst[c * 4] = (uint8_t)(row[c] ^ 0x80);
+    int8_t *dst = vp + (j / 4) * dvp * 4 + (j % 4);
+    for (size_t c = (j < n4 ? dv16 : 0); c < dv; c++) dst[c * 4] = row[c];
   }
 }
 
-/* UDOT of P (uint8) with v + 128, minus 128 * sum P: exact, and every partial sum
- * stays below FA_I8_NK * 255 * 255 < 2^31. */
-static void fa_i8_pv_neondot(const void *pv, size_t mpad, size_t npad, const int8_t *vp,
+/* SDOT of P (0..127 as signed bytes) with v: |acc| <= FA_I8_NK * 127 * 127. */
+static void fa_i8_pv_neondot(const uint8_t *p, size_t mpad, size_t npad, const int8_t *vp,
                              size_t dvp, int32_t *acc) {
-  const uint8_t *p = (const uint8_t *)pv, *vu = (const uint8_t *)vp;
-  for (size_t i = 0; i < mpad; i += 4) {
-    int32x4_t bias[4];
-    for (int r = 0; r < 4; r++) {
-      uint32_t sum = 0;
-      for (size_t j = 0; j < npad; j += 16) sum += vaddlvq_u8(vld1q_u8(p + (i + r) * FA_I8_NK + j));
-      bias[r] = vdupq_n_s32(-128 * (int32_t)sum);
-    }
-    for (size_t col = 0; col < dvp; col += 16) {
-      uint32x4_t a4[4][4];
-      for (int r = 0; r < 4; r++)
-        for (int u = 0; u < 4; u++) a4[r][u] = vdupq_n_u32(0);
-      for (size_t g = 0; g < npad / 4; g += 4) {
-        uint8x16_t ar[4];
-        for (int r = 0; r < 4; r++) ar[r] = vld1q_u8(p + (i + r) * FA_I8_NK + 4 * g);
-        for (int l = 0; l < 4; l++) {
-          const uint8_t *bg = vu + (g + l) * dvp * 4 + col * 4;
-          const uint8x16_t bv[4] = {vld1q_u8(bg), vld1q_u8(bg + 16), vld1q_u8(bg + 32), vld1q_u8(bg + 48)};
-          for (int r = 0; r < 4; r++) fa_i8_udot_lane(a4[r], bv, ar[r], l);
-        }
-      }
-      for (int r = 0; r < 4; r++)
-        for (int u = 0; u < 4; u++)
-          vst1q_s32(acc + (i + r) * dvp + col + 4 * u,
-                    vaddq_s32(vreinterpretq_s32_u32(a4[r][u]), bias[r]));
-    }
-  }
+  fa_i8_sdot_tiles((const int8_t *)p, FA_I8_NK, mpad, vp, dvp * 4, npad / 4, dvp, acc, dvp);
 }
 
 static const fa_i8_ukernels fa_i8_ukernels_neondot = {
-    1,                    fa_i8_pack_k_neondot, fa_i8_qk_neondot,     fa_i8_dequant_arm, fa_i8_max_arm,
-    fa_i8_exp_lut_arm,   fa_i8_pack_v_neondot, fa_i8_pv_neondot};
+    fa_i8_pack_k_neondot, fa_i8_qk_neondot,     fa_i8_dequant_arm, fa_i8_max_arm,
+    fa_i8_exp_lut_arm,    fa_i8_pack_v_neondot, fa_i8_pv_neondot};
 
 #endif

@@ -38,11 +38,10 @@ static float fa_i8_max_scalar(const float *t, size_t npad) {
   return m;
 }
 
-static uint32_t fa_i8_exp_lut_scalar(const float *t, size_t npad, float m, void *pv) {
-  uint8_t *p = (uint8_t *)pv;
+static uint32_t fa_i8_exp_lut_scalar(const float *t, size_t npad, float r, uint8_t *p) {
   uint32_t sum = 0;
   for (size_t c = 0; c < npad; c++) {
-    const uint32_t e = fa_i8_exp_lut1(fa_i8_z1(m, t[c]));
+    const uint32_t e = fa_i8_exp_lut1(fa_i8_z1(r, t[c]));
     p[c] = (uint8_t)e;
     sum += e;
   }
@@ -54,9 +53,8 @@ static void fa_i8_pack_v_scalar(const int8_t *v, ptrdiff_t v_rs, size_t n, size_
   fa_i8_pack_rows(v, v_rs, n, dv, dvp, vp);
 }
 
-static void fa_i8_pv_scalar(const void *pv, size_t mpad, size_t npad, const int8_t *vp,
+static void fa_i8_pv_scalar(const uint8_t *p, size_t mpad, size_t npad, const int8_t *vp,
                             size_t dvp, int32_t *acc) {
-  const uint8_t *p = (const uint8_t *)pv;
   for (size_t i = 0; i < mpad; i++) {
     int32_t *arow = acc + i * dvp;
     for (size_t c = 0; c < dvp; c++) arow[c] = 0;
@@ -69,7 +67,7 @@ static void fa_i8_pv_scalar(const void *pv, size_t mpad, size_t npad, const int8
 }
 
 static const fa_i8_ukernels fa_i8_ukernels_scalar = {
-    1,                    fa_i8_pack_k_scalar, fa_i8_qk_scalar,      fa_i8_dequant_scalar, fa_i8_max_scalar,
+    fa_i8_pack_k_scalar,  fa_i8_qk_scalar,     fa_i8_dequant_scalar, fa_i8_max_scalar,
     fa_i8_exp_lut_scalar, fa_i8_pack_v_scalar, fa_i8_pv_scalar};
 
 #endif

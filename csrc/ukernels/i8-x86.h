@@ -84,4 +84,42 @@ static inline int32_t fa_i8_qk_bias_x86(const int8_t *q, size_t dp) {
   return (int32_t)(-128 * (sum_offset - 128 * (int64_t)dp));
 }
 
+/* Values grouped by 4 keys, vp[((j / 4) * dvp + c) * 4 + j % 4] = v[j][c] (the operand of
+ * vpmaddubsw / vpdpbusd against 4 bytes of P), zero-filled to round_up(n, 16) keys and dvp
+ * channels: 4 rows x 32 channels by byte and word interleaves. */
+static void fa_i8_pack_v_x86(const int8_t *v, ptrdiff_t v_rs, size_t n, size_t dv,
+                                    size_t dvp, int8_t *vp) {
+  const size_t n4 = n / 4 * 4, dv32 = dv / 32 * 32;
+  for (size_t j = 0; j < n4; j += 4) {
+    const int8_t *r0 = v + (ptrdiff_t)j * v_rs, *r1 = r0 + v_rs, *r2 = r1 + v_rs, *r3 = r2 + v_rs;
+    int8_t *dst = vp + (j / 4) * dvp * 4;
+    for (size_t c = 0; c < dv32; c += 32) {
+      const __m256i x0 = _mm256_loadu_si256((const __m256i *)(r0 + c));
+      const __m256i x1 = _mm256_loadu_si256((const __m256i *)(r1 + c));
+      const __m256i x2 = _mm256_loadu_si256((const __m256i *)(r2 + c));
+      const __m256i x3 = _mm256_loadu_si256((const __m256i *)(r3 + c));
+      const __m256i a = _mm256_unpacklo_epi8(x0, x1), b = _mm256_unpacklo_epi8(x2, x3);
+      const __m256i e = _mm256_unpackhi_epi8(x0, x1), f = _mm256_unpackhi_epi8(x2, x3);
+      /* per 128-bit lane h: w0 = channels 16h + 0..3, w1 = 4..7, w2 = 8..11, w3 = 12..15 */
+      const __m256i w0 = _mm256_unpacklo_epi16(a, b), w1 = _mm256_unpackhi_epi16(a, b);
+      const __m256i w2 = _mm256_unpacklo_epi16(e, f), w3 = _mm256_unpackhi_epi16(e, f);
+      __m256i *out = (__m256i *)(void *)(dst + c * 4);
+      _mm256_storeu_si256(out + 0, _mm256_permute2x128_si256(w0, w1, 0x20));
+      _mm256_storeu_si256(out + 1, _mm256_permute2x128_si256(w2, w3, 0x20));
+      _mm256_storeu_si256(out + 2, _mm256_permute2x128_si256(w0, w1, 0x31));
+      _mm256_storeu_si256(out + 3, _mm256_permute2x128_si256(w2, w3, 0x31));
+    }
+    for (size_t c = dv32; c < dv; c++) {
+      dst[c * 4] = r0[c], dst[c * 4 + 1] = r1[c], dst[c * 4 + 2] = r2[c], dst[c * 4 + 3] = r3[c];
+    }
+    memset(dst + dv * 4, 0, (dvp - dv) * 4);
+  }
+  memset(vp + n4 * dvp, 0, (fa_round_up(n, FA_I8_NR) - n4) * dvp);
+  for (size_t j = n4; j < n; j++) {
+    const int8_t *row = v + (ptrdiff_t)j * v_rs;
+    int8_t *dst = vp + (j / 4) * dvp * 4 + (j % 4);
+    for (size_t c = 0; c < dv; c++) dst[c * 4] = row[c];
+  }
+}
+
 #endif

@@ -12,6 +12,12 @@ Groups:
 - ``lowrank scaling <impl>``: L = 1k, 4k, 16k, 64k; ``ratio_vs_quarter`` = t(L) / t(L/4)
   (4 for time linear in L) and ``peak_extra_bytes`` (O(L): the output and the inputs'
   float32 copies, nothing L x L).
+- ``lowrank gemm parts L=4096``: linear attention's GEMM-shaped parts alone (the state
+  update phi(K)ᵀ V and the readout phi(Q) S, through the kernel's own GEMM calls,
+  ``fastattn.linear.gemm_parts_call``) on features made beforehand, D = Dv = 64: one head
+  (its 1 MB operands stay in L2 between calls, as the features do in the kernel, which
+  computes them into its workspace) and 8 heads (28 MB of operands: each call reads them
+  from memory). extra_info: ``gemm_gflops``, ``f32_peak_gflops``, ``peak_fraction``.
 - ``lowrank crossover <impl> vs <dense>``: the length where the low-rank call becomes
   faster than dense attention (float32 or int8), interpolated on a grid of lengths timed
   in this run (``crossover_length``); the timed call is the low-rank one at that length.
@@ -146,6 +152,31 @@ def bench_lowrank_scaling(record, benchmark, impl, length):
     _MEDIANS[(impl, length)] = median
     if (impl, length // 4) in _MEDIANS and median:
         benchmark.extra_info["ratio_vs_quarter"] = median / _MEDIANS[(impl, length // 4)]
+
+
+@pytest.mark.parametrize("heads", [1, HEADS])
+def bench_linear_gemm_parts(record, benchmark, heads):
+    length, rng = 4096, np.random.default_rng(0)
+    runs = []
+    for _ in range(heads):
+        kf, qf = (rng.random((length, DIM), np.float32) for _ in range(2))
+        v = rng.standard_normal((length, DIM), dtype=np.float32)
+        runs.append(fastattn.linear.gemm_parts_call(kf, v, qf)[0])
+
+    def call():
+        for run in runs:
+            run()
+
+    flops = heads * 2 * 2 * length * DIM * DIM
+    median = record(call, group="lowrank gemm parts L=4096 threads=1",
+                    name=f"linear gemm parts H={heads}", flops=flops,
+                    extra=dict(length=length, heads=heads, threads=1,
+                               f32_peak_gflops=f32_peak_gflops(),
+                               variant=_dispatch_name("linear-f32")))
+    if median:
+        gflops = flops / median / 1e9
+        benchmark.extra_info.update(gemm_gflops=gflops,
+                                    peak_fraction=gflops / f32_peak_gflops())
 
 
 def _median_seconds(fn, repeats: int = 3) -> float:

@@ -35,5 +35,30 @@ fa_status fa_linear_f32(const fa_linear_f32_params *p, size_t index, size_t nthr
 /* The checks of fa_linear_f32: the attention fields (as dense.h), then the op's own. */
 fa_status fa_linear_f32_check(const fa_linear_f32_params *p);
 
+/* The GEMM-shaped parts of one head of (non-causal) linear attention alone, on features
+ * already computed, through the same GEMM calls the scan makes, so that their own speed can
+ * be measured: S = sum over chunks c of kft[c] v[c] (the state update phi(K)ᵀ V, a chunk of
+ * FA_LOWRANK_CHUNK keys at a time), S packed in panels once, then num = qf S (the readout
+ * phi(Q) S, a chunk of queries at a time). Layouts (contiguous, float32): kft is phi(K)ᵀ in
+ * chunks, [lk / C][d][C] and FA_LOWRANK_PAD_ROWS rows of C more; v is [lk][dv]; qf is [lq + FA_LOWRANK_PAD_ROWS][d]; s is
+ * [d + FA_LOWRANK_PAD_ROWS][dv]; num is [lq + FA_LOWRANK_PAD_ROWS][dv] (the padding rows of kft
+ * and qf are read, zero them; those of s and num receive values that mean nothing). lk and lq
+ * multiples of C, d and dv multiples of 16; the workspace holds d x dv floats plus 64 bytes
+ * (fa_linear_f32_gemm_workspace_size). */
+#define FA_LOWRANK_PAD_ROWS 8
+typedef struct fa_linear_f32_gemm_params {
+  size_t d, dv, lk, lq;
+  const float *kft; size_t kft_len;
+  const float *v; size_t v_len;
+  const float *qf; size_t qf_len;
+  float *s; size_t s_len;
+  float *num; size_t num_len;
+} fa_linear_f32_gemm_params;
+
+size_t fa_linear_f32_gemm_workspace_size(const fa_linear_f32_gemm_params *p);
+/* Runs the GEMM parts with variant `index` of fa_linear_f32_variants, on the calling thread. */
+fa_status fa_linear_f32_gemm(const fa_linear_f32_gemm_params *p, size_t index, void *workspace,
+                             size_t workspace_size);
+
 
 #endif
