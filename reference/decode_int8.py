@@ -38,7 +38,7 @@ Attention, per query row:
   ``w_max = 0`` adds nothing), ``W_j = clamp(rint(w_j · (127 / w_max)), 0, 127)`` (7 bits,
   so x86's u8 x s8 pair sums and Arm's signed dot products take them as they are),
   ``acc = Σ_j W_j · v_j`` exactly in int32 (<= BLOCK · 127², far below 2³¹) and
-  ``o = o + float(acc) · (w_max / 127)``;
+  ``o = o + float(acc) · (w_max · float32(1 / 127))``;
 - one split: ``out = o · (1 / l)``. Several: ``M = max`` of the splits' ``m``,
   ``L = Σ exp2(m_s - M) · l_s`` and ``O = Σ exp2(m_s - M) · o_s`` in split order,
   ``out = O · (1 / L)``. A row that sees no key is zeros.
@@ -143,7 +143,7 @@ def _tile(t, values, vs, m, total_p, o):
         weights = np.clip(np.rint(w * r[:, None]), 0, WMAX).astype(np.int64)
         acc = np.einsum("rj,rjx->rx", weights, values[:, c0:c0 + BLOCK])
         assert np.abs(acc).max(initial=0) < 2**31
-        g = safe_max / np.float32(WMAX)
+        g = safe_max * np.float32(1.0 / WMAX)
         o = np.where(used[:, None], o + acc.astype(np.float32) * g[:, None], o)
     return m_new, total_p, o
 

@@ -145,7 +145,7 @@ static inline int32_t fa_decode_i8_weights(const float *s, size_t npad, float m,
     memcpy(&wmax, &high, sizeof(wmax));
     /* w <= wmax, so rint(w * (127 / wmax)) <= 127 (two roundings stay below 127.5) */
     const float r = (float)FA_DECODE_WMAX / (wmax > 0.0f ? wmax : 1.0f);
-    g[c0 / FA_DECODE_BLOCK] = wmax > 0.0f ? wmax / (float)FA_DECODE_WMAX : 0.0f;
+    g[c0 / FA_DECODE_BLOCK] = wmax * (1.0f / (float)FA_DECODE_WMAX); /* 0 when wmax is */
     for (int u = 0; u < FA_DECODE_VECS; u++) {
       const fa_vb wb = __builtin_convertvector(fa_v_rint(x[u] * r), fa_vb);
       memcpy(w + c0 + (size_t)u * FA_DECODE_VLANES, &wb, sizeof(wb));
@@ -168,20 +168,24 @@ static inline fa_status fa_decode_i8_job(const fa_decode_i8_ukernels *uk, const 
   for (size_t j0 = k0; j0 < k1; j0 += FA_DECODE_TILE) {
     const size_t n = k1 - j0 < FA_DECODE_TILE ? k1 - j0 : FA_DECODE_TILE;
     const size_t npad = fa_round_up(n, 16);
-    memcpy(ks, kv.ks + j0, n * sizeof(float));
-    memcpy(vs, kv.vs + j0, n * sizeof(float));
-    for (size_t c = n; c < npad; c++) ks[c] = vs[c] = 0.0f;
+    const float *kst = kv.ks + j0, *vst = kv.vs + j0; /* the tile's scales, 0 past n */
+    if (n < npad) {
+      memcpy(ks, kst, n * sizeof(float));
+      memcpy(vs, vst, n * sizeof(float));
+      for (size_t c = n; c < npad; c++) ks[c] = vs[c] = 0.0f;
+      kst = ks, vst = vs;
+    }
     for (size_t r = 0; r < t->rows; r++) {
       float *srow = ws.s + r * FA_DECODE_TILE_PAD, *orow = ws.o + r * dvp;
       fa_decode_row row;
       if (!fa_decode_row_begin(t, b, kh, r, j0, n, &row)) continue;
-      uk->scores(row.qrow, &kv, j0, n, ks, srow);
+      uk->scores(row.qrow, &kv, j0, n, kst, srow);
       fa_decode_row_finish(&row, j0, n, srow);
       const float tile_max = uk->softmax->max(srow, npad);
       if (!(tile_max > -INFINITY)) continue; /* nothing visible in this tile */
       const float m = ws.rmax[r], new_max = tile_max > m ? tile_max : m;
       const float alpha = m == -INFINITY ? 0.0f : fa_decode_exp2(m - new_max);
-      const int32_t total = fa_decode_i8_weights(srow, npad, new_max, vs, w, g);
+      const int32_t total = fa_decode_i8_weights(srow, npad, new_max, vst, w, g);
       ws.rsum[r] = ws.rsum[r] * alpha + (float)total * (1.0f / (float)(1 << FA_DECODE_SUM_BITS));
       ws.rmax[r] = new_max;
       uk->pv(w, g, alpha, &kv, j0, n, orow);

@@ -23,32 +23,42 @@ FA_TARGET_BEGIN("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni")
 #include "decode/engine-i8.h"
 #include "ukernels/f32-avx2.h"
 
+/* acc + the 16 keys' features 4 x4 .. 4 x4 + 3 (from the group at kg) times q's. */
+static inline __m512i dot_step(__m512i acc, const int8_t *kg, const int8_t *q, size_t x4,
+                               __m512i flip) {
+  int32_t q4;
+  memcpy(&q4, q + 4 * x4, sizeof(q4));
+  const __m512i kx = _mm512_loadu_si512((const void *)(kg + 64 * (ptrdiff_t)x4));
+  return _mm512_dpbusd_epi32(acc, _mm512_xor_si512(kx, flip), _mm512_set1_epi32(q4));
+}
+
 /* Scores of `groups` (<= 4) groups of 16 keys from k: per 4 features one vpdpbusd per
  * group, the 16 keys' bytes (xor 0x80: k + 128, unsigned) against the 4 query bytes
- * broadcast (signed); 4 groups in flight hide its latency. Always inlined with a constant
- * groups. */
+ * broadcast (signed). Each group is read front to back (the order the hardware prefetcher
+ * follows), its features in 4 interleaved sums that hide vpdpbusd's latency. Always
+ * inlined with a constant groups. */
 static inline __attribute__((always_inline)) void scores_groups(const int8_t *q, int32_t qsum,
                                                                 float qcf, const int8_t *k,
                                                                 ptrdiff_t k_rs, size_t d4,
                                                                 const float *ks, float *s,
                                                                 int groups) {
   const __m512i flip = _mm512_set1_epi8((char)0x80);
-  __m512i acc[4];
-  for (int g = 0; g < groups; g++) acc[g] = _mm512_setzero_si512();
-  for (size_t x4 = 0; x4 < d4; x4++) {
-    int32_t q4;
-    memcpy(&q4, q + 4 * x4, sizeof(q4));
-    const __m512i qb = _mm512_set1_epi32(q4);
-    for (int g = 0; g < groups; g++) {
-      const __m512i kx = _mm512_loadu_si512((const void *)(k + g * k_rs + 64 * (ptrdiff_t)x4));
-      acc[g] = _mm512_dpbusd_epi32(acc[g], _mm512_xor_si512(kx, flip), qb);
-    }
-  }
   /* the lanes hold q.(k + 128) = q.k + 128 sum(q), exactly (wrapping int32 arithmetic) */
   const __m512i offset = _mm512_set1_epi32(128 * qsum);
   const __m512 qc = _mm512_set1_ps(qcf);
   for (int g = 0; g < groups; g++) {
-    const __m512 t = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[g], offset));
+    const int8_t *kg = k + g * k_rs;
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+    size_t x4 = 0;
+    for (; x4 + 4 <= d4; x4 += 4) {
+      a0 = dot_step(a0, kg, q, x4, flip);
+      a1 = dot_step(a1, kg, q, x4 + 1, flip);
+      a2 = dot_step(a2, kg, q, x4 + 2, flip);
+      a3 = dot_step(a3, kg, q, x4 + 3, flip);
+    }
+    for (; x4 < d4; x4++) a0 = dot_step(a0, kg, q, x4, flip);
+    const __m512i sum = _mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_add_epi32(a2, a3));
+    const __m512 t = _mm512_cvtepi32_ps(_mm512_sub_epi32(sum, offset));
     _mm512_storeu_ps(s + 16 * g, _mm512_mul_ps(_mm512_mul_ps(t, qc), _mm512_loadu_ps(ks + 16 * g)));
   }
 }
