@@ -1,0 +1,42 @@
+/* The element-wise steps of the low-rank scan that any ISA's compiler vectorises by itself.
+ * Include after the ISA's target is enabled (lowrank/scan.h does). */
+#ifndef FASTATTN_LOWRANK_VEC_H
+#define FASTATTN_LOWRANK_VEC_H
+
+#include <stddef.h>
+
+static inline void fa_lr_relu(float *y, const float *x, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f || x[i] != x[i] ? x[i] : 0.0f;
+}
+
+static inline void fa_lr_scale(float *x, size_t n, float s) {
+  for (size_t i = 0; i < n; i++) x[i] *= s;
+}
+
+/* Sums keep 16 partial sums (as vectors would): added pairwise (as vector halves), then
+ * the tail. */
+static inline float fa_lr_reduce16(float *acc, float tail) {
+  for (size_t w = 8; w > 0; w /= 2)
+    for (size_t l = 0; l < w; l++) acc[l] += acc[l + w];
+  return acc[0] + tail;
+}
+
+static inline float fa_lr_dot(const float *a, const float *b, size_t n) {
+  float acc[16] = {0.0f}, s = 0.0f;
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (size_t l = 0; l < 16; l++) acc[l] += a[i + l] * b[i + l];
+  for (; i < n; i++) s += a[i] * b[i];
+  return fa_lr_reduce16(acc, s);
+}
+
+static inline float fa_lr_sum(const float *x, size_t n) {
+  float acc[16] = {0.0f}, s = 0.0f;
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (size_t l = 0; l < 16; l++) acc[l] += x[i + l];
+  for (; i < n; i++) s += x[i];
+  return fa_lr_reduce16(acc, s);
+}
+
+#endif
