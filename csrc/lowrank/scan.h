@@ -270,9 +270,13 @@ static inline void fa_lr_read_chunk(const fa_lr_ukernels *uk, const fa_lr_scan *
     }
     fa_lr_gemm(uk->mm, rows, dv, n, sc, c, st->vrows, st->ldv, num, dvp, 1, &st->pf);
   }
-  float *out = p->attn.out + (ptrdiff_t)head * p->out_hs;
+  float *out = p->attn.out + (ptrdiff_t)head * p->out_hs + (ptrdiff_t)i0 * p->attn.out_rs;
+  if (uk->divide_rows) {
+    uk->divide_rows(out, p->attn.out_rs, num, dvp, den, rows, dv);
+    return;
+  }
   for (size_t r = 0; r < rows; r++) {
-    float *orow = out + (ptrdiff_t)(i0 + r) * p->attn.out_rs;
+    float *orow = out + (ptrdiff_t)r * p->attn.out_rs;
     if (den[r] == 0.0f) { /* no visible key, or relu features that are all 0 */
       memset(orow, 0, dv * sizeof(float));
       continue;
@@ -353,8 +357,9 @@ static inline void fa_lr_scan_run(const fa_lr_ukernels *uk, const fa_lr_scan *p,
       fa_lr_pf_reset(pf); /* keys with the last head: they are read after it */
       fa_lr_pf_add(pf, p->attn.q + (ptrdiff_t)head * p->q_hs, p->attn.q_rs, ahead, ahead + c,
                    p->lq, p->attn.d, 0);
-      fa_lr_pf_add(pf, p->attn.out + (ptrdiff_t)head * p->out_hs, p->attn.out_rs, ahead,
-                   ahead + c, p->lq, dv, 1);
+      if (!uk->divide_rows) /* else its stores go around the cache */
+        fa_lr_pf_add(pf, p->attn.out + (ptrdiff_t)head * p->out_hs, p->attn.out_rs, ahead,
+                     ahead + c, p->lq, dv, 1);
       if (head + 1 == p->heads && band < FA_BAND_NONE) {
         fa_lr_pf_add(pf, p->attn.k, p->attn.k_rs, kahead, kahead + c, lk, p->attn.d, 0);
         fa_lr_pf_add(pf, p->attn.v, p->attn.v_rs, kahead, kahead + c, lk, dv, 0);

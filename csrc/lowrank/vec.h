@@ -15,10 +15,11 @@ static inline void fa_lr_scale(float *x, size_t n, float s) {
 
 /* Sums keep 16 partial sums (as vectors would): added pairwise (as vector halves), then
  * the tail. */
-static inline float fa_lr_reduce16(float *acc, float tail) {
-  for (size_t w = 8; w > 0; w /= 2)
-    for (size_t l = 0; l < w; l++) acc[l] += acc[l + w];
-  return acc[0] + tail;
+static inline float fa_lr_reduce16(float *acc, float tail) { /* halves spelled out: they vectorise */
+  for (size_t l = 0; l < 8; l++) acc[l] += acc[l + 8];
+  for (size_t l = 0; l < 4; l++) acc[l] += acc[l + 4];
+  for (size_t l = 0; l < 2; l++) acc[l] += acc[l + 2];
+  return acc[0] + acc[1] + tail;
 }
 
 static inline float fa_lr_dot(const float *a, const float *b, size_t n) {
