@@ -24,6 +24,7 @@ static inline void fa_lr_gemm_parts(const fa_lr_ukernels *uk, const fa_linear_f3
   float *sp = fa_lr_arena_start(workspace).next;
   memset(p->s, 0, d * dv * sizeof(float));
   fa_lr_pf pf;
+  fa_lr_pf_init(&pf, NULL); /* no output rows */
   for (size_t j0 = 0; j0 < p->lk; j0 += c) {
     fa_lr_pf_reset(&pf);
     fa_lr_pf_add(&pf, p->kft + j0 * d, (ptrdiff_t)c, FA_LR_AHEAD * d, (FA_LR_AHEAD + 1) * d,

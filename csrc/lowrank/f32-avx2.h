@@ -15,12 +15,11 @@
  * error), 2.1e-7 relative in float32 Horner: as accurate as fa_avx2_exp2_poly's degree-6
  * Taylor coefficients (2.2e-7), one FMA fewer. */
 static inline __m256 fa_lr_exp2_poly5_avx2(__m256 f) {
-  __m256 p = _mm256_set1_ps(1.3276471e-3f);
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.6755419e-3f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.5507131e-2f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.4022120e-1f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.9314694e-1f));
-  return _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0000001f));
+  static const float c[6] = {1.3276471e-3f, 9.6755419e-3f, 5.5507131e-2f,
+                             2.4022120e-1f, 6.9314694e-1f, 1.0000001f}; /* Horner, highest first */
+  __m256 p = _mm256_set1_ps(c[0]);
+  for (int i = 1; i < 6; i++) p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(c[i]));
+  return p;
 }
 
 /* elu(x) + 1: x + 1 for x >= 0, exp(x) below, chosen by x's sign bit (blendv reads it), so
@@ -117,7 +116,7 @@ static void fa_lr_rows_exp2_sub_avx2(float *x, size_t rows, size_t ld, const flo
 /* Non-temporal stores (16-byte ones: a numpy row is often 16 but not 32 bytes aligned) take
  * the output past the cache: no read for ownership, no eviction of the operands. */
 static void fa_lr_divide_rows_avx2(float *out, ptrdiff_t out_rs, const float *num, size_t ld,
-                                   const float *den, size_t rows, size_t dv) {
+                                   const float *den, size_t rows, size_t dv, int fence) {
   for (size_t r = 0; r < rows; r++) {
     float *orow = out + (ptrdiff_t)r * out_rs;
     const float *nrow = num + r * ld;
@@ -139,7 +138,7 @@ static void fa_lr_divide_rows_avx2(float *out, ptrdiff_t out_rs, const float *nu
       }
     for (; x < dv; x++) orow[x] = nrow[x] / den[r];
   }
-  _mm_sfence();
+  if (fence) _mm_sfence(); /* once per job: a fence waits for every store in flight */
 }
 
 static const fa_lr_ukernels fa_lr_ukernels_avx2 = {

@@ -39,7 +39,8 @@ typedef struct fa_lr_scan {
 
 /* B_SP: the state S as panels (fa_lr_pack_panels) for the readouts of a chunk's heads; B_WT:
  * FAVOR's W'ᵀ as panels. */
-enum { B_S, B_SP, B_Z, B_QF, B_KFT, B_SC, B_VP, B_NUM, B_DEN, B_H, B_QC, B_KCT, B_WP, B_WT, B_LZ, B_KM, B_NM, B_COUNT };
+enum { B_S, B_SP, B_Z, B_QF, B_KFT, B_SC, B_VP, B_NUM, B_DEN, B_NUM2, B_DEN2, B_H, B_QC, B_KCT,
+       B_WP, B_WT, B_LZ, B_KM, B_NM, B_COUNT };
 
 /* The scan of one job: its query heads, all of one kv head, over the whole sequence. */
 static inline fa_lr_scan fa_lr_scan_of(const fa_lr_job_params *jp, const fa_dense_f32_params *a,
@@ -73,8 +74,8 @@ static inline void fa_lr_scan_sizes(int kind, size_t d, size_t dv, size_t m, siz
   sz[B_KFT] = fa_lr_rows(f) * fa_lr_ldk(kind);
   sz[B_SC] = fa_lr_rows(c) * c;
   sz[B_VP] = c * dvp;
-  sz[B_NUM] = fa_lr_rows(c) * dvp;
-  sz[B_DEN] = fa_lr_rows(c);
+  sz[B_NUM] = sz[B_NUM2] = fa_lr_rows(c) * dvp; /* two: one is written out meanwhile */
+  sz[B_DEN] = sz[B_DEN2] = fa_lr_rows(c);
   sz[B_H] = favor ? c : 0;
   sz[B_QC] = favor ? fa_lr_rows(c) * d : 0;
   sz[B_KCT] = d * c;
@@ -270,19 +271,12 @@ static inline void fa_lr_read_chunk(const fa_lr_ukernels *uk, const fa_lr_scan *
     }
     fa_lr_gemm(uk->mm, rows, dv, n, sc, c, st->vrows, st->ldv, num, dvp, 1, &st->pf);
   }
+  /* written over the next readout's GEMM calls; the next readout fills the other buffers */
   float *out = p->attn.out + (ptrdiff_t)head * p->out_hs + (ptrdiff_t)i0 * p->attn.out_rs;
-  if (uk->divide_rows) {
-    uk->divide_rows(out, p->attn.out_rs, num, dvp, den, rows, dv);
-    return;
-  }
-  for (size_t r = 0; r < rows; r++) {
-    float *orow = out + (ptrdiff_t)r * p->attn.out_rs;
-    if (den[r] == 0.0f) { /* no visible key, or relu features that are all 0 */
-      memset(orow, 0, dv * sizeof(float));
-      continue;
-    }
-    for (size_t x = 0; x < dv; x++) orow[x] = num[r * dvp + x] / den[r];
-  }
+  fa_lr_pf_defer(&st->pf, out, p->attn.out_rs, num, dvp, den, rows, dv,
+                 fa_lr_gemm_calls(uk->mm, FA_LOWRANK_CHUNK, dvp, st->f));
+  st->buf[B_NUM] = st->buf[B_NUM2], st->buf[B_NUM2] = num;
+  st->buf[B_DEN] = st->buf[B_DEN2], st->buf[B_DEN2] = den;
 }
 
 /* Chunks ahead that the scan prefetches (the first ones at the start). */
@@ -328,7 +322,8 @@ static inline void fa_lr_scan_run(const fa_lr_ukernels *uk, const fa_lr_scan *p,
   const ptrdiff_t band = p->attn.band_hi;
   size_t covered = fa_lr_clip(band, lk);
   fa_lr_pf *pf = &st.pf;
-  fa_lr_pf_reset(pf); /* the first chunks at once: nothing runs before them */
+  fa_lr_pf_init(pf, uk->divide_rows ? uk->divide_rows : fa_lr_divide_rows);
+  /* the first chunks at once: nothing runs before them */
   fa_lr_pf_add(pf, p->attn.k, p->attn.k_rs, 0, FA_LR_AHEAD * c, covered, p->attn.d, 0);
   fa_lr_pf_add(pf, p->attn.v, p->attn.v_rs, 0, FA_LR_AHEAD * c, covered, dv, 0);
   fa_lr_pf_flush(pf);
@@ -374,6 +369,7 @@ static inline void fa_lr_scan_run(const fa_lr_ukernels *uk, const fa_lr_scan *p,
     }
     fa_lr_pf_flush(pf);
   }
+  fa_lr_pf_write(pf, (size_t)-1, 1);
 }
 
 #endif

@@ -4,6 +4,7 @@
 #define FASTATTN_LOWRANK_VEC_H
 
 #include <stddef.h>
+#include <string.h>
 
 static inline void fa_lr_relu(float *y, const float *x, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f || x[i] != x[i] ? x[i] : 0.0f;
@@ -38,6 +39,20 @@ static inline float fa_lr_sum(const float *x, size_t n) {
     for (size_t l = 0; l < 16; l++) acc[l] += x[i + l];
   for (; i < n; i++) s += x[i];
   return fa_lr_reduce16(acc, s);
+}
+
+/* Portable divide_rows (lowrank/ukernels.h): plain stores, nothing to fence. */
+static inline void fa_lr_divide_rows(float *out, ptrdiff_t out_rs, const float *num, size_t ld,
+                                     const float *den, size_t rows, size_t dv, int fence) {
+  (void)fence;
+  for (size_t r = 0; r < rows; r++) {
+    float *orow = out + (ptrdiff_t)r * out_rs;
+    if (den[r] == 0.0f) { /* no visible key, or relu features that are all 0 */
+      memset(orow, 0, dv * sizeof(float));
+      continue;
+    }
+    for (size_t x = 0; x < dv; x++) orow[x] = num[r * ld + x] / den[r];
+  }
 }
 
 #endif
