@@ -106,6 +106,11 @@ typedef struct fa_i8_ukernels {
    * FA_I8_NK bytes apart */
   void (*pv)(const uint8_t *p, size_t mpad, size_t npad, const int8_t *vp, size_t dvp,
              int32_t *acc);
+  /* qk and dequant in one pass (then those two may be NULL; else this one is), the scores
+   * never stored as int32: t[i * FA_I8_NK + c] = ((float)(q row i . key c) * qs[i]) * ks[c]
+   * and tmax[i] = the max of row i's t, for i < mpad, c < npad. */
+  void (*qk_scores)(const int8_t *qp, size_t mpad, size_t dp, const int8_t *kp, size_t npad,
+                    const float *qs, const float *ks, float *t, float *tmax);
 } fa_i8_ukernels;
 
 /* One (batch, head) problem with its pointers resolved. q is float32, quantised by
@@ -164,12 +169,21 @@ static inline void fa_i8_quantize_q(const fa_i8_problem *p, size_t q0, size_t q1
     for (size_t r = lo; r < hi; r++) {
       const float *row = p->q + (ptrdiff_t)r * p->q_rs;
       int8_t *dst = qp + (r - q0) * dp;
-      for (size_t x = 0; x < p->d; x++) {
-        float y = (row[x] / scale + magic) - magic;
-        y = y > FA_I8_QMAX_Q ? FA_I8_QMAX_Q : y < -FA_I8_QMAX_Q ? -FA_I8_QMAX_Q : y;
-        dst[x] = (int8_t)y;
+      if (scale > 0.0f) { /* |x / scale| <= 2^24: clamped as an int32 (vector min / max) */
+        for (size_t x = 0; x < p->d; x++) {
+          int32_t y = (int32_t)((row[x] / scale + magic) - magic);
+          y = y < 63 ? y : 63;
+          y = y > -63 ? y : -63;
+          dst[x] = (int8_t)y;
+        }
+      } else { /* amax / 63 underflowed to 0: x / 0 is +-inf (or NaN), clamped as a float */
+        for (size_t x = 0; x < p->d; x++) {
+          float y = (row[x] / scale + magic) - magic;
+          y = y > FA_I8_QMAX_Q ? FA_I8_QMAX_Q : y < -FA_I8_QMAX_Q ? -FA_I8_QMAX_Q : y;
+          dst[x] = (int8_t)y;
+        }
       }
-      memset(dst + p->d, 0, dp - p->d);
+      if (dp > p->d) memset(dst + p->d, 0, dp - p->d); /* no call per row when d fills dp */
       qs[r - q0] = scale;
     }
   }
@@ -231,7 +245,10 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
   const size_t dp = fa_round_up(p->d, FA_I8_DR), dvp = fa_round_up(p->dv, FA_I8_NR);
   const size_t npad = fa_round_up(n, FA_I8_NR);
 
-  uk->qk(b->qp, mpad, dp, b->kp, npad, b->s);
+  if (uk->qk_scores) /* the tile maxima go to b->ref, which pass 1 reads */
+    uk->qk_scores(b->qp, mpad, dp, b->kp, npad, b->qs, b->ks, b->t, b->ref);
+  else
+    uk->qk(b->qp, mpad, dp, b->kp, npad, b->s);
   const ptrdiff_t first_row = (ptrdiff_t)q0, last_row = (ptrdiff_t)(q0 + m - 1);
   const ptrdiff_t jlo = (ptrdiff_t)j0, jhi = (ptrdiff_t)(j0 + n - 1);
   const int band_cut = jlo - last_row < p->band_lo || jhi - first_row > p->band_hi;
@@ -240,7 +257,8 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
    * maxima, then the rows' scalars, then P. */
   for (size_t i = 0; i < m; i++) {
     float *trow = b->t + i * FA_I8_NK;
-    float tile_max = uk->dequant(b->s + i * FA_I8_NK, b->qs[i], b->ks, trow, npad);
+    float tile_max = uk->qk_scores ? b->ref[i]
+                                   : uk->dequant(b->s + i * FA_I8_NK, b->qs[i], b->ks, trow, npad);
     if (p->mask || band_cut || n != npad) { /* else every score is visible */
       if (p->mask) {
         const float *mrow = p->mask + (ptrdiff_t)(q0 + i) * p->mask_rs + j0;
@@ -360,6 +378,7 @@ static inline void fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p,
 
   fa_i8_quantize_q(p, q0, q1, dp, b.qp, b.qs);
   memset(b.qp + m * dp, 0, (fa_round_up(m, FA_I8_MR) - m) * dp);
+  for (size_t i = m; i < fa_round_up(m, FA_I8_MR); i++) b.qs[i] = 0.0f; /* padding rows: t = 0 */
   memset(b.o, 0, fa_round_up(m, FA_I8_MR) * dvp * sizeof(float));
   for (size_t i = 0; i < m; i++) {
     b.rmax[i] = -INFINITY;
