@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fastattn/status.h"
 #include "fastattn/tiles.h" /* FA_I8_MQ, FA_I8_MB, FA_I8_NK */
 #include "flash/f32.h"       /* fa_range, fa_round_up, fa_band_cut_row, FA_LOG2E */
 
@@ -124,7 +125,7 @@ typedef struct fa_i8_problem {
   float *out; ptrdiff_t out_rs;
   const float *mask; ptrdiff_t mask_rs; /* additive, natural-log units, or NULL */
   size_t lq, lk, d, dv;
-  float scale;
+  float scale, q_limit; /* q_limit: 0 or the bound of fa_dense_i8_params */
   ptrdiff_t band_lo, band_hi; /* key j visible to query i iff band_lo <= j - i <= band_hi */
   /* Global tokens (Longformer), or NULL, as in flash/f32.h: key j is also visible to
    * query i when q_global[i] or k_global[j] is nonzero and j - i <= global_hi. */
@@ -155,15 +156,17 @@ static inline float fa_i8_absmax_rows(const float *x, ptrdiff_t rs, size_t r0, s
  * their scales into qs: per block of q_block rows, scale = max|x| / 63 (1 for an
  * all-zero block), x_q = clamp(rint(x / scale), -63, 63), round half to even:
  * the float32 operations of reference/int8.py (quantize_queries), so the integers are
- * identical. 7 bits let (k + 128) x q pairs fit vpmaddubsw's int16 (AVX2 q.k). */
-static inline void fa_i8_quantize_q(const fa_i8_problem *p, size_t q0, size_t q1, size_t dp,
-                                    int8_t *qp, float *qs) {
+ * identical. 7 bits let (k + 128) x q pairs fit vpmaddubsw's int16 (AVX2 q.k).
+ * FA_ERR_RANGE, before any row, if a block's max |x| is not below a nonzero p->q_limit. */
+static inline fa_status fa_i8_quantize_q(const fa_i8_problem *p, size_t q0, size_t q1,
+                                         size_t dp, int8_t *qp, float *qs) {
   const volatile float magic_v = 12582912.0f; /* 1.5 * 2^23: y + magic - magic = rint(y) */
   const float magic = magic_v;
   for (size_t b = q0 / p->q_block; b * p->q_block < q1; b++) {
     const size_t r0 = b * p->q_block;
     const size_t r1 = r0 + p->q_block < p->lq ? r0 + p->q_block : p->lq;
     const float amax = fa_i8_absmax_rows(p->q, p->q_rs, r0, r1, p->d);
+    if (p->q_limit != 0.0f && !(amax < p->q_limit)) return FA_ERR_RANGE;
     const float scale = amax == 0.0f ? 1.0f : amax / FA_I8_QMAX_Q;
     const size_t lo = r0 > q0 ? r0 : q0, hi = r1 < q1 ? r1 : q1;
     for (size_t r = lo; r < hi; r++) {
@@ -187,6 +190,7 @@ static inline void fa_i8_quantize_q(const fa_i8_problem *p, size_t q0, size_t q1
       qs[r - q0] = scale;
     }
   }
+  return FA_OK;
 }
 
 /* Rows of a sub-block's score buffers and of the job's per-row state, padded. */
@@ -353,9 +357,9 @@ static inline void fa_i8_pack_tile(const fa_i8_ukernels *uk, const fa_i8_problem
  * same tiles (and the same P) as the reference, whichever block it falls in. Skipping
  * a tile a sub-block cannot see changes nothing: an invisible key gets P = 0 and leaves
  * every sum as it is. */
-static inline void fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p, size_t q0,
-                               size_t q1, const fa_range *ranges, size_t nranges,
-                               void *workspace) {
+static inline fa_status fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p,
+                                    size_t q0, size_t q1, const fa_range *ranges,
+                                    size_t nranges, void *workspace) {
   const size_t m = q1 - q0, rows = fa_i8_block_rows(), jrows = fa_i8_job_rows();
   const size_t d = p->d, dp = fa_round_up(d, FA_I8_DR), dvp = fa_round_up(p->dv, FA_I8_NR);
   char *w = (char *)(((size_t)workspace + 63) & ~(size_t)63);
@@ -376,7 +380,8 @@ static inline void fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p,
   b.beta = (float *)w, w += fa_round_up(jrows, 16) * 4;
   b.ref = (float *)w;
 
-  fa_i8_quantize_q(p, q0, q1, dp, b.qp, b.qs);
+  const fa_status q_status = fa_i8_quantize_q(p, q0, q1, dp, b.qp, b.qs);
+  if (q_status != FA_OK) return q_status;
   memset(b.qp + m * dp, 0, (fa_round_up(m, FA_I8_MR) - m) * dp);
   for (size_t i = m; i < fa_round_up(m, FA_I8_MR); i++) b.qs[i] = 0.0f; /* padding rows: t = 0 */
   memset(b.o, 0, fa_round_up(m, FA_I8_MR) * dvp * sizeof(float));
@@ -423,6 +428,7 @@ static inline void fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p,
     const float inv = 1.0f / b.rsum[i];
     for (size_t x = 0; x < p->dv; x++) orow[x] = acc[x] * (p->v_scale[x] * inv);
   }
+  return FA_OK;
 }
 
 #endif
