@@ -112,6 +112,11 @@ typedef struct fa_i8_ukernels {
    * and tmax[i] = the max of row i's t, for i < mpad, c < npad. */
   void (*qk_scores)(const int8_t *qp, size_t mpad, size_t dp, const int8_t *kp, size_t npad,
                     const float *qs, const float *ks, float *t, float *tmax);
+  /* pv and the output update in one pass (then pv may be NULL; else this one is), acc never
+   * stored: for rows i < m with beta[i] != 0, o[i * dvp + c] = o * alpha[i] + (float)acc *
+   * beta[i], which is the engine's update bit for bit since one of alpha, beta is 1. */
+  void (*pv_update)(const uint8_t *p, size_t m, size_t mpad, size_t npad, const int8_t *vp,
+                    size_t dvp, const float *alpha, const float *beta, float *o);
 } fa_i8_ukernels;
 
 /* One (batch, head) problem with its pointers resolved. q is float32, quantised by
@@ -313,6 +318,10 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
   }
   for (size_t i = m; i < mpad; i++) memset(b->p + i * FA_I8_NK, 0, npad);
 
+  if (uk->pv_update) {
+    uk->pv_update(b->p, m, mpad, npad, b->vp, dvp, b->alpha, b->beta, b->o);
+    return;
+  }
   uk->pv(b->p, mpad, npad, b->vp, dvp, b->acc);
   for (size_t i = 0; i < m; i++) { /* o = o * alpha + acc * beta; one of them is 1 */
     float *orow = b->o + i * dvp;

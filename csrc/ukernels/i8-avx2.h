@@ -166,9 +166,12 @@ static uint32_t fa_i8_exp_lut_avx2(const float *t, size_t npad, float r, uint8_t
 }
 
 /* A 4-row x 16-channel tile of P.v over npad keys (a multiple of 16), 4 keys per step:
- * vpmaddubsw(P, v) then vpmaddwd by ones, on values grouped by 4 keys (fa_i8_pack_v_x86). */
-static void fa_i8_pv_avx2(const uint8_t *p, size_t mpad, size_t npad, const int8_t *vp,
-                          size_t dvp, int32_t *acc) {
+ * vpmaddubsw(P, v) then vpmaddwd by ones, on values grouped by 4 keys (fa_i8_pack_v_x86);
+ * each int32 sum then goes straight into the output row, o = o * alpha + (float)acc * beta
+ * (rows with beta = 0 keep o). */
+static void fa_i8_pv_update_avx2(const uint8_t *p, size_t m, size_t mpad, size_t npad,
+                                 const int8_t *vp, size_t dvp, const float *alpha,
+                                 const float *beta, float *o) {
   const __m256i ones = _mm256_set1_epi16(1);
   for (size_t i = 0; i < mpad; i += 4) {
     const uint8_t *pr = p + i * FA_I8_NK;
@@ -185,9 +188,14 @@ static void fa_i8_pv_avx2(const uint8_t *p, size_t mpad, size_t npad, const int8
           a[r][1] = _mm256_add_epi32(a[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(w, v1), ones));
         }
       }
-      for (int r = 0; r < 4; r++) {
-        _mm256_storeu_si256((__m256i *)(void *)(acc + (i + r) * dvp + c), a[r][0]);
-        _mm256_storeu_si256((__m256i *)(void *)(acc + (i + r) * dvp + c + 8), a[r][1]);
+      for (size_t r = 0; r < 4 && i + r < m; r++) {
+        if (beta[i + r] == 0.0f) continue;
+        const __m256 va = _mm256_set1_ps(alpha[i + r]), vb = _mm256_set1_ps(beta[i + r]);
+        float *orow = o + (i + r) * dvp + c;
+        const __m256 o0 = _mm256_mul_ps(_mm256_loadu_ps(orow), va);
+        const __m256 o1 = _mm256_mul_ps(_mm256_loadu_ps(orow + 8), va);
+        _mm256_storeu_ps(orow, _mm256_add_ps(o0, _mm256_mul_ps(_mm256_cvtepi32_ps(a[r][0]), vb)));
+        _mm256_storeu_ps(orow + 8, _mm256_add_ps(o1, _mm256_mul_ps(_mm256_cvtepi32_ps(a[r][1]), vb)));
       }
     }
   }
@@ -195,6 +203,6 @@ static void fa_i8_pv_avx2(const uint8_t *p, size_t mpad, size_t npad, const int8
 
 static const fa_i8_ukernels fa_i8_ukernels_avx2 = {
     fa_i8_pack_k_biased_x86, NULL, NULL, fa_i8_max_avx2, fa_i8_exp_lut_avx2, fa_i8_pack_v_x86,
-    fa_i8_pv_avx2, fa_i8_qk_scores_avx2};
+    NULL, fa_i8_qk_scores_avx2, fa_i8_pv_update_avx2};
 
 #endif
