@@ -43,9 +43,9 @@ fa_status fa_sparse_layout_check(const fa_sparse_layout *l, size_t lq, size_t lk
                                  size_t batch_heads);
 
 /* float32: the attention of fastattn/dense.h over the layout. int8: the arithmetic of
- * fastattn/dense_i8.h over it; each query block's listed key blocks are merged into ranges
- * (adjacent blocks joined) and every range is cut into key tiles of FA_I8_NK from its first
- * key; reference/sparse_int8.py does the same. */
+ * fastattn/dense_i8.h over it; the keys of each query block's listed key blocks, in
+ * increasing order, are cut into key tiles of FA_I8_NK from the first, adjacent blocks or
+ * not (flash/keytiles.h); reference/sparse_int8.py does the same. */
 typedef struct fa_sparse_f32_params {
   fa_dense_f32_params attn; /* shapes, strides, scale, mask and band, as for dense */
   fa_sparse_layout layout;
