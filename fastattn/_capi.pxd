@@ -6,6 +6,7 @@ from libc.stdint cimport int8_t, int32_t, uint64_t
 cdef extern from "fastattn/status.h" nogil:
     ctypedef enum fa_status:
         FA_OK
+        FA_ERR_RANGE
         FA_STATUS_COUNT
     const char *fa_status_name(fa_status status)
     const char *fa_status_text(fa_status status)
@@ -88,6 +89,7 @@ cdef extern from "fastattn/dense_i8.h" nogil:
         ptrdiff_t v_scale_stride[2]
         float scale
         ptrdiff_t band_lo, band_hi
+        float q_limit
 
     const fa_variant fa_dense_i8_variants[]
     const size_t fa_dense_i8_nvariants
@@ -134,6 +136,10 @@ cdef extern from "fastattn/sparse.h" nogil:
     ctypedef struct fa_sparse_i8_params:
         fa_dense_i8_params attn
         fa_sparse_layout layout
+
+    fa_status fa_block_means_f32(const float *x, size_t x_len, const size_t n[4],
+                                 const ptrdiff_t s[3], size_t block, double *out,
+                                 size_t out_len)
 
     const fa_variant fa_sparse_f32_variants[]
     const size_t fa_sparse_f32_nvariants
