@@ -103,7 +103,8 @@ static inline void fa_linformer_tile_gemm(const fa_f32_ukernels *uk, const float
  * a block of FA_LINFORMER_KC keys at a time: the block of keys and of values is read once,
  * in order, into panels (L_KB, L_VB); then each row tile of the block of E (and F) is read
  * once, into L_EB (L_FB), and multiplied with every panel of keys and of values while it is
- * in L1 (the panels, 2 x 64 KiB at D = 64, stay in L2). */
+ * in L1 (the panels, 2 x 64 KiB at D = 64, stay in L2). Software prefetch of the next block
+ * (E's rows, keys, values) measured no faster: the hardware's streams already cover them. */
 static inline void fa_linformer_projections(const fa_f32_ukernels *uk,
                                             const fa_linformer_f32_params *p,
                                             const fa_f32_problem *prob, float **buf) {
@@ -121,17 +122,7 @@ static inline void fa_linformer_projections(const fa_f32_ukernels *uk,
     fa_lr_pack_panels(prob->v + (ptrdiff_t)p0 * prob->v_rs, (size_t)prob->v_rs, n, dv, buf[L_VB]);
     const int skip_k = fa_linformer_finite(buf[L_KB], n * dp);
     const int skip_v = fa_linformer_finite(buf[L_VB], n * dvp);
-    const size_t p1 = p0 + kc, next = lk - p1 < kc ? (lk > p1 ? lk - p1 : 0) : kc;
     for (size_t i = 0; i < r; i += mr) {
-      /* the next block's rows of E (F) and its keys and values, a row tile's share at a
-       * time, come from memory while this block's GEMMs run */
-      const size_t i1 = i + mr < r ? i + mr : r, k0 = p1 + i * next / r, k1 = p1 + i1 * next / r;
-      if (next) {
-        fa_lr_prefetch(p->proj_k + p1, p->proj_k_rs, i, i1, r, next, 0);
-        if (!shared) fa_lr_prefetch(p->proj_v + p1, p->proj_v_rs, i, i1, r, next, 0);
-        fa_lr_prefetch(prob->k, prob->k_rs, k0, k1, lk, d, 0);
-        fa_lr_prefetch(prob->v, prob->v_rs, k0, k1, lk, dv, 0);
-      }
       const int zero_e = fa_linformer_row_tile(p->proj_k, p->proj_k_rs, r, mr, i, p0, n, eb,
                                                skip_k || (shared && skip_v));
       if (!(zero_e && skip_k))
