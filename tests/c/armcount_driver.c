@@ -4,13 +4,16 @@
  *   armcount_driver [OP:]VARIANT[,...] L HEADS CALLS
  * OP is dense (the default: VARIANT f32-neon, i8-neondot, ...), linear, linear-causal
  * (elu+1 features), performer, performer-causal (FA_DRIVER_M random features) or linformer
- * (FA_DRIVER_R projected rows, or L if fewer), each with its f32-* variants, e.g. performer:f32-neon.
+ * (FA_DRIVER_R projected rows, or L if fewer), each with its f32-* variants, e.g. performer:f32-neon,
+ * or decode: one query row per head against L cached keys (f32-* on float K/V, i8-* on the int8
+ * cache's grouped layouts), e.g. decode:i8-neondot; count its cost per key row, not per pair.
  * A comma-separated list runs each in turn (tests/c/run.sh does, in CI).
  * Exits 0 when every call returned FA_OK. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fastattn/decode.h"
 #include "fastattn/dense.h"
 #include "fastattn/dense_i8.h"
 #include "fastattn/linear.h"
@@ -28,6 +31,7 @@ static float uniform(float divisor) { return (float)((int)(rnd() % 2001) - 1000)
 typedef struct inputs {
   size_t L, H, n;
   float *q, *k, *v, *out, *ks, *vs, *features, *proj;
+  float *token_ks, *token_vs; /* per-token scales of the int8 cache (decode) */
   int8_t *k8, *v8;
 } inputs;
 
@@ -50,6 +54,7 @@ static void make_inputs(inputs *in, size_t L, size_t H) {
   in->q = scratch(n * 4), in->k = scratch(n * 4), in->v = scratch(n * 4), in->out = scratch(n * 4);
   in->k8 = scratch(n), in->v8 = scratch(n);
   in->ks = scratch(H * nkb * 4), in->vs = scratch(H * D * 4);
+  in->token_ks = scratch(H * L * 4), in->token_vs = scratch(H * L * 4);
   in->features = scratch(FA_DRIVER_M * D * 4), in->proj = scratch(FA_DRIVER_R * L * 4);
   for (size_t i = 0; i < n; i++) {
     in->q[i] = uniform(500.0f), in->k[i] = uniform(500.0f), in->v[i] = uniform(1000.0f);
@@ -57,6 +62,7 @@ static void make_inputs(inputs *in, size_t L, size_t H) {
   }
   for (size_t i = 0; i < H * nkb; i++) in->ks[i] = 0.016f;
   for (size_t i = 0; i < H * D; i++) in->vs[i] = 0.008f;
+  for (size_t i = 0; i < H * L; i++) in->token_ks[i] = 0.016f, in->token_vs[i] = 0.008f;
   for (size_t i = 0; i < FA_DRIVER_M * D; i++) /* about N(0, 1): a sum of three uniforms */
     in->features[i] = uniform(1000.0f) + uniform(1000.0f) + uniform(1000.0f);
   for (size_t i = 0; i < FA_DRIVER_R * L; i++) in->proj[i] = uniform(500.0f * (float)L);
@@ -76,6 +82,12 @@ static fa_status call_dense_f32(const void *p, size_t i, void *w, size_t ws) {
 }
 static fa_status call_dense_i8(const void *p, size_t i, void *w, size_t ws) {
   return fa_dense_i8((const fa_dense_i8_params *)p, i, 1, w, ws);
+}
+static fa_status call_decode_f32(const void *p, size_t i, void *w, size_t ws) {
+  return fa_decode_f32((const fa_dense_f32_params *)p, i, 1, w, ws);
+}
+static fa_status call_decode_i8(const void *p, size_t i, void *w, size_t ws) {
+  return fa_decode_i8((const fa_decode_i8_params *)p, i, 1, w, ws);
 }
 static fa_status call_linear(const void *p, size_t i, void *w, size_t ws) {
   return fa_linear_f32((const fa_linear_f32_params *)p, i, 1, w, ws);
@@ -126,6 +138,37 @@ static fa_status run_dense_i8(const char *name, const inputs *in, int calls) {
                 fa_dense_i8_workspace_size(&p), calls);
 }
 
+/* Decode: the last query row of each head (Lq = 1) against all L keys. */
+static fa_status run_decode_f32(const char *name, const inputs *in, int calls) {
+  fa_dense_f32_params p;
+  memset(&p, 0, sizeof p);
+  attn_fields(&p, in, 0);
+  p.lq = 1, p.q_stride[0] = (ptrdiff_t)(in->H * FA_DRIVER_D), p.q_stride[1] = FA_DRIVER_D;
+  p.out_stride[0] = p.q_stride[0], p.out_stride[1] = p.q_stride[1];
+  return repeat(call_decode_f32, &p, find(fa_decode_f32_variants, fa_decode_f32_nvariants, name),
+                fa_decode_f32_workspace_size(&p, 1), calls);
+}
+
+/* Decode on the int8 cache: k8 and v8 read as the grouped layouts of fastattn/decode.h (keys
+ * in groups of 16 tokens x 64 features, values in groups of 4 tokens x 64 channels, so a
+ * head's L x 64 bytes either way for L a multiple of 16), per-token scales from ks / vs. */
+static fa_status run_decode_i8(const char *name, const inputs *in, int calls) {
+  const size_t L = in->L, H = in->H, D = FA_DRIVER_D;
+  fa_decode_i8_params p;
+  memset(&p, 0, sizeof p);
+  p.q = in->q, p.k = in->k8, p.v = in->v8, p.k_scale = in->token_ks, p.v_scale = in->token_vs;
+  p.out = in->out, p.q_len = p.out_len = H * D, p.k_len = p.v_len = in->n, p.k_scale_len = p.v_scale_len = H * L;
+  p.batch = 1, p.heads = H, p.kv_heads = H, p.lq = 1, p.lk = L, p.d = D, p.dv = D;
+  p.q_stride[0] = p.out_stride[0] = (ptrdiff_t)(H * D), p.q_stride[1] = p.out_stride[1] = D;
+  p.k_stride[0] = p.v_stride[0] = (ptrdiff_t)(H * L * D), p.k_stride[1] = p.v_stride[1] = (ptrdiff_t)(L * D);
+  p.k_stride[2] = 16 * D, p.v_stride[2] = 4 * D;
+  p.k_scale_stride[0] = p.v_scale_stride[0] = (ptrdiff_t)(H * L);
+  p.k_scale_stride[1] = p.v_scale_stride[1] = (ptrdiff_t)L;
+  p.scale = 0.125f, p.band_lo = -FA_BAND_NONE, p.band_hi = FA_BAND_NONE;
+  return repeat(call_decode_i8, &p, find(fa_decode_i8_variants, fa_decode_i8_nvariants, name),
+                fa_decode_i8_workspace_size(&p, 1), calls);
+}
+
 static fa_status run_linear(const char *name, const inputs *in, int causal, int calls) {
   fa_linear_f32_params p;
   memset(&p, 0, sizeof p);
@@ -173,6 +216,9 @@ static fa_status run(const char *spec, const inputs *in, int calls) {
   if (strcmp(op, "performer") == 0 || strcmp(op, "performer-causal") == 0)
     return run_performer(name, in, op[9] != 0, calls);
   if (strcmp(op, "linformer") == 0) return run_linformer(name, in, calls);
+  if (strcmp(op, "decode") == 0)
+    return strncmp(name, "f32-", 4) == 0 ? run_decode_f32(name, in, calls)
+                                         : run_decode_i8(name, in, calls);
   fprintf(stderr, "no op %s\n", op);
   exit(2);
 }
@@ -196,7 +242,8 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < in.n; i++) s += in.out[i];
     printf("%s L=%zu H=%zu calls=%d checksum %.6f\n", spec, L, H, calls, s);
   }
-  void *all[] = {in.q, in.k, in.v, in.out, in.ks, in.vs, in.features, in.proj, in.k8, in.v8};
+  void *all[] = {in.q,  in.k,        in.v,    in.out,  in.ks,       in.vs,
+                 in.features, in.proj, in.k8, in.v8, in.token_ks, in.token_vs};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
   return 0;
 }

@@ -68,7 +68,7 @@ for h in "${harnesses[@]}"; do
   fi
   args=()
   isa=$([ "$arch" = aarch64 ] && echo neon || echo scalar)
-  [ "$h" = armcount_driver ] && args=("i8-$isa,f32-$isa,linear-causal:f32-$isa,performer:f32-$isa,linformer:f32-$isa" 96 2 1)
+  [ "$h" = armcount_driver ] && args=("i8-$isa,f32-$isa,linear-causal:f32-$isa,performer:f32-$isa,linformer:f32-$isa,decode:f32-$isa,decode:i8-$isa" 96 2 1)
   if [ "$target" = native ]; then
     echo "=== tests/c/$h (native $arch)"
     "$work/$h" "${args[@]}" || { echo "error: tests/c/$h failed" >&2; status=1; }
