@@ -11,42 +11,57 @@
 
 _Static_assert(FA_F32_MR_MAX >= 8 && FA_F32_NR == 16, "the 8 x 16 tile: one ZMM per row");
 
-/* c[8][16] (+)= a[8][k] b[k][16]: one load of b and 8 broadcasts of a (folded into the
- * FMAs) per step. The broadcasts bound it: one per FMA, and this CPU loads no faster than it
- * multiplies (about 66% of the FMA peak measured, in L1); gemm2 halves them. */
-static void fa_f32_gemm_8x16_avx512(size_t k, const float *a, size_t lda, const float *b,
-                                    size_t ldb, float *c, size_t ldc, int accumulate) {
-  __m512 acc[8];
-  for (int i = 0; i < 8; i++) acc[i] = accumulate ? _mm512_loadu_ps(c + i * ldc) : _mm512_setzero_ps();
-  for (size_t p = 0; p < k; p++) {
-    const __m512 bp = _mm512_loadu_ps(b + p * ldb);
-    for (int i = 0; i < 8; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i * lda + p]), bp, acc[i]);
+/* Steps p .. p + u - 1 of the 8-row tiles below, with ar[i] pointing at a[i][p]: rows of
+ * `panels` ZMM accumulators each (lo, and hi when panels is 2). */
+static inline void fa_avx512_steps(__m512 *lo, __m512 *hi, int panels, const float *const *ar,
+                                   int u, const float *b0, const float *b1, size_t ldb) {
+  for (int s = 0; s < u; s++) {
+    const __m512 x = _mm512_loadu_ps(b0 + s * ldb);
+    const __m512 y = panels == 2 ? _mm512_loadu_ps(b1 + s * ldb) : x;
+    for (int i = 0; i < 8; i++) {
+      const __m512 ai = _mm512_set1_ps(ar[i][s]);
+      lo[i] = _mm512_fmadd_ps(ai, x, lo[i]);
+      if (panels == 2) hi[i] = _mm512_fmadd_ps(ai, y, hi[i]);
+    }
   }
-  for (int i = 0; i < 8; i++) _mm512_storeu_ps(c + i * ldc, acc[i]);
 }
 
-/* c[8][32] (+)= a[8][k] (b0 | b1): 16 accumulators, two loads of b and 8 broadcasts of a
- * per step, for 16 FMAs (about 78% of the peak measured, in L1). */
+/* c[8][16 panels] (+)= a[8][k] (b0 | b1): one or two loads of b and 8 broadcasts of a per
+ * step. The broadcasts bound it: with one panel there is one per FMA, and this CPU loads no
+ * faster than it multiplies (about 66% of the FMA peak measured in L1); two panels share
+ * them (78%). The row pointers move once per 4 steps, so every broadcast addresses base +
+ * displacement (83%: an indexed address costs the FMA it feeds a second issue slot). */
+static inline void fa_avx512_tile(int panels, size_t k, const float *a, size_t lda,
+                                  const float *b0, const float *b1, size_t ldb, float *c,
+                                  size_t ldc, int accumulate) {
+  __m512 lo[8], hi[8];
+  const float *ar[8];
+  for (int i = 0; i < 8; i++) {
+    ar[i] = a + i * lda;
+    lo[i] = accumulate ? _mm512_loadu_ps(c + i * ldc) : _mm512_setzero_ps();
+    hi[i] = accumulate && panels == 2 ? _mm512_loadu_ps(c + i * ldc + 16) : _mm512_setzero_ps();
+  }
+  size_t p = 0;
+  for (; p + 4 <= k; p += 4) {
+    fa_avx512_steps(lo, hi, panels, ar, 4, b0 + p * ldb, b1 + p * ldb, ldb);
+    for (int i = 0; i < 8; i++) ar[i] += 4;
+  }
+  fa_avx512_steps(lo, hi, panels, ar, (int)(k - p), b0 + p * ldb, b1 + p * ldb, ldb);
+  for (int i = 0; i < 8; i++) {
+    _mm512_storeu_ps(c + i * ldc, lo[i]);
+    if (panels == 2) _mm512_storeu_ps(c + i * ldc + 16, hi[i]);
+  }
+}
+
+static void fa_f32_gemm_8x16_avx512(size_t k, const float *a, size_t lda, const float *b,
+                                    size_t ldb, float *c, size_t ldc, int accumulate) {
+  fa_avx512_tile(1, k, a, lda, b, b, ldb, c, ldc, accumulate);
+}
+
 static void fa_f32_gemm2_8x32_avx512(size_t k, const float *a, size_t lda, const float *b0,
                                      const float *b1, size_t ldb, float *c, size_t ldc,
                                      int accumulate) {
-  __m512 lo[8], hi[8];
-  for (int i = 0; i < 8; i++) {
-    lo[i] = accumulate ? _mm512_loadu_ps(c + i * ldc) : _mm512_setzero_ps();
-    hi[i] = accumulate ? _mm512_loadu_ps(c + i * ldc + 16) : _mm512_setzero_ps();
-  }
-  for (size_t p = 0; p < k; p++) {
-    const __m512 x = _mm512_loadu_ps(b0 + p * ldb), y = _mm512_loadu_ps(b1 + p * ldb);
-    for (int i = 0; i < 8; i++) {
-      const __m512 ai = _mm512_set1_ps(a[i * lda + p]);
-      lo[i] = _mm512_fmadd_ps(ai, x, lo[i]);
-      hi[i] = _mm512_fmadd_ps(ai, y, hi[i]);
-    }
-  }
-  for (int i = 0; i < 8; i++) {
-    _mm512_storeu_ps(c + i * ldc, lo[i]);
-    _mm512_storeu_ps(c + i * ldc + 16, hi[i]);
-  }
+  fa_avx512_tile(2, k, a, lda, b0, b1, ldb, c, ldc, accumulate);
 }
 
 /* 2^f for f in [-0.5, 0.5]: the AVX2 polynomial, 16 lanes. */
