@@ -136,6 +136,10 @@ cdef extern from "fastattn/sparse.h" nogil:
         fa_dense_i8_params attn
         fa_sparse_layout layout
 
+    fa_status fa_block_means_f32(const float *x, size_t x_len, const size_t n[4],
+                                 const ptrdiff_t s[3], size_t block, double *out,
+                                 size_t out_len)
+
     const fa_variant fa_sparse_f32_variants[]
     const size_t fa_sparse_f32_nvariants
     size_t fa_sparse_f32_workspace_size(const fa_sparse_f32_params *p)

@@ -40,6 +40,30 @@ cdef int _fill_layout(fa_sparse_layout *l, size_t lk, indptr, indices, layout_of
 cdef unsigned char _EMPTY_FLAGS[1]
 
 
+def block_means(x, size_t block, out):
+    """out (B, H, ceil(L / block), D) float64, C-contiguous: the means of every block of rows
+    of x, a 4-d float32 array with a contiguous last axis (the router's block summaries)."""
+    cdef const float[:, :, :, :] xv = x
+    cdef double[:, :, :, ::1] ov = out
+    cdef size_t n[4]
+    cdef ptrdiff_t s[3]
+    cdef size_t length
+    cdef const float *ptr = _f32_4d(xv, s, &length, "x")
+    cdef int i
+    for i in range(4):
+        n[i] = xv.shape[i]
+    if ov.shape[0] != n[0] or ov.shape[1] != n[1] or ov.shape[3] != n[3] or (
+            block > 0 and ov.shape[2] != (n[2] + block - 1) // block):
+        raise ValueError(f"out has shape {out.shape}, not (B, H, ceil(L / block), D) of x "
+                         f"{x.shape} with block {block}")
+    cdef size_t out_len = out.size
+    cdef double *optr = &ov[0, 0, 0, 0] if out_len > 0 else NULL
+    cdef fa_status status
+    with nogil:
+        status = fa_block_means_f32(ptr, length, n, s, block, optr, out_len)
+    _check(status)
+
+
 def sparse_f32(q, k, v, out, mask, float scale, ptrdiff_t band_lo, ptrdiff_t band_hi,
                indptr, indices, layout_of, size_t block_q, size_t block_k,
                q_global, k_global, ptrdiff_t global_hi, size_t variant, size_t nthreads):

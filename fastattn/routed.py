@@ -9,7 +9,7 @@ import time
 import numpy as np
 from numpy.typing import ArrayLike
 
-from fastattn import _validate
+from fastattn import _core, _validate
 from fastattn._inputs import prepare
 from fastattn.layouts import BlockLayout
 from fastattn.patterns import DEFAULT_BLOCK, causal_blocks, diagonal_blocks
@@ -28,14 +28,12 @@ def _budget(top_k, density, visible: np.ndarray) -> np.ndarray:
 
 
 def _block_means(x: np.ndarray, block: int) -> np.ndarray:
-    """(B, H, nblocks, D) float64 means of every block of rows of a (B, H, L, D) array."""
+    """(B, H, nblocks, D) float64 means of every block of rows of a (B, H, L, D) float32
+    array, summed in C (csrc/sparse/pool.c) in one pass over x."""
     b, h, length, d = x.shape
-    full = length // block
-    parts = [x[:, :, :full * block].reshape(b, h, full, block, d).sum(axis=3, dtype=np.float64)
-             / block]
-    if length % block:
-        parts.append(x[:, :, full * block:].mean(axis=2, keepdims=True, dtype=np.float64))
-    return np.concatenate(parts, axis=2) if len(parts) > 1 else parts[0]
+    out = np.empty((b, h, -(-length // block), d), dtype=np.float64)
+    _core.block_means(x, block, out)
+    return out
 
 
 def route(q: ArrayLike, k: ArrayLike | QuantizedTensor, *, block: int = DEFAULT_BLOCK,
@@ -123,12 +121,16 @@ def route(q: ArrayLike, k: ArrayLike | QuantizedTensor, *, block: int = DEFAULT_
     budget = np.maximum(_budget(top_k, density, visible.sum(axis=1)), forced.sum(axis=1))
     # Forced blocks first, then visible ones by score (ties: lower index), never the rest.
     key = np.negative(scores, out=scores)
+    key[np.isnan(key)] = np.inf  # a NaN summary ranks with the invisible blocks
     key[..., ~visible] = np.inf
     key[..., forced] = -np.inf
-    order = np.argsort(key, axis=-1, kind="stable")
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.broadcast_to(kb, order.shape), axis=-1)
-    keep = (rank < budget[:, None]) & visible
+    # The budget[r] smallest keys of row r, ties to the lower index, without an argsort:
+    # every key below the budget-th smallest, then as many keys equal to it as fit, in order.
+    nth = np.sort(key, axis=-1)[..., np.arange(nq), np.maximum(budget - 1, 0)][..., None]
+    ties = key == nth
+    below = key < nth
+    room = (budget - below.sum(axis=-1))[..., None]
+    keep = (below | (ties & (np.cumsum(ties, axis=-1) <= room))) & visible & (budget > 0)[:, None]
     keep = keep.reshape(prep.batch + (prep.q.shape[1], nq, nk))
     layout = BlockLayout.from_block_mask(keep, (lq, lk), block, causal=causal)
     layout.meta.update(pattern="routed", routing_seconds=time.perf_counter() - start,

@@ -81,9 +81,10 @@ def block_sparse_attention(q: ArrayLike, k: ArrayLike | QuantizedTensor,
         As in :func:`fastattn.attention`.
     precision : {"fp32", "int8"}
         ``"int8"``: the int8 scheme of :func:`fastattn.attention` (see
-        ``fastattn.reference.int8``) over the same layout; the listed key blocks are merged
-        into ranges and each range is cut into key tiles of 128 from its first key (see
-        ``fastattn.reference.sparse_int8``), so a full layout gives dense int8 attention.
+        ``fastattn.reference.int8``) over the same layout; the keys of the listed key blocks,
+        in increasing order, are cut into key tiles of 128 from the first, adjacent blocks
+        or not (see ``fastattn.reference.sparse_int8``), so a full layout gives dense int8
+        attention.
     variant : str, optional
         A sparse kernel by name, see ``fastattn.info()["ops"]["sparse-f32"]`` and
         ``["sparse-i8"]``.

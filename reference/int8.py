@@ -157,10 +157,11 @@ def smooth_keys(k: np.ndarray):
 def attend_row(qi, qscale, ki, kscale, vi, vscale, c, additive, key_tile=KEY_TILE, tiles=None):
     """One query row: qi (D,) int8, qscale float32, ki (Lk, D) int8, kscale (Lk,) float32 per
     key, vi (Lk, Dv) int8, vscale (Dv,) float32, c = scale·log2(e), additive (Lk,) float32 in
-    base-2 units (0 or -inf or mask · log2(e)). `tiles` lists the key tiles (start, end) in
-    the order they are visited (default: every key_tile keys from 0; block-sparse attention
-    passes the tiles of its key ranges, see reference/sparse_int8.py); keys in no tile are
-    not seen. Returns the float32 output row and the ints (s, P per key) for inspection."""
+    base-2 units (0 or -inf or mask · log2(e)). `tiles` lists the key tiles in the order
+    they are visited, each as an index of its keys (a slice or an array of key numbers;
+    default: slices of key_tile keys from 0; block-sparse attention passes the tiles of its
+    listed keys, see reference/sparse_int8.py); keys in no tile are not seen. Returns the
+    float32 output row and the ints (s, P per key) for inspection."""
     s = ki.astype(np.int64) @ qi.astype(np.int64)
     assert np.abs(s).max(initial=0) < 2**31
     t = (s.astype(np.float32) * qscale) * (kscale * c)
@@ -170,9 +171,9 @@ def attend_row(qi, qscale, ki, kscale, vi, vscale, c, additive, key_tile=KEY_TIL
     total = np.float32(0.0)
     p_all = np.zeros(len(t), dtype=np.int64)
     if tiles is None:
-        tiles = [(j0, min(j0 + key_tile, len(t))) for j0 in range(0, len(t), key_tile)]
-    for j0, j1 in tiles:
-        tile = t[j0:j1]
+        tiles = [slice(j0, j0 + key_tile) for j0 in range(0, len(t), key_tile)]
+    for keys in tiles:
+        tile = t[keys]
         tile_max = tile.max()
         if tile_max == -np.inf:
             continue
@@ -188,11 +189,11 @@ def attend_row(qi, qscale, ki, kscale, vi, vscale, c, additive, key_tile=KEY_TIL
         ref = np.float32(m - np.float32(d) * np.float32(1.0 / 256))
         z = np.rint(np.minimum((ref - tile) * np.float32(256.0), np.float32(Z_MAX)))
         p = exp_lut(np.maximum(z, 0).astype(np.int64))
-        acc = p @ vi[j0:j1].astype(np.int64)
+        acc = p @ vi[keys].astype(np.int64)
         assert np.abs(acc).max(initial=0) < 2**31
         o = o * alpha + acc.astype(np.float32) * beta
         total = total * alpha + np.float32(p.sum()) * beta
-        p_all[j0:j1] = p
+        p_all[keys] = p
     if total == 0:
         return np.zeros(vi.shape[1], dtype=np.float32), s, p_all
     return o * (vscale / total), s, p_all

@@ -6,12 +6,13 @@ reference/sparse.py (blocks, window, causal, global tokens, user mask). What spa
 adds to the arithmetic is the order and grouping of the keys, because the int8 softmax
 flushes its integer accumulators once per key tile:
 
-- the key blocks listed for a query block are merged into ranges of consecutive keys
-  (adjacent blocks joined: blocks 3, 4, 5 and 9 give keys [3b, 6b) and [9b, 10b));
-- each range is cut into tiles of 128 keys starting at its first key; the tiles are
-  visited range after range, in increasing key order.
+- the keys of the blocks listed for a query block, in increasing order, are cut into
+  tiles of 128 keys from the first one, whether or not the blocks are adjacent (blocks 3,
+  5 and 9 of 64 keys give the tiles [3b, 4b) + [5b, 6b) and [9b, 10b)); the tiles are
+  visited in increasing key order. With 64-key blocks a tile thus holds two listed blocks,
+  and the kernels pay their per-tile work once per 128 keys rather than once per block.
 
-A full layout is one range [0, Lk), so it tiles exactly like dense int8 attention.
+A full layout lists every key, so it tiles exactly like dense int8 attention.
 A query row that sees no key returns zeros.
 """
 
@@ -36,9 +37,11 @@ def key_ranges(blocks, block_k: int, lk: int) -> list:
 
 
 def key_tiles(ranges, key_tile: int = int8.KEY_TILE) -> list:
-    """[(start, end)] tiles of at most key_tile keys, each range cut from its begin."""
-    return [(j, min(j + key_tile, end)) for begin, end in ranges
-            for j in range(begin, end, key_tile)]
+    """Tiles of at most key_tile keys, as arrays of key numbers: the keys of the sorted,
+    disjoint ranges [(begin, end)] one after the other, cut every key_tile keys."""
+    keys = np.concatenate([np.arange(begin, end) for begin, end in ranges] or [[]])
+    keys = keys.astype(np.int64)
+    return [keys[j:j + key_tile] for j in range(0, len(keys), key_tile)]
 
 
 def layout_ids(indptr, batch: int, heads: int) -> np.ndarray:

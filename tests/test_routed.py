@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastattn
+from fastattn import _core
 from fastattn._workloads import retention, structured_inputs
 from fastattn.reference import routed as ref
 from helpers import attention_shapes, check_close, compiled, gaussian, max_logit, tile
@@ -126,6 +127,38 @@ def test_routing_cost_is_reported():
                                   fastattn.block_sparse_attention(q, q, q, layout))
     assert layout.meta["block_pairs_scored"] == 2 * 16 * 16
     assert layout.lead_shape == (2,) and layout.density == 4 / 16
+
+
+@given(
+    lead=st.tuples(st.integers(1, 2), st.integers(1, 3)),
+    length=st.sampled_from([1, 15, 16, 17, 64, 65, 130]),
+    d=st.sampled_from([1, 3, 16, 33]),
+    block=st.sampled_from([1, 7, 16, 64, 200]),
+    step=st.sampled_from([1, 2]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_block_means_match_reference(lead, length, d, block, step, seed):
+    """The router's C pooling (csrc/sparse/pool.c) against reference block_means, on
+    strided and broadcast views (every row is summed in float64, so only the summation
+    order differs)."""
+    rng = np.random.default_rng(seed)
+    x = gaussian(rng, lead[0], lead[1], length * step, d + 2, scale=3.0)[:, :, ::step, 1:d + 1]
+    if lead[0] == 2:
+        x = np.broadcast_to(x[:1], x.shape)  # stride 0 on the batch axis
+    out = np.full((*lead, -(-length // block), d), np.nan)
+    _core.block_means(x, block, out)
+    expected = ref.block_means(x.astype(np.float64), block)
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-13)
+
+
+def test_block_means_checks_its_arrays():
+    x = np.ones((1, 2, 10, 4), np.float32)
+    with pytest.raises(ValueError, match="out has shape"):
+        _core.block_means(x, 4, np.empty((1, 2, 2, 4)))
+    with pytest.raises(ValueError):
+        _core.block_means(x, 0, np.empty((1, 2, 3, 4)))
+    with pytest.raises(ValueError):
+        _core.block_means(x[:, :, ::-1], 4, np.empty((1, 2, 3, 4)))
 
 
 def test_bad_arguments():

@@ -4,8 +4,8 @@ global tokens, empty rows), equality with dense int8 on a full layout, accuracy 
 float reference, routed quality, and bad input.
 
 Tolerance: `helpers.INT8_RTOL`, as for dense int8: the kernels reproduce the reference's
-integers exactly, with the same tiles (each merged key range cut into key tiles from its
-first key).
+integers exactly, with the same tiles (the listed keys, in order, cut into key tiles of 128
+from the first).
 """
 
 from __future__ import annotations
@@ -69,8 +69,12 @@ def test_variants_listed():
 
 def test_reference_ranges_and_tiles():
     assert ref_i8.key_ranges([0, 1, 2, 5, 6, 7], 64, 500) == [(0, 192), (320, 500)]
-    assert ref_i8.key_tiles([(0, 300), (320, 384)]) == [(0, 128), (128, 256), (256, 300),
-                                                         (320, 384)]
+    tiles = ref_i8.key_tiles([(0, 200), (320, 340), (400, 500)])
+    expected = [np.arange(128), np.r_[128:200, 320:340, 400:436], np.arange(436, 500)]
+    assert len(tiles) == len(expected)
+    for got, want in zip(tiles, expected):
+        np.testing.assert_array_equal(got, want)
+    assert ref_i8.key_tiles([]) == []
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

@@ -31,6 +31,7 @@
 
 #include "fastattn/tiles.h" /* FA_I8_MQ, FA_I8_MB, FA_I8_NK */
 #include "flash/f32.h"       /* fa_range, fa_round_up, fa_band_cut_row, FA_LOG2E */
+#include "flash/keytiles.h"  /* fa_key_tile: the keys of a tile, in pieces */
 
 #define FA_I8_MR 4   /* rows are padded to a multiple of this */
 #define FA_I8_NR 16  /* tile columns and value channels are padded to multiples of this */
@@ -155,21 +156,23 @@ static inline void fa_i8_quantize_q(const fa_i8_problem *p, size_t q0, size_t q1
                                     int8_t *qp, float *qs) {
   const volatile float magic_v = 12582912.0f; /* 1.5 * 2^23: y + magic - magic = rint(y) */
   const float magic = magic_v;
+  const size_t d = p->d; /* a local: the int8 stores below may alias *p, and p->d in the loop
+                          * bound would keep the row loop from vectorising */
   for (size_t b = q0 / p->q_block; b * p->q_block < q1; b++) {
     const size_t r0 = b * p->q_block;
     const size_t r1 = r0 + p->q_block < p->lq ? r0 + p->q_block : p->lq;
-    const float amax = fa_i8_absmax_rows(p->q, p->q_rs, r0, r1, p->d);
+    const float amax = fa_i8_absmax_rows(p->q, p->q_rs, r0, r1, d);
     const float scale = amax == 0.0f ? 1.0f : amax / FA_I8_QMAX_Q;
     const size_t lo = r0 > q0 ? r0 : q0, hi = r1 < q1 ? r1 : q1;
     for (size_t r = lo; r < hi; r++) {
       const float *row = p->q + (ptrdiff_t)r * p->q_rs;
       int8_t *dst = qp + (r - q0) * dp;
-      for (size_t x = 0; x < p->d; x++) {
+      for (size_t x = 0; x < d; x++) {
         float y = (row[x] / scale + magic) - magic;
         y = y > FA_I8_QMAX_Q ? FA_I8_QMAX_Q : y < -FA_I8_QMAX_Q ? -FA_I8_QMAX_Q : y;
         dst[x] = (int8_t)y;
       }
-      memset(dst + p->d, 0, dp - p->d);
+      memset(dst + d, 0, dp - d);
       qs[r - q0] = scale;
     }
   }
@@ -189,6 +192,8 @@ static inline size_t fa_i8_workspace_size(size_t d, size_t dv) {
          + rows * FA_I8_NK * 4                       /* float scores t */
          + rows * FA_I8_NK                           /* P (uint8) */
          + fa_round_up(2 * FA_I8_NK * dvp, 64)       /* packed v tile */
+         + fa_round_up(FA_I8_NK * d + 64, 64)        /* a tile's k rows, gathered */
+         + fa_round_up(FA_I8_NK * dv + 64, 64)       /* its v rows */
          + rows * dvp * 4                            /* int32 P.V */
          + jrows * dvp * 4                           /* float output accumulators of the job */
          + FA_I8_NK * 4                              /* per-key scale */
@@ -217,23 +222,43 @@ static inline void fa_i8_pack_k_groups(const int8_t *k, ptrdiff_t k_rs, size_t n
 }
 
 typedef struct fa_i8_buffers {
-  int8_t *qp, *kp, *vp;
+  int8_t *qp, *kp, *vp, *kg, *vg;
   int32_t *s, *acc;
   float *t, *o, *ks, *qs, *rmax, *rsum, *alpha, *beta, *ref;
   uint8_t *p;
 } fa_i8_buffers;
 
+/* The mask (natural-log units) and the band of query row i on its scores trow of tile kt,
+ * piece by piece. */
+static inline void fa_i8_mask_row(const fa_i8_problem *p, const fa_key_tile *kt, size_t i,
+                                  int band_cut, float *trow) {
+  for (size_t e = 0; e < kt->npieces; e++) {
+    const size_t j0 = kt->piece[e].begin, len = kt->piece[e].end - j0;
+    if (p->mask) {
+      const float *mrow = p->mask + (ptrdiff_t)i * p->mask_rs + j0;
+      for (size_t c = 0; c < len; c++) {
+        const float add = mrow[c] * FA_LOG2E;
+        trow[c] = trow[c] + add;
+      }
+    }
+    if (band_cut)
+      fa_band_cut_row(trow, len, i, j0, p->band_lo, p->band_hi, p->q_global, p->k_global,
+                      p->global_hi);
+    trow += len;
+  }
+}
+
 /* One sub-block of m rows (query rows q0.., state rows of b) against the packed key tile
- * [j0, j0 + n) in b->kp / b->vp, with the per-key scales in b->ks. */
+ * kt in b->kp / b->vp, with the per-key scales in b->ks. */
 static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_problem *p,
                                      const fa_i8_buffers *b, size_t q0, size_t m, size_t mpad,
-                                     size_t j0, size_t n) {
+                                     const fa_key_tile *kt) {
   const size_t dp = fa_round_up(p->d, FA_I8_DR), dvp = fa_round_up(p->dv, FA_I8_NR);
-  const size_t npad = fa_round_up(n, FA_I8_NR);
+  const size_t n = kt->n, npad = fa_round_up(n, FA_I8_NR);
 
   uk->qk(b->qp, mpad, dp, b->kp, npad, b->s);
   const ptrdiff_t first_row = (ptrdiff_t)q0, last_row = (ptrdiff_t)(q0 + m - 1);
-  const ptrdiff_t jlo = (ptrdiff_t)j0, jhi = (ptrdiff_t)(j0 + n - 1);
+  const ptrdiff_t jlo = (ptrdiff_t)fa_key_tile_first(kt), jhi = (ptrdiff_t)fa_key_tile_last(kt);
   const int band_cut = jlo - last_row < p->band_lo || jhi - first_row > p->band_hi;
   /* Three passes over the rows, so that each row's short scalar chain (max, reference point,
    * weight) overlaps the other rows' instead of stalling the vector work: scores and tile
@@ -242,16 +267,7 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
     float *trow = b->t + i * FA_I8_NK;
     float tile_max = uk->dequant(b->s + i * FA_I8_NK, b->qs[i], b->ks, trow, npad);
     if (p->mask || band_cut || n != npad) { /* else every score is visible */
-      if (p->mask) {
-        const float *mrow = p->mask + (ptrdiff_t)(q0 + i) * p->mask_rs + j0;
-        for (size_t c = 0; c < n; c++) {
-          const float add = mrow[c] * FA_LOG2E;
-          trow[c] = trow[c] + add;
-        }
-      }
-      if (band_cut)
-        fa_band_cut_row(trow, n, q0 + i, j0, p->band_lo, p->band_hi, p->q_global, p->k_global,
-                        p->global_hi);
+      if (p->mask || band_cut) fa_i8_mask_row(p, kt, q0 + i, band_cut, trow);
       for (size_t c = n; c < npad; c++) trow[c] = -INFINITY;
       tile_max = uk->max(trow, npad);
     }
@@ -313,28 +329,40 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
   }
 }
 
-/* Packs the key tile [j0, j0 + n) (keys, their scales times scale * log2 e, values). */
+/* Packs the key tile kt (keys, their scales times scale * log2 e, values); a tile of
+ * several pieces is first gathered into rows one after the other. */
 static inline void fa_i8_pack_tile(const fa_i8_ukernels *uk, const fa_i8_problem *p,
-                                   const fa_i8_buffers *b, size_t j0, size_t n) {
+                                   const fa_i8_buffers *b, const fa_key_tile *kt) {
   const size_t dp = fa_round_up(p->d, FA_I8_DR), dvp = fa_round_up(p->dv, FA_I8_NR);
-  const size_t npad = fa_round_up(n, FA_I8_NR);
+  const size_t n = kt->n, npad = fa_round_up(n, FA_I8_NR), j0 = fa_key_tile_first(kt);
   const float c2 = p->scale * FA_LOG2E;
-  uk->pack_k(p->k + (ptrdiff_t)j0 * p->k_rs, p->k_rs, n, p->d, dp, b->kp);
-  for (size_t c = 0, blk = j0 / p->k_block, next = (blk + 1) * p->k_block; c < n; c++) {
-    if (j0 + c == next) blk++, next += p->k_block; /* no division per key */
-    b->ks[c] = p->k_scale[blk] * c2;
+  const int8_t *k = p->k + (ptrdiff_t)j0 * p->k_rs, *v = p->v + (ptrdiff_t)j0 * p->v_rs;
+  ptrdiff_t k_rs = p->k_rs, v_rs = p->v_rs;
+  if (kt->npieces > 1) {
+    fa_key_tile_gather(p->k, p->k_rs, p->d, kt, b->kg);
+    fa_key_tile_gather(p->v, p->v_rs, p->dv, kt, b->vg);
+    k = b->kg, k_rs = (ptrdiff_t)p->d, v = b->vg, v_rs = (ptrdiff_t)p->dv;
+  }
+  uk->pack_k(k, k_rs, n, p->d, dp, b->kp);
+  float *ks = b->ks;
+  for (size_t e = 0; e < kt->npieces; e++) {
+    const size_t begin = kt->piece[e].begin, end = kt->piece[e].end;
+    for (size_t j = begin, blk = j / p->k_block, next = (blk + 1) * p->k_block; j < end; j++) {
+      if (j == next) blk++, next += p->k_block; /* no division per key */
+      *ks++ = p->k_scale[blk] * c2;
+    }
   }
   for (size_t c = n; c < npad; c++) b->ks[c] = 0.0f;
-  uk->pack_v(p->v + (ptrdiff_t)j0 * p->v_rs, p->v_rs, n, p->dv, dvp, b->vp);
+  uk->pack_v(v, v_rs, n, p->dv, dvp, b->vp);
 }
 
 /* Attends query rows [q0, q1) (at most FA_I8_MQ) to the keys in `ranges` (sorted,
- * disjoint, within [0, lk)) and writes their output rows. Each key tile is packed once
- * and attended by every sub-block of FA_I8_MB rows that can see it. Tiles start at a
- * range's begin plus multiples of FA_I8_NK, whatever the band, so every row sees the
- * same tiles (and the same P) as the reference, whichever block it falls in. Skipping
- * a tile a sub-block cannot see changes nothing: an invisible key gets P = 0 and leaves
- * every sum as it is. */
+ * disjoint, within [0, lk)) and writes their output rows. Each key tile (flash/keytiles.h:
+ * the ranges' keys cut every FA_I8_NK from the first) is packed once and attended by
+ * every sub-block of FA_I8_MB rows that can see it. The tiles are the same whatever the
+ * band, so every row sees the same tiles (and the same P) as the reference, whichever
+ * block it falls in. Skipping a tile a sub-block cannot see, or dropping keys no row of the
+ * call sees, changes nothing: an invisible key gets P = 0 and leaves every sum as it is. */
 static inline void fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p, size_t q0,
                                size_t q1, const fa_range *ranges, size_t nranges,
                                void *workspace) {
@@ -348,6 +376,8 @@ static inline void fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p,
   b.t = (float *)w, w += rows * FA_I8_NK * 4;
   b.p = (uint8_t *)w, w += rows * FA_I8_NK;
   b.vp = (int8_t *)w, w += fa_round_up(2 * FA_I8_NK * dvp, 64);
+  b.kg = (int8_t *)w, w += fa_round_up(FA_I8_NK * d + 64, 64);
+  b.vg = (int8_t *)w, w += fa_round_up(FA_I8_NK * p->dv + 64, 64);
   b.acc = (int32_t *)w, w += rows * dvp * 4;
   b.o = (float *)w, w += jrows * dvp * 4;
   b.ks = (float *)w, w += FA_I8_NK * 4;
@@ -372,37 +402,36 @@ static inline void fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p,
   const ptrdiff_t hi_edge = has_global && p->global_hi > p->band_hi ? p->global_hi : p->band_hi;
   const ptrdiff_t vis_lo = (ptrdiff_t)q0 + p->band_lo;
   const ptrdiff_t vis_hi = (ptrdiff_t)(q1 - 1) + hi_edge + 1;
-  for (size_t r = 0; r < nranges; r++) {
-    const ptrdiff_t begin = (ptrdiff_t)ranges[r].begin;
-    ptrdiff_t lo = begin, hi = (ptrdiff_t)ranges[r].end;
-    if (!has_global && vis_lo > lo) lo = begin + (vis_lo - begin) / FA_I8_NK * FA_I8_NK;
-    if (hi > vis_hi) hi = vis_hi;
-    for (ptrdiff_t j = lo; j < hi; j += FA_I8_NK) {
-      const size_t n = (size_t)(hi - j < FA_I8_NK ? hi - j : FA_I8_NK);
-      fa_i8_pack_tile(uk, p, &b, (size_t)j, n);
-      for (size_t i0 = 0; i0 < m; i0 += FA_I8_MB) {
-        const size_t mb = m - i0 < FA_I8_MB ? m - i0 : FA_I8_MB;
-        const ptrdiff_t r0 = (ptrdiff_t)(q0 + i0), r1 = r0 + (ptrdiff_t)mb;
-        if (j > r1 - 1 + hi_edge) continue; /* every key after the rows' band */
-        if (!has_global && j + (ptrdiff_t)n - 1 < r0 + p->band_lo) continue; /* every key before */
-        fa_i8_buffers sub = b;
-        sub.qp = b.qp + i0 * dp, sub.o = b.o + i0 * dvp, sub.qs = b.qs + i0;
-        sub.rmax = b.rmax + i0, sub.rsum = b.rsum + i0, sub.alpha = b.alpha + i0;
-        sub.beta = b.beta + i0, sub.ref = b.ref + i0;
-        fa_i8_attend_tile(uk, p, &sub, (size_t)r0, mb, fa_round_up(mb, FA_I8_MR), (size_t)j, n);
-      }
+  fa_key_cursor cursor = fa_key_cursor_start(ranges, nranges);
+  fa_key_tile kt;
+  while (fa_key_next_tile(&cursor, vis_hi > 0 ? (size_t)vis_hi : 0, &kt)) {
+    const ptrdiff_t first = (ptrdiff_t)fa_key_tile_first(&kt);
+    const ptrdiff_t last = (ptrdiff_t)fa_key_tile_last(&kt);
+    if (!has_global && last < vis_lo) continue; /* every key before the rows' band */
+    fa_i8_pack_tile(uk, p, &b, &kt);
+    for (size_t i0 = 0; i0 < m; i0 += FA_I8_MB) {
+      const size_t mb = m - i0 < FA_I8_MB ? m - i0 : FA_I8_MB;
+      const ptrdiff_t r0 = (ptrdiff_t)(q0 + i0), r1 = r0 + (ptrdiff_t)mb;
+      if (first > r1 - 1 + hi_edge) continue; /* every key after the rows' band */
+      if (!has_global && last < r0 + p->band_lo) continue; /* every key before */
+      fa_i8_buffers sub = b;
+      sub.qp = b.qp + i0 * dp, sub.o = b.o + i0 * dvp, sub.qs = b.qs + i0;
+      sub.rmax = b.rmax + i0, sub.rsum = b.rsum + i0, sub.alpha = b.alpha + i0;
+      sub.beta = b.beta + i0, sub.ref = b.ref + i0;
+      fa_i8_attend_tile(uk, p, &sub, (size_t)r0, mb, fa_round_up(mb, FA_I8_MR), &kt);
     }
   }
 
+  const size_t dv = p->dv;
   for (size_t i = 0; i < m; i++) {
     float *orow = p->out + (ptrdiff_t)(q0 + i) * p->out_rs;
     const float *acc = b.o + i * dvp;
     if (b.rsum[i] == 0.0f) { /* fully masked row: zeros */
-      memset(orow, 0, p->dv * sizeof(float));
+      memset(orow, 0, dv * sizeof(float));
       continue;
     }
     const float inv = 1.0f / b.rsum[i];
-    for (size_t x = 0; x < p->dv; x++) orow[x] = acc[x] * (p->v_scale[x] * inv);
+    for (size_t x = 0; x < dv; x++) orow[x] = acc[x] * (p->v_scale[x] * inv);
   }
 }
 

@@ -42,10 +42,18 @@ typedef struct fa_sparse_layout {
 fa_status fa_sparse_layout_check(const fa_sparse_layout *l, size_t lq, size_t lk,
                                  size_t batch_heads);
 
+/* The router's block summaries (fastattn.route, sparse/pool.c): out[((b * heads + h) *
+ * nblocks + r) * d + c] = the mean, summed in double in row order, of rows [r * block,
+ * min((r + 1) * block, l)) of matrix (b, h) of x, a [batch][heads][l][d] = n[0..3] float32
+ * view with element strides s[0..2] (last axis contiguous) inside x_len elements;
+ * nblocks = ceil(l / block), out holds out_len doubles. */
+fa_status fa_block_means_f32(const float *x, size_t x_len, const size_t n[4],
+                             const ptrdiff_t s[3], size_t block, double *out, size_t out_len);
+
 /* float32: the attention of fastattn/dense.h over the layout. int8: the arithmetic of
- * fastattn/dense_i8.h over it; each query block's listed key blocks are merged into ranges
- * (adjacent blocks joined) and every range is cut into key tiles of FA_I8_NK from its first
- * key; reference/sparse_int8.py does the same. */
+ * fastattn/dense_i8.h over it; the keys of each query block's listed key blocks, in
+ * increasing order, are cut into key tiles of FA_I8_NK from the first, adjacent blocks or
+ * not (flash/keytiles.h); reference/sparse_int8.py does the same. */
 typedef struct fa_sparse_f32_params {
   fa_dense_f32_params attn; /* shapes, strides, scale, mask and band, as for dense */
   fa_sparse_layout layout;
