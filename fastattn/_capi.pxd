@@ -6,6 +6,7 @@ from libc.stdint cimport int8_t, int32_t, uint64_t
 cdef extern from "fastattn/status.h" nogil:
     ctypedef enum fa_status:
         FA_OK
+        FA_ERR_RANGE
         FA_STATUS_COUNT
     const char *fa_status_name(fa_status status)
     const char *fa_status_text(fa_status status)
@@ -88,6 +89,7 @@ cdef extern from "fastattn/dense_i8.h" nogil:
         ptrdiff_t v_scale_stride[2]
         float scale
         ptrdiff_t band_lo, band_hi
+        float q_limit
 
     const fa_variant fa_dense_i8_variants[]
     const size_t fa_dense_i8_nvariants

@@ -38,22 +38,29 @@ cdef int _fill_dense_i8(fa_dense_i8_params *p, q, size_t q_block, k, k_scale, si
 
 
 def dense_i8(q, size_t q_block, k, k_scale, size_t k_block, v, v_scale, out, mask,
-             float scale, ptrdiff_t band_lo, ptrdiff_t band_hi, size_t variant, size_t nthreads):
-    """out[b,h] = int8 attention of q[b,h], k[b,h'], v[b,h']: q a 4-d finite float32 array
-    (quantised inside per block of q_block rows), k and v 4-d int8 arrays whose last axis is
-    contiguous (other axes any strides, 0 broadcasts), 3-d float32 scales (last axis
-    contiguous), 4-d float32 out, mask as for dense_f32. Shapes are validated by the caller;
-    the C side checks what memory needs, the scales' lengths included."""
+             float scale, ptrdiff_t band_lo, ptrdiff_t band_hi, size_t variant, size_t nthreads,
+             float q_limit=0.0):
+    """out[b,h] = int8 attention of q[b,h], k[b,h'], v[b,h']: q a 4-d float32 array (quantised
+    inside per block of q_block rows), k and v 4-d int8 arrays whose last axis is contiguous
+    (other axes any strides, 0 broadcasts), 3-d float32 scales (last axis contiguous), 4-d
+    float32 out, mask as for dense_f32. Shapes are validated by the caller; the C side checks
+    what memory needs, the scales' lengths included. q must be finite, unless q_limit is
+    nonzero: then False (out unfinished) when a block of q has max |q| >= q_limit or is not
+    finite, which the caller checks itself; else True."""
     cdef fa_dense_i8_params p
     memset(&p, 0, sizeof(p))
     _fill_dense_i8(&p, q, q_block, k, k_scale, k_block, v, v_scale, out, mask, scale, band_lo,
                    band_hi)
+    p.q_limit = q_limit
     cdef size_t per_thread = fa_dense_i8_workspace_size(&p)
     cdef unsigned char[::1] ws = bytearray(per_thread * nthreads + 1)
     cdef fa_status status
     with nogil:
         status = fa_dense_i8(&p, variant, nthreads, &ws[0], per_thread * nthreads)
+    if status == FA_ERR_RANGE and q_limit != 0:
+        return False
     _check(status)
+    return True
 
 
 def i8_peak_loop(unsigned long long iters):

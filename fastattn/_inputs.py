@@ -75,11 +75,14 @@ def fold(a: np.ndarray, batch: tuple, heads: int, tail: int = 2) -> np.ndarray:
 @dataclass
 class Int8Parts:
     """What the int8 kernels take beside the int8 data: the 3-d key scales (one per block of
-    `block` tokens), the 3-d value scales (one per channel), and the block (also q's)."""
+    `block` tokens), the 3-d value scales (one per channel), and the block (also q's).
+    `q_limit` is 0 when q was checked, else the bound the kernel checks q against instead
+    (`fastattn._precision.check_query` does the check when the kernel finds q beyond it)."""
 
     k_scale: np.ndarray
     v_scale: np.ndarray
     block: int
+    q_limit: float = 0.0
 
 
 @dataclass

@@ -8,6 +8,7 @@ compiled variant to run.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -54,9 +55,9 @@ def _quantized(x, kind: str, num_threads) -> QuantizedTensor:
     return x
 
 
-def _prepare_int8(q, k, v, scale, gqa: bool, num_threads) -> Prepared:
+def _prepare_int8(q, k, v, scale, gqa: bool, num_threads, defer_query_check: bool) -> Prepared:
     """k and v float arrays (quantised here on `num_threads` threads) or QuantizedTensors; q
-    stays float32."""
+    stays float32 (checked here, or by the kernel against ``int8.q_limit``)."""
     q = _inputs.as_float_array(q, "query")
     floats = [np.asarray(x).dtype for x in (k, v) if not isinstance(x, QuantizedTensor)]
     dtype = np.result_type(q.dtype, *floats)
@@ -66,16 +67,44 @@ def _prepare_int8(q, k, v, scale, gqa: bool, num_threads) -> Prepared:
     d = q.shape[-1]
     scale = _validate.scale(scale, d)
     q4 = _inputs.fold(_inputs.float32_rows(q), batch, hq)
-    top, bottom = float(q4.max()), float(q4.min())
-    if not (np.isfinite(top) and np.isfinite(bottom)):
-        raise ValueError("query must be finite for precision='int8'")
-    q4, scale = _int8_range(q4, max(top, -bottom), float(k.scale.max()), scale, d)
+    ksmax = float(k.scale.max())
+    q_limit = _query_limit(ksmax, scale, d) if defer_query_check else 0.0
+    if not q_limit:
+        q4, scale = _checked_query(q4, ksmax, scale, d)
     kd, vd = _inputs.kernel_view(kd), _inputs.kernel_view(vd)
     parts = Int8Parts(_inputs.fold(k.scale, batch, hkv, 1), _inputs.fold(v.scale, batch, hkv, 1),
-                      k.block)
+                      k.block, q_limit)
     return Prepared(q4, _inputs.fold(kd, batch, hkv), _inputs.fold(vd, batch, hkv),
                     _inputs.out_shape(q.shape, kd.shape, vd.shape, batch, hq), dtype, batch,
                     scale, parts)
+
+
+def _checked_query(q4: np.ndarray, ksmax: float, scale: float, d: int) -> tuple:
+    """(q, scale) of `_int8_range` once q is proven finite (a ValueError if it is not)."""
+    top, bottom = float(q4.max()), float(q4.min())
+    if not (np.isfinite(top) and np.isfinite(bottom)):
+        raise ValueError("query must be finite for precision='int8'")
+    return _int8_range(q4, max(top, -bottom), ksmax, scale, d)
+
+
+def _query_limit(ksmax: float, scale: float, d: int) -> float:
+    """A float32 bound below which every max|q| takes `_int8_range`'s fast path, (q, scale)
+    unchanged, with a factor of 2 to spare; 0 when no q does."""
+    step = d * 127.0 * ksmax * abs(scale) * math.log2(math.e)
+    if not (ksmax * abs(scale) < _SAFE):
+        return 0.0
+    limit = _SAFE if step == 0 else min(_SAFE, INT8_LOGIT_MAX / step)
+    limit32 = np.float32(limit / 2)
+    return float(limit32 if limit32 <= limit / 2 else np.nextafter(limit32, np.float32(0)))
+
+
+def check_query(prep: Prepared) -> Prepared:
+    """`prep` (from ``prepare(..., defer_query_check=True)``) with q checked as `prepare` checks
+    it (finite, else a ValueError; rescaled with the scale when its logits would overflow) and
+    ``int8.q_limit`` 0: for the kernel call after it reported q beyond ``int8.q_limit``."""
+    i8 = prep.int8
+    q4, scale = _checked_query(prep.q, float(i8.k_scale.max()), prep.scale, prep.q.shape[-1])
+    return dataclasses.replace(prep, q=q4, scale=scale, int8=dataclasses.replace(i8, q_limit=0.0))
 
 
 def _int8_range(q4: np.ndarray, qmax: float, ksmax: float, scale: float, d: int) -> tuple:
@@ -96,14 +125,17 @@ def _int8_range(q4: np.ndarray, qmax: float, ksmax: float, scale: float, d: int)
 
 
 def prepare(q: ArrayLike, k, v, *, precision: str = "fp32", allowed: tuple = PRECISIONS,
-            scale=None, gqa: bool = True, num_threads: int | None = None) -> Prepared:
+            scale=None, gqa: bool = True, num_threads: int | None = None,
+            defer_query_check: bool = False) -> Prepared:
     """Checks q, k, v for `precision` (one of `allowed`, the precisions the op has kernels for)
     and returns them as the kernels take them: 4-d float32 views, or for int8 the 4-d int8
     data of k and v (float arrays are quantised here, on the call's `num_threads`) with their
-    scales in ``.int8``."""
+    scales in ``.int8``. With `defer_query_check` (int8, for a kernel that takes ``q_limit``)
+    the pass over q that proves it finite and in range is left to the kernel: a nonzero
+    ``int8.q_limit`` then says so, and `check_query` does it when the kernel refuses q."""
     check(precision, allowed)
     if precision == "int8":
-        return _prepare_int8(q, k, v, scale, gqa, num_threads)
+        return _prepare_int8(q, k, v, scale, gqa, num_threads, defer_query_check)
     reject_quantized(allowed, key=k, value=v)
     return _inputs.prepare(q, k, v, scale=scale, gqa=gqa)
 
@@ -114,5 +146,5 @@ def kernel(prep: Prepared, variant: str | None, *, fp32: Op, int8: Op | None = N
     return (fp32 if prep.int8 is None else int8).resolve(variant)
 
 
-__all__ = ["INT8_LOGIT_MAX", "MAX_INT8_DIM", "PRECISIONS", "check", "kernel", "prepare",
-           "reject_quantized"]
+__all__ = ["INT8_LOGIT_MAX", "MAX_INT8_DIM", "PRECISIONS", "check", "check_query", "kernel",
+           "prepare", "reject_quantized"]

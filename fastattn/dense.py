@@ -25,7 +25,7 @@ def _run_dense(q, k, v, *, mask, causal_align, scale, precision, variant, num_th
                mask_name):
     """One dense call: `causal_align` is None (no causal band) or a `causal_band` alignment."""
     prep = _precision.prepare(q, k, v, precision=precision, scale=scale, gqa=gqa,
-                              num_threads=num_threads)
+                              num_threads=num_threads, defer_query_check=True)
     m4 = prepare_mask(mask, prep, mask_name)
     threads = _validate.num_threads(num_threads)
     hi = _core.BAND_NONE if causal_align is None else causal_band(prep.lq, prep.lk, causal_align)
@@ -39,10 +39,19 @@ def _run_dense(q, k, v, *, mask, causal_align, scale, precision, variant, num_th
         _core.dense_f32(prep.q, prep.k, prep.v, out4, m4, prep.scale, -_core.BAND_NONE, hi,
                         kernel.index, threads)
     else:
-        i8 = prep.int8
-        _core.dense_i8(prep.q, i8.block, prep.k, i8.k_scale, i8.block, prep.v, i8.v_scale, out4,
-                       m4, prep.scale, -_core.BAND_NONE, hi, kernel.index, threads)
+        # The kernel proves q finite and in range in its own pass over q (int8.q_limit); only
+        # when a block is beyond that is q checked (and maybe rescaled) here, and rerun.
+        if not _dense_i8(prep, out4, m4, hi, kernel.index, threads):
+            prep = _precision.check_query(prep)
+            _dense_i8(prep, out4, m4, hi, kernel.index, threads)
     return prep.finish(out)
+
+
+def _dense_i8(prep, out4, m4, hi: int, index: int, threads: int) -> bool:
+    """The int8 kernel on `prep`; False when it refused q (beyond ``prep.int8.q_limit``)."""
+    i8 = prep.int8
+    return _core.dense_i8(prep.q, i8.block, prep.k, i8.k_scale, i8.block, prep.v, i8.v_scale,
+                          out4, m4, prep.scale, -_core.BAND_NONE, hi, index, threads, i8.q_limit)
 
 
 def attention(

@@ -242,31 +242,33 @@ class KVCache:
         threads = _validate.num_threads(num_threads)
         scale = _validate.scale(scale, self.head_dim)
         q4 = q.astype(np.float32, copy=False)
-        if q4.strides[-1] != 4:
+        if q4.strides[-1] != 4 or not q4.flags.aligned:
             q4 = np.ascontiguousarray(q4)
-        if self.precision == "int8" and not np.isfinite(q4).all():
-            raise ValueError("q must be finite for an int8 cache")
-        b = self._bufs
-        if self.precision == "fp32":
-            view = (b["k"][:, :, :self._length], b["v"][:, :, :self._length])
-        else:  # the int8 store is grouped; Prepared reads only the token count from these
-            view = (b["k_scale"][:, :, :self._length, None],) * 2
-        prep = Prepared(q4, view[0], view[1], (self.batch, heads, lq, self.head_dim_v),
-                        q.dtype, (self.batch,), scale)
-        m4 = prepare_mask(mask, prep, "mask")
-        if self.precision == "int8" and m4 is not None and (np.isnan(m4).any()
-                                                             or np.isposinf(m4).any()):
-            raise ValueError("mask holds NaN or +inf, which an int8 cache does not take (mask a "
-                             "key with -inf or False)")
-        out, out4 = prep.new_output()
-        band_hi = self._length - lq if causal else _core.BAND_NONE
+        b, n = self._bufs, self._length
+        band_hi = n - lq if causal else _core.BAND_NONE
+        m4 = None
+        if mask is not None:  # the int8 store is grouped; Prepared reads only Lk from these
+            view = (b["k"][:, :, :n], b["v"][:, :, :n]) if self.precision == "fp32" else (
+                b["k_scale"][:, :, :n, None],) * 2
+            prep = Prepared(q4, view[0], view[1], (self.batch, heads, lq, self.head_dim_v),
+                            q.dtype, (self.batch,), scale)
+            m4 = prepare_mask(mask, prep, "mask")
+            if self.precision == "int8" and (np.isnan(m4).any() or np.isposinf(m4).any()):
+                raise ValueError("mask holds NaN or +inf, which an int8 cache does not take "
+                                 "(mask a key with -inf or False)")
         if self.precision == "fp32" and not prefers_decode(lq) and variant is None:
-            return attention(q4, view[0], view[1], mask=mask, causal=causal,
-                                      scale=scale, num_threads=threads).astype(q.dtype, copy=False)
+            return attention(q4, b["k"][:, :, :n], b["v"][:, :, :n], mask=mask, causal=causal,
+                             scale=scale, num_threads=threads).astype(q.dtype, copy=False)
+        out = np.empty((self.batch, heads, lq, self.head_dim_v), np.float32)
         if self.precision == "fp32":
-            _core.decode_f32(q4, b["k"], b["v"], self._length, out4, m4, scale,
-                             -_core.BAND_NONE, band_hi, kernel.index, threads)
+            _core.decode_f32(q4, b["k"], b["v"], n, out, m4, scale, -_core.BAND_NONE, band_hi,
+                             kernel.index, threads)
         else:
-            _core.decode_i8(q4, b["k"], b["k_scale"], b["v"], b["v_scale"], self._length, out4,
-                            m4, scale, -_core.BAND_NONE, band_hi, kernel.index, threads)
-        return prep.finish(out)
+            try:  # the kernel checks that q is finite while it quantises it
+                _core.decode_i8(q4, b["k"], b["k_scale"], b["v"], b["v_scale"], n, out, m4,
+                                scale, -_core.BAND_NONE, band_hi, kernel.index, threads)
+            except ValueError as e:
+                if "FA_ERR_NONFINITE" not in str(e):
+                    raise
+                raise ValueError("q must be finite for an int8 cache") from None
+        return out if q.dtype == np.float32 else out.astype(q.dtype)

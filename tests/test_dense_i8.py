@@ -176,6 +176,42 @@ def test_long_sequence_causal(variant):
     assert_close_i8(out, ref)
 
 
+def _kernel_out(prep, variant, q_limit):
+    """(whether the kernel took q, its output) for a `_precision.prepare` result."""
+    i8, out = prep.int8, np.zeros(prep.q.shape[:3] + (prep.v.shape[-1],), np.float32)
+    done = _core.dense_i8(prep.q, i8.block, prep.k, i8.k_scale, i8.block, prep.v, i8.v_scale,
+                          out, None, prep.scale, -_core.BAND_NONE, _core.BAND_NONE,
+                          fastattn._dispatch.DENSE_I8.resolve(variant).index, 1, q_limit)
+    return done, out
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_query_checked_by_the_kernel(variant):
+    """attention() leaves the pass over q that proves it finite and in range to the kernel
+    (q_limit): the kernel takes q only when every block's max |q| is below the limit, and the
+    API then checks q itself (a ValueError, or q rescaled) and gets the eager path's bytes."""
+    rng = np.random.default_rng(12)
+    q, k, v = gaussian(rng, 3, 150, 32), gaussian(rng, 1, 150, 32), gaussian(rng, 1, 150, 32)
+    prep = fastattn._precision.prepare(q, k, v, precision="int8")
+    top = float(np.abs(q).max())
+    assert _kernel_out(prep, variant, np.nextafter(np.float32(top), np.float32(np.inf)))[0]
+    assert not _kernel_out(prep, variant, top)[0]  # the max itself is not below it
+    assert not _kernel_out(prep, variant, 0.5 * top)[0]
+    done, out = _kernel_out(prep, variant, 2 * top)
+    assert done and np.array_equal(out, _kernel_out(prep, variant, 0.0)[1])
+    for bad in (np.nan, np.inf, -np.inf):
+        q2 = q.copy()
+        q2[2, 140, 7] = bad  # one element of the last block of the last head
+        with pytest.raises(ValueError, match="finite"):
+            fastattn.attention(q2, k, v, precision="int8", variant=variant)
+    for big in (2.0**70, 2.0**100):  # beyond the limit: the API rescales q, then reruns
+        qb = (q * big).astype(np.float32)
+        eager = fastattn._precision.prepare(qb, k, v, precision="int8")
+        assert eager.scale != prep.scale  # the rescaled path
+        out = fastattn.attention(qb, k, v, precision="int8", variant=variant)
+        assert np.array_equal(out, _kernel_out(eager, variant, 0.0)[1].reshape(out.shape))
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_variants_agree_bitwise(variant):
     rng = np.random.default_rng(8)

@@ -31,6 +31,19 @@ static fa_status check(const fa_decode_i8_params *p) {
   s = fa_check_view(p->k, p->k_len, kgroups, p->k_stride);
   if (s == FA_OK) s = fa_check_view(p->v, p->v_len, vgroups, p->v_stride);
   if (s != FA_OK) return s;
+  for (size_t b = 0; b < p->batch; b++) /* q is quantised per row: it must be finite */
+    for (size_t h = 0; h < p->heads; h++)
+      for (size_t i = 0; i < p->lq; i++) {
+        const float *row = p->q + (ptrdiff_t)b * p->q_stride[0] + (ptrdiff_t)h * p->q_stride[1] +
+                           (ptrdiff_t)i * p->q_stride[2];
+        uint32_t bits = 0;
+        for (size_t x = 0; x < p->d; x++) {
+          uint32_t u;
+          memcpy(&u, row + x, sizeof(u));
+          bits = (u & 0x7FFFFFFFu) > bits ? u & 0x7FFFFFFFu : bits;
+        }
+        if (bits >= 0x7F800000u) return FA_ERR_NONFINITE; /* NaN or inf */
+      }
   const size_t scales[4] = {p->batch, p->kv_heads, 1, p->lk};
   const ptrdiff_t ks[3] = {p->k_scale_stride[0], p->k_scale_stride[1], 0};
   const ptrdiff_t vs[3] = {p->v_scale_stride[0], p->v_scale_stride[1], 0};

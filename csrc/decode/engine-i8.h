@@ -115,6 +115,37 @@ static inline fa_vf fa_v_exp2(fa_vf x) {
   return fa_v_select(x >= zero - 125.0f, (fa_vf)((fa_vi)p + e), zero);
 }
 
+/* The larger of a and b in every lane. */
+static inline fa_vi fa_v_max(fa_vi a, fa_vi b) {
+  const fa_vi more = a > b;
+  return (a & more) | (b & ~more);
+}
+
+/* The largest lane, by a tree of lane swaps (a lane loop becomes a serial chain of
+ * extracts); the maximum of integers is the same in any order. */
+static inline int32_t fa_v_max_lane(fa_vi x) {
+#if FA_DECODE_VLANES == 16
+  x = fa_v_max(x, __builtin_shufflevector(x, x, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5,
+                                          6, 7));
+  x = fa_v_max(x, __builtin_shufflevector(x, x, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9,
+                                          10, 11));
+  x = fa_v_max(x, __builtin_shufflevector(x, x, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15,
+                                          12, 13));
+  x = fa_v_max(x, __builtin_shufflevector(x, x, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12,
+                                          15, 14));
+#elif FA_DECODE_VLANES == 8
+  x = fa_v_max(x, __builtin_shufflevector(x, x, 4, 5, 6, 7, 0, 1, 2, 3));
+  x = fa_v_max(x, __builtin_shufflevector(x, x, 2, 3, 0, 1, 6, 7, 4, 5));
+  x = fa_v_max(x, __builtin_shufflevector(x, x, 1, 0, 3, 2, 5, 4, 7, 6));
+#elif FA_DECODE_VLANES == 4
+  x = fa_v_max(x, __builtin_shufflevector(x, x, 2, 3, 0, 1));
+  x = fa_v_max(x, __builtin_shufflevector(x, x, 1, 0, 3, 2));
+#else
+#error "FA_DECODE_VLANES must be 4, 8 or 16"
+#endif
+  return x[0];
+}
+
 /* rint of every lane, each in [0, 2^22) (round half to even, as numpy's rint). */
 static inline fa_vi fa_v_rint(fa_vf y) {
   const fa_vf magic = (fa_vf){0} + 12582912.0f; /* 1.5 * 2^23 */
@@ -136,11 +167,9 @@ static inline int32_t fa_decode_i8_weights(const float *s, size_t npad, float m,
       const fa_vf p = fa_v_exp2(fa_v_load(s + c) - m); /* in [0, 1] */
       total += fa_v_rint(p * (float)(1 << FA_DECODE_SUM_BITS));
       x[u] = p * fa_v_load(vs + c);
-      const fa_vi bits = (fa_vi)x[u], more = bits > top;
-      top = (bits & more) | (top & ~more);
+      top = fa_v_max(top, (fa_vi)x[u]);
     }
-    int32_t high = 0;
-    for (int l = 0; l < FA_DECODE_VLANES; l++) high = top[l] > high ? top[l] : high;
+    const int32_t high = fa_v_max_lane(top);
     float wmax;
     memcpy(&wmax, &high, sizeof(wmax));
     /* w <= wmax, so rint(w * (127 / wmax)) <= 127 (two roundings stay below 127.5) */
@@ -156,40 +185,70 @@ static inline int32_t fa_decode_i8_weights(const float *s, size_t npad, float m,
   return sum;
 }
 
-/* Job {b, kh, k0, k1} (common/split.h) of the int8 cache: as fa_decode_job. */
+/* Job {b, kh, k0, k1} (common/split.h) of the int8 cache: as fa_decode_job, but one row
+ * at a time over the whole split in three passes: every tile's scores (the keys stream with
+ * no serial chain between their loads), then every tile's softmax step and weights, then
+ * every tile's P.V (the values stream), the values prefetched during the second pass (which
+ * reads no memory: 10% off a 4k call). Each row's arithmetic is the tile-by-tile order of
+ * the reference; only which row and which pass runs when changes. */
+#define FA_DECODE_TILES (FA_DECODE_SPLIT / FA_DECODE_TILE)
 static inline fa_status fa_decode_i8_job(const fa_decode_i8_ukernels *uk, const void *params,
                                          const fa_job *job, void *workspace) {
   const fa_decode_task *t = (const fa_decode_task *)params;
   const size_t b = job->b, kh = job->h, k0 = job->q0, k1 = job->q1, dvp = fa_decode_dvp(t->dv);
   const fa_decode_kv kv = fa_decode_head(t, b, kh);
   const fa_decode_rows ws = fa_decode_rows_init(t, workspace);
-  uint8_t w[FA_DECODE_TILE];
-  float g[FA_DECODE_BLOCKS], ks[FA_DECODE_TILE], vs[FA_DECODE_TILE];
-  for (size_t j0 = k0; j0 < k1; j0 += FA_DECODE_TILE) {
-    const size_t n = k1 - j0 < FA_DECODE_TILE ? k1 - j0 : FA_DECODE_TILE;
-    const size_t npad = fa_round_up(n, 16);
-    const float *kst = kv.ks + j0, *vst = kv.vs + j0; /* the tile's scales, 0 past n */
-    if (n < npad) {
-      memcpy(ks, kst, n * sizeof(float));
-      memcpy(vs, vst, n * sizeof(float));
-      for (size_t c = n; c < npad; c++) ks[c] = vs[c] = 0.0f;
-      kst = ks, vst = vs;
-    }
-    for (size_t r = 0; r < t->rows; r++) {
-      float *srow = ws.s + r * FA_DECODE_TILE_PAD, *orow = ws.o + r * dvp;
+  if (k1 <= k0) return fa_decode_finish(t, b, kh, k0, &ws); /* no key: zeros */
+  _Alignas(64) float s[FA_DECODE_SPLIT];
+  _Alignas(64) uint8_t w[FA_DECODE_SPLIT];
+  float g[FA_DECODE_SPLIT / FA_DECODE_BLOCK], alpha[FA_DECODE_TILES], ks[FA_DECODE_TILE],
+      vs[FA_DECODE_TILE];
+  const size_t ntiles = (k1 - k0 + FA_DECODE_TILE - 1) / FA_DECODE_TILE;
+  const size_t last = k1 - k0 - (ntiles - 1) * FA_DECODE_TILE; /* keys of the last tile */
+  const size_t jl = k0 + (ntiles - 1) * FA_DECODE_TILE, lpad = fa_round_up(last, 16);
+  const float *vsl = kv.vs + jl; /* the last tile's value scales, 0 past its keys */
+  if (last < lpad) {
+    memcpy(ks, kv.ks + jl, last * sizeof(float));
+    memcpy(vs, vsl, last * sizeof(float));
+    for (size_t c = last; c < lpad; c++) ks[c] = vs[c] = 0.0f;
+    vsl = vs;
+  }
+  for (size_t r = 0; r < t->rows; r++) {
+    float *orow = ws.o + r * dvp;
+    int seen[FA_DECODE_TILES]; /* the tile changes the row */
+    for (size_t i = 0; i < ntiles; i++) {
+      const size_t j0 = k0 + i * FA_DECODE_TILE, n = i + 1 < ntiles ? FA_DECODE_TILE : last;
       fa_decode_row row;
-      if (!fa_decode_row_begin(t, b, kh, r, j0, n, &row)) continue;
-      uk->scores(row.qrow, &kv, j0, n, kst, srow);
-      fa_decode_row_finish(&row, j0, n, srow);
-      const float tile_max = uk->softmax->max(srow, npad);
-      if (!(tile_max > -INFINITY)) continue; /* nothing visible in this tile */
-      const float m = ws.rmax[r], new_max = tile_max > m ? tile_max : m;
-      const float alpha = m == -INFINITY ? 0.0f : fa_decode_exp2(m - new_max);
-      const int32_t total = fa_decode_i8_weights(srow, npad, new_max, vst, w, g);
-      ws.rsum[r] = ws.rsum[r] * alpha + (float)total * (1.0f / (float)(1 << FA_DECODE_SUM_BITS));
-      ws.rmax[r] = new_max;
-      uk->pv(w, g, alpha, &kv, j0, n, orow);
+      seen[i] = fa_decode_row_begin(t, b, kh, r, j0, n, &row);
+      if (!seen[i]) continue;
+      float *st = s + i * FA_DECODE_TILE;
+      uk->scores(row.qrow, &kv, j0, n, i + 1 < ntiles || last == lpad ? kv.ks + j0 : ks, st);
+      fa_decode_row_finish(&row, j0, n, st);
     }
+    for (size_t i = 0; i < ntiles; i++) {
+      const size_t j0 = k0 + i * FA_DECODE_TILE;
+      if (r == 0) /* the tile's values, which the third pass reads, while this one computes */
+        for (size_t l = 0; l < FA_DECODE_TILE / 4 * (size_t)kv.v_rs; l += 64)
+          __builtin_prefetch((const int8_t *)kv.v + (ptrdiff_t)(j0 / 4) * kv.v_rs + l, 0, 3);
+      if (!seen[i]) continue;
+      const size_t npad = i + 1 < ntiles ? FA_DECODE_TILE : lpad;
+      const float *st = s + i * FA_DECODE_TILE;
+      const float tile_max = uk->softmax->max(st, npad);
+      seen[i] = tile_max > -INFINITY;
+      if (!seen[i]) continue; /* nothing visible in this tile */
+      const float m = ws.rmax[r], new_max = tile_max > m ? tile_max : m;
+      alpha[i] = m == -INFINITY ? 0.0f : fa_decode_exp2(m - new_max);
+      const int32_t total = fa_decode_i8_weights(st, npad, new_max,
+                                                 i + 1 < ntiles ? kv.vs + j0 : vsl,
+                                                 w + i * FA_DECODE_TILE,
+                                                 g + i * (FA_DECODE_TILE / FA_DECODE_BLOCK));
+      ws.rsum[r] = ws.rsum[r] * alpha[i] + (float)total * (1.0f / (float)(1 << FA_DECODE_SUM_BITS));
+      ws.rmax[r] = new_max;
+    }
+    for (size_t i = 0; i < ntiles; i++)
+      if (seen[i])
+        uk->pv(w + i * FA_DECODE_TILE, g + i * (FA_DECODE_TILE / FA_DECODE_BLOCK), alpha[i], &kv,
+               k0 + i * FA_DECODE_TILE, i + 1 < ntiles ? FA_DECODE_TILE : last, orow);
   }
   return fa_decode_finish(t, b, kh, k0, &ws);
 }

@@ -21,7 +21,7 @@ static inline fa_i8_problem fa_dense_i8_head(const fa_dense_i8_params *p, size_t
       .mask = p->mask ? p->mask + ib * p->mask_stride[0] + ih * p->mask_stride[1] : NULL,
       .mask_rs = p->mask_stride[2],
       .lq = p->lq, .lk = p->lk, .d = p->d, .dv = p->dv, .scale = p->scale,
-      .band_lo = p->band_lo, .band_hi = p->band_hi};
+      .band_lo = p->band_lo, .band_hi = p->band_hi, .q_limit = p->q_limit};
   return prob;
 }
 
@@ -30,8 +30,7 @@ static inline fa_status fa_dense_i8_job(const fa_i8_ukernels *uk, const void *pa
   const fa_dense_i8_params *p = (const fa_dense_i8_params *)params;
   const fa_i8_problem prob = fa_dense_i8_head(p, job->b, job->h);
   const fa_range all_keys = {0, p->lk};
-  fa_i8_flash(uk, &prob, job->q0, job->q1, &all_keys, 1, workspace);
-  return FA_OK;
+  return fa_i8_flash(uk, &prob, job->q0, job->q1, &all_keys, 1, workspace);
 }
 
 #endif

@@ -29,63 +29,16 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fastattn/status.h"
 #include "fastattn/tiles.h" /* FA_I8_MQ, FA_I8_MB, FA_I8_NK */
 #include "flash/f32.h"       /* fa_range, fa_round_up, fa_band_cut_row, FA_LOG2E */
+#include "flash/i8-lut.h"    /* P's lookup table (z -> P) and the tile weights, scalar */
 #include "flash/keytiles.h"  /* fa_key_tile: the keys of a tile, in pieces */
 
 #define FA_I8_MR 4   /* rows are padded to a multiple of this */
 #define FA_I8_NR 16  /* tile columns and value channels are padded to multiples of this */
 #define FA_I8_DR 16  /* features are padded to a multiple of this */
-#define FA_I8_ZMAX 4095.0f
 #define FA_I8_QMAX_Q 63.0f /* queries are 7-bit: [-63, 63] */
-
-/* The fraction table T[16h + l] = (A[h] * B[l] + 2^14) >> 15 with
- * A[h] = round(65024 * 2^(-h/16)), B[l] = round(32768 * 2^(-l/256)); A * B < 2^32. */
-static const uint16_t fa_i8_exp_a[16] = {65024, 62267, 59627, 57099, 54678, 52360, 50140, 48015,
-                                         45979, 44030, 42163, 40375, 38664, 37024, 35455, 33951};
-static const uint16_t fa_i8_exp_b[16] = {32768, 32679, 32591, 32503, 32415, 32327, 32240, 32153,
-                                         32066, 31979, 31893, 31806, 31720, 31635, 31549, 31464};
-
-/* P for one z in [0, 4095]: the scalar definition every SIMD version matches. */
-static inline uint32_t fa_i8_exp_lut1(int32_t z) {
-  const uint32_t t = ((uint32_t)fa_i8_exp_a[(z >> 4) & 15] * fa_i8_exp_b[z & 15] + 16384u) >> 15;
-  return ((t >> ((z >> 8) + 8)) + 1) >> 1;
-}
-
-/* rint(y) with round-half-even (the default mode), by the 1.5 * 2^23 trick, exact for
- * 0 <= y < 2^22. */
-static inline int32_t fa_i8_rint1(float y) {
-  const volatile float magic = 12582912.0f; /* volatile: never folded */
-  return (int32_t)((y + magic) - magic);
-}
-
-/* z = clamp(rint(min((r - t) * 256, 4095)), 0) (the clamp at 0 before rounding gives the
- * same integer: rint of y in (-0.5, 0) is 0 too). */
-static inline int32_t fa_i8_z1(float r, float t) {
-  float y = (r - t) * 256.0f;
-  y = y < FA_I8_ZMAX ? y : FA_I8_ZMAX;
-  return fa_i8_rint1(y > 0.0f ? y : 0.0f);
-}
-
-/* A tile's weight beta = 2^(-d/256) for d in [0, 4095]: 2^(-(d >> 8)) times the float32
- * tables 2^(-h/16) and 2^(-l/256) (reference/int8.py: WEIGHT_A, WEIGHT_B, tile_weight). */
-static const float fa_i8_weight_a[16] = {
-    0x1p+0f, 0x1.ea4afap-1f, 0x1.d5818ep-1f, 0x1.c199bep-1f, 0x1.ae89fap-1f, 0x1.9c4918p-1f,
-    0x1.8ace54p-1f, 0x1.7a1148p-1f, 0x1.6a09e6p-1f, 0x1.5ab07ep-1f, 0x1.4bfdaep-1f, 0x1.3dea64p-1f,
-    0x1.306fep-1f, 0x1.2387a6p-1f, 0x1.172b84p-1f, 0x1.0b5586p-1f};
-static const float fa_i8_weight_b[16] = {
-    0x1p+0f, 0x1.fe9d96p-1f, 0x1.fd3c22p-1f, 0x1.fbdba4p-1f, 0x1.fa7c18p-1f, 0x1.f91d8p-1f,
-    0x1.f7bfdap-1f, 0x1.f66328p-1f, 0x1.f50766p-1f, 0x1.f3ac94p-1f, 0x1.f252b4p-1f, 0x1.f0f9c2p-1f,
-    0x1.efa1bep-1f, 0x1.ee4aaap-1f, 0x1.ecf482p-1f, 0x1.eb9f48p-1f};
-#define FA_I8_DSKIP 4096 /* d of a tile that is skipped (its max 16 units below m) */
-
-static inline float fa_i8_tile_weight(int32_t d) {
-  const float frac = fa_i8_weight_a[(d >> 4) & 15] * fa_i8_weight_b[d & 15];
-  const uint32_t bits = (uint32_t)(127 - (d >> 8)) << 23; /* 2^(-(d >> 8)), a normal float */
-  float pow2;
-  memcpy(&pow2, &bits, 4);
-  return frac * pow2;
-}
 
 typedef struct fa_i8_ukernels {
   /* kp = keys [0, n) of k packed for qk, zero-filled to npad = round_up(n, FA_I8_NR) keys
@@ -107,6 +60,16 @@ typedef struct fa_i8_ukernels {
    * FA_I8_NK bytes apart */
   void (*pv)(const uint8_t *p, size_t mpad, size_t npad, const int8_t *vp, size_t dvp,
              int32_t *acc);
+  /* qk and dequant in one pass (then those two may be NULL; else this one is), the scores
+   * never stored as int32: t[i * FA_I8_NK + c] = ((float)(q row i . key c) * qs[i]) * ks[c]
+   * and tmax[i] = the max of row i's t, for i < mpad, c < npad. */
+  void (*qk_scores)(const int8_t *qp, size_t mpad, size_t dp, const int8_t *kp, size_t npad,
+                    const float *qs, const float *ks, float *t, float *tmax);
+  /* pv and the output update in one pass (then pv may be NULL; else this one is), acc never
+   * stored: for rows i < m with beta[i] != 0, o[i * dvp + c] = o * alpha[i] + (float)acc *
+   * beta[i], which is the engine's update bit for bit since one of alpha, beta is 1. */
+  void (*pv_update)(const uint8_t *p, size_t m, size_t mpad, size_t npad, const int8_t *vp,
+                    size_t dvp, const float *alpha, const float *beta, float *o);
 } fa_i8_ukernels;
 
 /* One (batch, head) problem with its pointers resolved. q is float32, quantised by
@@ -120,7 +83,7 @@ typedef struct fa_i8_problem {
   float *out; ptrdiff_t out_rs;
   const float *mask; ptrdiff_t mask_rs; /* additive, natural-log units, or NULL */
   size_t lq, lk, d, dv;
-  float scale;
+  float scale, q_limit; /* q_limit: 0 or the bound of fa_dense_i8_params */
   ptrdiff_t band_lo, band_hi; /* key j visible to query i iff band_lo <= j - i <= band_hi */
   /* Global tokens (Longformer), or NULL, as in flash/f32.h: key j is also visible to
    * query i when q_global[i] or k_global[j] is nonzero and j - i <= global_hi. */
@@ -151,9 +114,10 @@ static inline float fa_i8_absmax_rows(const float *x, ptrdiff_t rs, size_t r0, s
  * their scales into qs: per block of q_block rows, scale = max|x| / 63 (1 for an
  * all-zero block), x_q = clamp(rint(x / scale), -63, 63), round half to even:
  * the float32 operations of reference/int8.py (quantize_queries), so the integers are
- * identical. 7 bits let (k + 128) x q pairs fit vpmaddubsw's int16 (AVX2 q.k). */
-static inline void fa_i8_quantize_q(const fa_i8_problem *p, size_t q0, size_t q1, size_t dp,
-                                    int8_t *qp, float *qs) {
+ * identical. 7 bits let (k + 128) x q pairs fit vpmaddubsw's int16 (AVX2 q.k).
+ * FA_ERR_RANGE, before any row, if a block's max |x| is not below a nonzero p->q_limit. */
+static inline fa_status fa_i8_quantize_q(const fa_i8_problem *p, size_t q0, size_t q1,
+                                         size_t dp, int8_t *qp, float *qs) {
   const volatile float magic_v = 12582912.0f; /* 1.5 * 2^23: y + magic - magic = rint(y) */
   const float magic = magic_v;
   const size_t d = p->d; /* a local: the int8 stores below may alias *p, and p->d in the loop
@@ -162,20 +126,31 @@ static inline void fa_i8_quantize_q(const fa_i8_problem *p, size_t q0, size_t q1
     const size_t r0 = b * p->q_block;
     const size_t r1 = r0 + p->q_block < p->lq ? r0 + p->q_block : p->lq;
     const float amax = fa_i8_absmax_rows(p->q, p->q_rs, r0, r1, d);
+    if (p->q_limit != 0.0f && !(amax < p->q_limit)) return FA_ERR_RANGE;
     const float scale = amax == 0.0f ? 1.0f : amax / FA_I8_QMAX_Q;
     const size_t lo = r0 > q0 ? r0 : q0, hi = r1 < q1 ? r1 : q1;
     for (size_t r = lo; r < hi; r++) {
       const float *row = p->q + (ptrdiff_t)r * p->q_rs;
       int8_t *dst = qp + (r - q0) * dp;
-      for (size_t x = 0; x < d; x++) {
-        float y = (row[x] / scale + magic) - magic;
-        y = y > FA_I8_QMAX_Q ? FA_I8_QMAX_Q : y < -FA_I8_QMAX_Q ? -FA_I8_QMAX_Q : y;
-        dst[x] = (int8_t)y;
+      if (scale > 0.0f) { /* |x / scale| <= 2^24: clamped as an int32 (vector min / max) */
+        for (size_t x = 0; x < d; x++) {
+          int32_t y = (int32_t)((row[x] / scale + magic) - magic);
+          y = y < 63 ? y : 63;
+          y = y > -63 ? y : -63;
+          dst[x] = (int8_t)y;
+        }
+      } else { /* amax / 63 underflowed to 0: x / 0 is +-inf (or NaN), clamped as a float */
+        for (size_t x = 0; x < d; x++) {
+          float y = (row[x] / scale + magic) - magic;
+          y = y > FA_I8_QMAX_Q ? FA_I8_QMAX_Q : y < -FA_I8_QMAX_Q ? -FA_I8_QMAX_Q : y;
+          dst[x] = (int8_t)y;
+        }
       }
-      memset(dst + d, 0, dp - d);
+      if (dp > d) memset(dst + d, 0, dp - d); /* no call per row when d fills dp */
       qs[r - q0] = scale;
     }
   }
+  return FA_OK;
 }
 
 /* Rows of a sub-block's score buffers and of the job's per-row state, padded. */
@@ -256,7 +231,10 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
   const size_t dp = fa_round_up(p->d, FA_I8_DR), dvp = fa_round_up(p->dv, FA_I8_NR);
   const size_t n = kt->n, npad = fa_round_up(n, FA_I8_NR);
 
-  uk->qk(b->qp, mpad, dp, b->kp, npad, b->s);
+  if (uk->qk_scores) /* the tile maxima go to b->ref, which pass 1 reads */
+    uk->qk_scores(b->qp, mpad, dp, b->kp, npad, b->qs, b->ks, b->t, b->ref);
+  else
+    uk->qk(b->qp, mpad, dp, b->kp, npad, b->s);
   const ptrdiff_t first_row = (ptrdiff_t)q0, last_row = (ptrdiff_t)(q0 + m - 1);
   const ptrdiff_t jlo = (ptrdiff_t)fa_key_tile_first(kt), jhi = (ptrdiff_t)fa_key_tile_last(kt);
   const int band_cut = jlo - last_row < p->band_lo || jhi - first_row > p->band_hi;
@@ -265,7 +243,8 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
    * maxima, then the rows' scalars, then P. */
   for (size_t i = 0; i < m; i++) {
     float *trow = b->t + i * FA_I8_NK;
-    float tile_max = uk->dequant(b->s + i * FA_I8_NK, b->qs[i], b->ks, trow, npad);
+    float tile_max = uk->qk_scores ? b->ref[i]
+                                   : uk->dequant(b->s + i * FA_I8_NK, b->qs[i], b->ks, trow, npad);
     if (p->mask || band_cut || n != npad) { /* else every score is visible */
       if (p->mask || band_cut) fa_i8_mask_row(p, kt, q0 + i, band_cut, trow);
       for (size_t c = n; c < npad; c++) trow[c] = -INFINITY;
@@ -307,6 +286,10 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
   }
   for (size_t i = m; i < mpad; i++) memset(b->p + i * FA_I8_NK, 0, npad);
 
+  if (uk->pv_update) {
+    uk->pv_update(b->p, m, mpad, npad, b->vp, dvp, b->alpha, b->beta, b->o);
+    return;
+  }
   uk->pv(b->p, mpad, npad, b->vp, dvp, b->acc);
   for (size_t i = 0; i < m; i++) { /* o = o * alpha + acc * beta; one of them is 1 */
     float *orow = b->o + i * dvp;
@@ -363,9 +346,9 @@ static inline void fa_i8_pack_tile(const fa_i8_ukernels *uk, const fa_i8_problem
  * band, so every row sees the same tiles (and the same P) as the reference, whichever
  * block it falls in. Skipping a tile a sub-block cannot see, or dropping keys no row of the
  * call sees, changes nothing: an invisible key gets P = 0 and leaves every sum as it is. */
-static inline void fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p, size_t q0,
-                               size_t q1, const fa_range *ranges, size_t nranges,
-                               void *workspace) {
+static inline fa_status fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p,
+                                    size_t q0, size_t q1, const fa_range *ranges,
+                                    size_t nranges, void *workspace) {
   const size_t m = q1 - q0, rows = fa_i8_block_rows(), jrows = fa_i8_job_rows();
   const size_t d = p->d, dp = fa_round_up(d, FA_I8_DR), dvp = fa_round_up(p->dv, FA_I8_NR);
   char *w = (char *)(((size_t)workspace + 63) & ~(size_t)63);
@@ -388,8 +371,10 @@ static inline void fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p,
   b.beta = (float *)w, w += fa_round_up(jrows, 16) * 4;
   b.ref = (float *)w;
 
-  fa_i8_quantize_q(p, q0, q1, dp, b.qp, b.qs);
+  const fa_status q_status = fa_i8_quantize_q(p, q0, q1, dp, b.qp, b.qs);
+  if (q_status != FA_OK) return q_status;
   memset(b.qp + m * dp, 0, (fa_round_up(m, FA_I8_MR) - m) * dp);
+  for (size_t i = m; i < fa_round_up(m, FA_I8_MR); i++) b.qs[i] = 0.0f; /* padding rows: t = 0 */
   memset(b.o, 0, fa_round_up(m, FA_I8_MR) * dvp * sizeof(float));
   for (size_t i = 0; i < m; i++) {
     b.rmax[i] = -INFINITY;
@@ -433,6 +418,7 @@ static inline void fa_i8_flash(const fa_i8_ukernels *uk, const fa_i8_problem *p,
     const float inv = 1.0f / b.rsum[i];
     for (size_t x = 0; x < dv; x++) orow[x] = acc[x] * (p->v_scale[x] * inv);
   }
+  return FA_OK;
 }
 
 #endif

@@ -157,7 +157,7 @@ static inline void fa_linformer_attend(const fa_lr_ukernels *lr, const fa_f32_pr
       const float *qrow = prob->q + (ptrdiff_t)(q0 + i) * prob->q_rs;
       for (size_t x = 0; x < d; x++) qs[i * d + x] = qrow[x] * qscale;
     }
-    fa_lr_gemm_packed(uk, m, r, d, qs, d, buf[L_KT], sc, rp, 0);
+    fa_lr_gemm_packed(uk, m, r, d, qs, d, buf[L_KT], sc, rp, 0, NULL);
     for (size_t i = 0; i < m; i++) {
       float *srow = sc + i * rp;
       for (size_t c = r; c < rp; c++) srow[c] = -INFINITY;
@@ -171,7 +171,7 @@ static inline void fa_linformer_attend(const fa_lr_ukernels *lr, const fa_f32_pr
         inv[i] = 1.0f / uk->exp2_sum(srow, rp, top);
       }
     }
-    fa_lr_gemm_packed(uk, m, dv, r, sc, rp, buf[L_VT], o, dvp, 0);
+    fa_lr_gemm_packed(uk, m, dv, r, sc, rp, buf[L_VT], o, dvp, 0, NULL);
     for (size_t i = 0; i < m; i++) {
       float *orow = prob->out + (ptrdiff_t)(q0 + i) * prob->out_rs;
       for (size_t x = 0; x < dv; x++) orow[x] = o[i * dvp + x] * inv[i];

@@ -205,6 +205,6 @@ static void fa_lr_rows_exp2_sub_avx512(float *x, size_t rows, size_t ld, const f
 
 static const fa_lr_ukernels fa_lr_ukernels_avx512 = {
     &fa_f32_ukernels_avx512, fa_lr_elu1_avx512, fa_lr_rows_max_sub_avx512,
-    fa_lr_rows_exp2_sub_avx512, fa_lr_softmax_exp2_avx512};
+    fa_lr_rows_exp2_sub_avx512, fa_lr_softmax_exp2_avx512, fa_lr_divide_rows_avx2};
 
 #endif

@@ -37,13 +37,115 @@ static inline void fa_lr_tile(const fa_f32_ukernels *uk, int two, size_t k, cons
   else uk->gemm(k, a, lda, b0, ldb, c, ldc, accumulate);
 }
 
+/* out rows = num rows / den (lowrank/ukernels.h, divide_rows) */
+typedef void (*fa_lr_divide_fn)(float *out, ptrdiff_t out_rs, const float *num, size_t ld,
+                                const float *den, size_t rows, size_t dv, int fence);
+
+/* Work spread over GEMM tile calls (a little after each) instead of done at once: software
+ * prefetches of rows of up to 4 arrays into L2 (a burst of hundreds fills every L1 miss
+ * buffer and stalls the core until memory answers), and the writing of a chunk's output rows
+ * (a burst of 16 KB of stores runs at memory speed; spread, it overlaps the GEMMs). */
+typedef struct fa_lr_pf {
+  const char *base[4];
+  ptrdiff_t rs[4]; /* row strides in bytes */
+  size_t rows[4], lines[4], write[4];
+  size_t count, s, r, l; /* streams, and the cursor: stream, row, line */
+  size_t quota;          /* lines after each GEMM tile call */
+  fa_lr_divide_fn divide; /* the output rows waiting (fa_lr_pf_defer) */
+  float *out;
+  ptrdiff_t out_rs;
+  const float *num, *den;
+  size_t ld, dv, orows, onext, oquota;
+} fa_lr_pf;
+
+/* An empty pf whose output rows go through `divide`. */
+static inline void fa_lr_pf_init(fa_lr_pf *pf, fa_lr_divide_fn divide) {
+  memset(pf, 0, sizeof *pf);
+  pf->divide = divide;
+}
+
+/* Drops the prefetch streams (not the waiting output rows). */
+static inline void fa_lr_pf_reset(fa_lr_pf *pf) { pf->count = pf->s = pf->r = pf->l = 0; }
+
+/* Adds rows [r0, min(r1, n)) of x (row stride rs, cols floats used) to the stream. */
+static inline void fa_lr_pf_add(fa_lr_pf *pf, const float *x, ptrdiff_t rs, size_t r0, size_t r1,
+                                size_t n, size_t cols, int write) {
+  if (r1 > n) r1 = n;
+  if (r0 >= r1 || pf->count == 4) return;
+  const size_t i = pf->count++;
+  pf->base[i] = (const char *)(x + (ptrdiff_t)r0 * rs);
+  pf->rs[i] = rs * (ptrdiff_t)sizeof(float);
+  pf->rows[i] = r1 - r0;
+  pf->lines[i] = (cols * sizeof(float) + 63) / 64;
+  pf->write[i] = (size_t)write;
+}
+
+/* Sets the quota so that what is left is issued over `calls` GEMM tile calls. */
+static inline void fa_lr_pf_pace(fa_lr_pf *pf, size_t calls) {
+  size_t left = 0;
+  for (size_t i = pf->s; i < pf->count; i++) left += pf->rows[i] * pf->lines[i];
+  pf->quota = calls ? (left + calls - 1) / calls : left;
+}
+
+/* Issues up to `lines` prefetches (pf NULL: none). */
+static inline void fa_lr_pf_issue(fa_lr_pf *pf, size_t lines) {
+  if (!pf) return;
+  for (; lines && pf->s < pf->count; lines--) {
+    const char *at = pf->base[pf->s] + (ptrdiff_t)pf->r * pf->rs[pf->s] + 64 * pf->l;
+    if (pf->write[pf->s]) __builtin_prefetch(at, 1, 2);
+    else __builtin_prefetch(at, 0, 2);
+    if (++pf->l == pf->lines[pf->s]) {
+      pf->l = 0;
+      if (++pf->r == pf->rows[pf->s]) pf->r = 0, pf->s++;
+    }
+  }
+}
+
+static inline void fa_lr_pf_flush(fa_lr_pf *pf) { fa_lr_pf_issue(pf, (size_t)-1); }
+
+/* Writes up to `rows` of the waiting output rows; `fence`: the last call of a job. */
+static inline void fa_lr_pf_write(fa_lr_pf *pf, size_t rows, int fence) {
+  if (rows > pf->orows - pf->onext) rows = pf->orows - pf->onext;
+  if ((!rows && !fence) || !pf->out) return;
+  const size_t i = pf->onext;
+  pf->divide(pf->out + (ptrdiff_t)i * pf->out_rs, pf->out_rs, pf->num + i * pf->ld, pf->ld,
+             pf->den + i, rows, pf->dv, fence);
+  pf->onext += rows;
+}
+
+/* What follows each GEMM tile call: the quotas of prefetches and output rows (pf NULL: none). */
+static inline void fa_lr_pf_tick(fa_lr_pf *pf) {
+  if (!pf) return;
+  fa_lr_pf_issue(pf, pf->quota);
+  fa_lr_pf_write(pf, pf->oquota, 0);
+}
+
+/* Writes what waits, then leaves `rows` output rows (num / den, ld floats apart) waiting, to
+ * be written over the next `calls` tile calls: num and den must stay until then. */
+static inline void fa_lr_pf_defer(fa_lr_pf *pf, float *out, ptrdiff_t out_rs, const float *num,
+                                  size_t ld, const float *den, size_t rows, size_t dv,
+                                  size_t calls) {
+  fa_lr_pf_write(pf, (size_t)-1, 0);
+  pf->out = out, pf->out_rs = out_rs, pf->num = num, pf->den = den;
+  pf->ld = ld, pf->dv = dv, pf->orows = rows, pf->onext = 0;
+  pf->oquota = calls ? (rows + calls - 1) / calls : rows;
+}
+
+/* The GEMM tile calls of an m x n x k fa_lr_gemm or fa_lr_gemm_packed (column panels in
+ * pairs where the ISA has gemm2, as fa_lr_two pairs them). */
+static inline size_t fa_lr_gemm_calls(const fa_f32_ukernels *uk, size_t m, size_t n, size_t k) {
+  const size_t panels = (n + FA_F32_NR - 1) / FA_F32_NR;
+  return (m + uk->mr - 1) / uk->mr * (uk->gemm2 ? (panels + 1) / 2 : panels) *
+         ((k + FA_LR_KC - 1) / FA_LR_KC);
+}
+
 /* C (accumulate ? += : =) A B with C[m][n], A[m][k], B[k][n]; strides in elements. When
  * more than one row tile reads it and its rows, a power-of-two stride apart, would crowd
  * a few L1 sets (4 lines a set: what 8 ways keep beside A and C), each kc x 16 panel of B
- * is first copied to a contiguous block. */
+ * is first copied to a contiguous block. After each tile call, fa_lr_pf_tick. */
 static inline void fa_lr_gemm(const fa_f32_ukernels *uk, size_t m, size_t n, size_t k,
                               const float *a, size_t lda, const float *b, size_t ldb, float *c,
-                              size_t ldc, int accumulate) {
+                              size_t ldc, int accumulate, fa_lr_pf *pf) {
   const size_t mr = uk->mr;
   if (k == 0) {
     if (!accumulate)
@@ -65,8 +167,10 @@ static inline void fa_lr_gemm(const fa_f32_ukernels *uk, size_t m, size_t n, siz
         }
         b0 = panel, b1 = panel + kc * FA_F32_NR, ldp = FA_F32_NR;
       }
-      for (size_t i = 0; i < m; i += mr)
+      for (size_t i = 0; i < m; i += mr) {
         fa_lr_tile(uk, two, kc, a + i * lda + p0, lda, b0, b1, ldp, c + i * ldc + j, ldc, acc);
+        fa_lr_pf_tick(pf);
+      }
       j += two ? 2 * FA_F32_NR : FA_F32_NR;
     }
   }
@@ -90,18 +194,20 @@ static inline void fa_lr_pack_panels(const float *b, size_t ldb, size_t k, size_
 }
 
 /* fa_lr_gemm for a B packed by fa_lr_pack_panels (an operand many calls reuse, or one read
- * from memory once, in order, rather than a panel's columns at a time). */
+ * from memory once, in order, rather than a panel's columns at a time); pf as there. */
 static inline void fa_lr_gemm_packed(const fa_f32_ukernels *uk, size_t m, size_t n, size_t k,
                                      const float *a, size_t lda, const float *bp, float *c,
-                                     size_t ldc, int accumulate) {
+                                     size_t ldc, int accumulate, fa_lr_pf *pf) {
   for (size_t p0 = 0; p0 < k; p0 += FA_LR_KC) {
     const size_t kc = k - p0 < FA_LR_KC ? k - p0 : FA_LR_KC;
     for (size_t j = 0; j < n;) {
       const int two = fa_lr_two(uk, j, n);
       const float *b0 = bp + j * k + p0 * FA_F32_NR, *b1 = b0 + FA_F32_NR * k;
-      for (size_t i = 0; i < m; i += uk->mr)
+      for (size_t i = 0; i < m; i += uk->mr) {
         fa_lr_tile(uk, two, kc, a + i * lda + p0, lda, b0, b1, FA_F32_NR, c + i * ldc + j, ldc,
                    accumulate || p0 > 0);
+        fa_lr_pf_tick(pf);
+      }
       j += two ? 2 * FA_F32_NR : FA_F32_NR;
     }
   }

@@ -22,41 +22,7 @@
 #include "lowrank/drive.h"
 #include "lowrank/gemm.h"
 #include "lowrank/ukernels.h"
-
-/* The element-wise steps any ISA's compiler vectorises by itself: this header is included
- * after the ISA file enables its target. Sums keep 16 partial sums (as vectors would). */
-static inline void fa_lr_relu(float *y, const float *x, size_t n) {
-  for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f || x[i] != x[i] ? x[i] : 0.0f;
-}
-
-static inline void fa_lr_scale(float *x, size_t n, float s) {
-  for (size_t i = 0; i < n; i++) x[i] *= s;
-}
-
-/* The 16 partial sums added pairwise (as vector halves), then the tail. */
-static inline float fa_lr_reduce16(float *acc, float tail) {
-  for (size_t w = 8; w > 0; w /= 2)
-    for (size_t l = 0; l < w; l++) acc[l] += acc[l + w];
-  return acc[0] + tail;
-}
-
-static inline float fa_lr_dot(const float *a, const float *b, size_t n) {
-  float acc[16] = {0.0f}, s = 0.0f;
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (size_t l = 0; l < 16; l++) acc[l] += a[i + l] * b[i + l];
-  for (; i < n; i++) s += a[i] * b[i];
-  return fa_lr_reduce16(acc, s);
-}
-
-static inline float fa_lr_sum(const float *x, size_t n) {
-  float acc[16] = {0.0f}, s = 0.0f;
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (size_t l = 0; l < 16; l++) acc[l] += x[i + l];
-  for (; i < n; i++) s += x[i];
-  return fa_lr_reduce16(acc, s);
-}
+#include "lowrank/vec.h"
 
 enum { FA_LR_ELU1 = 0, FA_LR_RELU = 1, FA_LR_FAVOR = 2 };
 
@@ -73,7 +39,8 @@ typedef struct fa_lr_scan {
 
 /* B_SP: the state S as panels (fa_lr_pack_panels) for the readouts of a chunk's heads; B_WT:
  * FAVOR's W'ᵀ as panels. */
-enum { B_S, B_SP, B_Z, B_QF, B_KFT, B_SC, B_VP, B_NUM, B_DEN, B_H, B_QC, B_KCT, B_WP, B_WT, B_LZ, B_KM, B_NM, B_COUNT };
+enum { B_S, B_SP, B_Z, B_QF, B_KFT, B_SC, B_VP, B_NUM, B_DEN, B_NUM2, B_DEN2, B_H, B_QC, B_KCT,
+       B_WP, B_WT, B_LZ, B_KM, B_NM, B_COUNT };
 
 /* The scan of one job: its query heads, all of one kv head, over the whole sequence. */
 static inline fa_lr_scan fa_lr_scan_of(const fa_lr_job_params *jp, const fa_dense_f32_params *a,
@@ -91,6 +58,12 @@ static inline size_t fa_lr_features(int kind, size_t d, size_t m) {
   return kind == FA_LR_FAVOR ? m : d;
 }
 
+/* The row stride of kft (the keys' features, transposed): the flash engine's key-tile layout
+ * (pack_kt's) for elu+1 and relu, a chunk for FAVOR, whose features come from a GEMM. */
+static inline size_t fa_lr_ldk(int kind) {
+  return kind == FA_LR_FAVOR ? FA_LOWRANK_CHUNK : FA_F32_NK;
+}
+
 static inline void fa_lr_scan_sizes(int kind, size_t d, size_t dv, size_t m, size_t *sz) {
   const size_t c = FA_LOWRANK_CHUNK, f = fa_lr_features(kind, d, m), dvp = fa_lr_cols(dv);
   const int favor = kind == FA_LR_FAVOR;
@@ -98,14 +71,14 @@ static inline void fa_lr_scan_sizes(int kind, size_t d, size_t dv, size_t m, siz
   sz[B_SP] = f * dvp;
   sz[B_Z] = fa_lr_cols(f);
   sz[B_QF] = fa_lr_rows(c) * fa_lr_cols(f);
-  sz[B_KFT] = fa_lr_rows(f) * c;
+  sz[B_KFT] = fa_lr_rows(f) * fa_lr_ldk(kind);
   sz[B_SC] = fa_lr_rows(c) * c;
   sz[B_VP] = c * dvp;
-  sz[B_NUM] = fa_lr_rows(c) * dvp;
-  sz[B_DEN] = fa_lr_rows(c);
+  sz[B_NUM] = sz[B_NUM2] = fa_lr_rows(c) * dvp; /* two: one is written out meanwhile */
+  sz[B_DEN] = sz[B_DEN2] = fa_lr_rows(c);
   sz[B_H] = favor ? c : 0;
   sz[B_QC] = favor ? fa_lr_rows(c) * d : 0;
-  sz[B_KCT] = favor ? d * c : 0;
+  sz[B_KCT] = d * c;
   sz[B_WP] = favor ? fa_lr_rows(m) * d : 0;
   sz[B_WT] = favor ? d * fa_lr_cols(m) : 0;
   sz[B_LZ] = favor ? fa_lr_cols(m) : 0;
@@ -122,8 +95,10 @@ static inline size_t fa_lr_scan_workspace_size(int kind, size_t d, size_t dv, si
 typedef struct fa_lr_state {
   float *buf[B_COUNT];
   size_t f, fc, dvp; /* features, their padded columns, padded value columns */
+  size_t ldk;         /* kft's row stride (fa_lr_ldk) */
   const float *vrows; /* the chunk's values: v itself when dv needs no padding, else vp */
   size_t ldv;
+  fa_lr_pf pf; /* the next chunks' rows, prefetched over this chunk's GEMMs */
 } fa_lr_state;
 
 /* Features of keys [j0, j0 + n) into kft (f rows x C columns, zeros beyond n) and the
@@ -151,19 +126,17 @@ static inline void fa_lr_load_keys(const fa_lr_ukernels *uk, const fa_lr_scan *p
     st->vrows = vp;
     st->ldv = dvp;
   }
-  if (p->kind != FA_LR_FAVOR) {
-    for (size_t r = 0; r < n; r++) {
-      const float *krow = k + (ptrdiff_t)r * p->attn.k_rs;
-      for (size_t x = 0; x < d; x++) kft[x * c + r] = krow[x];
+  if (p->kind != FA_LR_FAVOR) { /* features of the rows (one call when contiguous), transposed */
+    float *kf = st->buf[B_KCT];
+    const int one_run = p->attn.k_rs == (ptrdiff_t)d;
+    for (size_t r = 0; r < (one_run ? 1 : n); r++) {
+      const float *src = k + (ptrdiff_t)r * p->attn.k_rs;
+      const size_t len = one_run ? n * d : d;
+      if (p->kind == FA_LR_RELU) fa_lr_relu(kf + r * d, src, len);
+      else uk->elu1(kf + r * d, src, len);
     }
-    /* rows of a full chunk are contiguous: one call keeps the exp pipeline full */
-    const size_t rows = n == c ? 1 : d, len = n == c ? d * c : n;
-    for (size_t x = 0; x < rows; x++) {
-      float *row = kft + x * c;
-      if (p->kind == FA_LR_RELU) fa_lr_relu(row, row, len);
-      else uk->elu1(row, row, len);
-      memset(row + n, 0, (c - n) * sizeof(float));
-    }
+    uk->mm->pack_kt(kf, (ptrdiff_t)d, n, d, kft);
+    for (size_t x = 0; x < d; x++) memset(kft + x * st->ldk + n, 0, (c - n) * sizeof(float));
     return;
   }
   float *kct = st->buf[B_KCT], *h = st->buf[B_H];
@@ -174,7 +147,7 @@ static inline void fa_lr_load_keys(const fa_lr_ukernels *uk, const fa_lr_scan *p
     h[r] = half * fa_lr_dot(krow, krow, d);
   }
   for (size_t x = 0; x < d; x++) memset(kct + x * c + n, 0, (c - n) * sizeof(float));
-  fa_lr_gemm(uk->mm, p->m, n, d, st->buf[B_WP], d, kct, c, kft, c, 0);
+  fa_lr_gemm(uk->mm, p->m, n, d, st->buf[B_WP], d, kct, c, kft, c, 0, &st->pf);
   float *key_max = st->buf[B_KM], *s = st->buf[B_S], *z = st->buf[B_Z], *top = st->buf[B_NM];
   uk->max_sub(kft, p->m, c, h, n, top); /* B_NM is free until fa_lr_query_shifts */
   for (size_t l = 0; l < p->m; l++) {
@@ -191,11 +164,11 @@ static inline void fa_lr_load_keys(const fa_lr_ukernels *uk, const fa_lr_scan *p
 
 /* S += phi(K)ᵀ V and z += phi(K)ᵀ 1 for the n keys in kft / vrows. */
 static inline void fa_lr_absorb(const fa_lr_ukernels *uk, fa_lr_state *st, size_t n) {
-  const size_t c = FA_LOWRANK_CHUNK;
   const float *kft = st->buf[B_KFT];
-  fa_lr_gemm(uk->mm, st->f, st->dvp, n, kft, c, st->vrows, st->ldv, st->buf[B_S], st->dvp, 1);
+  fa_lr_gemm(uk->mm, st->f, st->dvp, n, kft, st->ldk, st->vrows, st->ldv, st->buf[B_S], st->dvp,
+             1, &st->pf);
   float *z = st->buf[B_Z];
-  for (size_t x = 0; x < st->f; x++) z[x] += fa_lr_sum(kft + x * c, n);
+  for (size_t x = 0; x < st->f; x++) z[x] += fa_lr_sum(kft + x * st->ldk, n);
 }
 
 /* FAVOR: -M_l and -(M_l + log2 z_l) of every feature l, over the state's z with the n keys
@@ -205,7 +178,7 @@ static inline void fa_lr_query_shifts(const fa_lr_ukernels *uk, const fa_lr_scan
   float *neg_log_z = st->buf[B_LZ], *neg_max = st->buf[B_NM];
   const float *z = st->buf[B_Z], *kft = st->buf[B_KFT], *key_max = st->buf[B_KM];
   for (size_t l = 0; l < p->m; l++) {
-    const float zl = z[l] + (n ? fa_lr_sum(kft + l * FA_LOWRANK_CHUNK, n) : 0.0f);
+    const float zl = z[l] + (n ? fa_lr_sum(kft + l * st->ldk, n) : 0.0f);
     neg_max[l] = -key_max[l];
     neg_log_z[l] = zl > 0.0f ? -(key_max[l] + log2f(zl)) : (zl == 0.0f ? INFINITY : zl);
   }
@@ -241,7 +214,7 @@ static inline void fa_lr_load_queries(const fa_lr_ukernels *uk, const fa_lr_scan
   for (size_t r = 0; r < rows; r++) memcpy(qc + r * d, q + (ptrdiff_t)r * p->attn.q_rs,
                                            d * sizeof(float));
   memset(qc + rows * d, 0, pad * d * sizeof(float));
-  fa_lr_gemm_packed(uk->mm, rows, p->m, d, qc, d, st->buf[B_WT], qf, fc, 0);
+  fa_lr_gemm_packed(uk->mm, rows, p->m, d, qc, d, st->buf[B_WT], qf, fc, 0, &st->pf);
   float top[FA_LOWRANK_CHUNK], shift[FA_LOWRANK_CHUNK];
   uk->max_sub(qf, rows, fc, neg_max, p->m, top);
   uk->max_sub(qf, rows, fc, neg_log_z, p->m, shift);
@@ -286,27 +259,43 @@ static inline void fa_lr_read_chunk(const fa_lr_ukernels *uk, const fa_lr_scan *
   const size_t c = FA_LOWRANK_CHUNK, dv = p->attn.dv, fc = st->fc, dvp = st->dvp;
   float *qf = st->buf[B_QF], *sc = st->buf[B_SC], *num = st->buf[B_NUM], *den = st->buf[B_DEN];
   fa_lr_load_queries(uk, p, st, head, i0, rows);
-  fa_lr_gemm_packed(uk->mm, rows, dv, st->f, qf, fc, st->buf[B_SP], num, dvp, 0);
+  fa_lr_gemm_packed(uk->mm, rows, dv, st->f, qf, fc, st->buf[B_SP], num, dvp, 0, &st->pf);
   for (size_t r = 0; r < rows; r++) den[r] = fa_lr_dot(qf + r * fc, st->buf[B_Z], st->f);
   if (n) {
-    fa_lr_gemm(uk->mm, rows, n, st->f, qf, fc, st->buf[B_KFT], c, sc, c, 0);
+    fa_lr_gemm(uk->mm, rows, n, st->f, qf, fc, st->buf[B_KFT], st->ldk, sc, c, 0, &st->pf);
     for (size_t r = 0; r < rows; r++) {
       const ptrdiff_t last = (ptrdiff_t)(i0 + r) + p->attn.band_hi - (ptrdiff_t)covered;
       const size_t keep = last < 0 ? 0 : ((size_t)last + 1 < n ? (size_t)last + 1 : n);
       memset(sc + r * c + keep, 0, (c - keep) * sizeof(float));
       den[r] += fa_lr_sum(sc + r * c, keep);
     }
-    fa_lr_gemm(uk->mm, rows, dv, n, sc, c, st->vrows, st->ldv, num, dvp, 1);
+    fa_lr_gemm(uk->mm, rows, dv, n, sc, c, st->vrows, st->ldv, num, dvp, 1, &st->pf);
   }
-  float *out = p->attn.out + (ptrdiff_t)head * p->out_hs;
-  for (size_t r = 0; r < rows; r++) {
-    float *orow = out + (ptrdiff_t)(i0 + r) * p->attn.out_rs;
-    if (den[r] == 0.0f) { /* no visible key, or relu features that are all 0 */
-      memset(orow, 0, dv * sizeof(float));
-      continue;
-    }
-    for (size_t x = 0; x < dv; x++) orow[x] = num[r * dvp + x] / den[r];
+  /* written over the next readout's GEMM calls; the next readout fills the other buffers */
+  float *out = p->attn.out + (ptrdiff_t)head * p->out_hs + (ptrdiff_t)i0 * p->attn.out_rs;
+  fa_lr_pf_defer(&st->pf, out, p->attn.out_rs, num, dvp, den, rows, dv,
+                 fa_lr_gemm_calls(uk->mm, FA_LOWRANK_CHUNK, dvp, st->f));
+  st->buf[B_NUM] = st->buf[B_NUM2], st->buf[B_NUM2] = num;
+  st->buf[B_DEN] = st->buf[B_DEN2], st->buf[B_DEN2] = den;
+}
+
+/* Chunks ahead that the scan prefetches (the first ones at the start). */
+#define FA_LR_AHEAD 1
+
+/* The GEMM tile calls of one chunk: the keys' features (FAVOR) when `keys`, a readout of one
+ * head when `readout` (with the diagonal block when n keys wait), the state update when
+ * `absorb`. */
+static inline size_t fa_lr_chunk_calls(const fa_lr_ukernels *uk, const fa_lr_scan *p,
+                                       const fa_lr_state *st, int keys, int readout, size_t n,
+                                       int absorb) {
+  const size_t c = FA_LOWRANK_CHUNK, f = st->f, dvp = st->dvp, d = p->attn.d;
+  const int favor = p->kind == FA_LR_FAVOR;
+  size_t calls = keys && favor ? fa_lr_gemm_calls(uk->mm, f, c, d) : 0;
+  if (readout) {
+    calls += fa_lr_gemm_calls(uk->mm, c, dvp, f) + (favor ? fa_lr_gemm_calls(uk->mm, c, f, d) : 0);
+    if (n) calls += fa_lr_gemm_calls(uk->mm, c, c, f) + fa_lr_gemm_calls(uk->mm, c, dvp, c);
   }
+  return calls + (absorb ? fa_lr_gemm_calls(uk->mm, f, dvp, c) : 0);
 }
 
 static inline void fa_lr_scan_run(const fa_lr_ukernels *uk, const fa_lr_scan *p,
@@ -316,6 +305,7 @@ static inline void fa_lr_scan_run(const fa_lr_ukernels *uk, const fa_lr_scan *p,
   st.f = fa_lr_features(p->kind, p->attn.d, p->m);
   st.fc = fa_lr_cols(st.f);
   st.dvp = fa_lr_cols(dv);
+  st.ldk = fa_lr_ldk(p->kind);
   size_t sz[B_COUNT];
   fa_lr_scan_sizes(p->kind, p->attn.d, dv, p->m, sz);
   fa_lr_arena arena = fa_lr_arena_start(workspace);
@@ -331,12 +321,21 @@ static inline void fa_lr_scan_run(const fa_lr_ukernels *uk, const fa_lr_scan *p,
   /* Keys every query sees go straight into the state (all of them without a band). */
   const ptrdiff_t band = p->attn.band_hi;
   size_t covered = fa_lr_clip(band, lk);
+  fa_lr_pf *pf = &st.pf;
+  fa_lr_pf_init(pf, uk->divide_rows ? uk->divide_rows : fa_lr_divide_rows);
+  /* the first chunks at once: nothing runs before them */
+  fa_lr_pf_add(pf, p->attn.k, p->attn.k_rs, 0, FA_LR_AHEAD * c, covered, p->attn.d, 0);
+  fa_lr_pf_add(pf, p->attn.v, p->attn.v_rs, 0, FA_LR_AHEAD * c, covered, dv, 0);
+  fa_lr_pf_flush(pf);
   for (size_t j0 = 0; j0 < covered; j0 += c) {
-    const size_t n = covered - j0 < c ? covered - j0 : c;
+    const size_t n = covered - j0 < c ? covered - j0 : c, ahead = j0 + FA_LR_AHEAD * c;
+    fa_lr_pf_reset(pf);
+    fa_lr_pf_add(pf, p->attn.k, p->attn.k_rs, ahead, ahead + c, covered, p->attn.d, 0);
+    fa_lr_pf_add(pf, p->attn.v, p->attn.v_rs, ahead, ahead + c, covered, dv, 0);
+    fa_lr_pf_pace(pf, fa_lr_chunk_calls(uk, p, &st, 1, 0, 0, 1));
     fa_lr_load_keys(uk, p, &st, j0, n);
-    fa_lr_prefetch(p->attn.k, p->attn.k_rs, j0 + c, j0 + 2 * c, covered, p->attn.d, 0);
-    fa_lr_prefetch(p->attn.v, p->attn.v_rs, j0 + c, j0 + 2 * c, covered, dv, 0);
     fa_lr_absorb(uk, &st, n);
+    fa_lr_pf_flush(pf);
   }
 
   int changed = 1; /* S changed (keys absorbed, a rescale) since it was last packed */
@@ -348,34 +347,29 @@ static inline void fa_lr_scan_run(const fa_lr_ukernels *uk, const fa_lr_scan *p,
     if (n || changed) fa_lr_pack_panels(st.buf[B_S], st.dvp, st.f, dv, st.buf[B_SP]);
     changed = n != 0;
     if (p->kind == FA_LR_FAVOR) fa_lr_query_shifts(uk, p, &st, n);
-    fa_lr_prefetch(p->attn.k, p->attn.k_rs, end, end + c, lk, p->attn.d, 0);
-    fa_lr_prefetch(p->attn.v, p->attn.v_rs, end, end + c, lk, dv, 0);
+    const size_t ahead = i0 + FA_LR_AHEAD * c, kahead = end + (FA_LR_AHEAD - 1) * c;
     for (size_t head = 0; head < p->heads; head++) {
-      fa_lr_prefetch(p->attn.q + (ptrdiff_t)head * p->q_hs, p->attn.q_rs, i0 + c, i0 + 2 * c,
-                     p->lq, p->attn.d, 0);
-      fa_lr_prefetch(p->attn.out + (ptrdiff_t)head * p->out_hs, p->attn.out_rs, i0 + c,
-                     i0 + 2 * c, p->lq, dv, 1);
+      fa_lr_pf_reset(pf); /* keys with the last head: they are read after it */
+      fa_lr_pf_add(pf, p->attn.q + (ptrdiff_t)head * p->q_hs, p->attn.q_rs, ahead, ahead + c,
+                   p->lq, p->attn.d, 0);
+      if (!uk->divide_rows) /* else its stores go around the cache */
+        fa_lr_pf_add(pf, p->attn.out + (ptrdiff_t)head * p->out_hs, p->attn.out_rs, ahead,
+                     ahead + c, p->lq, dv, 1);
+      if (head + 1 == p->heads && band < FA_BAND_NONE) {
+        fa_lr_pf_add(pf, p->attn.k, p->attn.k_rs, kahead, kahead + c, lk, p->attn.d, 0);
+        fa_lr_pf_add(pf, p->attn.v, p->attn.v_rs, kahead, kahead + c, lk, dv, 0);
+      }
+      fa_lr_pf_pace(pf, fa_lr_chunk_calls(uk, p, &st, 0, 1, n, head + 1 == p->heads && n));
       fa_lr_read_chunk(uk, p, &st, head, i0, rows, covered, n);
+      if (head + 1 < p->heads) fa_lr_pf_flush(pf);
     }
     if (n) {
       fa_lr_absorb(uk, &st, n);
       covered = end;
     }
+    fa_lr_pf_flush(pf);
   }
-}
-
-/* fa_linear_f32_gemm (fastattn/linear.h) on this ISA's tile: fa_lr_absorb's state update and
- * fa_lr_read_chunk's readout, nothing else. */
-static inline void fa_lr_gemm_parts(const fa_lr_ukernels *uk, const fa_linear_f32_gemm_params *p,
-                                    void *workspace) {
-  const size_t c = FA_LOWRANK_CHUNK, d = p->d, dv = p->dv;
-  float *sp = fa_lr_arena_start(workspace).next;
-  memset(p->s, 0, d * dv * sizeof(float));
-  for (size_t j0 = 0; j0 < p->lk; j0 += c)
-    fa_lr_gemm(uk->mm, d, dv, c, p->kft + j0 * d, c, p->v + j0 * dv, dv, p->s, dv, 1);
-  fa_lr_pack_panels(p->s, dv, d, dv, sp);
-  for (size_t i0 = 0; i0 < p->lq; i0 += c)
-    fa_lr_gemm_packed(uk->mm, c, dv, d, p->qf + i0 * d, d, sp, p->num + i0 * dv, dv, 0);
+  fa_lr_pf_write(pf, (size_t)-1, 1);
 }
 
 #endif

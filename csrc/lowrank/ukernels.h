@@ -20,6 +20,14 @@ typedef struct fa_lr_ukernels {
    * sum; only for a finite shift >= every x[i] (the row's max, so no x is NaN or +inf).
    * Terms below 2^-126 may come out as any value in [0, 2^-126] instead of 0. */
   float (*softmax_exp2)(float *x, size_t n, float shift);
+  /* Optional (NULL: the portable loop, lowrank/vec.h): row r < rows of out (out_rs floats
+   * apart) = row r of num (ld floats apart) / den[r] over dv columns, zeros where den[r] is
+   * 0, written around the cache (non-temporal stores: the output is written once and never
+   * read back), so the scans do not prefetch it. The scans call it a few rows at a time
+   * between GEMM tile calls; `fence` (set on the last call of a job, which may have rows = 0)
+   * makes the stores of every call so far visible before it returns. */
+  void (*divide_rows)(float *out, ptrdiff_t out_rs, const float *num, size_t ld,
+                      const float *den, size_t rows, size_t dv, int fence);
 } fa_lr_ukernels;
 
 /* exp2_sub through an ISA's exp2_sum (which runs on whole 16s; exp2f for the rest): the

@@ -14,6 +14,18 @@ FA_TARGET_BEGIN("avx2,fma")
 
 static void sum_rows(double *sum, const float *x, size_t len, size_t d, size_t nc) {
   size_t c = 0;
+  for (; c + 32 <= nc; c += 32) { /* 32 channels per sweep: whole lines, in memory order */
+    __m256d a[8];
+    for (int u = 0; u < 8; u++) a[u] = _mm256_loadu_pd(sum + c + 4 * u);
+    for (size_t t = 0; t < len; t++) {
+      for (int u = 0; u < 4; u++) {
+        const __m256 v = _mm256_loadu_ps(x + t * d + c + 8 * u);
+        a[2 * u] = _mm256_add_pd(a[2 * u], _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+        a[2 * u + 1] = _mm256_add_pd(a[2 * u + 1], _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+      }
+    }
+    for (int u = 0; u < 8; u++) _mm256_storeu_pd(sum + c + 4 * u, a[u]);
+  }
   for (; c + 8 <= nc; c += 8) { /* each channel's sum still runs token after token */
     __m256d a0 = _mm256_loadu_pd(sum + c), a1 = _mm256_loadu_pd(sum + c + 4);
     for (size_t t = 0; t < len; t++) {
@@ -88,6 +100,14 @@ static void quant_rows(int8_t *q, const float *x, const float *mean, float s, si
 
 static void absmax_channels(uint32_t *m, const float *x, size_t len, size_t d) {
   size_t c = 0;
+  for (; c + 32 <= d; c += 32) { /* 32 channels per sweep, as in sum_rows */
+    __m256i a[4];
+    for (int u = 0; u < 4; u++) a[u] = _mm256_loadu_si256((const __m256i *)(m + c + 8 * u));
+    for (size_t t = 0; t < len; t++)
+      for (int u = 0; u < 4; u++)
+        a[u] = _mm256_max_epu32(a[u], absbits(_mm256_loadu_ps(x + t * d + c + 8 * u)));
+    for (int u = 0; u < 4; u++) _mm256_storeu_si256((__m256i *)(m + c + 8 * u), a[u]);
+  }
   for (; c + 8 <= d; c += 8) {
     __m256i a = _mm256_loadu_si256((const __m256i *)(m + c));
     for (size_t t = 0; t < len; t++) a = _mm256_max_epu32(a, absbits(_mm256_loadu_ps(x + t * d + c)));

@@ -13,19 +13,31 @@
 #include "flash/i8.h"
 #include "ukernels/i8-x86.h" /* packings, fa_i8_qk_bias_x86, fa_i8_load4 */
 
+static inline float fa_i8_hmax_avx2(__m256 m0) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(m0), _mm256_extractf128_ps(m0, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_movehdup_ps(m));
+  return _mm_cvtss_f32(m);
+}
+
 /* 4 query rows x 16 keys of q.(k + 128) per step over dp / 4 feature groups, started at the
  * row bias (fa_i8_qk_bias_x86) so the lanes end at q.k: vpmaddubsw(k + 128, q) cannot
  * saturate, |(k_a + 128) q_a + (k_b + 128) q_b| <= 2 * 255 * 63 = 32,130 < 2^15, then
- * vpmaddwd by ones into int32 (exact modulo 2^32, as in the VNNI kernel). */
-static void fa_i8_qk_avx2(const int8_t *qp, size_t mpad, size_t dp, const int8_t *kp,
-                          size_t npad, int32_t *s) {
+ * vpmaddwd by ones into int32 (exact modulo 2^32, as in the VNNI kernel). The int32 scores
+ * never leave the registers: each becomes t = ((float)s * qs) * ks (dequant's formula, lane
+ * for lane), stored, and the rows' maxima are kept on the way. */
+static void fa_i8_qk_scores_avx2(const int8_t *qp, size_t mpad, size_t dp, const int8_t *kp,
+                                 size_t npad, const float *qs, const float *ks, float *t,
+                                 float *tmax) {
   const __m256i ones = _mm256_set1_epi16(1);
   for (size_t i = 0; i < mpad; i += 4) {
     const int8_t *q[4];
     __m256i bias[4];
+    __m256 mx[4];
     for (int r = 0; r < 4; r++) {
       q[r] = qp + (i + r) * dp;
       bias[r] = _mm256_set1_epi32(fa_i8_qk_bias_x86(q[r], dp));
+      mx[r] = _mm256_set1_ps(-INFINITY);
     }
     for (size_t c = 0; c < npad; c += 16) {
       __m256i acc[4][2];
@@ -40,34 +52,18 @@ static void fa_i8_qk_avx2(const int8_t *qp, size_t mpad, size_t dp, const int8_t
           acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(k1, a), ones));
         }
       }
+      const __m256 ks0 = _mm256_loadu_ps(ks + c), ks1 = _mm256_loadu_ps(ks + c + 8);
       for (int r = 0; r < 4; r++) {
-        _mm256_storeu_si256((__m256i *)(s + (i + r) * FA_I8_NK + c), acc[r][0]);
-        _mm256_storeu_si256((__m256i *)(s + (i + r) * FA_I8_NK + c + 8), acc[r][1]);
+        const __m256 vq = _mm256_set1_ps(qs[i + r]);
+        const __m256 t0 = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc[r][0]), vq), ks0);
+        const __m256 t1 = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc[r][1]), vq), ks1);
+        _mm256_storeu_ps(t + (i + r) * FA_I8_NK + c, t0);
+        _mm256_storeu_ps(t + (i + r) * FA_I8_NK + c + 8, t1);
+        mx[r] = _mm256_max_ps(mx[r], _mm256_max_ps(t0, t1));
       }
     }
+    for (int r = 0; r < 4; r++) tmax[i + r] = fa_i8_hmax_avx2(mx[r]);
   }
-}
-
-static inline float fa_i8_hmax_avx2(__m256 m0) {
-  __m128 m = _mm_max_ps(_mm256_castps256_ps128(m0), _mm256_extractf128_ps(m0, 1));
-  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-  m = _mm_max_ss(m, _mm_movehdup_ps(m));
-  return _mm_cvtss_f32(m);
-}
-
-static float fa_i8_dequant_avx2(const int32_t *s, float qs, const float *ks, float *t,
-                                size_t npad) {
-  const __m256 vq = _mm256_set1_ps(qs);
-  __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0;
-  for (size_t c = 0; c < npad; c += 16) {
-    const __m256i s0 = _mm256_loadu_si256((const __m256i *)(s + c));
-    const __m256i s1 = _mm256_loadu_si256((const __m256i *)(s + c + 8));
-    const __m256 t0 = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(s0), vq), _mm256_loadu_ps(ks + c));
-    const __m256 t1 = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(s1), vq), _mm256_loadu_ps(ks + c + 8));
-    _mm256_storeu_ps(t + c, t0), _mm256_storeu_ps(t + c + 8, t1);
-    m0 = _mm256_max_ps(m0, t0), m1 = _mm256_max_ps(m1, t1);
-  }
-  return fa_i8_hmax_avx2(_mm256_max_ps(m0, m1));
 }
 
 static float fa_i8_max_avx2(const float *t, size_t npad) {
@@ -170,9 +166,12 @@ static uint32_t fa_i8_exp_lut_avx2(const float *t, size_t npad, float r, uint8_t
 }
 
 /* A 4-row x 16-channel tile of P.v over npad keys (a multiple of 16), 4 keys per step:
- * vpmaddubsw(P, v) then vpmaddwd by ones, on values grouped by 4 keys (fa_i8_pack_v_x86). */
-static void fa_i8_pv_avx2(const uint8_t *p, size_t mpad, size_t npad, const int8_t *vp,
-                          size_t dvp, int32_t *acc) {
+ * vpmaddubsw(P, v) then vpmaddwd by ones, on values grouped by 4 keys (fa_i8_pack_v_x86);
+ * each int32 sum then goes straight into the output row, o = o * alpha + (float)acc * beta
+ * (rows with beta = 0 keep o). */
+static void fa_i8_pv_update_avx2(const uint8_t *p, size_t m, size_t mpad, size_t npad,
+                                 const int8_t *vp, size_t dvp, const float *alpha,
+                                 const float *beta, float *o) {
   const __m256i ones = _mm256_set1_epi16(1);
   for (size_t i = 0; i < mpad; i += 4) {
     const uint8_t *pr = p + i * FA_I8_NK;
@@ -189,16 +188,21 @@ static void fa_i8_pv_avx2(const uint8_t *p, size_t mpad, size_t npad, const int8
           a[r][1] = _mm256_add_epi32(a[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(w, v1), ones));
         }
       }
-      for (int r = 0; r < 4; r++) {
-        _mm256_storeu_si256((__m256i *)(void *)(acc + (i + r) * dvp + c), a[r][0]);
-        _mm256_storeu_si256((__m256i *)(void *)(acc + (i + r) * dvp + c + 8), a[r][1]);
+      for (size_t r = 0; r < 4 && i + r < m; r++) {
+        if (beta[i + r] == 0.0f) continue;
+        const __m256 va = _mm256_set1_ps(alpha[i + r]), vb = _mm256_set1_ps(beta[i + r]);
+        float *orow = o + (i + r) * dvp + c;
+        const __m256 o0 = _mm256_mul_ps(_mm256_loadu_ps(orow), va);
+        const __m256 o1 = _mm256_mul_ps(_mm256_loadu_ps(orow + 8), va);
+        _mm256_storeu_ps(orow, _mm256_add_ps(o0, _mm256_mul_ps(_mm256_cvtepi32_ps(a[r][0]), vb)));
+        _mm256_storeu_ps(orow + 8, _mm256_add_ps(o1, _mm256_mul_ps(_mm256_cvtepi32_ps(a[r][1]), vb)));
       }
     }
   }
 }
 
 static const fa_i8_ukernels fa_i8_ukernels_avx2 = {
-    fa_i8_pack_k_biased_x86, fa_i8_qk_avx2,    fa_i8_dequant_avx2, fa_i8_max_avx2,
-    fa_i8_exp_lut_avx2,      fa_i8_pack_v_x86, fa_i8_pv_avx2};
+    fa_i8_pack_k_biased_x86, NULL, NULL, fa_i8_max_avx2, fa_i8_exp_lut_avx2, fa_i8_pack_v_x86,
+    NULL, fa_i8_qk_scores_avx2, fa_i8_pv_update_avx2};
 
 #endif

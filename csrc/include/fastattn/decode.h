@@ -34,7 +34,8 @@
 #define FA_DECODE_BLOCK 16  /* keys per block of integer weights (int8), inside a tile */
 
 typedef struct fa_decode_i8_params {
-  const float *q;       /* [batch][heads][lq][d], last dim contiguous, finite */
+  const float *q;       /* [batch][heads][lq][d], last dim contiguous, finite
+                         (else FA_ERR_NONFINITE: the rows are quantised) */
   /* [batch][kv_heads][ceil(lk / 16)][ceil(d / 4)][16][4], values in [-127, 127]: token j,
    * feature x at (j / 16) * k_stride[2] + 64 (x / 4) + 4 (j % 16) + x % 4 (a group of 16
    * tokens, 4 features of a token together; features past d are read, and must be 0) */

@@ -31,6 +31,10 @@ typedef struct fa_dense_i8_params {
   ptrdiff_t k_scale_stride[2], v_scale_stride[2];
   float scale;
   ptrdiff_t band_lo, band_hi;
+  /* 0, or a bound the caller did not check q against: a job whose query blocks do not all
+   * have max |q| < q_limit (NaN and inf fail too) stops before writing and the call
+   * returns FA_ERR_RANGE, so the caller can check q and rescale it only when it must. */
+  float q_limit;
 } fa_dense_i8_params;
 
 /* Compiled variants, best first; the last is always "i8-scalar". */
