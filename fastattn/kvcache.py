@@ -74,6 +74,7 @@ class KVCache:
             raise ValueError(f"precision='int8' needs head_dim < {_precision.MAX_INT8_DIM}, got "
                              f"{self.head_dim}")
         self.grow = _validate.boolean(grow, "grow")
+        self._scale = _validate.scale(None, self.head_dim)
         self._length = 0
         self._mean = None
         self._alloc(_validate.positive_int(capacity, "capacity"))
@@ -223,8 +224,12 @@ class KVCache:
         ``fastattn.info()``). Returns ``(batch, heads, Lq, head_dim_v)`` in q's dtype; a
         row that sees no token is zeros.
         """
-        causal = _validate.boolean(causal, "causal")
-        q = as_float_array(q, "q")
+        # the common case (float32 array, plain options) by identity tests: after a call that
+        # streamed the cache through L2 each Python step runs cold (~8 us of a 4k call)
+        if causal is not True and causal is not False:
+            causal = _validate.boolean(causal, "causal")
+        if type(q) is not np.ndarray or q.dtype != np.float32:
+            q = as_float_array(q, "q")
         if q.ndim != 4 or q.shape[0] != self.batch or q.shape[3] != self.head_dim:
             raise ValueError(f"q must have shape (batch, heads, Lq, head_dim) = ({self.batch}, "
                              f"heads, Lq, {self.head_dim}), got {q.shape}")
@@ -239,9 +244,10 @@ class KVCache:
                              f"tokens: append the new tokens' keys and values first")
         op = DECODE_F32 if self.precision == "fp32" else DECODE_I8
         kernel = op.resolve(variant)
-        threads = _validate.num_threads(num_threads)
-        scale = _validate.scale(scale, self.head_dim)
-        q4 = q.astype(np.float32, copy=False)
+        threads = num_threads if type(num_threads) is int and 1 <= num_threads <= \
+            _core.MAX_THREADS else _validate.num_threads(num_threads)
+        scale = self._scale if scale is None else _validate.scale(scale, self.head_dim)
+        q4 = q if q.dtype == np.float32 else q.astype(np.float32)
         if q4.strides[-1] != 4 or not q4.flags.aligned:
             q4 = np.ascontiguousarray(q4)
         b, n = self._bufs, self._length
