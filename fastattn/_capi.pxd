@@ -101,6 +101,7 @@ cdef extern from "fastattn/dense_i8.h" nogil:
 cdef extern from "fastattn/peak.h" nogil:
     uint64_t fa_i8_peak_loop(uint64_t iters, int32_t *sink)
     uint64_t fa_f32_peak_loop(uint64_t iters, float *sink)
+    uint64_t fa_f32_peak_loop_isa(fa_isa isa, uint64_t iters, float *sink)
 
 
 cdef extern from "fastattn/quant_i8.h" nogil:

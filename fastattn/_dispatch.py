@@ -1,7 +1,7 @@
 """Run-time kernel choice: the best compiled variant this CPU runs, under an
-optional cap from the environment variable FASTATTN_ISA (scalar, avx2,
+optional cap from the environment variable FASTATTN_ISA (scalar, avx2, avx512,
 avx512vnni, neon, neondot; a cap keeps the ISAs ranked at or below it in the
-chains scalar < avx2 < avx512vnni and scalar < neon < neondot). The choice is
+chains scalar < avx2 < avx512 < avx512vnni and scalar < neon < neondot). The choice is
 made once, at import, by the C side's dispatch table."""
 
 from __future__ import annotations

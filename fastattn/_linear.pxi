@@ -9,12 +9,17 @@ LINFORMER_KC = FA_LINFORMER_KC
 LOWRANK_PAD_ROWS = FA_LOWRANK_PAD_ROWS
 
 
-def f32_peak_loop(unsigned long long iters):
-    """Runs the float32 FMA peak loop; returns the floating-point operations done."""
+def f32_peak_loop(unsigned long long iters, str isa=None):
+    """Runs the float32 FMA peak loop of `isa` (None: the best this CPU runs); returns the
+    floating-point operations done, 0 when `isa` has no such loop or this CPU lacks it."""
     cdef float sink = 0
     cdef uint64_t flops
+    cdef fa_isa which = _isa_from_name(isa)
     with nogil:
-        flops = fa_f32_peak_loop(iters, &sink)
+        if isa is None:
+            flops = fa_f32_peak_loop(iters, &sink)
+        else:
+            flops = fa_f32_peak_loop_isa(which, iters, &sink)
     return flops
 
 

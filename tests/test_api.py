@@ -115,19 +115,46 @@ def test_isa_cap_ranks():
         assert _core.isa_allowed("scalar", isa)
         for cap in _core.ISA_NAMES:
             assert _core.isa_allowed(isa, cap) == (has[isa] and ranks[isa] <= ranks[cap])
-    assert ranks["avx512vnni"] > ranks["avx2"] and ranks["neondot"] > ranks["neon"]
+    assert ranks["avx512vnni"] > ranks["avx512"] > ranks["avx2"]
+    assert ranks["neondot"] > ranks["neon"]
 
 
 def test_isa_cap_avx2_hides_avx512vnni():
-    """What a CPU with AVX2 but no AVX-512 VNNI runs: every op picks at most avx2."""
+    """What a CPU with AVX2 but no AVX-512 runs: every op picks at most avx2."""
     code = ("import fastattn, json;"
             "print(json.dumps({k: v['chosen'] for k, v in fastattn.info()['ops'].items()}))")
     chosen = json.loads(_run_with_env({"FASTATTN_ISA": "avx2"}, code).stdout)
     assert "dense-i8" in chosen
     for op, name in chosen.items():
-        assert _isa_of(op, name) != "avx512vnni", op
+        assert _isa_of(op, name) not in ("avx512vnni", "avx512"), op
         if _core.cpu_features()["avx2"]:
             assert _isa_of(op, name) == "avx2", op
+
+
+def test_isa_cap_avx512_keeps_float32_avx512_and_hides_vnni():
+    """FASTATTN_ISA=avx512 sits between avx2 and avx512vnni: the low-rank ops keep their
+    f32-avx512 variant where the CPU has AVX-512, the int8 ops drop to avx2."""
+    code = ("import fastattn, json;"
+            "print(json.dumps({k: v['chosen'] for k, v in fastattn.info()['ops'].items()}))")
+    chosen = json.loads(_run_with_env({"FASTATTN_ISA": "avx512"}, code).stdout)
+    has = _core.cpu_features()
+    for op, name in chosen.items():
+        assert _isa_of(op, name) != "avx512vnni", op
+    if has["avx512"]:
+        assert chosen["linformer-f32"] == "f32-avx512"
+        assert chosen["dense-i8"] == "i8-avx2"
+
+
+def test_f32_peak_loop_per_isa():
+    """The float32 peak loop of a named ISA runs only where the CPU has it; an ISA without
+    a float32 loop (int8 only) does nothing."""
+    has = _core.cpu_features()
+    for isa in ("scalar", "avx2", "avx512", "neon"):
+        assert (_core.f32_peak_loop(100, isa) > 0) == has[isa], isa
+    assert _core.f32_peak_loop(100, "avx512vnni") == 0
+    assert _core.f32_peak_loop(100) > 0
+    with pytest.raises(ValueError):
+        _core.f32_peak_loop(100, "sse9")
 
 
 def test_unknown_isa_cap_warns_and_is_ignored():

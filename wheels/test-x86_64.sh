@@ -46,6 +46,7 @@ info = json.load(open(sys.argv[1]))
 bad = [f"{op} chose {d['chosen']}" for op, d in info["ops"].items()
        if not d["chosen"].endswith("-avx2")]
 assert not info["cpu_features"]["avx512vnni"], "Haswell reports avx512vnni"
+assert not info["cpu_features"]["avx512"], "Haswell reports avx512"
 print("dispatch under -cpu Haswell:", {op: d["chosen"] for op, d in info["ops"].items()})
 if bad:
     sys.exit("error: " + "; ".join(bad))

@@ -13,6 +13,7 @@
 #define FA_X86_AVX (1u << 28)     /* cpuid(1).ecx */
 #define FA_X86_AVX2 (1u << 5)     /* cpuid(7,0).ebx */
 #define FA_X86_AVX512F (1u << 16)
+#define FA_X86_AVX512DQ (1u << 17)
 #define FA_X86_AVX512BW (1u << 30)
 #define FA_X86_AVX512VL (1u << 31)
 #define FA_X86_AVX512VNNI (1u << 11) /* cpuid(7,0).ecx */

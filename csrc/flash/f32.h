@@ -38,6 +38,12 @@ typedef struct fa_f32_ukernels {
   void (*scale)(float *x, size_t n, float s);
   /* kt[x * FA_F32_NK + c] = k[c * k_rs + x] for c < n, x < d: a key tile, transposed */
   void (*pack_kt)(const float *k, ptrdiff_t k_rs, size_t n, size_t d, float *kt);
+  /* Optional, NULL where an ISA has none (so it is last: other initializers leave it NULL):
+   * c[mr][32] (accumulate ? += : =) a[mr][k] * (b0 | b1), b0 and b1 two k x 16 blocks with
+   * row stride ldb giving columns 0-15 and 16-31. Where the broadcasts of a bound a 16-column
+   * tile (AVX-512: one per FMA), two panels per call halve them; the low-rank GEMMs use it. */
+  void (*gemm2)(size_t k, const float *a, size_t lda, const float *b0, const float *b1,
+                size_t ldb, float *c, size_t ldc, int accumulate);
 } fa_f32_ukernels;
 
 /* One (batch, head) problem with its pointers resolved. */

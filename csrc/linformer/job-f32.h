@@ -18,14 +18,13 @@
 
 static inline size_t fa_linformer_rows(size_t mr) { return FA_LINFORMER_TILES * mr; }
 
-enum { L_KP, L_VP, L_EB, L_FB, L_ZM, L_KB, L_VB, L_KT, L_VT, L_QS, L_SC, L_O, L_COUNT };
+enum { L_KP, L_VP, L_EB, L_FB, L_KB, L_VB, L_KT, L_VT, L_QS, L_SC, L_O, L_COUNT };
 
 static inline int fa_linformer_shared(const fa_linformer_f32_params *p) {
   return p->proj_v == p->proj_k && p->proj_v_rs == p->proj_k_rs;
 }
 
-/* L_EB, L_FB: the last r % mr rows of a projection block (the GEMM tile reads mr rows);
- * L_ZM: which row tiles of a projection block are all zero;
+/* L_EB, L_FB: one row tile of a projection block, contiguous (fa_linformer_row_tile);
  * L_KB, L_VB: a block of keys and of values as panels (fa_lr_pack_panels); L_KT, L_VT: KPᵀ and VP as panels
  * (fa_lr_pack_panels); L_QS, L_SC, L_O: a block's scaled queries, scores and outputs. */
 static inline void fa_linformer_sizes(const fa_linformer_f32_params *p, size_t *sz) {
@@ -36,7 +35,6 @@ static inline void fa_linformer_sizes(const fa_linformer_f32_params *p, size_t *
   sz[L_VP] = fa_lr_rows(r) * dvp;
   sz[L_EB] = FA_F32_MR_MAX * kc;
   sz[L_FB] = fa_linformer_shared(p) ? 0 : FA_F32_MR_MAX * kc;
-  sz[L_ZM] = r + 1; /* one flag per row tile, at most r of them */
   sz[L_KB] = kc * dp;
   sz[L_VB] = kc * dvp;
   sz[L_KT] = d * rp;
@@ -65,48 +63,56 @@ static inline int fa_linformer_zero(const float *a, size_t lda, size_t rows, siz
   return 1;
 }
 
-/* 1 when x[0..n) is finite: then a zero coefficient times any of it is exactly 0. */
+/* 1 when x[0..n) is finite: then a zero coefficient times any of it is exactly 0. x - x is
+ * NaN for inf and NaN, else 0; the test is an OR of compares, which the compiler vectorises
+ * (a float sum would be one serial chain of adds). */
 static inline int fa_linformer_finite(const float *x, size_t n) {
-  float s = 0.0f; /* x * 0 is NaN for inf and NaN, else +-0 */
-  for (size_t i = 0; i < n; i++) s += x[i] * 0.0f;
-  return s == 0.0f;
+  int bad = 0;
+  for (size_t i = 0; i < n; i++) bad |= !(x[i] - x[i] == 0.0f);
+  return !bad;
 }
 
-/* C[r][cols] += proj[:, p0:p0+n] B, B the n keys or values of a block as panels. Whole row
- * tiles read the projection in place; its last r % mr rows go through `tail` (mr rows of
- * kc, zero beyond them), so no tile reads past row r. With `skip`, a row tile whose block
- * of the projection is all zero is skipped (structured projections, e.g. mean pooling, are
- * mostly such blocks); the caller asks for it only when B is finite, so that the result is
- * the same (0 x inf would be NaN). `zero` holds a flag per row tile. */
-static inline void fa_linformer_project(const fa_f32_ukernels *uk, const float *proj,
-                                        ptrdiff_t rs, size_t r, size_t p0, size_t n,
-                                        const float *bp, size_t cols, float *c, size_t ldc,
-                                        int skip, float *tail, float *zero) {
-  const size_t mr = uk->mr, full = r - r % mr;
-  for (size_t i = full; i < r; i++)
-    memcpy(tail + (i - full) * FA_LINFORMER_KC, proj + (ptrdiff_t)i * rs + p0, n * sizeof(float));
-  for (size_t i = 0; i < r; i += mr)
-    zero[i / mr] = skip && fa_linformer_zero(i < full ? proj + (ptrdiff_t)i * rs + p0 : tail,
-                                             i < full ? (size_t)rs : FA_LINFORMER_KC, mr, n);
-  for (size_t j = 0; j < cols; j += FA_F32_NR)
-    for (size_t i = 0; i < r; i += mr) {
-      if (zero[i / mr] != 0.0f) continue;
-      const float *a = i < full ? proj + (ptrdiff_t)i * rs + p0 : tail;
-      uk->gemm(n, a, i < full ? (size_t)rs : FA_LINFORMER_KC, bp + j * n, FA_F32_NR,
-               c + i * ldc + j, ldc, 1);
-    }
+/* Row tile i (mr rows from row i, zero beyond row r) of proj[:, p0:p0+n] copied to `tile`
+ * (mr x FA_LINFORMER_KC, contiguous): the projection's rows are Lk floats apart, a power of
+ * two that would put a tile's rows in the same few L1 and L2 sets. Returns 1 when `skip` and
+ * the copy is all zero (structured projections, e.g. mean pooling, are mostly such blocks);
+ * the caller asks for it only when B is finite, so that skipping gives the same result (0 x
+ * inf would be NaN). */
+static inline int fa_linformer_row_tile(const float *proj, ptrdiff_t rs, size_t r, size_t mr,
+                                        size_t i, size_t p0, size_t n, float *tile, int skip) {
+  const size_t rows = r - i < mr ? r - i : mr;
+  for (size_t t = 0; t < rows; t++)
+    memcpy(tile + t * FA_LINFORMER_KC, proj + (ptrdiff_t)(i + t) * rs + p0, n * sizeof(float));
+  memset(tile + rows * FA_LINFORMER_KC, 0, (mr - rows) * FA_LINFORMER_KC * sizeof(float));
+  return skip && fa_linformer_zero(tile, FA_LINFORMER_KC, rows, n);
+}
+
+/* C[i:i+mr][cols] += tile B, B the n keys or values of a block as panels. */
+static inline void fa_linformer_tile_gemm(const fa_f32_ukernels *uk, const float *tile,
+                                          size_t n, const float *bp, size_t cols, float *c,
+                                          size_t ldc) {
+  for (size_t j = 0; j < cols;) {
+    const int two = fa_lr_two(uk, j, cols);
+    fa_lr_tile(uk, two, n, tile, FA_LINFORMER_KC, bp + j * n, bp + (j + FA_F32_NR) * n,
+               FA_F32_NR, c + j, ldc, 1);
+    j += two ? 2 * FA_F32_NR : FA_F32_NR;
+  }
 }
 
 /* KP = E K and VP = F V of one kv head into buf[L_KP] (r x dp) and buf[L_VP] (r x dvp),
  * a block of FA_LINFORMER_KC keys at a time: the block of keys and of values is read once,
- * in order, into panels (L_KB, L_VB). */
+ * in order, into panels (L_KB, L_VB); then each row tile of the block of E (and F) is read
+ * once, into L_EB (L_FB), and multiplied with every panel of keys and of values while it is
+ * in L1 (the panels, 2 x 64 KiB at D = 64, stay in L2). Software prefetch of the next block
+ * (E's rows, keys, values) measured no faster: the hardware's streams already cover them. */
 static inline void fa_linformer_projections(const fa_f32_ukernels *uk,
                                             const fa_linformer_f32_params *p,
                                             const fa_f32_problem *prob, float **buf) {
-  const size_t r = p->r, d = p->attn.d, dv = p->attn.dv, lk = p->attn.lk;
+  const size_t r = p->r, d = p->attn.d, dv = p->attn.dv, lk = p->attn.lk, mr = uk->mr;
   const size_t dp = fa_lr_cols(d), dvp = fa_lr_cols(dv), kc = FA_LINFORMER_KC;
-  float *fb = fa_linformer_shared(p) ? buf[L_EB] : buf[L_FB];
-  memset(buf[L_EB], 0, FA_F32_MR_MAX * kc * sizeof(float));
+  const int shared = fa_linformer_shared(p);
+  float *eb = buf[L_EB], *fb = shared ? buf[L_EB] : buf[L_FB];
+  memset(eb, 0, FA_F32_MR_MAX * kc * sizeof(float));
   memset(fb, 0, FA_F32_MR_MAX * kc * sizeof(float));
   memset(buf[L_KP], 0, fa_lr_rows(r) * dp * sizeof(float));
   memset(buf[L_VP], 0, fa_lr_rows(r) * dvp * sizeof(float));
@@ -116,10 +122,17 @@ static inline void fa_linformer_projections(const fa_f32_ukernels *uk,
     fa_lr_pack_panels(prob->v + (ptrdiff_t)p0 * prob->v_rs, (size_t)prob->v_rs, n, dv, buf[L_VB]);
     const int skip_k = fa_linformer_finite(buf[L_KB], n * dp);
     const int skip_v = fa_linformer_finite(buf[L_VB], n * dvp);
-    fa_linformer_project(uk, p->proj_k, p->proj_k_rs, r, p0, n, buf[L_KB], d, buf[L_KP], dp,
-                         skip_k, buf[L_EB], buf[L_ZM]);
-    fa_linformer_project(uk, p->proj_v, p->proj_v_rs, r, p0, n, buf[L_VB], dv, buf[L_VP], dvp,
-                         skip_v, fb, buf[L_ZM]);
+    for (size_t i = 0; i < r; i += mr) {
+      const int zero_e = fa_linformer_row_tile(p->proj_k, p->proj_k_rs, r, mr, i, p0, n, eb,
+                                               skip_k || (shared && skip_v));
+      if (!(zero_e && skip_k))
+        fa_linformer_tile_gemm(uk, eb, n, buf[L_KB], d, buf[L_KP] + i * dp, dp);
+      const int zero_f = shared ? zero_e
+                                : fa_linformer_row_tile(p->proj_v, p->proj_v_rs, r, mr, i, p0, n,
+                                                        fb, skip_v);
+      if (!(zero_f && skip_v))
+        fa_linformer_tile_gemm(uk, fb, n, buf[L_VB], dv, buf[L_VP] + i * dvp, dvp);
+    }
   }
 }
 

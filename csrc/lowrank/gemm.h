@@ -23,6 +23,20 @@ static inline size_t fa_lr_sets(size_t ldb) {
   return low >= 4096 ? 1 : 4096 / (low < 64 ? 64 : low);
 }
 
+/* Whether columns [j, j + 32) of n go through one gemm2 call (the ISA has one and the
+ * second panel holds a used column), else [j, j + 16) through gemm. */
+static inline int fa_lr_two(const fa_f32_ukernels *uk, size_t j, size_t n) {
+  return uk->gemm2 && j + FA_F32_NR < n;
+}
+
+/* One row tile of C against the panel b0 (columns j..j+15), and b1 (j+16..j+31) when `two`. */
+static inline void fa_lr_tile(const fa_f32_ukernels *uk, int two, size_t k, const float *a,
+                              size_t lda, const float *b0, const float *b1, size_t ldb, float *c,
+                              size_t ldc, int accumulate) {
+  if (two) uk->gemm2(k, a, lda, b0, b1, ldb, c, ldc, accumulate);
+  else uk->gemm(k, a, lda, b0, ldb, c, ldc, accumulate);
+}
+
 /* out rows = num rows / den (lowrank/ukernels.h, divide_rows) */
 typedef void (*fa_lr_divide_fn)(float *out, ptrdiff_t out_rs, const float *num, size_t ld,
                                 const float *den, size_t rows, size_t dv, int fence);
@@ -117,9 +131,11 @@ static inline void fa_lr_pf_defer(fa_lr_pf *pf, float *out, ptrdiff_t out_rs, co
   pf->oquota = calls ? (rows + calls - 1) / calls : rows;
 }
 
-/* The GEMM tile calls of an m x n x k fa_lr_gemm or fa_lr_gemm_packed. */
+/* The GEMM tile calls of an m x n x k fa_lr_gemm or fa_lr_gemm_packed (column panels in
+ * pairs where the ISA has gemm2, as fa_lr_two pairs them). */
 static inline size_t fa_lr_gemm_calls(const fa_f32_ukernels *uk, size_t m, size_t n, size_t k) {
-  return (m + uk->mr - 1) / uk->mr * ((n + FA_F32_NR - 1) / FA_F32_NR) *
+  const size_t panels = (n + FA_F32_NR - 1) / FA_F32_NR;
+  return (m + uk->mr - 1) / uk->mr * (uk->gemm2 ? (panels + 1) / 2 : panels) *
          ((k + FA_LR_KC - 1) / FA_LR_KC);
 }
 
@@ -136,22 +152,26 @@ static inline void fa_lr_gemm(const fa_f32_ukernels *uk, size_t m, size_t n, siz
       for (size_t i = 0; i < m; i++) memset(c + i * ldc, 0, fa_lr_cols(n) * sizeof(float));
     return;
   }
-  _Alignas(64) float panel[FA_LR_KC * FA_F32_NR];
+  _Alignas(64) float panel[2 * FA_LR_KC * FA_F32_NR];
   for (size_t p0 = 0; p0 < k; p0 += FA_LR_KC) {
     const size_t kc = k - p0 < FA_LR_KC ? k - p0 : FA_LR_KC;
     const int acc = accumulate || p0 > 0, pack = m > mr && kc > 4 * fa_lr_sets(ldb);
-    for (size_t j = 0; j < n; j += FA_F32_NR) {
-      const float *bp = b + p0 * ldb + j;
+    for (size_t j = 0; j < n;) {
+      const int two = fa_lr_two(uk, j, n);
+      const float *b0 = b + p0 * ldb + j, *b1 = b0 + FA_F32_NR;
       size_t ldp = ldb;
       if (pack) {
-        for (size_t p = 0; p < kc; p++)
-          memcpy(panel + p * FA_F32_NR, bp + p * ldb, FA_F32_NR * sizeof(float));
-        bp = panel, ldp = FA_F32_NR;
+        for (size_t p = 0; p < kc; p++) {
+          memcpy(panel + p * FA_F32_NR, b0 + p * ldb, FA_F32_NR * sizeof(float));
+          if (two) memcpy(panel + (kc + p) * FA_F32_NR, b1 + p * ldb, FA_F32_NR * sizeof(float));
+        }
+        b0 = panel, b1 = panel + kc * FA_F32_NR, ldp = FA_F32_NR;
       }
       for (size_t i = 0; i < m; i += mr) {
-        uk->gemm(kc, a + i * lda + p0, lda, bp, ldp, c + i * ldc + j, ldc, acc);
+        fa_lr_tile(uk, two, kc, a + i * lda + p0, lda, b0, b1, ldp, c + i * ldc + j, ldc, acc);
         fa_lr_pf_tick(pf);
       }
+      j += two ? 2 * FA_F32_NR : FA_F32_NR;
     }
   }
 }
@@ -180,12 +200,16 @@ static inline void fa_lr_gemm_packed(const fa_f32_ukernels *uk, size_t m, size_t
                                      size_t ldc, int accumulate, fa_lr_pf *pf) {
   for (size_t p0 = 0; p0 < k; p0 += FA_LR_KC) {
     const size_t kc = k - p0 < FA_LR_KC ? k - p0 : FA_LR_KC;
-    for (size_t j = 0; j < n; j += FA_F32_NR)
+    for (size_t j = 0; j < n;) {
+      const int two = fa_lr_two(uk, j, n);
+      const float *b0 = bp + j * k + p0 * FA_F32_NR, *b1 = b0 + FA_F32_NR * k;
       for (size_t i = 0; i < m; i += uk->mr) {
-        uk->gemm(kc, a + i * lda + p0, lda, bp + j * k + p0 * FA_F32_NR, FA_F32_NR,
-                 c + i * ldc + j, ldc, accumulate || p0 > 0);
+        fa_lr_tile(uk, two, kc, a + i * lda + p0, lda, b0, b1, FA_F32_NR, c + i * ldc + j, ldc,
+                   accumulate || p0 > 0);
         fa_lr_pf_tick(pf);
       }
+      j += two ? 2 * FA_F32_NR : FA_F32_NR;
+    }
   }
 }
 

@@ -5,7 +5,7 @@
 #include "fastattn/cpu.h"
 #include "fastattn/peak.h"
 
-#define FA_PEAK_F32_ISAS(X) FA_X86_64(X(avx2)) FA_AARCH64(X(neon)) X(scalar)
+#define FA_PEAK_F32_ISAS(X) FA_X86_64(X(avx512) X(avx2)) FA_AARCH64(X(neon)) X(scalar)
 #define FA_PEAK_I8_ISAS(X) FA_X86_64(X(avx512vnni) X(avx2)) FA_AARCH64(X(neondot) X(neon)) X(scalar)
 
 #define FA_PEAK_F32_PROTO(isa) uint64_t fa_f32_peak__##isa(uint64_t iters, float *sink);
@@ -30,6 +30,12 @@ static size_t best(const fa_isa *isas, size_t n) {
 
 uint64_t fa_f32_peak_loop(uint64_t iters, float *sink) {
   return f32_loops[best(f32_isas, sizeof f32_isas / sizeof f32_isas[0])](iters, sink);
+}
+
+uint64_t fa_f32_peak_loop_isa(fa_isa isa, uint64_t iters, float *sink) {
+  for (size_t i = 0; i < sizeof f32_isas / sizeof f32_isas[0]; i++)
+    if (f32_isas[i] == isa) return fa_cpu_has(isa) ? f32_loops[i](iters, sink) : 0;
+  return 0;
 }
 
 uint64_t fa_i8_peak_loop(uint64_t iters, int32_t *sink) {

@@ -9,7 +9,7 @@
 
 #define FA_OP performer
 #define FA_DTYPE f32
-#define FA_ISAS(X) FA_X86_64(X(avx2)) FA_AARCH64(X(neon)) X(scalar)
+#define FA_ISAS(X) FA_X86_64(X(avx512) X(avx2)) FA_AARCH64(X(neon)) X(scalar)
 #include "common/variants.h"
 
 size_t fa_performer_f32_workspace_size(const fa_performer_f32_params *p) {

@@ -12,30 +12,27 @@ FA_TARGET_BEGIN("avx2,fma")
 #include <immintrin.h>
 #include "quant/job-i8.h"
 
+/* sum[0 .. 8 nv) += channels [0, 8 nv) of x over len tokens, token after token: one sweep
+ * over the rows in memory order (nv = 8 spills a few sums; the loop waits on memory) */
+static inline __attribute__((always_inline)) void sum_sweep(double *sum, const float *x,
+                                                            size_t len, size_t d, int nv) {
+  __m256d a[16];
+  for (int u = 0; u < 2 * nv; u++) a[u] = _mm256_loadu_pd(sum + 4 * u);
+  for (size_t t = 0; t < len; t++) {
+    for (int u = 0; u < nv; u++) {
+      const __m256 v = _mm256_loadu_ps(x + t * d + 8 * u);
+      a[2 * u] = _mm256_add_pd(a[2 * u], _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+      a[2 * u + 1] = _mm256_add_pd(a[2 * u + 1], _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+    }
+  }
+  for (int u = 0; u < 2 * nv; u++) _mm256_storeu_pd(sum + 4 * u, a[u]);
+}
+
 static void sum_rows(double *sum, const float *x, size_t len, size_t d, size_t nc) {
   size_t c = 0;
-  for (; c + 32 <= nc; c += 32) { /* 32 channels per sweep: whole lines, in memory order */
-    __m256d a[8];
-    for (int u = 0; u < 8; u++) a[u] = _mm256_loadu_pd(sum + c + 4 * u);
-    for (size_t t = 0; t < len; t++) {
-      for (int u = 0; u < 4; u++) {
-        const __m256 v = _mm256_loadu_ps(x + t * d + c + 8 * u);
-        a[2 * u] = _mm256_add_pd(a[2 * u], _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
-        a[2 * u + 1] = _mm256_add_pd(a[2 * u + 1], _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
-      }
-    }
-    for (int u = 0; u < 8; u++) _mm256_storeu_pd(sum + c + 4 * u, a[u]);
-  }
-  for (; c + 8 <= nc; c += 8) { /* each channel's sum still runs token after token */
-    __m256d a0 = _mm256_loadu_pd(sum + c), a1 = _mm256_loadu_pd(sum + c + 4);
-    for (size_t t = 0; t < len; t++) {
-      const __m256 v = _mm256_loadu_ps(x + t * d + c);
-      a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
-      a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
-    }
-    _mm256_storeu_pd(sum + c, a0);
-    _mm256_storeu_pd(sum + c + 4, a1);
-  }
+  for (; c + 64 <= nc; c += 64) sum_sweep(sum + c, x + c, len, d, 8); /* 64 channels a sweep */
+  for (; c + 32 <= nc; c += 32) sum_sweep(sum + c, x + c, len, d, 4);
+  for (; c + 8 <= nc; c += 8) sum_sweep(sum + c, x + c, len, d, 1);
   for (size_t t = 0; t < len; t++)
     for (size_t k = c; k < nc; k++) sum[k] += (double)x[t * d + k];
 }
@@ -98,21 +95,22 @@ static void quant_rows(int8_t *q, const float *x, const float *mean, float s, si
   }
 }
 
+/* m[0 .. 8 nv) = max(m, |x| bits) over len tokens, one sweep in memory order */
+static inline __attribute__((always_inline)) void absmax_sweep(uint32_t *m, const float *x,
+                                                               size_t len, size_t d, int nv) {
+  __m256i a[8];
+  for (int u = 0; u < nv; u++) a[u] = _mm256_loadu_si256((const __m256i *)(m + 8 * u));
+  for (size_t t = 0; t < len; t++)
+    for (int u = 0; u < nv; u++)
+      a[u] = _mm256_max_epu32(a[u], absbits(_mm256_loadu_ps(x + t * d + 8 * u)));
+  for (int u = 0; u < nv; u++) _mm256_storeu_si256((__m256i *)(m + 8 * u), a[u]);
+}
+
 static void absmax_channels(uint32_t *m, const float *x, size_t len, size_t d) {
   size_t c = 0;
-  for (; c + 32 <= d; c += 32) { /* 32 channels per sweep, as in sum_rows */
-    __m256i a[4];
-    for (int u = 0; u < 4; u++) a[u] = _mm256_loadu_si256((const __m256i *)(m + c + 8 * u));
-    for (size_t t = 0; t < len; t++)
-      for (int u = 0; u < 4; u++)
-        a[u] = _mm256_max_epu32(a[u], absbits(_mm256_loadu_ps(x + t * d + c + 8 * u)));
-    for (int u = 0; u < 4; u++) _mm256_storeu_si256((__m256i *)(m + c + 8 * u), a[u]);
-  }
-  for (; c + 8 <= d; c += 8) {
-    __m256i a = _mm256_loadu_si256((const __m256i *)(m + c));
-    for (size_t t = 0; t < len; t++) a = _mm256_max_epu32(a, absbits(_mm256_loadu_ps(x + t * d + c)));
-    _mm256_storeu_si256((__m256i *)(m + c), a);
-  }
+  for (; c + 64 <= d; c += 64) absmax_sweep(m + c, x + c, len, d, 8); /* as in sum_rows */
+  for (; c + 32 <= d; c += 32) absmax_sweep(m + c, x + c, len, d, 4);
+  for (; c + 8 <= d; c += 8) absmax_sweep(m + c, x + c, len, d, 1);
   for (size_t t = 0; t < len; t++)
     for (size_t k = c; k < d; k++) m[k] = fa_quant_i8_absbits_max(m[k], x[t * d + k]);
 }

@@ -7,11 +7,14 @@ Groups:
   float32 kernel when torch is absent). extra_info: ``speedup_vs_torch``; for the low-rank
   rows ``gemm_gflops`` (the multiply-adds of their GEMM-shaped parts, counted as 2 flops,
   over the whole call's time: a lower bound for the GEMMs' own rate), ``f32_peak_gflops``
-  (this machine's float32 FMA peak for the ISA the kernels use, measured in this run by a
-  register-resident FMA loop) and ``peak_fraction``. Not for Linformer with mean pooling:
-  the kernel skips the all-zero blocks of such a projection, so it does fewer
-  multiply-adds than the dense count; ``linformer-gaussian`` (every block non-zero) gives
-  the rate of the dense GEMMs.
+  (this machine's float32 FMA peak for the ISA of the variant timed, measured in this run
+  by a register-resident FMA loop of that ISA: AVX-512 rows against the AVX-512 peak, AVX2
+  rows against the AVX2 peak) and ``peak_fraction``. ``<impl>@<variant>`` rows force each
+  other SIMD variant that runs here (`alternatives`: e.g. f32-avx2 where dispatch picks
+  f32-avx512), so every low-rank kernel of the CPU is compared in one run. No GEMM rate
+  for Linformer with mean pooling: the kernel skips the all-zero blocks of such a
+  projection, so it does fewer multiply-adds than the dense count; ``linformer-gaussian``
+  (every block non-zero) gives the rate of the dense GEMMs.
 - ``lowrank scaling <impl>``: L = 1k, 4k, 16k, 64k; ``ratio_vs_quarter`` = t(L) / t(L/4)
   (4 for time linear in L) and ``peak_extra_bytes`` (O(L): the output and the inputs'
   float32 copies, nothing L x L).
@@ -37,13 +40,15 @@ import pytest
 import fastattn
 from fastattn import _core
 from fastattn.benchmarks import peers
-from fastattn.benchmarks.conftest import peak_rate
+from fastattn.benchmarks.conftest import alternatives, peak_rate
 
 HEADS, DIM, FEATURES, RANK = 8, 64, 256, 256
 LOWRANK = ["linear", "linear-causal", "performer", "performer-causal", "linformer",
            "linformer-gaussian"]
 IMPLS = ["torch-sdpa-f32", "torch-sdpa-f32-causal", "fastattn-dense-f32", "fastattn-dense-i8",
          *LOWRANK]
+OPS = {"linear": "linear-f32", "performer": "performer-f32", "linformer": "linformer-f32"}
+FORCED = [f"{impl}@{name}" for impl in LOWRANK for name in alternatives(OPS[impl.split("-")[0]])]
 SCALING = [1024, 4096, 16384, 65536]
 CROSSOVER_GRID = [128, 256, 512, 1024, 2048, 4096]
 _MEDIANS: dict = {}
@@ -59,11 +64,12 @@ def inputs(length: int, seed: int = 0) -> tuple:
 
 
 @functools.cache
-def f32_peak_gflops() -> float:
-    """Best of 5 runs of the float32 FMA loop, about 0.1 s each, in CPU time: the loop runs
-    on the calling thread, and on a shared machine wall time would put the peak below what
-    the kernels reach."""
-    return peak_rate(_core.f32_peak_loop, 1 << 14, clock=time.process_time)
+def f32_peak_gflops(isa: str | None = None) -> float:
+    """Best of 5 runs of the float32 FMA loop of `isa` (None: the best this CPU runs), about
+    0.1 s each, in CPU time: the loop runs on the calling thread, and on a shared machine
+    wall time would put the peak below what the kernels reach."""
+    return peak_rate(lambda iters: _core.f32_peak_loop(iters, isa), 1 << 14,
+                     clock=time.process_time)
 
 
 def gemm_macs(impl: str, length: int) -> int | None:
@@ -94,7 +100,10 @@ def features() -> np.ndarray:
 
 
 def build(impl: str, length: int):
-    """fn() for one implementation at one length, or None when it cannot run here."""
+    """fn() for one implementation at one length (``<impl>@<variant>``: that variant
+    forced), or None when it cannot run here."""
+    impl, _, variant = impl.partition("@")
+    forced = {"variant": variant} if variant else {}
     q, k, v = inputs(length)
     causal = impl.endswith("causal")
     if impl.startswith("torch-sdpa"):
@@ -105,47 +114,49 @@ def build(impl: str, length: int):
         return functools.partial(fastattn.attention, q, k, v, precision="int8", num_threads=1)
     if impl.startswith("linear"):
         return functools.partial(fastattn.linear_attention, q, k, v, causal=causal,
-                                 num_threads=1)
+                                 num_threads=1, **forced)
     if impl.startswith("performer"):
         return functools.partial(fastattn.performer_attention, q, k, v, features=features(),
-                                 causal=causal, num_threads=1)
+                                 causal=causal, num_threads=1, **forced)
     if impl.startswith("linformer"):
         kind = "gaussian" if impl.endswith("gaussian") else "mean"
         return functools.partial(fastattn.linformer_attention, q, k, v,
-                                 proj_k=projection(length, kind), num_threads=1)
+                                 proj_k=projection(length, kind), num_threads=1, **forced)
     raise ValueError(impl)
 
 
 def lowrank_extra(impl: str, length: int) -> dict:
-    return dict(length=length, threads=1, f32_peak_gflops=f32_peak_gflops(),
-                gemm_macs=gemm_macs(impl, length),
-                variant={"linear": _dispatch_name("linear-f32"),
-                         "performer": _dispatch_name("performer-f32"),
-                         "linformer": _dispatch_name("linformer-f32")}[impl.split("-")[0]])
+    """The variant a low-rank row runs (dispatch's choice unless forced) and the peak of
+    its ISA."""
+    impl, _, forced = impl.partition("@")
+    variant = _variant(OPS[impl.split("-")[0]], forced or None)
+    return dict(length=length, threads=1, f32_peak_gflops=f32_peak_gflops(variant.isa),
+                gemm_macs=gemm_macs(impl, length), variant=variant.name)
 
 
-def _dispatch_name(op: str) -> str:
+def _variant(op: str, name: str | None = None):
     from fastattn import _dispatch
 
-    return _dispatch.OPS[op].chosen.name
+    return _dispatch.OPS[op].resolve(name)
 
 
-@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("impl", IMPLS + FORCED)
 def bench_lowrank_4096(record, benchmark, impl):
     length = 4096
     fn = build(impl, length)
     if fn is None:
         pytest.skip("torch not installed")
-    extra = lowrank_extra(impl, length) if impl in LOWRANK else dict(length=length, threads=1)
+    lowrank = impl.partition("@")[0] in LOWRANK
+    extra = lowrank_extra(impl, length) if lowrank else dict(length=length, threads=1)
     torch_here = build("torch-sdpa-f32", 16) is not None
     baseline = impl == ("torch-sdpa-f32" if torch_here else "fastattn-dense-f32")
     median = record(fn, group="lowrank L=4096 threads=1", name=impl, baseline=baseline,
                     extra=extra)
     _MEDIANS[(impl, length)] = median
-    peer = "torch-sdpa-f32-causal" if impl.endswith("causal") else "torch-sdpa-f32"
+    peer = "torch-sdpa-f32-causal" if "causal" in impl else "torch-sdpa-f32"
     if (peer, length) in _MEDIANS and median:
         benchmark.extra_info["speedup_vs_torch"] = _MEDIANS[(peer, length)] / median
-    if impl in LOWRANK and median and extra["gemm_macs"]:
+    if lowrank and median and extra["gemm_macs"]:
         gflops = 2 * extra["gemm_macs"] / median / 1e9
         benchmark.extra_info.update(gemm_gflops=gflops,
                                     peak_fraction=gflops / extra["f32_peak_gflops"])
@@ -162,29 +173,30 @@ def bench_lowrank_scaling(record, benchmark, impl, length):
         benchmark.extra_info["ratio_vs_quarter"] = median / _MEDIANS[(impl, length // 4)]
 
 
+@pytest.mark.parametrize("forced", [None, *alternatives("linear-f32")])
 @pytest.mark.parametrize("heads", [1, HEADS])
-def bench_linear_gemm_parts(record, benchmark, heads):
+def bench_linear_gemm_parts(record, benchmark, heads, forced):
     length, rng = 4096, np.random.default_rng(0)
+    variant = _variant("linear-f32", forced)
     runs = []
     for _ in range(heads):
         kf, qf = (rng.random((length, DIM), np.float32) for _ in range(2))
         v = rng.standard_normal((length, DIM), dtype=np.float32)
-        runs.append(fastattn.linear.gemm_parts_call(kf, v, qf)[0])
+        runs.append(fastattn.linear.gemm_parts_call(kf, v, qf, variant=forced)[0])
 
     def call():
         for run in runs:
             run()
 
     flops = heads * 2 * 2 * length * DIM * DIM
+    peak = f32_peak_gflops(variant.isa)
     median = record(call, group="lowrank gemm parts L=4096 threads=1",
-                    name=f"linear gemm parts H={heads}", flops=flops,
-                    extra=dict(length=length, heads=heads, threads=1,
-                               f32_peak_gflops=f32_peak_gflops(),
-                               variant=_dispatch_name("linear-f32")))
+                    name=f"linear gemm parts H={heads}" + (f" @{forced}" if forced else ""),
+                    flops=flops, extra=dict(length=length, heads=heads, threads=1,
+                                            f32_peak_gflops=peak, variant=variant.name))
     if median:
         gflops = flops / median / 1e9
-        benchmark.extra_info.update(gemm_gflops=gflops,
-                                    peak_fraction=gflops / f32_peak_gflops())
+        benchmark.extra_info.update(gemm_gflops=gflops, peak_fraction=gflops / peak)
 
 
 def _median_seconds(fn, repeats: int = 3) -> float:

@@ -7,11 +7,17 @@
 
 #include <stdint.h>
 
+#include "fastattn/cpu.h"
+
 uint64_t fa_i8_peak_loop(uint64_t iters, int32_t *sink);
 
-/* The same for float32 FMAs at the best ISA the float32 kernels use (AVX2 + FMA, NEON,
- * scalar): returns the floating-point operations done, 2 per FMA lane. One loop per ISA in
- * csrc/peak/f32-<isa>.c. */
+/* The same for float32 FMAs at the best ISA the float32 kernels use (AVX-512, AVX2 + FMA,
+ * NEON, scalar): returns the floating-point operations done, 2 per FMA lane. One loop per
+ * ISA in csrc/peak/f32-<isa>.c. */
 uint64_t fa_f32_peak_loop(uint64_t iters, float *sink);
+
+/* The float32 loop of one ISA (so a variant's rate is set against its own ISA's peak);
+ * 0 when that ISA has no float32 loop or this CPU does not run it. */
+uint64_t fa_f32_peak_loop_isa(fa_isa isa, uint64_t iters, float *sink);
 
 #endif

@@ -1,0 +1,17 @@
+/* Linformer attention, float32, AVX-512 (x86-64): the job of
+ * linformer/job-f32.h on the micro-kernels of lowrank/f32-avx512.h. */
+#if !defined(__x86_64__) && !defined(_M_X64)
+#error "f32-avx512.c is for x86-64 only"
+#endif
+
+#include "common/target.h"
+FA_TARGET_BEGIN("avx2,fma,avx512f,avx512dq,avx512bw,avx512vl")
+
+#include "linformer/job-f32.h"
+#include "lowrank/f32-avx512.h"
+
+fa_status fa_linformer_f32__avx512(const void *params, const fa_job *job, void *workspace) {
+  return fa_linformer_f32_job(&fa_lr_ukernels_avx512, params, job, workspace);
+}
+
+FA_TARGET_END
