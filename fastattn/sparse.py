@@ -110,7 +110,8 @@ def block_sparse_attention(q: ArrayLike, k: ArrayLike | QuantizedTensor,
     """
     if not isinstance(layout, BlockLayout):
         raise TypeError(f"layout must be a fastattn.BlockLayout, got {type(layout).__name__}")
-    prep = _precision.prepare(q, k, v, precision=precision, scale=scale, num_threads=num_threads)
+    prep = _precision.prepare(q, k, v, precision=precision, scale=scale, num_threads=num_threads,
+                              defer_query_check=True)
     m4 = prepare_mask(mask, prep, "mask")
     args = _engine_args(layout, prep)
     threads = _validate.num_threads(num_threads)
@@ -121,12 +122,20 @@ def block_sparse_attention(q: ArrayLike, k: ArrayLike | QuantizedTensor,
     if prep.int8 is None:
         _core.sparse_f32(prep.q, prep.k, prep.v, out4, m4, prep.scale, args["band_lo"],
                          args["band_hi"], *common, kernel.index, threads)
-    else:
-        i8 = prep.int8
-        _core.sparse_i8(prep.q, i8.block, prep.k, i8.k_scale, i8.block, prep.v, i8.v_scale, out4,
-                        m4, prep.scale, args["band_lo"], args["band_hi"], *common, kernel.index,
-                        threads)
+    elif not _sparse_i8(prep, out4, m4, args, common, kernel.index, threads):
+        # The kernel checks q in its own pass (int8.q_limit), as dense attention does: only
+        # when a block is beyond that is q checked (and maybe rescaled) here, and rerun.
+        _sparse_i8(_precision.check_query(prep), out4, m4, args, common, kernel.index, threads)
     return prep.finish(out)
+
+
+def _sparse_i8(prep: Prepared, out4, m4, args: dict, common: tuple, index: int,
+               threads: int) -> bool:
+    """The int8 kernel on `prep`; False when it refused q (beyond ``prep.int8.q_limit``)."""
+    i8 = prep.int8
+    return _core.sparse_i8(prep.q, i8.block, prep.k, i8.k_scale, i8.block, prep.v, i8.v_scale,
+                           out4, m4, prep.scale, args["band_lo"], args["band_hi"], *common, index,
+                           threads, i8.q_limit)
 
 
 def local_attention(q: ArrayLike, k: ArrayLike | QuantizedTensor, v: ArrayLike | QuantizedTensor,

@@ -10,6 +10,8 @@ from the first).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -105,6 +107,45 @@ PATTERNS = sparse_patterns(bigbird_heads=4)
 def test_patterns_match_reference(variant, pattern, lq, lk, causal, seed):
     check_layout(variant, PATTERNS[pattern](lq, lk, causal), np.random.default_rng(seed),
                  heads=4, kv_heads=2)
+
+
+def _sparse_out(prep, layout, variant, q_limit):
+    """(whether the kernel took q, its output) for a `_precision.prepare` result."""
+    args = fastattn.sparse._engine_args(layout, prep)
+    common = (args["indptr"], args["indices"], args["layout_of"], layout.block_q,
+              layout.block_k, args["q_global"], args["k_global"], args["global_hi"])
+    out = np.zeros(prep.q.shape[:3] + (prep.v.shape[-1],), np.float32)
+    done = fastattn.sparse._sparse_i8(dataclasses.replace(
+        prep, int8=dataclasses.replace(prep.int8, q_limit=q_limit)), out, None, args, common,
+        SPARSE_I8.resolve(variant).index, 1)
+    return done, out
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_query_checked_by_the_kernel(variant):
+    """block_sparse_attention leaves the pass over q that proves it finite and in range to
+    the kernel (q_limit), as dense attention does: the kernel takes q only when every block's
+    max |q| is below the limit, else the API checks q (a ValueError, or q rescaled) and reruns
+    with the eager path's bytes."""
+    rng = np.random.default_rng(13)
+    q, k, v = gaussian(rng, 2, 300, 32), gaussian(rng, 1, 300, 32), gaussian(rng, 1, 300, 32)
+    layout = fastattn.route(q, k, block=64, top_k=2)
+    prep = fastattn._precision.prepare(q, k, v, precision="int8")
+    top = float(np.abs(q).max())
+    assert _sparse_out(prep, layout, variant, np.nextafter(np.float32(top), np.float32(2 * top)))[0]
+    assert not _sparse_out(prep, layout, variant, top)[0]  # the max itself is not below it
+    done, out = _sparse_out(prep, layout, variant, 2 * top)
+    assert done and np.array_equal(out, _sparse_out(prep, layout, variant, 0.0)[1])
+    for bad in (np.nan, np.inf):
+        q2 = q.copy()
+        q2[1, 299, 5] = bad  # the last block of the last head
+        with pytest.raises(ValueError, match="finite"):
+            fastattn.block_sparse_attention(q2, k, v, layout, precision="int8", variant=variant)
+    qb = (q * 2.0**100).astype(np.float32)  # beyond the limit: the API rescales q, then reruns
+    eager = fastattn._precision.prepare(qb, k, v, precision="int8")
+    assert eager.scale != prep.scale
+    out = fastattn.block_sparse_attention(qb, k, v, layout, precision="int8", variant=variant)
+    assert np.array_equal(out, _sparse_out(eager, layout, variant, 0.0)[1].reshape(out.shape))
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

@@ -8,6 +8,13 @@
 #include "fastattn/sparse.h"
 #include "sparse/op.h"
 
+static inline fa_status fa_sparse_f32_run(const fa_f32_ukernels *uk, const fa_f32_problem *p,
+                                          size_t q0, size_t q1, const fa_range *ranges,
+                                          size_t nranges, void *workspace) {
+  fa_f32_flash(uk, p, q0, q1, ranges, nranges, workspace);
+  return FA_OK;
+}
+
 FA_SPARSE_JOB(f32, FA_F32_MQ)
 
 #endif

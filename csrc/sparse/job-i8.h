@@ -8,6 +8,12 @@
 #include "fastattn/sparse.h"
 #include "sparse/op.h"
 
+static inline fa_status fa_sparse_i8_run(const fa_i8_ukernels *uk, const fa_i8_problem *p,
+                                         size_t q0, size_t q1, const fa_range *ranges,
+                                         size_t nranges, void *workspace) {
+  return fa_i8_flash(uk, p, q0, q1, ranges, nranges, workspace);
+}
+
 FA_SPARSE_JOB(i8, FA_I8_MQ)
 
 #endif

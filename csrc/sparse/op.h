@@ -12,7 +12,9 @@
 #include "sparse/layout.h"
 
 /* The job: one query block of one batch x head, its listed key blocks, on the engine in
- * sub-blocks of at most mq rows (the engine's limit); the key ranges lead the workspace. */
+ * sub-blocks of at most mq rows (the engine's limit); the key ranges lead the workspace.
+ * fa_sparse_<dt>_run (sparse/job-<dt>.h) runs the engine on a sub-block and returns its
+ * status (int8: FA_ERR_RANGE when q is beyond the caller's q_limit). */
 #define FA_SPARSE_JOB(dt, mq)                                                                 \
   static inline fa_status fa_sparse_##dt##_job(const fa_##dt##_ukernels *uk, const void *params, \
                                                const fa_job *job, void *workspace) {          \
@@ -26,7 +28,8 @@
     void *flash_ws = (char *)workspace + fa_sparse_ranges_bytes(l);                           \
     for (size_t q0 = job->q0; q0 < job->q1; q0 += (mq)) {                                     \
       const size_t q1 = q0 + (mq) < job->q1 ? q0 + (mq) : job->q1;                            \
-      fa_##dt##_flash(uk, &prob, q0, q1, ranges, nranges, flash_ws);                          \
+      const fa_status s = fa_sparse_##dt##_run(uk, &prob, q0, q1, ranges, nranges, flash_ws);  \
+      if (s != FA_OK) return s;                                                               \
     }                                                                                         \
     return FA_OK;                                                                             \
   }
