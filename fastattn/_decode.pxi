@@ -1,5 +1,7 @@
 # Decode bindings (included by _core.pyx): a short query block against a key/value cache.
 
+from libc.stdlib cimport free, malloc
+
 DECODE_SPLIT = FA_DECODE_SPLIT
 DECODE_TILE = FA_DECODE_TILE
 DECODE_BLOCK = FA_DECODE_BLOCK
@@ -23,10 +25,17 @@ def decode_f32(q, k, v, size_t lk, out, mask, float scale, ptrdiff_t band_lo, pt
     _fill_dense_f32(&p, q, k, v, out, mask, scale, band_lo, band_hi)
     p.lk = lk
     cdef size_t size = fa_decode_f32_workspace_size(&p, nthreads)
-    cdef unsigned char[::1] ws = bytearray(size)
     cdef fa_status status
-    with nogil:
-        status = fa_decode_f32(&p, variant, nthreads, &ws[0], size)
+    # malloc, not a bytearray: no zero fill and no Python objects, which run cold after a
+    # call that streamed the cache through L2
+    cdef void *ws = malloc(size)
+    if ws == NULL:
+        raise MemoryError(f"decode workspace of {size} bytes")
+    try:
+        with nogil:
+            status = fa_decode_f32(&p, variant, nthreads, ws, size)
+    finally:
+        free(ws)
     _check(status)
 
 
@@ -48,10 +57,17 @@ def decode_i8(q, k, k_scale, v, v_scale, size_t lk, out, mask, float scale, ptrd
     _fill_i8(&p, q, k, k_scale, v, v_scale, out, mask, scale, band_lo, band_hi)
     p.lk, p.d = lk, q.shape[3]
     cdef size_t size = fa_decode_i8_workspace_size(&p, nthreads)
-    cdef unsigned char[::1] ws = bytearray(size)
     cdef fa_status status
-    with nogil:
-        status = fa_decode_i8(&p, variant, nthreads, &ws[0], size)
+    # malloc, not a bytearray: no zero fill and no Python objects, which run cold after a
+    # call that streamed the cache through L2
+    cdef void *ws = malloc(size)
+    if ws == NULL:
+        raise MemoryError(f"decode workspace of {size} bytes")
+    try:
+        with nogil:
+            status = fa_decode_i8(&p, variant, nthreads, ws, size)
+    finally:
+        free(ws)
     _check(status)
 
 
