@@ -3,10 +3,9 @@
 #ifndef FASTATTN_LOWRANK_ROWS_AVX512_H
 #define FASTATTN_LOWRANK_ROWS_AVX512_H
 
-#include <float.h>
 #include <immintrin.h>
-#include <math.h>
 #include <string.h>
+#include "lowrank/vec.h"
 
 /* Plain 512-bit stores, not AVX2's non-temporal ones: with the AVX-512 GEMM tiles between
  * the calls, non-temporal stores made non-causal linear attention (L=4096, 8 heads) 0.5 ms
@@ -22,10 +21,8 @@ static void fa_lr_divide_rows_avx512(float *out, ptrdiff_t out_rs, const float *
       memset(orow, 0, dv * sizeof(float));
       continue;
     }
-    /* a multiply (divides are slow), unless 1 / den is not a normal float (den tiny or huge) */
-    const float inv = 1.0f / den[r];
-    const int mul = inv - inv == 0.0f && fabsf(inv) >= FLT_MIN;
-    const __m512 dr = _mm512_set1_ps(mul ? inv : den[r]);
+    int mul;
+    const __m512 dr = _mm512_set1_ps(fa_lr_row_divisor(den[r], &mul));
     size_t x = 0;
     for (; x + 16 <= dv; x += 16) {
       const __m512 n = _mm512_loadu_ps(nrow + x);
