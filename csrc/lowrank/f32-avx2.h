@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "lowrank/f32-scalar.h"
+#include "lowrank/vec.h"
 #include "ukernels/f32-avx2.h"
 
 /* 2^f for f in [-0.5, 0.5]: a degree-5 near-minimax fit (Lawson's iteration on relative
@@ -140,10 +141,8 @@ static void fa_lr_divide_rows_avx2(float *out, ptrdiff_t out_rs, const float *nu
       memset(orow, 0, dv * sizeof(float));
       continue;
     }
-    /* a multiply (divides are slow), unless 1 / den is not a normal float (den tiny or huge) */
-    const float inv = 1.0f / den[r];
-    const int mul = inv - inv == 0.0f && fabsf(inv) >= FLT_MIN;
-    const __m256 dr = _mm256_set1_ps(mul ? inv : den[r]);
+    int mul;
+    const __m256 dr = _mm256_set1_ps(fa_lr_row_divisor(den[r], &mul));
     size_t x = 0;
     if (((uintptr_t)orow & 15) == 0)
       for (; x + 8 <= dv; x += 8) {

@@ -8,6 +8,8 @@
 
 #include <immintrin.h>
 #include "lowrank/f32-avx2.h"
+#include "lowrank/rows-avx512.h"
+#include "lowrank/rows-avx512.h"
 
 _Static_assert(FA_F32_MR_MAX >= 8 && FA_F32_NR == 16, "the 8 x 16 tile: one ZMM per row");
 
@@ -205,6 +207,6 @@ static void fa_lr_rows_exp2_sub_avx512(float *x, size_t rows, size_t ld, const f
 
 static const fa_lr_ukernels fa_lr_ukernels_avx512 = {
     &fa_f32_ukernels_avx512, fa_lr_elu1_avx512, fa_lr_rows_max_sub_avx512,
-    fa_lr_rows_exp2_sub_avx512, fa_lr_softmax_exp2_avx512, fa_lr_divide_rows_avx2};
+    fa_lr_rows_exp2_sub_avx512, fa_lr_softmax_exp2_avx512, fa_lr_divide_rows_avx512};
 
 #endif
