@@ -12,7 +12,8 @@
 # list instead of freeing it, and the next output of the same byte size takes it from
 # there. A block in use is never handed out twice: it is only reachable from the idle list
 # after its owner is gone. The idle list holds at most _IDLE_SLOTS blocks and
-# output_cache_limit() bytes (FASTATTN_OUTPUT_CACHE_MB, default 64; 0 turns recycling off).
+# output_cache_limit() bytes (FASTATTN_OUTPUT_CACHE_MB, default 64; 0 turns recycling off),
+# evicting its oldest blocks to make room for the newest.
 # tracemalloc sees a block while it is in use, as it sees NumPy's own arrays.
 
 from libc.stdint cimport uintptr_t
@@ -38,32 +39,44 @@ cdef char *_aligned(char *raw) noexcept nogil:
     return <char *>((<uintptr_t>raw + _ALIGN) & ~(<uintptr_t>(_ALIGN - 1)))
 
 
+cdef void _drop_idle(int i) noexcept:
+    """Removes idle block i, keeping the rest oldest first."""
+    global _idle_count, _idle_bytes
+    cdef int j
+    _idle_bytes -= _idle_size[i]
+    _idle_count -= 1
+    for j in range(i, _idle_count):
+        _idle_raw[j] = _idle_raw[j + 1]
+        _idle_size[j] = _idle_size[j + 1]
+
+
 cdef char *_take(size_t size) noexcept:
     """The raw allocation of an idle block of exactly `size` bytes, else a new one (NULL
     when out of memory). Its aligned start lies 1 to _ALIGN bytes into it."""
-    global _idle_count, _idle_bytes
     cdef int i
     cdef char *raw
-    for i in range(_idle_count):
+    for i in range(_idle_count - 1, -1, -1):  # the newest first
         if _idle_size[i] == size:
             raw = _idle_raw[i]
-            _idle_count -= 1
-            _idle_raw[i] = _idle_raw[_idle_count]
-            _idle_size[i] = _idle_size[_idle_count]
-            _idle_bytes -= size
+            _drop_idle(i)
             return raw
     return <char *>malloc(size + _ALIGN)
 
 
 cdef void _give_back(char *raw, size_t size) noexcept:
+    """Keeps a freed block for reuse, evicting the oldest idle ones to make room; frees it
+    when it alone is over the limit."""
     global _idle_count, _idle_bytes
-    if _idle_count < _IDLE_SLOTS and _idle_bytes + size <= _idle_limit:
-        _idle_raw[_idle_count] = raw
-        _idle_size[_idle_count] = size
-        _idle_count += 1
-        _idle_bytes += size
-    else:
+    if size > _idle_limit:
         free(raw)
+        return
+    while _idle_count == _IDLE_SLOTS or _idle_bytes + size > _idle_limit:
+        free(_idle_raw[0])
+        _drop_idle(0)
+    _idle_raw[_idle_count] = raw
+    _idle_size[_idle_count] = size
+    _idle_count += 1
+    _idle_bytes += size
 
 
 cdef class OutputBlock:
@@ -111,15 +124,15 @@ cdef class OutputBlock:
 
 
 def set_output_cache_limit(Py_ssize_t limit):
-    """Bytes of idle output blocks kept for reuse (0: none); frees what no longer fits."""
-    global _idle_limit, _idle_count, _idle_bytes
+    """Bytes of idle output blocks kept for reuse (0: none); frees the oldest idle blocks
+    until the rest fit."""
+    global _idle_limit
     if limit < 0:
         raise ValueError(f"the output cache limit must be >= 0 bytes, got {limit}")
     _idle_limit = <size_t>limit
-    while _idle_count > 0 and (_idle_bytes > _idle_limit or _idle_limit == 0):
-        _idle_count -= 1
-        _idle_bytes -= _idle_size[_idle_count]
-        free(_idle_raw[_idle_count])
+    while _idle_count > 0 and _idle_bytes > _idle_limit:
+        free(_idle_raw[0])
+        _drop_idle(0)
 
 
 def output_cache_limit():

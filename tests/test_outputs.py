@@ -24,6 +24,7 @@ def qkv():
 def cache_limit():
     _outputs.empty((1,))  # reads FASTATTN_OUTPUT_CACHE_MB first, so it cannot undo the test
     before = _core.output_cache_limit()
+    _core.set_output_cache_limit(0)  # an empty idle list: earlier tests leave blocks there
     _core.set_output_cache_limit(64 << 20)
     yield
     _core.set_output_cache_limit(before)
@@ -56,8 +57,6 @@ def test_live_view_keeps_its_memory(qkv):
 
 
 def test_float64_inputs_give_the_block_back(qkv):
-    _core.set_output_cache_limit(0)
-    _core.set_output_cache_limit(64 << 20)
     assert _core.output_cache_idle() == (0, 0)
     out = fastattn.attention(*(x.astype(np.float64) for x in qkv))
     assert out.dtype == np.float64
@@ -100,3 +99,15 @@ def test_bad_environment_value_warns(monkeypatch):
 def test_small_outputs_are_plain_arrays():
     small = _outputs.empty((3, 5))
     assert small.flags.owndata and small.shape == (3, 5) and small.dtype == np.float32
+
+
+def test_idle_list_keeps_the_newest_within_its_limit():
+    sizes = [(1 << 20) + 4096 * i for i in range(6)]  # six distinct sizes, four slots
+    for n in sizes:
+        _outputs.empty((n // 4,))  # dropped at once: its block goes idle
+    assert _core.output_cache_idle() == (4, sum(sizes[2:]))
+    _core.set_output_cache_limit(sizes[5] + sizes[4])
+    assert _core.output_cache_idle() == (2, sizes[4] + sizes[5])
+    big = _outputs.empty(((sizes[5] + sizes[4]) // 4 + 1,))  # alone over the limit
+    del big
+    assert _core.output_cache_idle() == (2, sizes[4] + sizes[5])
