@@ -6,6 +6,7 @@ from libc.stdint cimport int8_t, int32_t, int64_t, uint64_t
 cdef extern from "fastattn/status.h" nogil:
     ctypedef enum fa_status:
         FA_OK
+        FA_ERR_NONFINITE
         FA_ERR_RANGE
         FA_STATUS_COUNT
     const char *fa_status_name(fa_status status)
