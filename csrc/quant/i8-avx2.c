@@ -81,43 +81,16 @@ static inline __m128i codes16(__m256 r0, __m256 r1, __m256 magic) {
   return _mm_packs_epi16(w0, w1);
 }
 
-/* Whether y * inv (inv = 1 / s rounded) is at least 2^-13 from every half-integer in both
- * vectors. Then rint(y * inv) = rint(y / s): both are within 3 * 2^-24 * 128 < 2^-15 of the
- * exact quotient for |y / s| <= 128 (one rounding each, plus inv's), so no half-integer lies
- * between them. Larger quotients, inf and NaN fail the test (|q - rint q| is NaN or the
- * magic-constant rint is off), and so does any quotient near a tie: those vectors divide. */
-static inline int far_from_ties(__m256 q0, __m256 q1, __m256 magic) {
-  const __m256 half = _mm256_set1_ps(0.5f - 0x1p-13f), lim = _mm256_set1_ps(128.0f);
-  const __m256 sign = _mm256_set1_ps(-0.0f);
-  const __m256 f0 = _mm256_andnot_ps(sign, _mm256_sub_ps(q0, _mm256_sub_ps(_mm256_add_ps(q0, magic), magic)));
-  const __m256 f1 = _mm256_andnot_ps(sign, _mm256_sub_ps(q1, _mm256_sub_ps(_mm256_add_ps(q1, magic), magic)));
-  const __m256 ok0 = _mm256_and_ps(_mm256_cmp_ps(f0, half, _CMP_LT_OQ),
-                                   _mm256_cmp_ps(_mm256_andnot_ps(sign, q0), lim, _CMP_LE_OQ));
-  const __m256 ok1 = _mm256_and_ps(_mm256_cmp_ps(f1, half, _CMP_LT_OQ),
-                                   _mm256_cmp_ps(_mm256_andnot_ps(sign, q1), lim, _CMP_LE_OQ));
-  return _mm256_movemask_ps(_mm256_and_ps(ok0, ok1)) == 0xFF;
-}
-
-/* The codes of y0 / s0, y1 / s1 by a multiply with inv0 = 1 / s0, inv1 = 1 / s1 where that
- * gives the same integers (far_from_ties), else by the division itself. */
-static inline __m128i quot_codes16(__m256 y0, __m256 y1, __m256 s0, __m256 s1, __m256 inv0,
-                                   __m256 inv1, __m256 magic) {
-  const __m256 q0 = _mm256_mul_ps(y0, inv0), q1 = _mm256_mul_ps(y1, inv1);
-  if (far_from_ties(q0, q1, magic)) return codes16(q0, q1, magic);
-  return codes16(_mm256_div_ps(y0, s0), _mm256_div_ps(y1, s1), magic);
-}
-
 static void quant_rows(int8_t *q, const float *x, const float *mean, float s, size_t rows,
                        size_t d, float magic) {
   const __m256 vs = _mm256_set1_ps(s), vm = _mm256_set1_ps(magic);
-  const __m256 inv = _mm256_div_ps(_mm256_set1_ps(1.0f), vs);
   for (size_t t = 0; t < rows; t++) {
     const float *xt = x + t * d;
     int8_t *qt = q + t * d;
     size_t c = 0;
     for (; c + 16 <= d; c += 16)
-      _mm_storeu_si128((__m128i *)(qt + c), quot_codes16(load_y(xt, mean, c), load_y(xt, mean, c + 8),
-                                                         vs, vs, inv, inv, vm));
+      _mm_storeu_si128((__m128i *)(qt + c), codes16(_mm256_div_ps(load_y(xt, mean, c), vs),
+                                                    _mm256_div_ps(load_y(xt, mean, c + 8), vs), vm));
     for (; c < d; c++) qt[c] = fa_quant_i8_code((mean ? xt[c] - mean[c] : xt[c]) / s, magic);
   }
 }
@@ -144,18 +117,18 @@ static void absmax_channels(uint32_t *m, const float *x, size_t len, size_t d) {
 
 static void quant_channels(int8_t *q, const float *x, const float *s, size_t len, size_t d,
                            float magic) {
-  const __m256 vm = _mm256_set1_ps(magic), one = _mm256_set1_ps(1.0f);
-  size_t c = 0;
-  for (; c + 16 <= d; c += 16) { /* 16 channels over every token: their 1 / s once */
-    const __m256 s0 = _mm256_loadu_ps(s + c), s1 = _mm256_loadu_ps(s + c + 8);
-    const __m256 inv0 = _mm256_div_ps(one, s0), inv1 = _mm256_div_ps(one, s1);
-    for (size_t t = 0; t < len; t++)
-      _mm_storeu_si128((__m128i *)(q + t * d + c),
-                       quot_codes16(_mm256_loadu_ps(x + t * d + c), _mm256_loadu_ps(x + t * d + c + 8),
-                                    s0, s1, inv0, inv1, vm));
+  const __m256 vm = _mm256_set1_ps(magic);
+  for (size_t t = 0; t < len; t++) {
+    const float *xt = x + t * d;
+    int8_t *qt = q + t * d;
+    size_t c = 0;
+    for (; c + 16 <= d; c += 16)
+      _mm_storeu_si128((__m128i *)(qt + c),
+                       codes16(_mm256_div_ps(_mm256_loadu_ps(xt + c), _mm256_loadu_ps(s + c)),
+                               _mm256_div_ps(_mm256_loadu_ps(xt + c + 8), _mm256_loadu_ps(s + c + 8)),
+                               vm));
+    for (; c < d; c++) qt[c] = fa_quant_i8_code(xt[c] / s[c], magic);
   }
-  for (size_t t = 0; t < len; t++)
-    for (size_t k = c; k < d; k++) q[t * d + k] = fa_quant_i8_code(x[t * d + k] / s[k], magic);
 }
 
 static const fa_quant_i8_ukernels uk = {sum_rows, absmax_rows, quant_rows, absmax_channels,
