@@ -179,6 +179,17 @@ static inline void fa_linformer_attend(const fa_lr_ukernels *lr, const fa_f32_pr
   }
 }
 
+/* KPᵀ (r x dp in L_KP) into L_KT as panels (panel j: d x 16 keys, zero beyond key r) and VP
+ * (r x dvp in L_VP) into L_VT as panels. */
+static inline void fa_linformer_pack(float **buf, size_t r, size_t d, size_t dp, size_t dv,
+                                     size_t dvp) {
+  for (size_t j = 0; j < fa_lr_cols(r); j += FA_F32_NR)
+    for (size_t c = 0; c < FA_F32_NR; c++)
+      for (size_t x = 0; x < d; x++)
+        buf[L_KT][j * d + x * FA_F32_NR + c] = j + c < r ? buf[L_KP][(j + c) * dp + x] : 0.0f;
+  fa_lr_pack_panels(buf[L_VP], dvp, r, dv, buf[L_VT]);
+}
+
 static inline fa_status fa_linformer_f32_job(const fa_lr_ukernels *lr, const void *params,
                                              const fa_job *job, void *workspace) {
   const fa_lr_job_params *jp = (const fa_lr_job_params *)params;
@@ -192,12 +203,7 @@ static inline fa_status fa_linformer_f32_job(const fa_lr_ukernels *lr, const voi
 
   fa_f32_problem prob = fa_dense_f32_head(&p->attn, job->b, job->h * jp->heads);
   fa_linformer_projections(lr->mm, p, &prob, buf);
-  const size_t rp = fa_lr_cols(r);
-  for (size_t j = 0; j < rp; j += FA_F32_NR) /* KPᵀ panel j: d x 16 keys */
-    for (size_t c = 0; c < FA_F32_NR; c++)
-      for (size_t x = 0; x < d; x++)
-        buf[L_KT][j * d + x * FA_F32_NR + c] = j + c < r ? buf[L_KP][(j + c) * dp + x] : 0.0f;
-  fa_lr_pack_panels(buf[L_VP], dvp, r, p->attn.dv, buf[L_VT]);
+  fa_linformer_pack(buf, r, d, dp, p->attn.dv, dvp);
   memset(buf[L_QS], 0, sz[L_QS] * sizeof(float)); /* the padding rows stay 0 */
   for (size_t t = 0; t < jp->heads; t++) {
     fa_f32_problem head = prob;
@@ -206,6 +212,41 @@ static inline fa_status fa_linformer_f32_job(const fa_lr_ukernels *lr, const voi
     fa_linformer_attend(lr, &head, p->attn.lq, r, buf);
   }
   return FA_OK;
+}
+
+/* fa_linformer_f32_gemm (fastattn/linformer.h) on this ISA's tile: the projections' row tile
+ * copies and GEMM calls, the packing of KPᵀ and VP, and the two GEMM calls per block of query
+ * rows of fa_linformer_attend with its prefetching, nothing else. */
+static inline void fa_linformer_gemm_parts(const fa_lr_ukernels *lr,
+                                           const fa_linformer_f32_gemm_params *p,
+                                           void *workspace) {
+  const fa_f32_ukernels *uk = lr->mm;
+  const size_t r = p->r, d = p->d, dv = p->dv, kc = FA_LINFORMER_KC, mr = uk->mr;
+  const size_t mb = fa_linformer_rows(mr);
+  float *buf[L_COUNT] = {p->kp, p->vp};
+  fa_lr_arena arena = fa_lr_arena_start(workspace);
+  buf[L_EB] = fa_lr_take(&arena, FA_F32_MR_MAX * kc);
+  buf[L_KT] = fa_lr_take(&arena, d * r);
+  buf[L_VT] = fa_lr_take(&arena, r * dv);
+  buf[L_SC] = fa_lr_take(&arena, fa_linformer_rows(FA_F32_MR_MAX) * r);
+  memset(p->kp, 0, fa_lr_rows(r) * d * sizeof(float));
+  memset(p->vp, 0, fa_lr_rows(r) * dv * sizeof(float));
+  for (size_t p0 = 0; p0 < p->lk; p0 += kc) {
+    const float *kb = p->kb + p0 * d, *vb = p->vb + p0 * dv;
+    for (size_t i = 0; i < r; i += mr) {
+      (void)fa_linformer_row_tile(p->e, (ptrdiff_t)p->lk, r, mr, i, p0, kc, buf[L_EB], 0);
+      fa_linformer_tile_gemm(uk, buf[L_EB], kc, kb, d, p->kp + i * d, d);
+      fa_linformer_tile_gemm(uk, buf[L_EB], kc, vb, dv, p->vp + i * dv, dv);
+    }
+  }
+  fa_linformer_pack(buf, r, d, d, dv, dv);
+  for (size_t q0 = 0; q0 < p->lq; q0 += mb) {
+    const size_t m = p->lq - q0 < mb ? p->lq - q0 : mb;
+    fa_lr_prefetch(p->q, (ptrdiff_t)d, q0 + mb, q0 + 2 * mb, p->lq, d, 0);
+    fa_lr_prefetch(p->out, (ptrdiff_t)dv, q0 + mb, q0 + 2 * mb, p->lq, dv, 1);
+    fa_lr_gemm_packed(uk, m, r, d, p->q + q0 * d, d, buf[L_KT], buf[L_SC], r, 0, NULL);
+    fa_lr_gemm_packed(uk, m, dv, r, buf[L_SC], r, buf[L_VT], p->out + q0 * dv, dv, 0, NULL);
+  }
 }
 
 #endif
