@@ -42,7 +42,7 @@ static void (*const fa_linformer_gemm_table[])(const fa_linformer_f32_gemm_param
 
 size_t fa_linformer_f32_gemm_workspace_size(const fa_linformer_f32_gemm_params *p) {
   const size_t floats[4] = {FA_F32_MR_MAX * FA_LINFORMER_KC, p->d * p->r, p->r * p->dv,
-                            fa_linformer_rows(FA_F32_MR_MAX) * p->r};
+                            fa_lr_rows(fa_linformer_rows(FA_F32_MR_MAX)) * p->r};
   return fa_lr_bytes(floats, 4);
 }
 
