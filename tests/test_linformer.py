@@ -173,7 +173,8 @@ def test_bad_input_names_the_argument():
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @given(blocks=st.integers(1, 2), lq=st.sampled_from([16, 48, 64]), r=st.sampled_from([16, 48, 256]),
-       d=st.sampled_from([16, 64]), dv=st.sampled_from([16, 80]), seed=st.integers(0, 2**32 - 1))
+       d=st.sampled_from([16, 64]), dv=st.sampled_from([16, 64, 80]),
+       seed=st.integers(0, 2**32 - 1))
 def test_gemm_parts_alone(variant, blocks, lq, r, d, dv, seed):
     """fastattn.linformer.gemm_parts_call (what the benchmark of the GEMM-shaped parts
     times): kp = e k, vp = e v and out = (q kpᵀ) vp against float64, within the rounding
@@ -194,3 +195,20 @@ def test_gemm_parts_alone(variant, blocks, lq, r, d, dv, seed):
                                  2 * F32_EPS * (d + r + 2 * lk) * out_abs + 1e-30)
     with pytest.raises(ValueError, match="FA_ERR_SHAPE"):  # lq not a multiple of 16
         fastattn.linformer.gemm_parts_call(e, k, v, q[:lq - 1], variant=variant)[0]()
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("d, dv, r", [(64, 64, 100), (50, 64, 256), (64, 80, 61)])
+def test_wide_tiles_match_reference(variant, d, dv, r):
+    """Head sizes where every projection and attention tile call can take four 16-column
+    panels (AVX-512: 6 x 64 tiles, 6-row tiles of the projection, 12-row query blocks),
+    or all but the last (dv = 80); r and lq not multiples of 6, 8, 12 or 16."""
+    rng = np.random.default_rng(d * 1000 + dv + r)
+    lq, lk = 145, KC + 1
+    q, k, v = gaussian(rng, 2, lq, d), gaussian(rng, 1, lk, d), gaussian(rng, 1, lk, dv)
+    for f in (None, fastattn.linformer_projection(lk, r, seed=2)):
+        e = fastattn.linformer_projection(lk, r, seed=1)
+        out = fastattn.linformer_attention(q, k, v, proj_k=e, proj_v=f, variant=variant)
+        expected = ref.linformer_attention(q, k, v, e, f)
+        check_close(out, expected, q, e.astype(np.float64) @ k, (e if f is None else f) @ v,
+                    1 / np.sqrt(d))

@@ -252,3 +252,19 @@ def test_gemm_parts_alone(variant, lk_chunks, lq_chunks, d, dv, m, seed):
     with pytest.raises(ValueError, match="FA_ERR_SHAPE"):  # d not a multiple of 16
         fastattn.performer.gemm_parts_call(w[:, :d - 1], k[:, :d - 1], v, q[:, :d - 1],
                                            variant=variant)[0]()
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("d, dv, m", [(64, 64, 256), (50, 80, 100)])
+@pytest.mark.parametrize("causal", [False, True])
+def test_wide_tiles_match_reference(variant, d, dv, m, causal):
+    """Head sizes whose state update and readout (N = Dv) can take four 16-column panels
+    per tile call (AVX-512: 6 x 64 tiles), or all but the last (Dv = 80)."""
+    rng = np.random.default_rng(d + dv + m)
+    lq = lk = 2 * C + 3
+    q, k, v = gaussian(rng, 1, 2, lq, d), gaussian(rng, 1, 2, lk, d), gaussian(rng, 1, 2, lk, dv)
+    w = fastattn.performer_features(d, num_features=m, seed=3)
+    out = fastattn.performer_attention(q, k, v, features=w, causal=causal, variant=variant)
+    expected = ref.performer_attention(q, k, v, w, causal=causal, scale=None)
+    err = np.abs(out.astype(np.float64) - expected).max()
+    assert err <= tolerance(q, k, w, 1 / np.sqrt(d), v), err
