@@ -104,13 +104,42 @@ class Prepared:
     def lk(self) -> int:
         return self.k.shape[2]
 
-    def new_output(self) -> tuple:
-        """(user-shaped float32 output, its 4-d view for the kernel)."""
-        out = np.empty(self.out_shape, dtype=np.float32)
-        return out, out.reshape(self.q.shape[:3] + (self.out_shape[-1],))
+    def new_output(self, out: np.ndarray | None = None) -> tuple:
+        """(user-shaped float32 output, its 4-d view for the kernel): the caller's `out`
+        (checked by `check_out`) when the kernel can write it in place, else a new array."""
+        if out is None or not self.writes_in_place(out):
+            out = np.empty(self.out_shape, dtype=np.float32)
+        return out, out.reshape(self.q.shape[:3] + (self.out_shape[-1],))  # C order: a view
 
-    def finish(self, out: np.ndarray) -> np.ndarray:
-        return out if self.dtype == np.float32 else out.astype(self.dtype)
+    def writes_in_place(self, out: np.ndarray) -> bool:
+        """Whether the kernel can write `out` itself: C-contiguous aligned float32 that
+        shares no memory with the arrays it reads (else it reads what it has written)."""
+        return (out.dtype == np.float32 and out.flags.c_contiguous and out.flags.aligned
+                and not any(np.may_share_memory(out, x) for x in (self.q, self.k, self.v)))
+
+    def finish(self, result: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """The caller's result: `result` in the inputs' dtype, or copied into `out` (cast
+        as NumPy's ``same_kind`` allows) when the kernel did not write `out` itself."""
+        if out is not None:
+            if result is not out:
+                np.copyto(out, result, casting="same_kind")
+            return out
+        return result if self.dtype == np.float32 else result.astype(self.dtype)
+
+    def check_out(self, out, name: str = "out") -> None:
+        """NumPy's ``out=`` convention: an ndarray of the result's shape, writeable, whose
+        dtype the result (in the inputs' dtype) casts to under ``same_kind``; any strides
+        and any overlap with the inputs (the result is then copied in after the call)."""
+        if not isinstance(out, np.ndarray):
+            raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
+        if out.shape != self.out_shape:
+            raise ValueError(f"{name} must have the result's shape {self.out_shape}, got "
+                             f"{out.shape}")
+        if not np.can_cast(self.dtype, out.dtype, casting="same_kind"):
+            raise TypeError(f"{name} has dtype {out.dtype}, which the result ({self.dtype}) "
+                            f"cannot be cast to (same_kind)")
+        if not out.flags.writeable:
+            raise ValueError(f"{name} is read-only")
 
 
 def out_shape(q: tuple, k: tuple, v: tuple, batch: tuple, hq: int) -> tuple:

@@ -19,7 +19,8 @@ def band_hi(causal: bool, lq: int, lk: int) -> int:
 
 def linear_attention(q: ArrayLike, k: ArrayLike, v: ArrayLike, *, feature_map: str = "elu+1",
                      causal: bool = False, variant: str | None = None,
-                     num_threads: int | None = None) -> np.ndarray:
+                     num_threads: int | None = None,
+                     out: np.ndarray | None = None) -> np.ndarray:
     """Linear attention: ``out_i = phi(q_i)·S / phi(q_i)·z``, ``S = Σ_j phi(k_j) v_jᵀ``,
     ``z = Σ_j phi(k_j)``.
 
@@ -44,13 +45,21 @@ def linear_attention(q: ArrayLike, k: ArrayLike, v: ArrayLike, *, feature_map: s
         Threads for this call (split over batch x heads); default
         ``FASTATTN_NUM_THREADS`` or all CPUs.
     variant : str, optional
-        Force a compiled kernel (``"f32-scalar"``, ``"f32-avx2"``, ``"f32-neon"``).
+        Force a compiled kernel (``"f32-scalar"``, ``"f32-avx2"``, ``"f32-avx512"``,
+        ``"f32-neon"``).
+    out : numpy.ndarray, optional
+        Where to put the result (NumPy's convention): the result's shape, writeable, a
+        dtype the result casts to (``same_kind``). A C-contiguous float32 ``out`` that
+        shares no memory with the inputs is written by the kernel itself; any other is
+        filled from a temporary. Reusing one ``out`` over calls in a loop saves allocating
+        the output each time: a large new array (above glibc's 32 MiB mmap limit, e.g.
+        8 heads x 16k x 64) arrives as fresh pages the OS zeroes on every call.
 
     Returns
     -------
     numpy.ndarray
-        ``(..., Hq, Lq, Dv)``. A row whose denominator is 0 (it sees no key, or relu
-        features that are all zero) is zeros.
+        ``(..., Hq, Lq, Dv)`` (``out`` when given). A row whose denominator is 0 (it sees
+        no key, or relu features that are all zero) is zeros.
 
     Examples
     --------
@@ -63,6 +72,9 @@ def linear_attention(q: ArrayLike, k: ArrayLike, v: ArrayLike, *, feature_map: s
     >>> from fastattn.reference import linear as ref
     >>> bool(np.abs(out - ref.linear_attention(q, k, v, causal=True)).max() < 1e-4)
     True
+    >>> again = fastattn.linear_attention(q, k, v, causal=True, out=out)  # reuses out
+    >>> again is out
+    True
     """
     if feature_map not in FEATURE_MAPS:
         raise ValueError(f"feature_map must be one of {FEATURE_MAPS}, got {feature_map!r}")
@@ -70,10 +82,12 @@ def linear_attention(q: ArrayLike, k: ArrayLike, v: ArrayLike, *, feature_map: s
     prep = _precision.prepare(q, k, v, allowed=("fp32",))
     threads = _validate.num_threads(num_threads)
     kernel = _precision.kernel(prep, variant, fp32=LINEAR_F32)
-    out, out4 = prep.new_output()
+    if out is not None:
+        prep.check_out(out)
+    result, out4 = prep.new_output(out)
     _core.linear_f32(prep.q, prep.k, prep.v, out4, FEATURE_MAPS.index(feature_map),
                      band_hi(causal, prep.lq, prep.lk), kernel.index, threads)
-    return prep.finish(out)
+    return prep.finish(result, out)
 
 
 def gemm_parts_call(kf: np.ndarray, v: np.ndarray, qf: np.ndarray, *,

@@ -9,16 +9,18 @@
 #include <stdint.h>
 #include <string.h>
 #include "lowrank/f32-scalar.h"
+#include "lowrank/vec.h"
 #include "ukernels/f32-avx2.h"
 
 /* 2^f for f in [-0.5, 0.5]: a degree-5 near-minimax fit (Lawson's iteration on relative
  * error), 2.1e-7 relative in float32 Horner: as accurate as fa_avx2_exp2_poly's degree-6
  * Taylor coefficients (2.2e-7), one FMA fewer. */
+static const float fa_lr_exp2_poly5[6] = {1.3276471e-3f, 9.6755419e-3f, 5.5507131e-2f,
+                                          2.4022120e-1f, 6.9314694e-1f, 1.0000001f}; /* Horner, highest first */
+
 static inline __m256 fa_lr_exp2_poly5_avx2(__m256 f) {
-  static const float c[6] = {1.3276471e-3f, 9.6755419e-3f, 5.5507131e-2f,
-                             2.4022120e-1f, 6.9314694e-1f, 1.0000001f}; /* Horner, highest first */
-  __m256 p = _mm256_set1_ps(c[0]);
-  for (int i = 1; i < 6; i++) p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(c[i]));
+  __m256 p = _mm256_set1_ps(fa_lr_exp2_poly5[0]);
+  for (int i = 1; i < 6; i++) p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(fa_lr_exp2_poly5[i]));
   return p;
 }
 
@@ -140,10 +142,8 @@ static void fa_lr_divide_rows_avx2(float *out, ptrdiff_t out_rs, const float *nu
       memset(orow, 0, dv * sizeof(float));
       continue;
     }
-    /* a multiply (divides are slow), unless 1 / den is not a normal float (den tiny or huge) */
-    const float inv = 1.0f / den[r];
-    const int mul = inv - inv == 0.0f && fabsf(inv) >= FLT_MIN;
-    const __m256 dr = _mm256_set1_ps(mul ? inv : den[r]);
+    int mul;
+    const __m256 dr = _mm256_set1_ps(fa_lr_row_divisor(den[r], &mul));
     size_t x = 0;
     if (((uintptr_t)orow & 15) == 0)
       for (; x + 8 <= dv; x += 8) {

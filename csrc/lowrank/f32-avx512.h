@@ -8,6 +8,7 @@
 
 #include <immintrin.h>
 #include "lowrank/f32-avx2.h"
+#include "lowrank/rows-avx512.h"
 
 _Static_assert(FA_F32_MR_MAX >= 8 && FA_F32_NR == 16, "the 8 x 16 tile: one ZMM per row");
 
@@ -180,25 +181,6 @@ static const fa_f32_ukernels fa_f32_ukernels_avx512 = {
     8, fa_f32_gemm_8x16_avx512, fa_f32_max_avx512, fa_f32_exp2_sum_avx512, fa_f32_scale_avx512,
     fa_f32_pack_kt_avx2, fa_f32_gemm2_8x32_avx512, 6, fa_f32_gemm4_6x64_avx512};
 
-/* elu(x) + 1: x + 1 above 0, else exp(x) (NaN reaches the exp through min, which keeps it). */
-static inline __m512 fa_lr_elu1_vec_avx512(__m512 v) {
-  const __m512 zero = _mm512_setzero_ps();
-  const __m512 e = fa_avx512_exp2(_mm512_mul_ps(_mm512_min_ps(zero, v), _mm512_set1_ps(FA_LOG2E)));
-  return _mm512_mask_add_ps(e, _mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), v, _mm512_set1_ps(1.0f));
-}
-
-static void fa_lr_elu1_avx512(float *y, const float *x, size_t n) {
-  size_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    const __m512 a = fa_lr_elu1_vec_avx512(_mm512_loadu_ps(x + i));
-    const __m512 b = fa_lr_elu1_vec_avx512(_mm512_loadu_ps(x + i + 16));
-    _mm512_storeu_ps(y + i, a);
-    _mm512_storeu_ps(y + i + 16, b);
-  }
-  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, fa_lr_elu1_vec_avx512(_mm512_loadu_ps(x + i)));
-  fa_lr_elu1_avx2(y + i, x + i, n - i);
-}
-
 static float fa_lr_max_sub_avx512(const float *x, const float *h, size_t n) {
   __m512 m = _mm512_set1_ps(-INFINITY);
   __mmask16 nan = 0;
@@ -244,6 +226,6 @@ static void fa_lr_rows_exp2_sub_avx512(float *x, size_t rows, size_t ld, const f
 
 static const fa_lr_ukernels fa_lr_ukernels_avx512 = {
     &fa_f32_ukernels_avx512, fa_lr_elu1_avx512, fa_lr_rows_max_sub_avx512,
-    fa_lr_rows_exp2_sub_avx512, fa_lr_softmax_exp2_avx512, fa_lr_divide_rows_avx2};
+    fa_lr_rows_exp2_sub_avx512, fa_lr_softmax_exp2_avx512, fa_lr_divide_rows_avx512};
 
 #endif

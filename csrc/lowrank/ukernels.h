@@ -22,10 +22,11 @@ typedef struct fa_lr_ukernels {
   float (*softmax_exp2)(float *x, size_t n, float shift);
   /* Optional (NULL: the portable loop, lowrank/vec.h): row r < rows of out (out_rs floats
    * apart) = row r of num (ld floats apart) / den[r] over dv columns, zeros where den[r] is
-   * 0, written around the cache (non-temporal stores: the output is written once and never
-   * read back), so the scans do not prefetch it. The scans call it a few rows at a time
-   * between GEMM tile calls; `fence` (set on the last call of a job, which may have rows = 0)
-   * makes the stores of every call so far visible before it returns. */
+   * 0, with the stores the ISA measured fastest (AVX2: non-temporal, around the cache, as the
+   * output is never read back; AVX-512: plain), so the scans do not prefetch the output. The
+   * scans call it a few rows at a time between GEMM tile calls; `fence` (set on the last call
+   * of a job, which may have rows = 0) makes the stores of every call so far visible before
+   * it returns. */
   void (*divide_rows)(float *out, ptrdiff_t out_rs, const float *num, size_t ld,
                       const float *den, size_t rows, size_t dv, int fence);
 } fa_lr_ukernels;

@@ -3,6 +3,8 @@
 #ifndef FASTATTN_LOWRANK_VEC_H
 #define FASTATTN_LOWRANK_VEC_H
 
+#include <float.h>
+#include <math.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -39,6 +41,14 @@ static inline float fa_lr_sum(const float *x, size_t n) {
     for (size_t l = 0; l < 16; l++) acc[l] += x[i + l];
   for (; i < n; i++) s += x[i];
   return fa_lr_reduce16(acc, s);
+}
+
+/* What the SIMD divide_rows scale a row by: 1 / den, to multiply by (*mul = 1; divides are
+ * slow), unless 1 / den is not a normal float (den tiny or huge): then den, to divide by. */
+static inline float fa_lr_row_divisor(float den, int *mul) {
+  const float inv = 1.0f / den;
+  *mul = inv - inv == 0.0f && fabsf(inv) >= FLT_MIN;
+  return *mul ? inv : den;
 }
 
 /* Portable divide_rows (lowrank/ukernels.h): plain stores, nothing to fence. */

@@ -17,7 +17,11 @@ Groups:
   (every block non-zero) gives the rate of the dense GEMMs.
 - ``lowrank scaling <impl>``: L = 1k, 4k, 16k, 64k; ``ratio_vs_quarter`` = t(L) / t(L/4)
   (4 for time linear in L) and ``peak_extra_bytes`` (O(L): the output and the inputs'
-  float32 copies, nothing L x L).
+  float32 copies, nothing L x L). Each call gets a new output, as a plain call does; from
+  8 heads x 16k x 64 on it is above glibc's 32 MiB mmap limit, so every call's output is
+  fresh pages the OS zeroes (about 6 ms at 16k here). ``<impl>+out`` rows (linear
+  attention) pass one ``out=`` array, allocated once, to every call: what a loop that
+  reuses its output gets.
 - ``lowrank gemm parts L=4096``: linear attention's GEMM-shaped parts alone (the state
   update phi(K)ᵀ V and the readout phi(Q) S, through the kernel's own GEMM calls,
   ``fastattn.linear.gemm_parts_call``) on features made beforehand, D = Dv = 64: one head
@@ -53,6 +57,7 @@ IMPLS = ["torch-sdpa-f32", "torch-sdpa-f32-causal", "fastattn-dense-f32", "fasta
 OPS = {"linear": "linear-f32", "performer": "performer-f32", "linformer": "linformer-f32"}
 FORCED = [f"{impl}@{name}" for impl in LOWRANK for name in alternatives(OPS[impl.split("-")[0]])]
 SCALING = [1024, 4096, 16384, 65536]
+REUSED = ["linear+out", "linear-causal+out"]  # scaling rows with out= (see the docstring)
 CROSSOVER_GRID = [128, 256, 512, 1024, 2048, 4096]
 _MEDIANS: dict = {}
 
@@ -108,6 +113,9 @@ def build(impl: str, length: int):
     impl, _, variant = impl.partition("@")
     forced = {"variant": variant} if variant else {}
     q, k, v = inputs(length)
+    if impl.endswith("+out"):  # one output for every call, as a loop passing out= has
+        impl = impl.removesuffix("+out")
+        forced["out"] = np.empty(q.shape, np.float32)
     causal = impl.endswith("causal")
     if impl.startswith("torch-sdpa"):
         return peers.torch_sdpa(q, k, v, causal, 1)
@@ -132,6 +140,7 @@ def lowrank_extra(impl: str, length: int) -> dict:
     """The variant a low-rank row runs (dispatch's choice unless forced) and the peak of
     its ISA."""
     impl, _, forced = impl.partition("@")
+    impl = impl.removesuffix("+out")
     variant = _variant(OPS[impl.split("-")[0]], forced or None)
     return dict(length=length, threads=1, f32_peak_gflops=f32_peak_gflops(variant.isa),
                 gemm_macs=gemm_macs(impl, length), variant=variant.name)
@@ -166,7 +175,7 @@ def bench_lowrank_4096(record, benchmark, impl):
 
 
 @pytest.mark.parametrize("length", SCALING)
-@pytest.mark.parametrize("impl", LOWRANK)
+@pytest.mark.parametrize("impl", LOWRANK + REUSED)
 def bench_lowrank_scaling(record, benchmark, impl, length):
     median = record(build(impl, length), group=f"lowrank scaling {impl} threads=1",
                     name=f"{impl} L={length}", baseline=length == SCALING[0],
