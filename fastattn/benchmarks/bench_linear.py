@@ -195,16 +195,21 @@ def bench_linear_gemm_parts(record, benchmark, heads, forced):
         kf, qf = (rng.random((length, DIM), np.float32) for _ in range(2))
         v = rng.standard_normal((length, DIM), dtype=np.float32)
         runs.append(fastattn.linear.gemm_parts_call(kf, v, qf, variant=forced)[0])
+    _record_gemm_parts(record, benchmark, runs, "linear", heads * 2 * 2 * length * DIM * DIM,
+                       variant, forced)
 
+
+def _record_gemm_parts(record, benchmark, runs, op, flops, variant, forced):
+    """Times one call of every run (a head's GEMM parts each) against the peak of the
+    variant's ISA."""
     def call():
         for run in runs:
             run()
 
-    flops = heads * 2 * 2 * length * DIM * DIM
-    peak = f32_peak_gflops(variant.isa)
+    heads, peak = len(runs), f32_peak_gflops(variant.isa)
     median = record(call, group="lowrank gemm parts L=4096 threads=1",
-                    name=f"linear gemm parts H={heads}" + (f" @{forced}" if forced else ""),
-                    flops=flops, extra=dict(length=length, heads=heads, threads=1,
+                    name=f"{op} gemm parts H={heads}" + (f" @{forced}" if forced else ""),
+                    flops=flops, extra=dict(length=4096, heads=heads, threads=1,
                                             f32_peak_gflops=peak, variant=variant.name))
     if median:
         gflops = flops / median / 1e9
@@ -233,21 +238,8 @@ def bench_lowrank_gemm_parts(record, benchmark, op, heads, forced):
     length, rng = 4096, np.random.default_rng(0)
     variant = _variant(OPS[op], forced)
     runs = [_lowrank_gemm_run(op, forced, rng) for _ in range(heads)]
-
-    def call():
-        for run in runs:
-            run()
-
     flops = 2 * gemm_macs(op if op == "performer" else "linformer-gaussian", length) // HEADS
-    flops *= heads
-    peak = f32_peak_gflops(variant.isa)
-    median = record(call, group="lowrank gemm parts L=4096 threads=1",
-                    name=f"{op} gemm parts H={heads}" + (f" @{forced}" if forced else ""),
-                    flops=flops, extra=dict(length=length, heads=heads, threads=1,
-                                            f32_peak_gflops=peak, variant=variant.name))
-    if median:
-        gflops = flops / median / 1e9
-        benchmark.extra_info.update(gemm_gflops=gflops, peak_fraction=gflops / peak)
+    _record_gemm_parts(record, benchmark, runs, op, flops * heads, variant, forced)
 
 
 def _median_seconds(fn, repeats: int = 3) -> float:
