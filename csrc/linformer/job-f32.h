@@ -21,6 +21,7 @@ static inline size_t fa_linformer_rows(size_t mr) { return FA_LINFORMER_TILES * 
 /* Whether every tile call over a cols and b cols is one of 4 panels (gemm4, of mr4 rows):
  * then the row tiles have mr4 rows, else mr (and no call takes 4 panels). */
 static inline int fa_linformer_wide(const fa_f32_ukernels *uk, size_t a, size_t b) {
+  if (!uk->gemm4) return 0; /* known at compile time: the other ISAs keep constant row counts */
   for (size_t j = 0; j < a; j += 4 * FA_F32_NR)
     if (fa_lr_panels(uk, j, a) != 4) return 0;
   for (size_t j = 0; j < b; j += 4 * FA_F32_NR)
