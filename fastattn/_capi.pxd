@@ -1,11 +1,12 @@
 # The C API of csrc/, declared once. Bindings live in _core.pyx and its .pxi files.
 from libc.stddef cimport ptrdiff_t
-from libc.stdint cimport int8_t, int32_t, uint64_t
+from libc.stdint cimport int8_t, int32_t, int64_t, uint64_t
 
 
 cdef extern from "fastattn/status.h" nogil:
     ctypedef enum fa_status:
         FA_OK
+        FA_ERR_NONFINITE
         FA_ERR_RANGE
         FA_STATUS_COUNT
     const char *fa_status_name(fa_status status)
@@ -141,6 +142,12 @@ cdef extern from "fastattn/sparse.h" nogil:
     fa_status fa_block_means_f32(const float *x, size_t x_len, const size_t n[4],
                                  const ptrdiff_t s[3], size_t block, double *out,
                                  size_t out_len)
+    fa_status fa_route_select(const double *scores, size_t scores_len, size_t groups,
+                              size_t nq, size_t nk, const int64_t *nvisible,
+                              const int64_t *diag, const int64_t *budget, size_t local_blocks,
+                              size_t sink_blocks, int32_t *indptr, size_t indptr_len,
+                              int32_t *indices, size_t indices_len, double *scratch,
+                              size_t scratch_len, size_t *nnz)
 
     const fa_variant fa_sparse_f32_variants[]
     const size_t fa_sparse_f32_nvariants

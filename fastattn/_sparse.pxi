@@ -64,6 +64,38 @@ def block_means(x, size_t block, out):
     _check(status)
 
 
+def route_select(scores, nvisible, diag, budget, size_t local_blocks, size_t sink_blocks,
+                 indptr, indices, scratch):
+    """The router's choice (sparse/route.c) written into indptr, an int32 (G, nq + 1) array,
+    and indices, int32 (capacity,); returns the number of indices used. scores: C-contiguous
+    float64 (G, nq, nk); nvisible (visible key blocks, a prefix), diag (the diagonal key
+    block), budget (blocks to keep): int64 (nq,); scratch: float64 (at least 2 nk,)."""
+    cdef const double[:, :, ::1] sv = scores
+    cdef const int64_t[::1] visv = nvisible
+    cdef const int64_t[::1] diagv = diag
+    cdef const int64_t[::1] budv = budget
+    cdef int32_t[:, ::1] pv = indptr
+    cdef int32_t[::1] iv = indices
+    cdef double[::1] wv = scratch
+    cdef size_t groups = sv.shape[0], nq = sv.shape[1], nk = sv.shape[2]
+    if visv.shape[0] != nq or diagv.shape[0] != nq or budv.shape[0] != nq:
+        raise ValueError(f"nvisible, diag and budget must have {nq} entries")
+    if pv.shape[0] != groups or pv.shape[1] != nq + 1:
+        raise ValueError(f"indptr has shape {indptr.shape}, not ({groups}, {nq + 1})")
+    cdef size_t nnz = 0
+    cdef fa_status status
+    with nogil:
+        status = fa_route_select(&sv[0, 0, 0] if groups * nq * nk > 0 else NULL,
+                                 groups * nq * nk, groups, nq, nk,
+                                 &visv[0] if nq > 0 else NULL, &diagv[0] if nq > 0 else NULL,
+                                 &budv[0] if nq > 0 else NULL, local_blocks, sink_blocks,
+                                 &pv[0, 0] if groups * nq > 0 else NULL, groups * (nq + 1),
+                                 &iv[0] if iv.shape[0] > 0 else NULL, iv.shape[0],
+                                 &wv[0] if wv.shape[0] > 0 else NULL, wv.shape[0], &nnz)
+    _check(status)
+    return nnz
+
+
 def sparse_f32(q, k, v, out, mask, float scale, ptrdiff_t band_lo, ptrdiff_t band_hi,
                indptr, indices, layout_of, size_t block_q, size_t block_k,
                q_global, k_global, ptrdiff_t global_hi, size_t variant, size_t nthreads):

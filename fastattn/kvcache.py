@@ -8,11 +8,14 @@ from numpy.typing import ArrayLike
 from fastattn import _core, _precision, _validate
 from fastattn._dispatch import DECODE_F32, DECODE_I8
 from fastattn._inputs import Prepared, as_float_array, prepare_mask
-from fastattn.decode import prefers_decode
+from fastattn.decode import DECODE_MAX_LQ, prefers_decode
 from fastattn.dense import attention
 from fastattn.quantized import QuantizedTensor
 
 _QMAX = np.float32(127.0)
+# The decode variants that run here, by name, per precision (the fast path's look-up).
+_RUNNABLE = {precision: {v.name: v.index for v in op.variants if v.runs_here}
+             for precision, op in (("fp32", DECODE_F32), ("int8", DECODE_I8))}
 
 
 def _quantize_tokens(x: np.ndarray):
@@ -100,6 +103,11 @@ class KVCache:
                 buf[:, :, :rows] = old[name][:, :, :rows]
         self._bufs = bufs
         self._capacity = capacity
+        # the kernels' hold on the arrays (pointers, strides and a workspace, taken once)
+        scales = (bufs["k_scale"], bufs["v_scale"]) if self.precision == "int8" else ()
+        self._store = _core.DecodeStore(
+            bufs["k"], bufs["v"], *scales, d=self.head_dim, scale=self._scale,
+            max_lq=DECODE_MAX_LQ if self.precision == "fp32" else capacity)
 
     @property
     def capacity(self) -> int:
@@ -224,8 +232,17 @@ class KVCache:
         ``fastattn.info()``). Returns ``(batch, heads, Lq, head_dim_v)`` in q's dtype; a
         row that sees no token is zeros.
         """
-        # the common case (float32 array, plain options) by identity tests: after a call that
-        # streamed the cache through L2 each Python step runs cold (~8 us of a 4k call)
+        # the plain call (float32 array, default options) goes straight to the store, which
+        # checks q in C: after a call has streamed the cache through L2 every Python step
+        # runs cold (~1 us each at 4k); anything else takes the general path below
+        if mask is None and scale is None and causal is True and type(q) is np.ndarray:
+            index = _RUNNABLE[self.precision].get(variant) if variant is not None else (
+                DECODE_F32 if self.precision == "fp32" else DECODE_I8).chosen.index
+            threads = _validate.num_threads(None) if num_threads is None else num_threads
+            if index is not None and type(threads) is int:
+                out = self._store.attend(q, self._length, index, threads)
+                if out is not None:
+                    return out
         if causal is not True and causal is not False:
             causal = _validate.boolean(causal, "causal")
         if type(q) is not np.ndarray or q.dtype != np.float32:
@@ -266,15 +283,10 @@ class KVCache:
             return attention(q4, b["k"][:, :, :n], b["v"][:, :, :n], mask=mask, causal=causal,
                              scale=scale, num_threads=threads).astype(q.dtype, copy=False)
         out = np.empty((self.batch, heads, lq, self.head_dim_v), np.float32)
-        if self.precision == "fp32":
-            _core.decode_f32(q4, b["k"], b["v"], n, out, m4, scale, -_core.BAND_NONE, band_hi,
-                             kernel.index, threads)
-        else:
-            try:  # the kernel checks that q is finite while it quantises it
-                _core.decode_i8(q4, b["k"], b["k_scale"], b["v"], b["v_scale"], n, out, m4,
-                                scale, -_core.BAND_NONE, band_hi, kernel.index, threads)
-            except ValueError as e:
-                if "FA_ERR_NONFINITE" not in str(e):
-                    raise
-                raise ValueError("q must be finite for an int8 cache") from None
+        try:  # the int8 kernels check that q is finite while they quantise it
+            self._store.run(q4, out, n, m4, scale, band_hi, kernel.index, threads)
+        except ValueError as e:
+            if "FA_ERR_NONFINITE" not in str(e):
+                raise
+            raise ValueError("q must be finite for an int8 cache") from None
         return out if q.dtype == np.float32 else out.astype(q.dtype)

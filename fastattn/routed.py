@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 from fastattn import _core, _validate
 from fastattn._inputs import prepare
 from fastattn.layouts import BlockLayout
-from fastattn.patterns import DEFAULT_BLOCK, causal_blocks, diagonal_blocks
+from fastattn.patterns import DEFAULT_BLOCK, diagonal_blocks, query_block_rows
 from fastattn.quantized import QuantizedTensor
 from fastattn.sparse import block_sparse_attention
 
@@ -112,27 +112,25 @@ def route(q: ArrayLike, k: ArrayLike | QuantizedTensor, *, block: int = DEFAULT_
         kbar = np.repeat(kbar, group, axis=1)
     scores = qbar @ np.swapaxes(kbar, -1, -2)  # (B, Hq, nq, nk)
     nq, nk = scores.shape[-2:]
-
     diag = diagonal_blocks(lq, lk, block)
-    kb = np.arange(nk)
-    visible = causal_blocks(lq, lk, block) if causal else np.ones((nq, nk), dtype=bool)
-    forced = visible & ((np.abs(kb[None, :] - diag[:, None]) <= local_blocks - 1)
-                        | (kb[None, :] < sink_blocks))
-    budget = np.maximum(_budget(top_k, density, visible.sum(axis=1)), forced.sum(axis=1))
-    # Forced blocks first, then visible ones by score (ties: lower index), never the rest.
-    key = np.negative(scores, out=scores)
-    key[np.isnan(key)] = np.inf  # a NaN summary ranks with the invisible blocks
-    key[..., ~visible] = np.inf
-    key[..., forced] = -np.inf
-    # The budget[r] smallest keys of row r, ties to the lower index, without an argsort:
-    # every key below the budget-th smallest, then as many keys equal to it as fit, in order.
-    nth = np.sort(key, axis=-1)[..., np.arange(nq), np.maximum(budget - 1, 0)][..., None]
-    ties = key == nth
-    below = key < nth
-    room = (budget - below.sum(axis=-1))[..., None]
-    keep = (below | (ties & (np.cumsum(ties, axis=-1) <= room))) & visible & (budget > 0)[:, None]
-    keep = keep.reshape(prep.batch + (prep.q.shape[1], nq, nk))
-    layout = BlockLayout.from_block_mask(keep, (lq, lk), block, causal=causal)
+    if causal:  # the visible key blocks are a prefix of each row
+        _, last = query_block_rows(lq, block)
+        nvisible = np.clip((last + lk - lq) // block + 1, 0, nk)
+    else:
+        nvisible = np.full(nq, nk, dtype=np.int64)
+    budget = _budget(top_k, density, nvisible).astype(np.int64)
+    # Forced blocks first, then visible ones by score (NaN last, ties: lower index), never the
+    # rest, as a CSR straight from C (csrc/sparse/route.c).
+    groups = math.prod(scores.shape[:-2])
+    forced = min(nk, 2 * local_blocks - 1 + sink_blocks)
+    indptr = np.empty((groups, nq + 1), dtype=np.int32)
+    indices = np.empty(groups * int(np.minimum(nvisible, budget + forced).sum()), dtype=np.int32)
+    nnz = _core.route_select(np.ascontiguousarray(scores).reshape(groups, nq, nk),
+                             nvisible.astype(np.int64), diag.astype(np.int64), budget,
+                             local_blocks, sink_blocks, indptr, indices,
+                             np.empty(2 * nk, dtype=np.float64))
+    layout = BlockLayout(indptr.reshape(prep.batch + (prep.q.shape[1], nq + 1)),
+                         indices[:nnz], (lq, lk), block, causal=causal)
     layout.meta.update(pattern="routed", routing_seconds=time.perf_counter() - start,
                        block_pairs_scored=int(math.prod(scores.shape)))
     return layout

@@ -168,6 +168,34 @@ def test_int32_bounds_extreme_values(variant):
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("quad", [128, 129])
+def test_query_quadruples_at_the_int16_pair_bound(variant, quad):
+    """AVX2 adds two vpmaddubsw results of q·(k + 128) in int16 when every lane's 4 query
+    bytes sum to at most 128 in absolute value: 255 · 128 = 32,640 fits, 255 · 129 = 32,895
+    would saturate. Queries whose lanes sum to exactly `quad`, on either side of that
+    bound, against keys built so that a saturated lane would show: key A is 127 on lane 0's
+    features and -127 on lane 1's (q·k = 0, but lane 0 of q·(k + 128) is 255 · quad), key B
+    is 0 (q·k = 0, no lane near the bound). Every score is 0 exactly, so every P is 127; a
+    saturated sum would lower A's scores by about 1024 · 0.01 · log2(e) / 8 = 1.8 base-2
+    units and move the output."""
+    lane0, lane1 = np.array([0, 1, 4, 5]), np.array([2, 3, 6, 7])
+    pattern = np.zeros(8, np.float32)
+    pattern[lane0[:3]] = pattern[lane1[:3]] = [63.0, 63.0, quad - 126]
+    q = np.tile(pattern, 8)[None, None, None, :].repeat(8, axis=2)
+    q[0, 0, 1::2] *= -1  # both signs in one 4-row group
+    key_a = np.zeros(8, np.int8)
+    key_a[lane0], key_a[lane1] = 127, -127
+    kdata = np.zeros((1, 1, 40, 64), np.int8)
+    kdata[0, 0, ::2] = np.tile(key_a, 8)
+    qk = fastattn.QuantizedTensor(kdata, np.full((1, 1, 1), 0.01, np.float32), "key", block=64)
+    qv = fastattn.quantize(gaussian(np.random.default_rng(7), 1, 1, 40, 64), kind="value")
+    out = fastattn.attention(q, qk, qv, precision="int8", variant=variant)
+    ref = ref8.attention_quantized(*ref8.quantize_queries(q, 64), 64, qk.data, qk.scale, 64,
+                                   qv.data, qv.scale)
+    assert_close_i8(out, ref)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_long_sequence_causal(variant):
     rng = np.random.default_rng(7)
     q = gaussian(rng, 1, 1, 3, 64)

@@ -169,9 +169,22 @@ BAD = [
      ValueError, "NaN"),
     (lambda: _filled().attend(np.zeros((1, 2, 1, 8)), causal=1), TypeError, "causal"),
 ]
+# float32 q takes the store's fast path first, which must leave every error to the general path
+BAD += [(lambda call=call: call(np.float32), error, words) for call, error, words in [
+    (lambda t: _filled().attend(np.zeros((1, 3, 1, 8), t)), ValueError, "multiple"),
+    (lambda t: _filled("int8").attend(np.zeros((1, 2, 1, 9), t)), ValueError, "head_dim"),
+    (lambda t: _filled("int8").attend(np.zeros((2, 2, 1, 8), t)), ValueError, "batch"),
+    (lambda t: _filled("int8").attend(np.zeros((1, 2, 3, 8), t)), ValueError, "holds 2 tokens"),
+    (lambda t: _filled("int8").attend(np.zeros((1, 2, 0, 8), t)), ValueError, "no query rows"),
+    (lambda t: _filled("int8").attend(np.zeros((1, 2, 8), t)), ValueError, "shape"),
+    (lambda t: _filled("int8").attend(np.full((1, 2, 1, 8), np.nan, t)), ValueError, "finite"),
+    (lambda t: _filled("int8").attend(np.zeros((1, 2, 1, 8), t), variant=fallback("decode-f32")),
+     ValueError, fallback("decode-f32")),
+    (lambda t: _filled("int8").attend(np.zeros((1, 2, 1, 8), t), num_threads=0), ValueError,
+     "num_threads")]]
 
 
-@pytest.mark.parametrize("call, error, words", BAD, ids=[b[2] for b in BAD])
+@pytest.mark.parametrize("call, error, words", BAD, ids=[f"{i}-{b[2]}" for i, b in enumerate(BAD)])
 def test_bad_input_names_the_argument(call, error, words):
     with pytest.raises(error, match=words):
         call()
@@ -182,3 +195,47 @@ def test_failed_append_leaves_the_cache_unchanged():
     with pytest.raises(ValueError):
         cache.append(np.ones((1, 2, 3, 8)), np.ones((1, 2, 3, 8)))
     assert len(cache) == 2 and cache.capacity == 4
+
+
+@pytest.mark.parametrize("precision", PRECISIONS)
+def test_plain_call_equals_the_general_path(precision):
+    """attend(q) with float32 q and default options runs through the store's fast path: the
+    same bits as the general path (a mask that hides nothing), for strided q, GQA, Lq up to
+    8, after the store grew, on any thread count, and with calls of other shapes between
+    (the kept workspace)."""
+    rng = np.random.default_rng(6)
+    cache = fastattn.KVCache(2, 2, 24, 100, head_dim_v=20, precision=precision, grow=True)
+    cache.append(gaussian(rng, 2, 2, 90, 24), gaussian(rng, 2, 2, 90, 20))
+    for step, (heads, lq, threads) in enumerate([(2, 1, 1), (6, 8, 2), (4, 3, 1), (2, 1, 2)]):
+        if step == 2:
+            cache.append(gaussian(rng, 2, 2, 30, 24), gaussian(rng, 2, 2, 30, 20))  # grows
+        q = gaussian(rng, 2, heads, 2 * lq, 24)[:, :, ::2]  # strided rows
+        fast = cache.attend(q, num_threads=threads)
+        general = cache.attend(q, mask=np.ones(len(cache), bool), num_threads=threads)
+        assert fast.shape == (2, heads, lq, 20) and fast.dtype == np.float32
+        assert np.array_equal(fast, general), step
+
+
+def test_concurrent_calls_share_nothing():
+    """Python threads attending one cache at once (the kernels release the GIL) each get
+    their own result: a call that finds the kept workspace in use takes its own."""
+    import threading
+
+    rng = np.random.default_rng(7)
+    cache = fastattn.KVCache(1, 2, 32, 2048, precision="int8")
+    cache.append(gaussian(rng, 1, 2, 2048, 32), gaussian(rng, 1, 2, 2048, 32))
+    qs = [gaussian(rng, 1, 4, 1 + i % 3, 32) for i in range(4)]
+    want = [cache.attend(q, num_threads=1) for q in qs]
+    bad = []
+
+    def worker(i):
+        for _ in range(30):
+            if not np.array_equal(cache.attend(qs[i], num_threads=1), want[i]):
+                bad.append(i)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not bad

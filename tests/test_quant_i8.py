@@ -66,6 +66,39 @@ def test_every_variant_equals_scalar_and_reference(variant, seed, lead, length, 
     np.testing.assert_array_equal(qv.scale, scale)
 
 
+def _near_ties(amax: float, length: int) -> np.ndarray:
+    """`length` values with max |x| = amax: amax itself, then (j + 1/2) · s (s = amax / 127)
+    for every code j and 1..3 float32 steps either side, cycled: quotients x / s on and next
+    to the halves, where x · (1 / s) and x / s can round to different codes."""
+    amax = np.float32(amax)
+    s = amax / np.float32(127)
+    base = ((np.arange(-127, 127) + np.float32(0.5)) * s).astype(np.float32)
+    near = [base]
+    for steps in (1, 2, 3):
+        up, down = base, base
+        for _ in range(steps):
+            up, down = np.nextafter(up, np.float32(np.inf)), np.nextafter(down, np.float32(-np.inf))
+        near += [up, down]
+    return np.resize(np.concatenate([[amax]] + near).astype(np.float32), length)
+
+
+@pytest.mark.parametrize("variant", compiled("quant-i8"))
+def test_codes_next_to_rounding_ties(variant):
+    """The codes are rint(x / s) as the reference divides, also where x · (1 / s) would round
+    the other way (tens of the values here: a kernel that multiplies without checking
+    fails)."""
+    amaxes = [1.0, 3.3, 7.77, 100.1, 0.013, 5e-3, 2.2e5, 0.7, 9.1, 41.0, 1e-20, 6.1, 2.9, 13.0,
+              0.31, 77.7, 1.9]
+    x = np.stack([_near_ties(a, 1800) for a in amaxes], axis=-1)  # (1800, 17) per channel
+    qv = fastattn.quantize(x, kind="value", variant=variant)
+    data, scale = ref8.quantize_channels(x)
+    np.testing.assert_array_equal(qv.data, data)
+    np.testing.assert_array_equal(qv.scale, scale)
+    keys = _near_ties(7.77, 1800 * 16).reshape(1800, 16)
+    qk = fastattn.quantize(keys, block=1800, smooth=False, variant=variant)
+    _check_keys(qk, keys, 1800, False)
+
+
 @pytest.mark.parametrize("variant", compiled("quant-i8"))
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_every_variant_rejects_non_finite(variant, bad):

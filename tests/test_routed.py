@@ -52,6 +52,58 @@ def test_router_and_kernel_match_reference(variant, shape, block, budget, local_
     check_routed(out, expected, q, k, v)
 
 
+@given(
+    shape=attention_shapes(st.sampled_from([1, 16, 40, 64, 100, 256]), st.sampled_from([1, 4]),
+                           batch=(1, 2), group=(1, 2)),
+    block=st.sampled_from([1, 8, 16, 32]),
+    budget=st.sampled_from([("top_k", 1), ("top_k", 3), ("density", 0.125), ("density", 0.5)]),
+    local_blocks=st.integers(1, 3),
+    sink_blocks=st.integers(0, 2),
+    causal=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_router_breaks_ties_as_the_reference(shape, block, budget, local_blocks, sink_blocks,
+                                             causal, seed):
+    """The C selection (csrc/sparse/route.c) on scores full of exact ties: entries in {-1, 0,
+    1} and power-of-two blocks make every block mean and score exact in float64, so ties are
+    real and must go to the lower block index, as in the reference's sort."""
+    rng = np.random.default_rng(seed)
+    q = rng.integers(-1, 2, (shape.batch, shape.heads, shape.lq, shape.d)).astype(np.float32)
+    k = rng.integers(-1, 2, (shape.batch, shape.kv_heads, shape.lk, shape.d)).astype(np.float32)
+    kwargs = dict(block=block, local_blocks=local_blocks, sink_blocks=sink_blocks,
+                  causal=causal, **{budget[0]: budget[1]})
+    layout = fastattn.route(q, k, **kwargs)
+    np.testing.assert_array_equal(layout.block_mask(), ref.route(q, k, **kwargs))
+
+
+def test_router_ranks_nan_scores_last():
+    """A block whose summary is NaN is kept only when the budget needs it, after every block
+    with a score (the forced blocks stay first)."""
+    q = np.ones((1, 256, 4), np.float32)
+    k = np.arange(256 * 4, dtype=np.float32).reshape(1, 256, 4) / 1024
+    k[0, 70, 2] = np.nan  # key block 1 of 4 (block 64)
+    blocks = fastattn.route(q, k, block=64, top_k=3, sink_blocks=0, local_blocks=1).block_mask()
+    # Query block r keeps r and the two best others; block 1 only when nothing else is left.
+    assert not blocks[0, 0, 1] and not blocks[0, 2, 1] and not blocks[0, 3, 1]
+    assert blocks[0, 1, 1]  # forced: its own diagonal block
+    full = fastattn.route(q, k, block=64, top_k=4, sink_blocks=0).block_mask()
+    assert full.all()
+
+
+def test_route_select_checks_its_arrays():
+    scores = np.zeros((1, 2, 3))
+    rows = np.array([3, 3], np.int64), np.array([0, 1], np.int64), np.array([2, 2], np.int64)
+    indptr, scratch = np.empty((1, 3), np.int32), np.empty(6)
+    assert _core.route_select(scores, *rows, 1, 0, indptr, np.empty(4, np.int32), scratch) == 4
+    with pytest.raises(ValueError):  # indices too short for the budget
+        _core.route_select(scores, *rows, 1, 0, indptr, np.empty(3, np.int32), scratch)
+    with pytest.raises(ValueError):  # scratch shorter than 2 nk
+        _core.route_select(scores, *rows, 1, 0, indptr, np.empty(4, np.int32), np.empty(5))
+    with pytest.raises(ValueError):  # a visible count beyond nk
+        _core.route_select(scores, np.array([4, 3], np.int64), *rows[1:], 1, 0, indptr,
+                           np.empty(8, np.int32), scratch)
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("lq,lk", [(256, 256), (200, 330), (330, 200)])

@@ -98,12 +98,72 @@ static inline fa_vf fa_v_select(fa_vi mask, fa_vf a, fa_vf b) {
   return (fa_vf)(((fa_vi)a & mask) | ((fa_vi)b & ~mask));
 }
 
+/* Lane by lane a > b ? a : b, a < b ? a : b (for a NaN: b) and the integer maximum, and
+ * rint (half to even) of |y| < 2^22 as float and as int32: plain vector code, or the single
+ * instructions an ISA file names before including this file where they compute exactly
+ * the same (FA_DECODE_VMAXF, _VMINF, _VMAXI, _VRINTF, _VRINTI: on x86 maxps/minps, whose
+ * NaN rule is b's, pmaxsd, and rounds or conversions with the rounding fixed to nearest
+ * even). */
+static inline fa_vf fa_v_maxf(fa_vf a, fa_vf b) {
+#ifdef FA_DECODE_VMAXF
+  return FA_DECODE_VMAXF(a, b);
+#else
+  return fa_v_select(a > b, a, b);
+#endif
+}
+
+static inline fa_vf fa_v_minf(fa_vf a, fa_vf b) {
+#ifdef FA_DECODE_VMINF
+  return FA_DECODE_VMINF(a, b);
+#else
+  return fa_v_select(a < b, a, b);
+#endif
+}
+
+static inline fa_vi fa_v_max(fa_vi a, fa_vi b) {
+#ifdef FA_DECODE_VMAXI
+  return FA_DECODE_VMAXI(a, b);
+#else
+  const fa_vi more = a > b;
+  return (a & more) | (b & ~more);
+#endif
+}
+
+static inline fa_vf fa_v_rintf(fa_vf y) {
+#ifdef FA_DECODE_VRINTF
+  return FA_DECODE_VRINTF(y);
+#else
+  const fa_vf magic = (fa_vf){0} + 12582912.0f; /* 1.5 * 2^23: (y + magic) - magic = rint(y) */
+  return (y + magic) - magic;
+#endif
+}
+
+static inline fa_vi fa_v_rint(fa_vf y) {
+#ifdef FA_DECODE_VRINTI
+  return FA_DECODE_VRINTI(y);
+#else
+  return __builtin_convertvector(fa_v_rintf(y), fa_vi);
+#endif
+}
+
+/* w[0 .. FA_DECODE_BLOCK) = the block's integer weights wi (each in [0, 127]) as bytes; an
+ * ISA file whose compiler narrows lane by lane names its packing as FA_DECODE_VSTOREW. */
+static inline void fa_v_store_weights(const fa_vi *wi, uint8_t *w) {
+#ifdef FA_DECODE_VSTOREW
+  FA_DECODE_VSTOREW(wi, w);
+#else
+  for (int u = 0; u < FA_DECODE_VECS; u++) {
+    const fa_vb wb = __builtin_convertvector(wi[u], fa_vb);
+    memcpy(w + (size_t)u * FA_DECODE_VLANES, &wb, sizeof(wb));
+  }
+#endif
+}
+
 /* fa_decode_exp2 on every lane. */
 static inline fa_vf fa_v_exp2(fa_vf x) {
-  const fa_vf zero = {0}, magic = zero + 12582912.0f;
-  fa_vf xc = fa_v_select(x > zero - 126.0f, x, zero - 126.0f);
-  xc = fa_v_select(xc < zero, xc, zero);
-  const fa_vf n = (xc + magic) - magic, f = xc - n;
+  const fa_vf zero = {0};
+  const fa_vf xc = fa_v_minf(fa_v_maxf(x, zero - 126.0f), zero);
+  const fa_vf n = fa_v_rintf(xc), f = xc - n;
   fa_vf p = zero + 1.5403530e-4f;
   p = p * f + 1.3333558e-3f;
   p = p * f + 9.6181291e-3f;
@@ -113,12 +173,6 @@ static inline fa_vf fa_v_exp2(fa_vf x) {
   p = p * f + 1.0f;
   const fa_vi e = __builtin_convertvector(n, fa_vi) * (1 << 23);
   return fa_v_select(x >= zero - 125.0f, (fa_vf)((fa_vi)p + e), zero);
-}
-
-/* The larger of a and b in every lane. */
-static inline fa_vi fa_v_max(fa_vi a, fa_vi b) {
-  const fa_vi more = a > b;
-  return (a & more) | (b & ~more);
 }
 
 /* The largest lane, by a tree of lane swaps (a lane loop becomes a serial chain of
@@ -146,12 +200,6 @@ static inline int32_t fa_v_max_lane(fa_vi x) {
   return x[0];
 }
 
-/* rint of every lane, each in [0, 2^22) (round half to even, as numpy's rint). */
-static inline fa_vi fa_v_rint(fa_vf y) {
-  const fa_vf magic = (fa_vf){0} + 12582912.0f; /* 1.5 * 2^23 */
-  return __builtin_convertvector((y + magic) - magic, fa_vi);
-}
-
 /* The tile's probabilities and weights from its scores s[0..npad) (-inf past its keys),
  * running max m and value scales vs[0..npad) (finite, > 0; anything finite past the
  * keys): returns the integer sum of p * 2^18 and fills w[c] and g[b] as the pv step
@@ -175,10 +223,9 @@ static inline int32_t fa_decode_i8_weights(const float *s, size_t npad, float m,
     /* w <= wmax, so rint(w * (127 / wmax)) <= 127 (two roundings stay below 127.5) */
     const float r = (float)FA_DECODE_WMAX / (wmax > 0.0f ? wmax : 1.0f);
     g[c0 / FA_DECODE_BLOCK] = wmax * (1.0f / (float)FA_DECODE_WMAX); /* 0 when wmax is */
-    for (int u = 0; u < FA_DECODE_VECS; u++) {
-      const fa_vb wb = __builtin_convertvector(fa_v_rint(x[u] * r), fa_vb);
-      memcpy(w + c0 + (size_t)u * FA_DECODE_VLANES, &wb, sizeof(wb));
-    }
+    fa_vi wi[FA_DECODE_VECS];
+    for (int u = 0; u < FA_DECODE_VECS; u++) wi[u] = fa_v_rint(x[u] * r);
+    fa_v_store_weights(wi, w + c0);
   }
   int32_t sum = 0; /* <= 64 * 2^18 */
   for (int l = 0; l < FA_DECODE_VLANES; l++) sum += total[l];

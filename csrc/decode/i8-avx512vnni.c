@@ -19,7 +19,14 @@
 FA_EXACT_FP
 FA_TARGET_BEGIN("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni")
 
-#define FA_DECODE_VLANES 16 /* the weights step in 512-bit vectors */
+#define FA_DECODE_VLANES 16 /* the weights step in 512-bit vectors, single instructions: */
+#define FA_DECODE_VMAXF(a, b) ((fa_vf)_mm512_max_ps((__m512)(a), (__m512)(b)))
+#define FA_DECODE_VMINF(a, b) ((fa_vf)_mm512_min_ps((__m512)(a), (__m512)(b)))
+#define FA_DECODE_VMAXI(a, b) ((fa_vi)_mm512_max_epi32((__m512i)(a), (__m512i)(b)))
+#define FA_DECODE_VRINTF(y) \
+  ((fa_vf)_mm512_roundscale_ps((__m512)(y), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC))
+#define FA_DECODE_VRINTI(y) \
+  ((fa_vi)_mm512_cvt_roundps_epi32((__m512)(y), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC))
 #include "decode/engine-i8.h"
 #include "ukernels/f32-avx2.h"
 

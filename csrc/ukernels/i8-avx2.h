@@ -5,6 +5,7 @@
  * unsigned (k + 128) by the 7-bit queries, then vpmaddwd by ones; each s16 sum is at
  * most 2 * 255 * 63 = 32130: no saturation. P.v the same way on the 7-bit P (u8)
  * against v (s8) grouped by 4 keys: each s16 sum is at most 2 * 127 * 127 = 32258.
+ * Both add two such sums in int16 before vpmaddwd where the data proves it exact.
  * The softmax runs in 16-bit lanes, its table lookups by vpshufb on byte planes. */
 #ifndef FASTATTN_UKERNELS_I8_AVX2_H
 #define FASTATTN_UKERNELS_I8_AVX2_H
@@ -20,16 +21,87 @@ static inline float fa_i8_hmax_avx2(__m256 m0) {
   return _mm_cvtss_f32(m);
 }
 
+/* Whether two vpmaddubsw results of the 4-row group of rows x[0..3] (dp bytes each, one
+ * broadcast operand) may be added in int16 before vpmaddwd: groups of 4 bytes are paired
+ * (2h, 2h + 1), and each int16 lane of the sum takes bytes 8h + 2u, 8h + 2u + 1, 8h + 4 + 2u
+ * and 8h + 5 + 2u (u = 0, 1) of the row. It may if every such quadruple sums to at most
+ * `limit` in absolute value (|x| summed, or x itself for P's unsigned bytes). */
+static inline int fa_i8_pairs_fit_avx2(const int8_t *const x[4], size_t dp, int is_signed,
+                                       int limit) {
+  const __m256i ones = _mm256_set1_epi8(1);
+  __m256i mx = _mm256_setzero_si256();
+  for (int r = 0; r < 4; r++) {
+    for (size_t c = 0; c < dp; c += 32) { /* dp is a multiple of 16: a last half vector */
+      const __m256i raw = dp - c >= 32 ? _mm256_loadu_si256((const __m256i *)(const void *)(x[r] + c))
+                                       : _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(x[r] + c)));
+      const __m256i a = is_signed ? _mm256_abs_epi8(raw) : raw;
+      const __m256i s = _mm256_maddubs_epi16(a, ones); /* byte pair sums, <= 2 * 255 */
+      mx = _mm256_max_epi16(mx, _mm256_add_epi16(s, _mm256_srli_epi64(s, 32)));
+    }
+  }
+  /* words 0, 1 of each 64 bits hold the quadruples used; words 2, 3 pair across pairs */
+  const __m256i used = _mm256_and_si256(mx, _mm256_set1_epi64x(0xFFFFFFFF));
+  return _mm256_movemask_epi8(_mm256_cmpgt_epi16(used, _mm256_set1_epi16((short)limit))) == 0;
+}
+
+/* vpmaddubsw of a tile vector t and a broadcast b, the unsigned operand t (ut) or b */
+static inline __attribute__((always_inline)) __m256i fa_i8_maddubs_avx2(int ut, __m256i t,
+                                                                        __m256i b) {
+  return ut ? _mm256_maddubs_epi16(t, b) : _mm256_maddubs_epi16(b, t);
+}
+
+/* acc[r][h] += the int32 dot products of 4 rows x 16 columns over ng groups of 4 bytes: the
+ * tile operand x (32 bytes per 8 columns, group g at x + g * xstride, halves h at +0 and +32)
+ * by the broadcast 4 bytes y[r] + 4g. The unsigned operand of vpmaddubsw is x (ux = 1: keys
+ * offset by 128) or y (ux = 0: P). With pairs, two groups' vpmaddubsw results are added in
+ * int16 before one vpmaddwd by ones (fa_i8_pairs_fit_avx2 said that cannot saturate; ng is
+ * even): 5 vector operations per 64 products of a row instead of 6. Exact either way. */
+static inline __attribute__((always_inline)) void fa_i8_dot4x16_avx2(
+    const int8_t *x, size_t xstride, const int8_t *const y[4], size_t ng, int ux, int pairs,
+    __m256i acc[4][2]) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  if (pairs) {
+    for (size_t g = 0; g < ng; g += 2) {
+      const int8_t *xg = x + g * xstride;
+      const __m256i x0 = _mm256_loadu_si256((const __m256i *)(const void *)xg);
+      const __m256i x1 = _mm256_loadu_si256((const __m256i *)(const void *)(xg + 32));
+      const __m256i x2 = _mm256_loadu_si256((const __m256i *)(const void *)(xg + xstride));
+      const __m256i x3 = _mm256_loadu_si256((const __m256i *)(const void *)(xg + xstride + 32));
+      for (int r = 0; r < 4; r++) {
+        const __m256i a = _mm256_set1_epi32(fa_i8_load4(y[r] + 4 * g));
+        const __m256i b = _mm256_set1_epi32(fa_i8_load4(y[r] + 4 * g + 4));
+        const __m256i s0 = _mm256_add_epi16(fa_i8_maddubs_avx2(ux, x0, a), fa_i8_maddubs_avx2(ux, x2, b));
+        const __m256i s1 = _mm256_add_epi16(fa_i8_maddubs_avx2(ux, x1, a), fa_i8_maddubs_avx2(ux, x3, b));
+        acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(s0, ones));
+        acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(s1, ones));
+      }
+    }
+    return;
+  }
+  for (size_t g = 0; g < ng; g++) {
+    const int8_t *xg = x + g * xstride;
+    const __m256i x0 = _mm256_loadu_si256((const __m256i *)(const void *)xg);
+    const __m256i x1 = _mm256_loadu_si256((const __m256i *)(const void *)(xg + 32));
+    for (int r = 0; r < 4; r++) {
+      const __m256i a = _mm256_set1_epi32(fa_i8_load4(y[r] + 4 * g));
+      acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(fa_i8_maddubs_avx2(ux, x0, a), ones));
+      acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(fa_i8_maddubs_avx2(ux, x1, a), ones));
+    }
+  }
+}
+
 /* 4 query rows x 16 keys of q.(k + 128) per step over dp / 4 feature groups, started at the
  * row bias (fa_i8_qk_bias_x86) so the lanes end at q.k: vpmaddubsw(k + 128, q) cannot
  * saturate, |(k_a + 128) q_a + (k_b + 128) q_b| <= 2 * 255 * 63 = 32,130 < 2^15, then
- * vpmaddwd by ones into int32 (exact modulo 2^32, as in the VNNI kernel). The int32 scores
- * never leave the registers: each becomes t = ((float)s * qs) * ks (dequant's formula, lane
- * for lane), stored, and the rows' maxima are kept on the way. */
+ * vpmaddwd by ones into int32 (exact modulo 2^32, as in the VNNI kernel). Two groups'
+ * int16 sums are added first when the 4 rows allow: |sum| <= 255 * (sum of the 4 |q| of
+ * a lane) <= 255 * 128 = 32,640 (fa_i8_pairs_fit_avx2; most rows of 7-bit queries with a
+ * block scale do). The int32 scores never leave the registers: each becomes
+ * t = ((float)s * qs) * ks (dequant's formula, lane for lane), stored, and the rows'
+ * maxima are kept on the way. */
 static void fa_i8_qk_scores_avx2(const int8_t *qp, size_t mpad, size_t dp, const int8_t *kp,
                                  size_t npad, const float *qs, const float *ks, float *t,
                                  float *tmax) {
-  const __m256i ones = _mm256_set1_epi16(1);
   for (size_t i = 0; i < mpad; i += 4) {
     const int8_t *q[4];
     __m256i bias[4];
@@ -39,19 +111,14 @@ static void fa_i8_qk_scores_avx2(const int8_t *qp, size_t mpad, size_t dp, const
       bias[r] = _mm256_set1_epi32(fa_i8_qk_bias_x86(q[r], dp));
       mx[r] = _mm256_set1_ps(-INFINITY);
     }
+    const int pairs = fa_i8_pairs_fit_avx2(q, dp, 1, 128);
     for (size_t c = 0; c < npad; c += 16) {
       __m256i acc[4][2];
       for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = bias[r];
-      const int8_t *kc = kp + c * 4;
-      for (size_t g = 0; g < dp / 4; g++) {
-        const __m256i k0 = _mm256_loadu_si256((const __m256i *)(kc + g * FA_I8_NK * 4));
-        const __m256i k1 = _mm256_loadu_si256((const __m256i *)(kc + g * FA_I8_NK * 4 + 32));
-        for (int r = 0; r < 4; r++) {
-          const __m256i a = _mm256_set1_epi32(fa_i8_load4(q[r] + 4 * g));
-          acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(k0, a), ones));
-          acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(k1, a), ones));
-        }
-      }
+      if (pairs)
+        fa_i8_dot4x16_avx2(kp + c * 4, FA_I8_NK * 4, q, dp / 4, 1, 1, acc);
+      else
+        fa_i8_dot4x16_avx2(kp + c * 4, FA_I8_NK * 4, q, dp / 4, 1, 0, acc);
       const __m256 ks0 = _mm256_loadu_ps(ks + c), ks1 = _mm256_loadu_ps(ks + c + 8);
       for (int r = 0; r < 4; r++) {
         const __m256 vq = _mm256_set1_ps(qs[i + r]);
@@ -167,27 +234,25 @@ static uint32_t fa_i8_exp_lut_avx2(const float *t, size_t npad, float r, uint8_t
 
 /* A 4-row x 16-channel tile of P.v over npad keys (a multiple of 16), 4 keys per step:
  * vpmaddubsw(P, v) then vpmaddwd by ones, on values grouped by 4 keys (fa_i8_pack_v_x86);
- * each int32 sum then goes straight into the output row, o = o * alpha + (float)acc * beta
+ * two groups' int16 sums are added first when the 4 rows' P allow: |sum| <= 127 * (the 4 P
+ * of a lane) <= 128 * 255 = 32,640 (fa_i8_pairs_fit_avx2, with |v| <= 128 so that any int8
+ * v is safe; P is mostly far below 127, so most rows pass). Each
+ * int32 sum then goes straight into the output row, o = o * alpha + (float)acc * beta
  * (rows with beta = 0 keep o). */
 static void fa_i8_pv_update_avx2(const uint8_t *p, size_t m, size_t mpad, size_t npad,
                                  const int8_t *vp, size_t dvp, const float *alpha,
                                  const float *beta, float *o) {
-  const __m256i ones = _mm256_set1_epi16(1);
   for (size_t i = 0; i < mpad; i += 4) {
-    const uint8_t *pr = p + i * FA_I8_NK;
+    const int8_t *pr[4];
+    for (int r = 0; r < 4; r++) pr[r] = (const int8_t *)(const void *)(p + (i + r) * FA_I8_NK);
+    const int pairs = fa_i8_pairs_fit_avx2(pr, npad, 0, 255);
     for (size_t c = 0; c < dvp; c += 16) {
       __m256i a[4][2];
       for (int r = 0; r < 4; r++) a[r][0] = a[r][1] = _mm256_setzero_si256();
-      const int8_t *vc = vp + c * 4;
-      for (size_t g = 0; g < npad / 4; g++) {
-        const __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)(vc + g * dvp * 4));
-        const __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(vc + g * dvp * 4 + 32));
-        for (int r = 0; r < 4; r++) {
-          const __m256i w = _mm256_set1_epi32(fa_i8_load4(pr + r * FA_I8_NK + 4 * g));
-          a[r][0] = _mm256_add_epi32(a[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(w, v0), ones));
-          a[r][1] = _mm256_add_epi32(a[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(w, v1), ones));
-        }
-      }
+      if (pairs)
+        fa_i8_dot4x16_avx2(vp + c * 4, dvp * 4, pr, npad / 4, 0, 1, a);
+      else
+        fa_i8_dot4x16_avx2(vp + c * 4, dvp * 4, pr, npad / 4, 0, 0, a);
       for (size_t r = 0; r < 4 && i + r < m; r++) {
         if (beta[i + r] == 0.0f) continue;
         const __m256 va = _mm256_set1_ps(alpha[i + r]), vb = _mm256_set1_ps(beta[i + r]);

@@ -50,6 +50,20 @@ fa_status fa_sparse_layout_check(const fa_sparse_layout *l, size_t lq, size_t lk
 fa_status fa_block_means_f32(const float *x, size_t x_len, const size_t n[4],
                              const ptrdiff_t s[3], size_t block, double *out, size_t out_len);
 
+/* The router's choice (fastattn.route, sparse/route.c), as a CSR: for each of `groups`
+ * layouts and each query block r < nq, the key blocks c < nvisible[r] (the visible ones, a
+ * prefix) with |c - diag[r]| <= local_blocks - 1 or c < sink_blocks (forced), then the
+ * highest scores[(g * nq + r) * nk + c] (NaN last, ties to the lower c) until
+ * max(budget[r], forced) blocks are kept (at most nvisible[r]), written in increasing c:
+ * indptr[g * (nq + 1) + r .. + 1] and indices, of which *nnz are used (FA_ERR_BOUNDS when
+ * indices_len is too short). scratch holds at least 2 nk doubles. */
+fa_status fa_route_select(const double *scores, size_t scores_len, size_t groups, size_t nq,
+                          size_t nk, const int64_t *nvisible, const int64_t *diag,
+                          const int64_t *budget, size_t local_blocks, size_t sink_blocks,
+                          int32_t *indptr, size_t indptr_len, int32_t *indices,
+                          size_t indices_len, double *scratch, size_t scratch_len,
+                          size_t *nnz);
+
 /* float32: the attention of fastattn/dense.h over the layout. int8: the arithmetic of
  * fastattn/dense_i8.h over it; the keys of each query block's listed key blocks, in
  * increasing order, are cut into key tiles of FA_I8_NK from the first, adjacent blocks or
