@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fastattn import _validate
+from fastattn import _outputs, _validate
 
 _FLOAT_DTYPES = (np.float16, np.float32, np.float64)
 # D and Dv must be below this (the kernels index features with 16 bits; int8 needs
@@ -108,7 +108,7 @@ class Prepared:
         """(user-shaped float32 output, its 4-d view for the kernel): the caller's `out`
         (checked by `check_out`) when the kernel can write it in place, else a new array."""
         if out is None or not self.writes_in_place(out):
-            out = np.empty(self.out_shape, dtype=np.float32)
+            out = _outputs.empty(self.out_shape)
         return out, out.reshape(self.q.shape[:3] + (self.out_shape[-1],))  # C order: a view
 
     def writes_in_place(self, out: np.ndarray) -> bool:

@@ -103,11 +103,26 @@ class KVCache:
                 buf[:, :, :rows] = old[name][:, :, :rows]
         self._bufs = bufs
         self._capacity = capacity
-        # the kernels' hold on the arrays (pointers, strides and a workspace, taken once)
+        self._bind()
+
+    def _bind(self) -> None:
+        """The kernels' hold on the arrays (pointers, strides and a workspace, taken once)."""
+        bufs = self._bufs
         scales = (bufs["k_scale"], bufs["v_scale"]) if self.precision == "int8" else ()
         self._store = _core.DecodeStore(
             bufs["k"], bufs["v"], *scales, d=self.head_dim, scale=self._scale,
-            max_lq=DECODE_MAX_LQ if self.precision == "fp32" else capacity)
+            max_lq=DECODE_MAX_LQ if self.precision == "fp32" else self._capacity)
+
+    def __getstate__(self) -> dict:
+        """Copies and pickles hold the arrays, not the kernels' hold on them."""
+        state = self.__dict__.copy()
+        del state["_store"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        """Restores a copy or a pickle: its own arrays, bound anew."""
+        self.__dict__.update(state)
+        self._bind()
 
     @property
     def capacity(self) -> int:

@@ -239,3 +239,22 @@ def test_concurrent_calls_share_nothing():
     for t in threads:
         t.join()
     assert not bad
+
+
+@pytest.mark.parametrize("precision", PRECISIONS)
+def test_copies_and_pickles_are_independent_caches(precision):
+    """copy.deepcopy (a beam search forking a cache) and pickle give caches that attend like
+    the original and own their arrays: appending to one leaves the other as it was."""
+    import copy
+    import pickle
+
+    rng = np.random.default_rng(8)
+    cache = fastattn.KVCache(1, 2, 16, 40, precision=precision)
+    cache.append(gaussian(rng, 1, 2, 30, 16), gaussian(rng, 1, 2, 30, 16))
+    q = gaussian(rng, 1, 4, 1, 16)
+    before = cache.attend(q)
+    for twin in (copy.deepcopy(cache), pickle.loads(pickle.dumps(cache))):
+        assert np.array_equal(twin.attend(q), before)
+        twin.append(gaussian(rng, 1, 2, 5, 16), gaussian(rng, 1, 2, 5, 16))
+        assert len(twin) == 35 and not np.array_equal(twin.attend(q), before)
+        assert len(cache) == 30 and np.array_equal(cache.attend(q), before)

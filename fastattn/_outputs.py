@@ -1,0 +1,51 @@
+"""Float32 output arrays of the ops: 64-byte aligned, and large ones recycled.
+
+An output of at least ``BLOCK_MIN`` bytes lives in a `fastattn._core.OutputBlock`
+(fastattn/_outputs.pxi says why and how): when the caller drops the array and every view
+of it, its memory waits in a small idle list and the next output of the same size reuses
+it, instead of glibc giving fresh pages the OS must zero (6-8 ms a call for the 32 MiB
+output of B=1 H=8 L=16384 D=64 here). ``FASTATTN_OUTPUT_CACHE_MB`` (default 64) caps the
+idle bytes; 0 turns recycling off. Smaller outputs are plain ``np.empty`` arrays.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+
+import numpy as np
+
+from fastattn import _core
+
+BLOCK_MIN = 1 << 20
+DEFAULT_CACHE_MB = 64
+_configured = False
+
+
+def _configure() -> None:
+    """Reads FASTATTN_OUTPUT_CACHE_MB once (a bad value warns and keeps the default)."""
+    global _configured
+    _configured = True
+    env = os.environ.get("FASTATTN_OUTPUT_CACHE_MB", "").strip()
+    megabytes = DEFAULT_CACHE_MB
+    if env:
+        try:
+            megabytes = int(env)
+            if megabytes < 0:
+                raise ValueError
+        except ValueError:
+            megabytes = DEFAULT_CACHE_MB
+            warnings.warn(f"FASTATTN_OUTPUT_CACHE_MB={env!r} is not an integer >= 0; using "
+                          f"{DEFAULT_CACHE_MB}", RuntimeWarning, stacklevel=4)
+    _core.set_output_cache_limit(megabytes << 20)
+
+
+def empty(shape: tuple) -> np.ndarray:
+    """An uninitialised C-order float32 array of `shape`, recycled when large (see above)."""
+    if not _configured:
+        _configure()
+    nbytes = 4 * math.prod(shape)
+    if nbytes < BLOCK_MIN:
+        return np.empty(shape, dtype=np.float32)
+    return np.frombuffer(_core.OutputBlock(nbytes), dtype=np.float32).reshape(shape)
