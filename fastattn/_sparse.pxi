@@ -89,7 +89,7 @@ def route_select(scores, nvisible, diag, budget, size_t local_blocks, size_t sin
                                  groups * nq * nk, groups, nq, nk,
                                  &visv[0] if nq > 0 else NULL, &diagv[0] if nq > 0 else NULL,
                                  &budv[0] if nq > 0 else NULL, local_blocks, sink_blocks,
-                                 &pv[0, 0] if groups * nq > 0 else NULL, groups * (nq + 1),
+                                 &pv[0, 0] if groups > 0 else NULL, groups * (nq + 1),
                                  &iv[0] if iv.shape[0] > 0 else NULL, iv.shape[0],
                                  &wv[0] if wv.shape[0] > 0 else NULL, wv.shape[0], &nnz)
     _check(status)

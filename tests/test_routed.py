@@ -99,6 +99,11 @@ def test_route_select_checks_its_arrays():
         _core.route_select(scores, *rows, 1, 0, indptr, np.empty(3, np.int32), scratch)
     with pytest.raises(ValueError):  # scratch shorter than 2 nk
         _core.route_select(scores, *rows, 1, 0, indptr, np.empty(4, np.int32), np.empty(5))
+    empty = np.full((2, 1), -1, np.int32)  # no query block: each layout's indptr is [0]
+    none = np.empty(0, np.int64)
+    assert _core.route_select(np.zeros((2, 0, 3)), none, none, none, 1, 0, empty,
+                              np.empty(0, np.int32), scratch) == 0
+    np.testing.assert_array_equal(empty, 0)
     with pytest.raises(ValueError):  # a visible count beyond nk
         _core.route_select(scores, np.array([4, 3], np.int64), *rows[1:], 1, 0, indptr,
                            np.empty(8, np.int32), scratch)

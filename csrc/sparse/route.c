@@ -47,10 +47,11 @@ fa_status fa_route_select(const double *scores, size_t scores_len, size_t groups
   if (!nnz) return FA_ERR_NULL;
   *nnz = 0;
   if (groups >= big || nq >= big || nk >= big || local_blocks == 0) return FA_ERR_INVALID;
-  if (groups * nq == 0) return FA_OK;
-  if (!indptr || !nvisible || !diag || !budget || (nk && (!scores || !scratch)))
+  if (groups == 0) return FA_OK;
+  if (!indptr || (nq && (!nvisible || !diag || !budget || (nk && (!scores || !scratch)))))
     return FA_ERR_NULL;
-  if (scores_len / nq / groups < nk || indptr_len / groups < nq + 1 || scratch_len / 2 < nk)
+  if (indptr_len / groups < nq + 1 || (nq && scores_len / nq / groups < nk) ||
+      scratch_len / 2 < nk)
     return FA_ERR_BOUNDS;
   for (size_t r = 0; r < nq; r++)
     if (nvisible[r] < 0 || (size_t)nvisible[r] > nk || budget[r] < 0) return FA_ERR_INVALID;
