@@ -213,6 +213,25 @@ cdef extern from "fastattn/performer.h" nogil:
     fa_status fa_performer_f32(const fa_performer_f32_params *p, size_t index, size_t nthreads,
                                void *workspace, size_t workspace_size)
 
+    ctypedef struct fa_performer_f32_gemm_params:
+        size_t d, dv, m, lk, lq
+        const float *w
+        size_t w_len
+        const float *kct
+        size_t kct_len
+        const float *v
+        size_t v_len
+        const float *q
+        size_t q_len
+        float *s
+        size_t s_len
+        float *num
+        size_t num_len
+
+    size_t fa_performer_f32_gemm_workspace_size(const fa_performer_f32_gemm_params *p)
+    fa_status fa_performer_f32_gemm(const fa_performer_f32_gemm_params *p, size_t index,
+                                    void *workspace, size_t workspace_size)
+
 
 cdef extern from "fastattn/linformer.h" nogil:
     enum: FA_LINFORMER_KC
@@ -230,6 +249,27 @@ cdef extern from "fastattn/linformer.h" nogil:
     size_t fa_linformer_f32_workspace_size(const fa_linformer_f32_params *p)
     fa_status fa_linformer_f32(const fa_linformer_f32_params *p, size_t index, size_t nthreads,
                                void *workspace, size_t workspace_size)
+
+    ctypedef struct fa_linformer_f32_gemm_params:
+        size_t d, dv, r, lk, lq
+        const float *e
+        size_t e_len
+        const float *kb
+        size_t kb_len
+        const float *vb
+        size_t vb_len
+        const float *q
+        size_t q_len
+        float *kp
+        size_t kp_len
+        float *vp
+        size_t vp_len
+        float *out
+        size_t out_len
+
+    size_t fa_linformer_f32_gemm_workspace_size(const fa_linformer_f32_gemm_params *p)
+    fa_status fa_linformer_f32_gemm(const fa_linformer_f32_gemm_params *p, size_t index,
+                                    void *workspace, size_t workspace_size)
 
 
 cdef extern from "fastattn/decode.h" nogil:

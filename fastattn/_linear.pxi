@@ -55,6 +55,51 @@ def linear_f32_gemm(const float[::1] kft, const float[::1] v, const float[::1] q
     _check(status)
 
 
+def performer_f32_gemm(const float[::1] w, const float[::1] kct, const float[::1] v,
+                       const float[::1] q, float[::1] s, float[::1] num, size_t d, size_t dv,
+                       size_t m, size_t lk, size_t lq, size_t variant):
+    """The GEMM parts of one head of Performer alone (fa_performer_f32_gemm in
+    fastattn/performer.h: its layouts, padding rows and sizes), on the calling thread."""
+    cdef fa_performer_f32_gemm_params p
+    memset(&p, 0, sizeof(p))
+    p.d, p.dv, p.m, p.lk, p.lq = d, dv, m, lk, lq
+    p.w, p.w_len = &w[0], w.shape[0]
+    p.kct, p.kct_len = &kct[0], kct.shape[0]
+    p.v, p.v_len = &v[0], v.shape[0]
+    p.q, p.q_len = &q[0], q.shape[0]
+    p.s, p.s_len = &s[0], s.shape[0]
+    p.num, p.num_len = &num[0], num.shape[0]
+    cdef size_t size = fa_performer_f32_gemm_workspace_size(&p)
+    cdef unsigned char[::1] ws = bytearray(size)
+    cdef fa_status status
+    with nogil:
+        status = fa_performer_f32_gemm(&p, variant, &ws[0], size)
+    _check(status)
+
+
+def linformer_f32_gemm(const float[::1] e, const float[::1] kb, const float[::1] vb,
+                       const float[::1] q, float[::1] kp, float[::1] vp, float[::1] out,
+                       size_t d, size_t dv, size_t r, size_t lk, size_t lq, size_t variant):
+    """The GEMM parts of one head of Linformer alone (fa_linformer_f32_gemm in
+    fastattn/linformer.h: its layouts, padding rows and sizes), on the calling thread."""
+    cdef fa_linformer_f32_gemm_params p
+    memset(&p, 0, sizeof(p))
+    p.d, p.dv, p.r, p.lk, p.lq = d, dv, r, lk, lq
+    p.e, p.e_len = &e[0], e.shape[0]
+    p.kb, p.kb_len = &kb[0], kb.shape[0]
+    p.vb, p.vb_len = &vb[0], vb.shape[0]
+    p.q, p.q_len = &q[0], q.shape[0]
+    p.kp, p.kp_len = &kp[0], kp.shape[0]
+    p.vp, p.vp_len = &vp[0], vp.shape[0]
+    p.out, p.out_len = &out[0], out.shape[0]
+    cdef size_t size = fa_linformer_f32_gemm_workspace_size(&p)
+    cdef unsigned char[::1] ws = bytearray(size)
+    cdef fa_status status
+    with nogil:
+        status = fa_linformer_f32_gemm(&p, variant, &ws[0], size)
+    _check(status)
+
+
 def linear_f32(q, k, v, out, int feature_map, ptrdiff_t band_hi, size_t variant,
                size_t nthreads):
     """Linear attention over 4-d float32 arrays (as dense_f32); feature_map 0 = elu+1,

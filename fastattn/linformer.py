@@ -103,3 +103,46 @@ def linformer_attention(q: ArrayLike, k: ArrayLike, v: ArrayLike, *, proj_k: Arr
     out, out4 = prep.new_output()
     _core.linformer_f32(prep.q, prep.k, prep.v, out4, e, f, prep.scale, kernel.index, threads)
     return prep.finish(out)
+
+
+def _panels(x: np.ndarray, block: int) -> np.ndarray:
+    """(lk, n) rows as the kernel's blocks of `block` rows in 16-column panels, flat."""
+    lk, n = x.shape
+    panels = x.reshape(lk // block, block, n // 16, 16).transpose(0, 2, 1, 3)
+    return np.ascontiguousarray(panels).ravel()
+
+
+def gemm_parts_call(e: np.ndarray, k: np.ndarray, v: np.ndarray, q: np.ndarray, *,
+                    variant: str | None = None) -> tuple:
+    """The GEMM-shaped parts of one head of Linformer alone (one projection for keys and
+    values), to measure their speed: returns ``(run, kp, vp, out)``; each ``run()``
+    computes, in place and through the same GEMM calls as ``linformer_attention``, the
+    projections ``kp = e k`` and ``vp = e v`` a block of ``KC`` keys at a time (each row tile
+    of e copied contiguous, as the kernel does), then ``out = (q kpᵀ) vp`` a block of query
+    rows at a time, with nothing between them (no softmax, no scaling). The operands are laid
+    out for the kernel here, not in ``run``. e (r, lk), k (lk, d), v (lk, dv), q (lq, d)
+    float32; lk a multiple of ``KC``; r, d, dv and lq multiples of 16.
+
+    Examples
+    --------
+    >>> e = np.ones((16, 256), np.float32)
+    >>> k, v = np.ones((256, 16), np.float32), np.ones((256, 16), np.float32)
+    >>> run, kp, vp, out = gemm_parts_call(e, k, v, np.ones((16, 16), np.float32))
+    >>> run(); float(kp[0, 0]), float(out[0, 0])
+    (256.0, 16777216.0)
+    """
+    e, k, v, q = (np.ascontiguousarray(x, dtype=np.float32) for x in (e, k, v, q))
+    (r, lk), (d, dv), lq = e.shape, (k.shape[1], v.shape[1]), q.shape[0]
+    pad = _core.LOWRANK_PAD_ROWS
+    qp = np.zeros((lq + pad, d), np.float32)
+    qp[:lq] = q
+    kb, vb = _panels(k, KC), _panels(v, KC)
+    kp, vp = np.zeros((r + pad, d), np.float32), np.zeros((r + pad, dv), np.float32)
+    out = np.zeros((lq + pad, dv), np.float32)
+    index = LINFORMER_F32.resolve(variant).index
+
+    def run() -> None:
+        _core.linformer_f32_gemm(e.ravel(), kb, vb, qp.ravel(), kp.ravel(), vp.ravel(),
+                                 out.ravel(), d, dv, r, lk, lq, index)
+
+    return run, kp[:r], vp[:r], out[:lq]

@@ -131,3 +131,39 @@ def performer_attention(q: ArrayLike, k: ArrayLike, v: ArrayLike, *, num_feature
 
 
 
+
+
+def gemm_parts_call(w: np.ndarray, k: np.ndarray, v: np.ndarray, q: np.ndarray, *,
+                    variant: str | None = None) -> tuple:
+    """The GEMM-shaped parts of one head of (non-causal) Performer alone, to measure their
+    speed: returns ``(run, s, num)``; each ``run()`` computes, in place and through the same
+    GEMM calls as ``performer_attention``, the key features ``w kᵀ`` and the state
+    ``s = (w kᵀ) v`` a chunk of ``fastattn.linear.CHUNK`` keys at a time, then the query
+    features ``q wᵀ``
+    and the readout ``num = (q wᵀ) s`` a chunk of queries at a time, with nothing between
+    them (no exp, no shifts: the values are plain products). The operands are laid out for
+    the kernel here, not in ``run``. w (m, d), k (lk, d), v (lk, dv), q (lq, d) float32; lk
+    and lq multiples of ``fastattn.linear.CHUNK``; d, dv and m multiples of 16.
+
+    Examples
+    --------
+    >>> w, k, v, q = (np.ones(shape, np.float32) for shape in [(16, 16)] + [(64, 16)] * 3)
+    >>> run, s, num = gemm_parts_call(w, k, v, q)
+    >>> run(); float(s[0, 0]), float(num[0, 0])
+    (1024.0, 262144.0)
+    """
+    w, k, v, q = (np.asarray(x, dtype=np.float32) for x in (w, k, v, q))
+    (m, d), (lk, dv), lq = w.shape, v.shape, q.shape[0]
+    chunk, pad = _core.LOWRANK_CHUNK, _core.LOWRANK_PAD_ROWS
+    wp, qp = np.zeros((m + pad, d), np.float32), np.zeros((lq + pad, d), np.float32)
+    wp[:m], qp[:lq] = w, q
+    kct = np.ascontiguousarray(k.reshape(lk // chunk, chunk, d).transpose(0, 2, 1)).ravel()
+    vf = np.ascontiguousarray(v).ravel()
+    s, num = np.zeros((m + pad, dv), np.float32), np.zeros((lq + pad, dv), np.float32)
+    index = PERFORMER_F32.resolve(variant).index
+
+    def run() -> None:
+        _core.performer_f32_gemm(wp.ravel(), kct, vf, qp.ravel(), s.ravel(), num.ravel(), d, dv,
+                                 m, lk, lq, index)
+
+    return run, s[:m], num[:lq]

@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 import fastattn
 from fastattn.reference import dense as dense_ref
 from fastattn.reference import linformer as ref
-from helpers import check_nan_like_reference, compiled, f32_tolerance, gaussian, non_finite_inputs
+from helpers import (
+    F32_EPS,
+    check_nan_like_reference,
+    compiled,
+    f32_tolerance,
+    gaussian,
+    non_finite_inputs,
+)
 
 VARIANTS = compiled("linformer-f32")
 KC = fastattn.linformer.KC  # keys per projection block, read from the library
@@ -162,3 +169,46 @@ def test_bad_input_names_the_argument():
         fastattn.linformer_attention(x, x, x)
     with pytest.raises(TypeError, match="mask"):
         fastattn.linformer_attention(x, x, x, proj_k=e, mask=np.ones((8, 8), bool))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@given(blocks=st.integers(1, 2), lq=st.sampled_from([16, 48, 64]), r=st.sampled_from([16, 48, 256]),
+       d=st.sampled_from([16, 64]), dv=st.sampled_from([16, 64, 80]),
+       seed=st.integers(0, 2**32 - 1))
+def test_gemm_parts_alone(variant, blocks, lq, r, d, dv, seed):
+    """fastattn.linformer.gemm_parts_call (what the benchmark of the GEMM-shaped parts
+    times): kp = e k, vp = e v and out = (q kpᵀ) vp against float64, within the rounding
+    bound of those sums of products (n u |A||B| for sums of n terms)."""
+    rng = np.random.default_rng(seed)
+    lk = blocks * KC
+    e, k, q = gaussian(rng, r, lk), gaussian(rng, lk, d), gaussian(rng, lq, d)
+    v = gaussian(rng, lk, dv)
+    run, kp, vp, out = fastattn.linformer.gemm_parts_call(e, k, v, q, variant=variant)
+    run()
+    e64, k64, v64, q64 = (x.astype(np.float64) for x in (e, k, v, q))
+    kp_abs, vp_abs = np.abs(e64) @ np.abs(k64), np.abs(e64) @ np.abs(v64)
+    np.testing.assert_array_less(np.abs(kp - e64 @ k64), 2 * F32_EPS * lk * kp_abs + 1e-30)
+    np.testing.assert_array_less(np.abs(vp - e64 @ v64), 2 * F32_EPS * lk * vp_abs + 1e-30)
+    out64 = (q64 @ (e64 @ k64).T) @ (e64 @ v64)
+    out_abs = (np.abs(q64) @ kp_abs.T) @ vp_abs
+    np.testing.assert_array_less(np.abs(out - out64),
+                                 2 * F32_EPS * (d + r + 2 * lk) * out_abs + 1e-30)
+    with pytest.raises(ValueError, match="FA_ERR_SHAPE"):  # lq not a multiple of 16
+        fastattn.linformer.gemm_parts_call(e, k, v, q[:lq - 1], variant=variant)[0]()
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("d, dv, r", [(64, 64, 100), (50, 64, 256), (64, 80, 61)])
+def test_wide_tiles_match_reference(variant, d, dv, r):
+    """Head sizes where every projection and attention tile call can take four 16-column
+    panels (AVX-512: 6 x 64 tiles, 6-row tiles of the projection, 12-row query blocks),
+    or all but the last (dv = 80); r and lq not multiples of 6, 8, 12 or 16."""
+    rng = np.random.default_rng(d * 1000 + dv + r)
+    lq, lk = 145, KC + 1
+    q, k, v = gaussian(rng, 2, lq, d), gaussian(rng, 1, lk, d), gaussian(rng, 1, lk, dv)
+    for f in (None, fastattn.linformer_projection(lk, r, seed=2)):
+        e = fastattn.linformer_projection(lk, r, seed=1)
+        out = fastattn.linformer_attention(q, k, v, proj_k=e, proj_v=f, variant=variant)
+        expected = ref.linformer_attention(q, k, v, e, f)
+        check_close(out, expected, q, e.astype(np.float64) @ k, (e if f is None else f) @ v,
+                    1 / np.sqrt(d))

@@ -224,3 +224,47 @@ def test_bad_input_names_the_argument():
         fastattn.performer_attention(x, x, x, mask=np.ones((8, 8), bool))
     with pytest.raises(TypeError):
         fastattn.performer_attention(x, x, x, 64)  # keyword-only options
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@given(lk_chunks=st.integers(1, 3), lq_chunks=st.integers(1, 2), d=st.sampled_from([16, 48, 64]),
+       dv=st.sampled_from([16, 32, 80]), m=st.sampled_from([16, 48, 256]),
+       seed=st.integers(0, 2**32 - 1))
+def test_gemm_parts_alone(variant, lk_chunks, lq_chunks, d, dv, m, seed):
+    """fastattn.performer.gemm_parts_call (what the benchmark of the GEMM-shaped parts
+    times): s = (w kᵀ) v and num = (q wᵀ) s against float64, within the rounding bound of
+    those sums of products (n u |A||B| for sums of n terms, twice over)."""
+    rng = np.random.default_rng(seed)
+    c = fastattn.linear.CHUNK
+    lk, lq = lk_chunks * c, lq_chunks * c
+    w, k, q = (gaussian(rng, n, d) for n in (m, lk, lq))
+    v = gaussian(rng, lk, dv)
+    run, s, num = fastattn.performer.gemm_parts_call(w, k, v, q, variant=variant)
+    run()
+    w64, k64, v64, q64 = (x.astype(np.float64) for x in (w, k, v, q))
+    s64 = (w64 @ k64.T) @ v64
+    s_abs = (np.abs(w64) @ np.abs(k64).T) @ np.abs(v64)
+    np.testing.assert_array_less(np.abs(s - s64), 2 * F32_EPS * (d + lk) * s_abs + 1e-30)
+    num64 = (q64 @ w64.T) @ s64
+    num_abs = (np.abs(q64) @ np.abs(w64).T) @ s_abs
+    np.testing.assert_array_less(np.abs(num - num64),
+                                 2 * F32_EPS * (2 * d + m + lk) * num_abs + 1e-30)
+    with pytest.raises(ValueError, match="FA_ERR_SHAPE"):  # d not a multiple of 16
+        fastattn.performer.gemm_parts_call(w[:, :d - 1], k[:, :d - 1], v, q[:, :d - 1],
+                                           variant=variant)[0]()
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("d, dv, m", [(64, 64, 256), (50, 80, 100)])
+@pytest.mark.parametrize("causal", [False, True])
+def test_wide_tiles_match_reference(variant, d, dv, m, causal):
+    """Head sizes whose state update and readout (N = Dv) can take four 16-column panels
+    per tile call (AVX-512: 6 x 64 tiles), or all but the last (Dv = 80)."""
+    rng = np.random.default_rng(d + dv + m)
+    lq = lk = 2 * C + 3
+    q, k, v = gaussian(rng, 1, 2, lq, d), gaussian(rng, 1, 2, lk, d), gaussian(rng, 1, 2, lk, dv)
+    w = fastattn.performer_features(d, num_features=m, seed=3)
+    out = fastattn.performer_attention(q, k, v, features=w, causal=causal, variant=variant)
+    expected = ref.performer_attention(q, k, v, w, causal=causal, scale=None)
+    err = np.abs(out.astype(np.float64) - expected).max()
+    assert err <= tolerance(q, k, w, 1 / np.sqrt(d), v), err

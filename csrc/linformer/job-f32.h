@@ -18,6 +18,21 @@
 
 static inline size_t fa_linformer_rows(size_t mr) { return FA_LINFORMER_TILES * mr; }
 
+/* Whether every tile call over a cols and b cols is one of 4 panels (gemm4, of mr4 rows):
+ * then the row tiles have mr4 rows, else mr (and no call takes 4 panels). */
+static inline int fa_linformer_wide(const fa_f32_ukernels *uk, size_t a, size_t b) {
+  if (!uk->gemm4) return 0; /* known at compile time: the other ISAs keep constant row counts */
+  for (size_t j = 0; j < a; j += 4 * FA_F32_NR)
+    if (fa_lr_panels(uk, j, a) != 4) return 0;
+  for (size_t j = 0; j < b; j += 4 * FA_F32_NR)
+    if (fa_lr_panels(uk, j, b) != 4) return 0;
+  return 1;
+}
+
+static inline size_t fa_linformer_mr(const fa_f32_ukernels *uk, int wide) {
+  return wide ? uk->mr4 : uk->mr;
+}
+
 enum { L_KP, L_VP, L_EB, L_FB, L_KB, L_VB, L_KT, L_VT, L_QS, L_SC, L_O, L_COUNT };
 
 static inline int fa_linformer_shared(const fa_linformer_f32_params *p) {
@@ -39,9 +54,9 @@ static inline void fa_linformer_sizes(const fa_linformer_f32_params *p, size_t *
   sz[L_VB] = kc * dvp;
   sz[L_KT] = d * rp;
   sz[L_VT] = r * dvp;
-  sz[L_QS] = mb * d;
-  sz[L_SC] = mb * rp;
-  sz[L_O] = mb * dvp;
+  sz[L_QS] = fa_lr_rows(mb) * d; /* a block's tiles of either height may pass mb rows */
+  sz[L_SC] = fa_lr_rows(mb) * rp;
+  sz[L_O] = fa_lr_rows(mb) * dvp;
 }
 
 static inline size_t fa_linformer_f32_job_workspace(const fa_linformer_f32_params *p) {
@@ -87,15 +102,17 @@ static inline int fa_linformer_row_tile(const float *proj, ptrdiff_t rs, size_t 
   return skip && fa_linformer_zero(tile, FA_LINFORMER_KC, rows, n);
 }
 
-/* C[i:i+mr][cols] += tile B, B the n keys or values of a block as panels. */
-static inline void fa_linformer_tile_gemm(const fa_f32_ukernels *uk, const float *tile,
+/* C[i:i+rows][cols] += tile B, B the n keys or values of a block as panels; rows is
+ * fa_linformer_mr(uk, wide) (`wide`: fa_linformer_wide for these cols). */
+static inline void fa_linformer_tile_gemm(const fa_f32_ukernels *uk, int wide, const float *tile,
                                           size_t n, const float *bp, size_t cols, float *c,
                                           size_t ldc) {
   for (size_t j = 0; j < cols;) {
-    const int two = fa_lr_two(uk, j, cols);
-    fa_lr_tile(uk, two, n, tile, FA_LINFORMER_KC, bp + j * n, bp + (j + FA_F32_NR) * n,
-               FA_F32_NR, c + j, ldc, 1);
-    j += two ? 2 * FA_F32_NR : FA_F32_NR;
+    int panels = fa_lr_panels(uk, j, cols);
+    if (panels == 4 && !wide) panels = 2;
+    fa_lr_tile(uk, panels, n, tile, FA_LINFORMER_KC, bp + j * n, FA_F32_NR * n, FA_F32_NR,
+               c + j, ldc, 1);
+    j += (size_t)panels * FA_F32_NR;
   }
 }
 
@@ -108,7 +125,9 @@ static inline void fa_linformer_tile_gemm(const fa_f32_ukernels *uk, const float
 static inline void fa_linformer_projections(const fa_f32_ukernels *uk,
                                             const fa_linformer_f32_params *p,
                                             const fa_f32_problem *prob, float **buf) {
-  const size_t r = p->r, d = p->attn.d, dv = p->attn.dv, lk = p->attn.lk, mr = uk->mr;
+  const int wide = fa_linformer_wide(uk, p->attn.d, p->attn.dv);
+  const size_t r = p->r, d = p->attn.d, dv = p->attn.dv, lk = p->attn.lk;
+  const size_t mr = fa_linformer_mr(uk, wide);
   const size_t dp = fa_lr_cols(d), dvp = fa_lr_cols(dv), kc = FA_LINFORMER_KC;
   const int shared = fa_linformer_shared(p);
   float *eb = buf[L_EB], *fb = shared ? buf[L_EB] : buf[L_FB];
@@ -126,12 +145,12 @@ static inline void fa_linformer_projections(const fa_f32_ukernels *uk,
       const int zero_e = fa_linformer_row_tile(p->proj_k, p->proj_k_rs, r, mr, i, p0, n, eb,
                                                skip_k || (shared && skip_v));
       if (!(zero_e && skip_k))
-        fa_linformer_tile_gemm(uk, eb, n, buf[L_KB], d, buf[L_KP] + i * dp, dp);
+        fa_linformer_tile_gemm(uk, wide, eb, n, buf[L_KB], d, buf[L_KP] + i * dp, dp);
       const int zero_f = shared ? zero_e
                                 : fa_linformer_row_tile(p->proj_v, p->proj_v_rs, r, mr, i, p0, n,
                                                         fb, skip_v);
       if (!(zero_f && skip_v))
-        fa_linformer_tile_gemm(uk, fb, n, buf[L_VB], dv, buf[L_VP] + i * dvp, dvp);
+        fa_linformer_tile_gemm(uk, wide, fb, n, buf[L_VB], dv, buf[L_VP] + i * dvp, dvp);
     }
   }
 }
@@ -146,7 +165,7 @@ static inline void fa_linformer_attend(const fa_lr_ukernels *lr, const fa_f32_pr
   const size_t d = prob->d, dv = prob->dv, dvp = fa_lr_cols(dv), rp = fa_lr_cols(r);
   const fa_f32_ukernels *uk = lr->mm;
   const float qscale = prob->scale * FA_LOG2E;
-  const size_t mb = fa_linformer_rows(uk->mr);
+  const size_t mb = fa_linformer_rows(fa_linformer_mr(uk, fa_linformer_wide(uk, r, dv)));
   float *qs = buf[L_QS], *sc = buf[L_SC], *o = buf[L_O];
   float inv[FA_LINFORMER_TILES * FA_F32_MR_MAX];
   for (size_t q0 = 0; q0 < lq; q0 += mb) {
@@ -179,6 +198,17 @@ static inline void fa_linformer_attend(const fa_lr_ukernels *lr, const fa_f32_pr
   }
 }
 
+/* KPᵀ (r x dp in L_KP) into L_KT as panels (panel j: d x 16 keys, zero beyond key r) and VP
+ * (r x dvp in L_VP) into L_VT as panels. */
+static inline void fa_linformer_pack(float **buf, size_t r, size_t d, size_t dp, size_t dv,
+                                     size_t dvp) {
+  for (size_t j = 0; j < fa_lr_cols(r); j += FA_F32_NR)
+    for (size_t c = 0; c < FA_F32_NR; c++)
+      for (size_t x = 0; x < d; x++)
+        buf[L_KT][j * d + x * FA_F32_NR + c] = j + c < r ? buf[L_KP][(j + c) * dp + x] : 0.0f;
+  fa_lr_pack_panels(buf[L_VP], dvp, r, dv, buf[L_VT]);
+}
+
 static inline fa_status fa_linformer_f32_job(const fa_lr_ukernels *lr, const void *params,
                                              const fa_job *job, void *workspace) {
   const fa_lr_job_params *jp = (const fa_lr_job_params *)params;
@@ -192,12 +222,7 @@ static inline fa_status fa_linformer_f32_job(const fa_lr_ukernels *lr, const voi
 
   fa_f32_problem prob = fa_dense_f32_head(&p->attn, job->b, job->h * jp->heads);
   fa_linformer_projections(lr->mm, p, &prob, buf);
-  const size_t rp = fa_lr_cols(r);
-  for (size_t j = 0; j < rp; j += FA_F32_NR) /* KPᵀ panel j: d x 16 keys */
-    for (size_t c = 0; c < FA_F32_NR; c++)
-      for (size_t x = 0; x < d; x++)
-        buf[L_KT][j * d + x * FA_F32_NR + c] = j + c < r ? buf[L_KP][(j + c) * dp + x] : 0.0f;
-  fa_lr_pack_panels(buf[L_VP], dvp, r, p->attn.dv, buf[L_VT]);
+  fa_linformer_pack(buf, r, d, dp, p->attn.dv, dvp);
   memset(buf[L_QS], 0, sz[L_QS] * sizeof(float)); /* the padding rows stay 0 */
   for (size_t t = 0; t < jp->heads; t++) {
     fa_f32_problem head = prob;
@@ -206,6 +231,43 @@ static inline fa_status fa_linformer_f32_job(const fa_lr_ukernels *lr, const voi
     fa_linformer_attend(lr, &head, p->attn.lq, r, buf);
   }
   return FA_OK;
+}
+
+/* fa_linformer_f32_gemm (fastattn/linformer.h) on this ISA's tile: the projections' row tile
+ * copies and GEMM calls, the packing of KPᵀ and VP, and the two GEMM calls per block of query
+ * rows of fa_linformer_attend with its prefetching, nothing else. */
+static inline void fa_linformer_gemm_parts(const fa_lr_ukernels *lr,
+                                           const fa_linformer_f32_gemm_params *p,
+                                           void *workspace) {
+  const fa_f32_ukernels *uk = lr->mm;
+  const int wide = fa_linformer_wide(uk, p->d, p->dv);
+  const size_t r = p->r, d = p->d, dv = p->dv, kc = FA_LINFORMER_KC;
+  const size_t mr = fa_linformer_mr(uk, wide);
+  const size_t mb = fa_linformer_rows(fa_linformer_mr(uk, fa_linformer_wide(uk, r, dv)));
+  float *buf[L_COUNT] = {p->kp, p->vp};
+  fa_lr_arena arena = fa_lr_arena_start(workspace);
+  buf[L_EB] = fa_lr_take(&arena, FA_F32_MR_MAX * kc);
+  buf[L_KT] = fa_lr_take(&arena, d * r);
+  buf[L_VT] = fa_lr_take(&arena, r * dv);
+  buf[L_SC] = fa_lr_take(&arena, fa_lr_rows(fa_linformer_rows(FA_F32_MR_MAX)) * r);
+  memset(p->kp, 0, fa_lr_rows(r) * d * sizeof(float));
+  memset(p->vp, 0, fa_lr_rows(r) * dv * sizeof(float));
+  for (size_t p0 = 0; p0 < p->lk; p0 += kc) {
+    const float *kb = p->kb + p0 * d, *vb = p->vb + p0 * dv;
+    for (size_t i = 0; i < r; i += mr) {
+      (void)fa_linformer_row_tile(p->e, (ptrdiff_t)p->lk, r, mr, i, p0, kc, buf[L_EB], 0);
+      fa_linformer_tile_gemm(uk, wide, buf[L_EB], kc, kb, d, p->kp + i * d, d);
+      fa_linformer_tile_gemm(uk, wide, buf[L_EB], kc, vb, dv, p->vp + i * dv, dv);
+    }
+  }
+  fa_linformer_pack(buf, r, d, d, dv, dv);
+  for (size_t q0 = 0; q0 < p->lq; q0 += mb) {
+    const size_t m = p->lq - q0 < mb ? p->lq - q0 : mb;
+    fa_lr_prefetch(p->q, (ptrdiff_t)d, q0 + mb, q0 + 2 * mb, p->lq, d, 0);
+    fa_lr_prefetch(p->out, (ptrdiff_t)dv, q0 + mb, q0 + 2 * mb, p->lq, dv, 1);
+    fa_lr_gemm_packed(uk, m, r, d, p->q + q0 * d, d, buf[L_KT], buf[L_SC], r, 0, NULL);
+    fa_lr_gemm_packed(uk, m, dv, r, buf[L_SC], r, buf[L_VT], p->out + q0 * dv, dv, 0, NULL);
+  }
 }
 
 #endif

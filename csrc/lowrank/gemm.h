@@ -23,17 +23,25 @@ static inline size_t fa_lr_sets(size_t ldb) {
   return low >= 4096 ? 1 : 4096 / (low < 64 ? 64 : low);
 }
 
-/* Whether columns [j, j + 32) of n go through one gemm2 call (the ISA has one and the
- * second panel holds a used column), else [j, j + 16) through gemm. */
-static inline int fa_lr_two(const fa_f32_ukernels *uk, size_t j, size_t n) {
-  return uk->gemm2 && j + FA_F32_NR < n;
+/* The 16-column panels of the tile call for columns [j, ...) of n: 4 through gemm4 when the
+ * ISA has one and the fourth panel holds a used column, else 2 through gemm2 likewise, else
+ * 1 through gemm. */
+static inline int fa_lr_panels(const fa_f32_ukernels *uk, size_t j, size_t n) {
+  if (uk->gemm4 && j + 3 * FA_F32_NR < n) return 4;
+  return uk->gemm2 && j + FA_F32_NR < n ? 2 : 1;
 }
 
-/* One row tile of C against the panel b0 (columns j..j+15), and b1 (j+16..j+31) when `two`. */
-static inline void fa_lr_tile(const fa_f32_ukernels *uk, int two, size_t k, const float *a,
-                              size_t lda, const float *b0, const float *b1, size_t ldb, float *c,
+/* The rows of a tile call of `panels` panels. */
+static inline size_t fa_lr_mr(const fa_f32_ukernels *uk, int panels) {
+  return panels == 4 ? uk->mr4 : uk->mr;
+}
+
+/* One row tile of C against `panels` panels from b0 (columns j..j+15), bstep floats apart. */
+static inline void fa_lr_tile(const fa_f32_ukernels *uk, int panels, size_t k, const float *a,
+                              size_t lda, const float *b0, size_t bstep, size_t ldb, float *c,
                               size_t ldc, int accumulate) {
-  if (two) uk->gemm2(k, a, lda, b0, b1, ldb, c, ldc, accumulate);
+  if (panels == 4) uk->gemm4(k, a, lda, b0, bstep, ldb, c, ldc, accumulate);
+  else if (panels == 2) uk->gemm2(k, a, lda, b0, b0 + bstep, ldb, c, ldc, accumulate);
   else uk->gemm(k, a, lda, b0, ldb, c, ldc, accumulate);
 }
 
@@ -132,11 +140,16 @@ static inline void fa_lr_pf_defer(fa_lr_pf *pf, float *out, ptrdiff_t out_rs, co
 }
 
 /* The GEMM tile calls of an m x n x k fa_lr_gemm or fa_lr_gemm_packed (column panels in
- * pairs where the ISA has gemm2, as fa_lr_two pairs them). */
+ * groups as fa_lr_panels makes them). */
 static inline size_t fa_lr_gemm_calls(const fa_f32_ukernels *uk, size_t m, size_t n, size_t k) {
-  const size_t panels = (n + FA_F32_NR - 1) / FA_F32_NR;
-  return (m + uk->mr - 1) / uk->mr * (uk->gemm2 ? (panels + 1) / 2 : panels) *
-         ((k + FA_LR_KC - 1) / FA_LR_KC);
+  size_t calls = 0;
+  for (size_t j = 0; j < n;) {
+    const int panels = fa_lr_panels(uk, j, n);
+    const size_t mr = fa_lr_mr(uk, panels);
+    calls += (m + mr - 1) / mr;
+    j += (size_t)panels * FA_F32_NR;
+  }
+  return calls * ((k + FA_LR_KC - 1) / FA_LR_KC);
 }
 
 /* C (accumulate ? += : =) A B with C[m][n], A[m][k], B[k][n]; strides in elements. When
@@ -155,26 +168,28 @@ static inline __attribute__((always_inline)) void fa_lr_gemm(
       for (size_t i = 0; i < m; i++) memset(c + i * ldc, 0, fa_lr_cols(n) * sizeof(float));
     return;
   }
-  _Alignas(64) float panel[2 * FA_LR_KC * FA_F32_NR];
+  _Alignas(64) float panel[4 * FA_LR_KC * FA_F32_NR];
   for (size_t p0 = 0; p0 < k; p0 += FA_LR_KC) {
     const size_t kc = k - p0 < FA_LR_KC ? k - p0 : FA_LR_KC;
     const int acc = accumulate || p0 > 0, pack = m > mr && kc > 4 * fa_lr_sets(ldb);
     for (size_t j = 0; j < n;) {
-      const int two = fa_lr_two(uk, j, n);
-      const float *b0 = b + p0 * ldb + j, *b1 = b0 + FA_F32_NR;
-      size_t ldp = ldb;
+      const int panels = fa_lr_panels(uk, j, n);
+      const size_t mrg = fa_lr_mr(uk, panels);
+      const float *b0 = b + p0 * ldb + j;
+      size_t ldp = ldb, bstep = FA_F32_NR;
       if (pack) {
-        for (size_t p = 0; p < kc; p++) {
-          memcpy(panel + p * FA_F32_NR, b0 + p * ldb, FA_F32_NR * sizeof(float));
-          if (two) memcpy(panel + (kc + p) * FA_F32_NR, b1 + p * ldb, FA_F32_NR * sizeof(float));
-        }
-        b0 = panel, b1 = panel + kc * FA_F32_NR, ldp = FA_F32_NR;
+        for (int t = 0; t < panels; t++)
+          for (size_t p = 0; p < kc; p++)
+            memcpy(panel + (t * kc + p) * FA_F32_NR, b0 + t * FA_F32_NR + p * ldb,
+                   FA_F32_NR * sizeof(float));
+        b0 = panel, ldp = FA_F32_NR, bstep = kc * FA_F32_NR;
       }
-      for (size_t i = 0; i < m; i += mr) {
-        fa_lr_tile(uk, two, kc, a + i * lda + p0, lda, b0, b1, ldp, c + i * ldc + j, ldc, acc);
+      for (size_t i = 0; i < m; i += mrg) {
+        fa_lr_tile(uk, panels, kc, a + i * lda + p0, lda, b0, bstep, ldp, c + i * ldc + j, ldc,
+                   acc);
         fa_lr_pf_tick(pf);
       }
-      j += two ? 2 * FA_F32_NR : FA_F32_NR;
+      j += (size_t)panels * FA_F32_NR;
     }
   }
 }
@@ -204,14 +219,15 @@ static inline __attribute__((always_inline)) void fa_lr_gemm_packed(
   for (size_t p0 = 0; p0 < k; p0 += FA_LR_KC) {
     const size_t kc = k - p0 < FA_LR_KC ? k - p0 : FA_LR_KC;
     for (size_t j = 0; j < n;) {
-      const int two = fa_lr_two(uk, j, n);
-      const float *b0 = bp + j * k + p0 * FA_F32_NR, *b1 = b0 + FA_F32_NR * k;
-      for (size_t i = 0; i < m; i += uk->mr) {
-        fa_lr_tile(uk, two, kc, a + i * lda + p0, lda, b0, b1, FA_F32_NR, c + i * ldc + j, ldc,
-                   accumulate || p0 > 0);
+      const int panels = fa_lr_panels(uk, j, n);
+      const size_t mrg = fa_lr_mr(uk, panels);
+      const float *b0 = bp + j * k + p0 * FA_F32_NR;
+      for (size_t i = 0; i < m; i += mrg) {
+        fa_lr_tile(uk, panels, kc, a + i * lda + p0, lda, b0, FA_F32_NR * k, FA_F32_NR,
+                   c + i * ldc + j, ldc, accumulate || p0 > 0);
         fa_lr_pf_tick(pf);
       }
-      j += two ? 2 * FA_F32_NR : FA_F32_NR;
+      j += (size_t)panels * FA_F32_NR;
     }
   }
 }

@@ -14,4 +14,8 @@ fa_status fa_performer_f32__avx512(const void *params, const fa_job *job, void *
   return fa_performer_f32_job(&fa_lr_ukernels_avx512, params, job, workspace);
 }
 
+void fa_performer_f32_gemm__avx512(const fa_performer_f32_gemm_params *p, void *workspace) {
+  fa_performer_gemm_parts(&fa_lr_ukernels_avx512, p, workspace);
+}
+
 FA_TARGET_END

@@ -10,3 +10,7 @@
 fa_status fa_performer_f32__neon(const void *params, const fa_job *job, void *workspace) {
   return fa_performer_f32_job(&fa_lr_ukernels_neon, params, job, workspace);
 }
+
+void fa_performer_f32_gemm__neon(const fa_performer_f32_gemm_params *p, void *workspace) {
+  fa_performer_gemm_parts(&fa_lr_ukernels_neon, p, workspace);
+}

@@ -28,6 +28,9 @@ Groups:
   (its 1 MB operands stay in L2 between calls, as the features do in the kernel, which
   computes them into its workspace) and 8 heads (28 MB of operands: each call reads them
   from memory). extra_info: ``gemm_gflops``, ``f32_peak_gflops``, ``peak_fraction``.
+  Performer's and Linformer's (Gaussian projection) GEMM-shaped parts alone the same way
+  (``fastattn.performer.gemm_parts_call``, ``fastattn.linformer.gemm_parts_call``: the
+  kernels' own GEMM calls with nothing between them), one head and 8 heads.
 - ``lowrank crossover <impl> vs <dense>``: the length where the low-rank call becomes
   faster than dense attention (float32 or int8), interpolated on a grid of lengths timed
   in this run (``crossover_length``); the timed call is the low-rank one at that length.
@@ -192,20 +195,51 @@ def bench_linear_gemm_parts(record, benchmark, heads, forced):
         kf, qf = (rng.random((length, DIM), np.float32) for _ in range(2))
         v = rng.standard_normal((length, DIM), dtype=np.float32)
         runs.append(fastattn.linear.gemm_parts_call(kf, v, qf, variant=forced)[0])
+    _record_gemm_parts(record, benchmark, runs, "linear", heads * 2 * 2 * length * DIM * DIM,
+                       variant, forced)
 
+
+def _record_gemm_parts(record, benchmark, runs, op, flops, variant, forced):
+    """Times one call of every run (a head's GEMM parts each) against the peak of the
+    variant's ISA."""
     def call():
         for run in runs:
             run()
 
-    flops = heads * 2 * 2 * length * DIM * DIM
-    peak = f32_peak_gflops(variant.isa)
+    heads, peak = len(runs), f32_peak_gflops(variant.isa)
     median = record(call, group="lowrank gemm parts L=4096 threads=1",
-                    name=f"linear gemm parts H={heads}" + (f" @{forced}" if forced else ""),
-                    flops=flops, extra=dict(length=length, heads=heads, threads=1,
+                    name=f"{op} gemm parts H={heads}" + (f" @{forced}" if forced else ""),
+                    flops=flops, extra=dict(length=4096, heads=heads, threads=1,
                                             f32_peak_gflops=peak, variant=variant.name))
     if median:
         gflops = flops / median / 1e9
         benchmark.extra_info.update(gemm_gflops=gflops, peak_fraction=gflops / peak)
+
+
+def _lowrank_gemm_run(op: str, forced: str | None, rng):
+    """One head's GEMM parts of Performer (m = 256) or Linformer (r = 256, a Gaussian
+    projection) at L = 4096, D = Dv = 64, on fresh operands."""
+    length = 4096
+    k, v, q = (rng.standard_normal((length, DIM), dtype=np.float32) for _ in range(3))
+    if op == "performer":
+        return fastattn.performer.gemm_parts_call(features(), k, v, q, variant=forced)[0]
+    return fastattn.linformer.gemm_parts_call(projection(length, "gaussian"), k, v, q,
+                                              variant=forced)[0]
+
+
+@pytest.mark.parametrize("forced", [None, *alternatives("performer-f32")])
+@pytest.mark.parametrize("heads", [1, HEADS])
+@pytest.mark.parametrize("op", ["performer", "linformer"])
+def bench_lowrank_gemm_parts(record, benchmark, op, heads, forced):
+    """Performer's and Linformer's GEMM-shaped parts alone (their kernels' own GEMM calls,
+    ``fastattn.performer.gemm_parts_call`` / ``fastattn.linformer.gemm_parts_call``): one
+    head (operands of 3 MB, mostly in L2 between calls) and 8 heads (each call reads its
+    operands from memory); the multiply-adds of ``gemm_macs``."""
+    length, rng = 4096, np.random.default_rng(0)
+    variant = _variant(OPS[op], forced)
+    runs = [_lowrank_gemm_run(op, forced, rng) for _ in range(heads)]
+    flops = 2 * gemm_macs(op if op == "performer" else "linformer-gaussian", length) // HEADS
+    _record_gemm_parts(record, benchmark, runs, op, flops * heads, variant, forced)
 
 
 def _median_seconds(fn, repeats: int = 3) -> float:

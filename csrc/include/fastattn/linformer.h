@@ -9,6 +9,7 @@
 #define FASTATTN_LINFORMER_H
 
 #include "fastattn/dense.h"
+#include "fastattn/linear.h" /* FA_LOWRANK_CHUNK, FA_LOWRANK_PAD_ROWS */
 
 /* Keys per block of the projection GEMMs. */
 #define FA_LINFORMER_KC 256
@@ -33,5 +34,31 @@ fa_status fa_linformer_f32(const fa_linformer_f32_params *p, size_t index, size_
 
 /* The checks of fa_linformer_f32: the attention fields (as dense.h), then the op's own. */
 fa_status fa_linformer_f32_check(const fa_linformer_f32_params *p);
+
+/* The GEMM-shaped parts of one head of Linformer alone (one projection e for keys and values),
+ * through the GEMM calls of linformer/job-f32.h with nothing between them (no softmax, no
+ * scaling), so that their own speed can be measured: per block of FA_LINFORMER_KC keys, each
+ * row tile of e copied contiguous as the kernel does, kp += e k and vp += e v; kpᵀ and vp
+ * packed in panels; per block of query rows out = (q kpᵀ) vp. Layouts (contiguous float32):
+ * e [r][lk]; kb, vb the keys and values of each block in panels, [lk / KC][d / 16][KC][16] and
+ * [lk / KC][dv / 16][KC][16]; q [lq + FA_LOWRANK_PAD_ROWS][d] (padding rows read: zero them);
+ * kp [r + FA_LOWRANK_PAD_ROWS][d], vp [r + FA_LOWRANK_PAD_ROWS][dv], out
+ * [lq + FA_LOWRANK_PAD_ROWS][dv] (padding rows receive values that mean nothing). lk a
+ * multiple of KC; r, d, dv and lq multiples of 16 (fa_linformer_f32_gemm_workspace_size). */
+typedef struct fa_linformer_f32_gemm_params {
+  size_t d, dv, r, lk, lq;
+  const float *e; size_t e_len;
+  const float *kb; size_t kb_len;
+  const float *vb; size_t vb_len;
+  const float *q; size_t q_len;
+  float *kp; size_t kp_len;
+  float *vp; size_t vp_len;
+  float *out; size_t out_len;
+} fa_linformer_f32_gemm_params;
+
+size_t fa_linformer_f32_gemm_workspace_size(const fa_linformer_f32_gemm_params *p);
+/* Runs the GEMM parts with variant `index` of fa_linformer_f32_variants, on the calling thread. */
+fa_status fa_linformer_f32_gemm(const fa_linformer_f32_gemm_params *p, size_t index,
+                                void *workspace, size_t workspace_size);
 
 #endif
