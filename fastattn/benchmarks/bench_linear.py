@@ -17,11 +17,12 @@ Groups:
   (every block non-zero) gives the rate of the dense GEMMs.
 - ``lowrank scaling <impl>``: L = 1k, 4k, 16k, 64k; ``ratio_vs_quarter`` = t(L) / t(L/4)
   (4 for time linear in L) and ``peak_extra_bytes`` (O(L): the output and the inputs'
-  float32 copies, nothing L x L). Each call gets a new output, as a plain call does; from
-  8 heads x 16k x 64 on it is above glibc's 32 MiB mmap limit, so every call's output is
-  fresh pages the OS zeroes (about 6 ms at 16k here). ``<impl>+out`` rows (linear
-  attention) pass one ``out=`` array, allocated once, to every call: what a loop that
-  reuses its output gets.
+  float32 copies, nothing L x L). Each call gets a new output, as a plain call does: from
+  8 heads x 16k x 64 on it is above glibc's 32 MiB mmap limit, whose fresh pages the OS
+  zeroes (about 6 ms at 16k here), so fastattn recycles a dropped output of the same size
+  up to ``FASTATTN_OUTPUT_CACHE_MB`` (default 64: the 16k output, not the 128 MiB one of
+  64k; fastattn/_outputs.py). ``<impl>+out`` rows (linear attention) pass one ``out=``
+  array, allocated once, to every call: what a loop that reuses its output gets.
 - ``lowrank gemm parts L=4096``: linear attention's GEMM-shaped parts alone (the state
   update phi(K)ᵀ V and the readout phi(Q) S, through the kernel's own GEMM calls,
   ``fastattn.linear.gemm_parts_call``) on features made beforehand, D = Dv = 64: one head
