@@ -32,7 +32,7 @@ cdef char *_idle_raw[_IDLE_SLOTS]
 cdef size_t _idle_size[_IDLE_SLOTS]
 cdef int _idle_count = 0
 cdef size_t _idle_bytes = 0
-cdef size_t _idle_limit = 64 << 20
+cdef size_t _idle_limit = 0  # fastattn._outputs sets it at import
 
 
 cdef char *_aligned(char *raw) noexcept nogil:

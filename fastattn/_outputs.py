@@ -20,13 +20,11 @@ from fastattn import _core
 
 BLOCK_MIN = 1 << 20
 DEFAULT_CACHE_MB = 64
-_configured = False
 
 
 def _configure() -> None:
-    """Reads FASTATTN_OUTPUT_CACHE_MB once (a bad value warns and keeps the default)."""
-    global _configured
-    _configured = True
+    """Sets the idle limit from FASTATTN_OUTPUT_CACHE_MB (a bad value warns and keeps the
+    default); run once, at import."""
     env = os.environ.get("FASTATTN_OUTPUT_CACHE_MB", "").strip()
     megabytes = DEFAULT_CACHE_MB
     if env:
@@ -37,15 +35,16 @@ def _configure() -> None:
         except ValueError:
             megabytes = DEFAULT_CACHE_MB
             warnings.warn(f"FASTATTN_OUTPUT_CACHE_MB={env!r} is not an integer >= 0; using "
-                          f"{DEFAULT_CACHE_MB}", RuntimeWarning, stacklevel=4)
+                          f"{DEFAULT_CACHE_MB}", RuntimeWarning, stacklevel=2)
     _core.set_output_cache_limit(megabytes << 20)
 
 
 def empty(shape: tuple) -> np.ndarray:
     """An uninitialised C-order float32 array of `shape`, recycled when large (see above)."""
-    if not _configured:
-        _configure()
     nbytes = 4 * math.prod(shape)
     if nbytes < BLOCK_MIN:
         return np.empty(shape, dtype=np.float32)
     return np.frombuffer(_core.OutputBlock(nbytes), dtype=np.float32).reshape(shape)
+
+
+_configure()

@@ -22,7 +22,6 @@ def qkv():
 
 @pytest.fixture(autouse=True)
 def cache_limit():
-    _outputs.empty((1,))  # reads FASTATTN_OUTPUT_CACHE_MB first, so it cannot undo the test
     before = _core.output_cache_limit()
     _core.set_output_cache_limit(0)  # an empty idle list: earlier tests leave blocks there
     _core.set_output_cache_limit(64 << 20)
@@ -86,13 +85,11 @@ def test_tracemalloc_counts_a_block_in_use(qkv):
 
 def test_bad_environment_value_warns(monkeypatch):
     monkeypatch.setenv("FASTATTN_OUTPUT_CACHE_MB", "lots")
-    monkeypatch.setattr(_outputs, "_configured", False)
     with pytest.warns(RuntimeWarning, match="FASTATTN_OUTPUT_CACHE_MB"):
-        _outputs.empty((2, 3))
+        _outputs._configure()
     assert _core.output_cache_limit() == _outputs.DEFAULT_CACHE_MB << 20
     monkeypatch.setenv("FASTATTN_OUTPUT_CACHE_MB", "0")
-    monkeypatch.setattr(_outputs, "_configured", False)
-    _outputs.empty((2, 3))
+    _outputs._configure()
     assert _core.output_cache_limit() == 0
 
 
