@@ -154,7 +154,8 @@ static inline __attribute__((always_inline)) __m256i fa_i8_plane_avx2(const uint
 }
 
 /* y[idx] for a 16-entry uint16 table given as its low and high byte planes, idx in 0..15 in
- * the low byte of each 16-bit lane (high byte 0). vpshufb fills the lane's high byte with
+ * the low byte of each 16-bit lane (high byte 0; a low byte with bit 7 set gives 0, and its
+ * bits 4-6 are ignored). vpshufb fills the lane's high byte with
  * entry 0 of the plane: 0 in both low planes here (A[0] = 0xFE00, B[0] = 0x8000), and
  * shifted out of the high plane. */
 static inline __m256i fa_i8_lookup16_avx2(__m256i lo, __m256i hi, __m256i idx) {
@@ -187,9 +188,10 @@ static inline __m256i fa_i8_exp16_avx2(__m256 t0, __m256 t1, __m256 r256,
   const __m256 y0 = _mm256_min_ps(_mm256_fnmadd_ps(t0, _mm256_set1_ps(256.0f), r256), zmax);
   const __m256 y1 = _mm256_min_ps(_mm256_fnmadd_ps(t1, _mm256_set1_ps(256.0f), r256), zmax);
   const __m256i z = _mm256_packus_epi32(_mm256_cvtps_epi32(y0), _mm256_cvtps_epi32(y1));
-  const __m256i nib = _mm256_set1_epi16(15);
-  const __m256i a = fa_i8_lookup16_avx2(tb->a_lo, tb->a_hi, _mm256_and_si256(_mm256_srli_epi16(z, 4), nib));
-  const __m256i b = fa_i8_lookup16_avx2(tb->b_lo, tb->b_hi, _mm256_and_si256(z, nib));
+  /* A's index z >> 4 needs no mask: vpshufb reads bits 0-3 and 7 of each byte, and bit 7 (z >=
+   * 2048) gives A = 0, hence P = 0, which is P there (127 * 2^-8 rounds to 0) */
+  const __m256i a = fa_i8_lookup16_avx2(tb->a_lo, tb->a_hi, _mm256_srli_epi16(z, 4));
+  const __m256i b = fa_i8_lookup16_avx2(tb->b_lo, tb->b_hi, _mm256_and_si256(z, _mm256_set1_epi16(15)));
   const __m256i e1 = _mm256_add_epi16(_mm256_srli_epi16(z, 8), _mm256_set1_epi16(1));
   return _mm256_mulhrs_epi16(_mm256_mulhi_epu16(a, b), _mm256_shuffle_epi8(tb->m, e1));
 }
