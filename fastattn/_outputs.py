@@ -47,4 +47,14 @@ def empty(shape: tuple) -> np.ndarray:
     return np.frombuffer(_core.OutputBlock(nbytes), dtype=np.float32).reshape(shape)
 
 
+def zeros(shape: tuple) -> np.ndarray:
+    """A C-order float32 array of zeros of `shape` starting on a 64-byte line, as the
+    kernels' workspace buffers and outputs do (NumPy's large arrays start 16 bytes into
+    one): for the operands of the ``gemm_parts_call`` measurements."""
+    size = math.prod(shape)
+    raw = np.zeros(size + 16, dtype=np.float32)
+    start = (-raw.ctypes.data % 64) // 4
+    return raw[start:start + size].reshape(shape)
+
+
 _configure()

@@ -46,10 +46,13 @@ typedef struct fa_f32_ukernels {
                 size_t ldb, float *c, size_t ldc, int accumulate);
   /* Optional as gemm2 (both NULL / 0 elsewhere): c[mr4][64] (+)= a[mr4][k] * (the four
    * k x 16 blocks b + t bstep, row stride ldb), mr4 <= FA_F32_MR_MAX rows: a wider tile with
-   * fewer rows (AVX-512: 6 x 64, 10 loads per 24 FMAs against 10 per 16 for 8 x 32). */
+   * fewer rows (AVX-512: 6 x 64, 10 loads per 24 FMAs against 10 per 16 for 8 x 32). It
+   * also prefetches the pf_lines <= k lines pf, pf + 64, ... (for writing when pf_write)
+   * spread over its steps, as __builtin_prefetch(line, pf_write, 2) does. */
   size_t mr4;
   void (*gemm4)(size_t k, const float *a, size_t lda, const float *b, size_t bstep, size_t ldb,
-                float *c, size_t ldc, int accumulate);
+                float *c, size_t ldc, int accumulate, const char *pf, size_t pf_lines,
+                int pf_write);
 } fa_f32_ukernels;
 
 /* One (batch, head) problem with its pointers resolved. */

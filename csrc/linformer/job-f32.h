@@ -111,7 +111,7 @@ static inline void fa_linformer_tile_gemm(const fa_f32_ukernels *uk, int wide, c
     int panels = fa_lr_panels(uk, j, cols);
     if (panels == 4 && !wide) panels = 2;
     fa_lr_tile(uk, panels, n, tile, FA_LINFORMER_KC, bp + j * n, FA_F32_NR * n, FA_F32_NR,
-               c + j, ldc, 1);
+               c + j, ldc, 1, NULL);
     j += (size_t)panels * FA_F32_NR;
   }
 }
