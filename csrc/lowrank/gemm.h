@@ -125,25 +125,23 @@ static inline void fa_lr_pf_tick(fa_lr_pf *pf) {
 }
 
 /* Hands up to `most` lines of the next tick's quota to a tile that issues them between its
- * steps: the next lines of the current stream while they are back to back in memory (rows
- * of whole lines, one after another), as a run (*lines of them from the result, for
- * writing when *write); none when pf is NULL or nothing is left. */
-static inline const char *fa_lr_pf_run(fa_lr_pf *pf, size_t most, size_t *lines, int *write) {
-  *lines = 0, *write = 0;
-  if (!pf || pf->s >= pf->count || pf->taken >= pf->quota) return NULL;
+ * steps (into *run: the next lines of the current stream, any number of its rows); 0 when
+ * pf is NULL or nothing is left. */
+static inline size_t fa_lr_pf_run(fa_lr_pf *pf, size_t most, fa_f32_lines *run) {
+  if (!pf || pf->s >= pf->count || pf->taken >= pf->quota) return 0;
   const size_t s = pf->s, per = pf->lines[s];
-  const int packed = pf->rs[s] == (ptrdiff_t)(64 * per);
-  const size_t left = packed ? (pf->rows[s] - pf->r) * per - pf->l : per - pf->l;
+  const size_t left = (pf->rows[s] - pf->r) * per - pf->l;
   size_t n = pf->quota - pf->taken;
   n = n < most ? n : most;
   n = n < left ? n : left;
-  const char *at = pf->base[s] + (ptrdiff_t)pf->r * pf->rs[s] + 64 * pf->l;
+  run->row = pf->base[s] + (ptrdiff_t)pf->r * pf->rs[s];
+  run->rs = pf->rs[s];
+  run->line = pf->l, run->per = per, run->count = n, run->write = (int)pf->write[s];
   pf->l += n;
   pf->r += pf->l / per, pf->l %= per;
   if (pf->r == pf->rows[s]) pf->r = 0, pf->s++;
   pf->taken += n;
-  *lines = n, *write = (int)pf->write[s];
-  return at;
+  return n;
 }
 
 /* One row tile of C against `panels` panels from b0 (columns j..j+15), bstep floats apart;
@@ -152,10 +150,9 @@ static inline void fa_lr_tile(const fa_f32_ukernels *uk, int panels, size_t k, c
                               size_t lda, const float *b0, size_t bstep, size_t ldb, float *c,
                               size_t ldc, int accumulate, fa_lr_pf *pf) {
   if (panels == 4) {
-    size_t lines;
-    int write;
-    const char *run = fa_lr_pf_run(pf, k, &lines, &write);
-    uk->gemm4(k, a, lda, b0, bstep, ldb, c, ldc, accumulate, run, lines, write);
+    fa_f32_lines run;
+    const int some = fa_lr_pf_run(pf, k, &run) != 0;
+    uk->gemm4(k, a, lda, b0, bstep, ldb, c, ldc, accumulate, some ? &run : NULL);
   } else if (panels == 2) {
     uk->gemm2(k, a, lda, b0, b0 + bstep, ldb, c, ldc, accumulate);
   } else {
