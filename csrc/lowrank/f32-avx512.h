@@ -106,13 +106,13 @@ static void fa_f32_gemm2_8x32_avx512(size_t k, const float *a, size_t lda, const
 
 /* 2^f for f in [-0.5, 0.5]: the AVX2 polynomial, 16 lanes. */
 static inline __m512 fa_avx512_exp2_poly(__m512 f) {
-  __m512 p = _mm512_set1_ps(1.5403530e-4f);
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.3333558e-3f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.6181291e-3f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.5504109e-2f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.4022651e-1f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.9314718e-1f));
-  return _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+  __m512 p = _mm512_set1_ps(fa_exp2_poly6[0]);
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(fa_exp2_poly6[1]));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(fa_exp2_poly6[2]));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(fa_exp2_poly6[3]));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(fa_exp2_poly6[4]));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(fa_exp2_poly6[5]));
+  return _mm512_fmadd_ps(p, f, _mm512_set1_ps(fa_exp2_poly6[6]));
 }
 
 /* 2^x for x in [-126, 127] clamped: round to the nearest integer n, 2^(x - n) by the
