@@ -84,10 +84,14 @@ def test_tracemalloc_counts_a_block_in_use(qkv):
 
 
 def test_bad_environment_value_warns(monkeypatch):
-    monkeypatch.setenv("FASTATTN_OUTPUT_CACHE_MB", "lots")
-    with pytest.warns(RuntimeWarning, match="FASTATTN_OUTPUT_CACHE_MB"):
+    for bad in ("lots", "-1"):
+        monkeypatch.setenv("FASTATTN_OUTPUT_CACHE_MB", "0")
         _outputs._configure()
-    assert _core.output_cache_limit() == _outputs.DEFAULT_CACHE_MB << 20
+        monkeypatch.setenv("FASTATTN_OUTPUT_CACHE_MB", bad)
+        with pytest.warns(RuntimeWarning, match=f"FASTATTN_OUTPUT_CACHE_MB='{bad}' is not an "
+                                                f"integer >= 0; using {_outputs.DEFAULT_CACHE_MB}"):
+            _outputs._configure()
+        assert _core.output_cache_limit() == _outputs.DEFAULT_CACHE_MB << 20
     monkeypatch.setenv("FASTATTN_OUTPUT_CACHE_MB", "0")
     _outputs._configure()
     assert _core.output_cache_limit() == 0
