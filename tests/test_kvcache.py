@@ -301,7 +301,7 @@ def test_large_stores_sit_on_huge_pages(precision, monkeypatch):
     with monkeypatch.context() as m:
         m.setattr(_pages, "MIN_BYTES", 1 << 62)
         plain = fastattn.KVCache(1, 2, 32, capacity, precision=precision)
-    assert plain._bufs["k"].base is None  # np.zeros
+    assert not _mapped(plain._bufs["k"]) and plain._bufs["k"].ctypes.data % _pages.LINE == 0
     n = 3000
     k, v = gaussian(rng, 1, 2, n, 32), gaussian(rng, 1, 2, n, 32)
     q = gaussian(rng, 1, 4, 1, 32)
@@ -315,7 +315,7 @@ def test_large_stores_sit_on_huge_pages(precision, monkeypatch):
         control.madvise(_pages._ADVICE)
     except (OSError, ValueError):
         pytest.skip("the OS refuses MADV_HUGEPAGE")
-    assert key.ctypes.data % _pages.HUGE_PAGE == 0
+    assert _mapped(key) and key.ctypes.data % _pages.HUGE_PAGE == 0
     probe = np.frombuffer(control, np.uint8)
     probe[0] = 1
     kept = _vm_flags(probe.ctypes.data)
@@ -323,11 +323,34 @@ def test_large_stores_sit_on_huge_pages(precision, monkeypatch):
         assert "hg" in _vm_flags(key.ctypes.data), "the store's mapping was not advised"
 
 
-def test_small_buffers_and_platforms_without_the_advice_get_np_zeros(monkeypatch):
+def _mapped(a: np.ndarray) -> bool:
+    """Whether `a` lies in an mmap (fastattn._pages' huge-page path), not np.zeros."""
+    import mmap
+
+    while isinstance(a, (np.ndarray, memoryview)):
+        a = a.base if isinstance(a, np.ndarray) else a.obj
+    return isinstance(a, mmap.mmap)
+
+
+def test_small_buffers_and_platforms_without_the_advice_get_aligned_np_zeros(monkeypatch):
     from fastattn import _pages
 
-    small = _pages.zeros((4, 100), np.float32)
-    assert small.base is None and small.shape == (4, 100) and not small.any()
+    for shape, dtype in (((4, 100), np.float32), ((3, 5, 7), np.int8)):
+        small = _pages.zeros(shape, dtype)
+        assert small.shape == shape and small.dtype == dtype and not small.any()
+        assert not _mapped(small) and small.ctypes.data % _pages.LINE == 0
+        assert small.flags.c_contiguous and small.flags.writeable
     monkeypatch.setattr(_pages, "_ADVICE", None)
     big = _pages.zeros((_pages.MIN_BYTES // 4,), np.float32)
-    assert big.base is None and big.dtype == np.float32 and not big.any()
+    assert not _mapped(big) and big.ctypes.data % _pages.LINE == 0 and not big.any()
+
+
+def test_store_arrays_start_on_a_cache_line():
+    """NumPy's own buffers start 16 bytes past a line, which splits every 64-byte load."""
+    from fastattn import _pages
+
+    for precision in PRECISIONS:
+        for capacity in (1, 100, 5000):
+            cache = fastattn.KVCache(1, 3, 24, capacity, precision=precision)
+            for name, buf in cache._bufs.items():
+                assert buf.ctypes.data % _pages.LINE == 0, (precision, capacity, name)
