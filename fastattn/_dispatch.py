@@ -11,6 +11,7 @@ import warnings
 from dataclasses import dataclass
 
 from fastattn import _core
+from fastattn._env import env_int
 
 ISA_NAMES = tuple(_core.ISA_NAMES)
 
@@ -80,16 +81,9 @@ QUANT_I8 = OPS["quant-i8"]
 
 def default_num_threads() -> int:
     """FASTATTN_NUM_THREADS if set, else the CPUs this process may run on."""
-    env = os.environ.get("FASTATTN_NUM_THREADS", "").strip()
-    if env:
-        try:
-            n = int(env)
-        except ValueError:
-            n = 0
-        if 1 <= n <= _core.MAX_THREADS:
-            return n
-        warnings.warn(f"FASTATTN_NUM_THREADS={env!r} is not an integer in [1, "
-                      f"{_core.MAX_THREADS}]; ignoring it", RuntimeWarning, stacklevel=3)
+    n = env_int("FASTATTN_NUM_THREADS", 1, _core.MAX_THREADS, fallback="ignoring it")
+    if n is not None:
+        return n
     try:
         n = len(os.sched_getaffinity(0))
     except AttributeError:

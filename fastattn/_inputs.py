@@ -104,18 +104,20 @@ class Prepared:
     def lk(self) -> int:
         return self.k.shape[2]
 
-    def new_output(self, out: np.ndarray | None = None) -> tuple:
+    def new_output(self, out: np.ndarray | None = None, reads: tuple = ()) -> tuple:
         """(user-shaped float32 output, its 4-d view for the kernel): the caller's `out`
-        (checked by `check_out`) when the kernel can write it in place, else a new array."""
-        if out is None or not self.writes_in_place(out):
+        (checked by `check_out`) when the kernel can write it in place, else a new array;
+        `reads`: the arrays other than q, k and v that the kernel reads."""
+        if out is None or not self.writes_in_place(out, reads):
             out = _outputs.empty(self.out_shape)
         return out, out.reshape(self.q.shape[:3] + (self.out_shape[-1],))  # C order: a view
 
-    def writes_in_place(self, out: np.ndarray) -> bool:
+    def writes_in_place(self, out: np.ndarray, reads: tuple = ()) -> bool:
         """Whether the kernel can write `out` itself: C-contiguous aligned float32 that
         shares no memory with the arrays it reads (else it reads what it has written)."""
         return (out.dtype == np.float32 and out.flags.c_contiguous and out.flags.aligned
-                and not any(np.may_share_memory(out, x) for x in (self.q, self.k, self.v)))
+                and not any(np.may_share_memory(out, x)
+                            for x in (self.q, self.k, self.v, *reads)))
 
     def finish(self, result: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """The caller's result: `result` in the inputs' dtype, or copied into `out` (cast

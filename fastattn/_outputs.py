@@ -11,12 +11,11 @@ idle bytes; 0 turns recycling off. Smaller outputs are plain ``np.empty`` arrays
 from __future__ import annotations
 
 import math
-import os
-import warnings
 
 import numpy as np
 
 from fastattn import _core
+from fastattn._env import env_int
 
 BLOCK_MIN = 1 << 20
 DEFAULT_CACHE_MB = 64
@@ -25,18 +24,8 @@ DEFAULT_CACHE_MB = 64
 def _configure() -> None:
     """Sets the idle limit from FASTATTN_OUTPUT_CACHE_MB (a bad value warns and keeps the
     default); run once, at import."""
-    env = os.environ.get("FASTATTN_OUTPUT_CACHE_MB", "").strip()
-    megabytes = DEFAULT_CACHE_MB
-    if env:
-        try:
-            megabytes = int(env)
-            if megabytes < 0:
-                raise ValueError
-        except ValueError:
-            megabytes = DEFAULT_CACHE_MB
-            warnings.warn(f"FASTATTN_OUTPUT_CACHE_MB={env!r} is not an integer >= 0; using "
-                          f"{DEFAULT_CACHE_MB}", RuntimeWarning, stacklevel=2)
-    _core.set_output_cache_limit(megabytes << 20)
+    megabytes = env_int("FASTATTN_OUTPUT_CACHE_MB", 0, fallback=f"using {DEFAULT_CACHE_MB}")
+    _core.set_output_cache_limit((DEFAULT_CACHE_MB if megabytes is None else megabytes) << 20)
 
 
 def empty(shape: tuple) -> np.ndarray:
@@ -45,6 +34,16 @@ def empty(shape: tuple) -> np.ndarray:
     if nbytes < BLOCK_MIN:
         return np.empty(shape, dtype=np.float32)
     return np.frombuffer(_core.OutputBlock(nbytes), dtype=np.float32).reshape(shape)
+
+
+def zeros(shape: tuple) -> np.ndarray:
+    """A C-order float32 array of zeros of `shape` starting on a 64-byte line, as the
+    kernels' workspace buffers and outputs do (NumPy's large arrays start 16 bytes into
+    one): for the operands of the ``gemm_parts_call`` measurements."""
+    size = math.prod(shape)
+    raw = np.zeros(size + 16, dtype=np.float32)
+    start = (-raw.ctypes.data % 64) // 4
+    return raw[start:start + size].reshape(shape)
 
 
 _configure()

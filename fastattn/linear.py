@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from fastattn import _core, _precision, _validate
+from fastattn import _core, _outputs, _precision, _validate
 from fastattn._dispatch import LINEAR_F32
 
 FEATURE_MAPS = ("elu+1", "relu")  # index = the C enum fa_feature_map
@@ -108,12 +108,13 @@ def gemm_parts_call(kf: np.ndarray, v: np.ndarray, qf: np.ndarray, *,
     """
     kf, v, qf = (np.asarray(x, dtype=np.float32) for x in (kf, v, qf))
     (lk, d), (lq, dv), pad = kf.shape, (qf.shape[0], v.shape[1]), _core.LOWRANK_PAD_ROWS
-    kft = np.zeros((lk // CHUNK * d + pad) * CHUNK, np.float32)
+    # the features, the state and num on 64-byte lines, as in the kernel's workspace; v as given
+    kft = _outputs.zeros(((lk // CHUNK * d + pad) * CHUNK,))
     kft[:lk * d] = kf[:lk // CHUNK * CHUNK].reshape(-1, CHUNK, d).transpose(0, 2, 1).ravel()
-    qfp = np.zeros((lq + pad, d), np.float32)
+    qfp = _outputs.zeros((lq + pad, d))
     qfp[:lq] = qf
     vf = np.ascontiguousarray(v).ravel()
-    s, num = np.zeros((d + pad, dv), np.float32), np.zeros((lq + pad, dv), np.float32)
+    s, num = _outputs.zeros((d + pad, dv)), _outputs.zeros((lq + pad, dv))
     index = LINEAR_F32.resolve(variant).index
 
     def run() -> None:

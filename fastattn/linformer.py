@@ -59,7 +59,8 @@ def _check_projection(proj, name: str, lk: int, r: int | None) -> np.ndarray:
 def linformer_attention(q: ArrayLike, k: ArrayLike, v: ArrayLike, *, proj_k: ArrayLike,
                         proj_v: ArrayLike | None = None, causal: bool = False,
                         scale: float | None = None, variant: str | None = None,
-                        num_threads: int | None = None) -> np.ndarray:
+                        num_threads: int | None = None,
+                        out: np.ndarray | None = None) -> np.ndarray:
     """``softmax(q (E k)ᵀ · scale) (F v)`` with ``E = proj_k``, ``F = proj_v`` (or E).
 
     Keys and values are projected from Lk rows to r (blocked GEMMs, once per key/value
@@ -82,6 +83,9 @@ def linformer_attention(q: ArrayLike, k: ArrayLike, v: ArrayLike, *, proj_k: Arr
         than being ignored.
     num_threads, variant
         As `fastattn.attention`.
+    out : numpy.ndarray, optional
+        As `fastattn.linear_attention`'s: written in place unless it shares memory with q,
+        k, v, ``proj_k`` or ``proj_v``.
 
     Examples
     --------
@@ -100,9 +104,11 @@ def linformer_attention(q: ArrayLike, k: ArrayLike, v: ArrayLike, *, proj_k: Arr
     f = e if proj_v is None else _check_projection(proj_v, "proj_v", prep.lk, e.shape[0])
     threads = _validate.num_threads(num_threads)
     kernel = _precision.kernel(prep, variant, fp32=LINFORMER_F32)
-    out, out4 = prep.new_output()
+    if out is not None:
+        prep.check_out(out)
+    result, out4 = prep.new_output(out, reads=(e, f))
     _core.linformer_f32(prep.q, prep.k, prep.v, out4, e, f, prep.scale, kernel.index, threads)
-    return prep.finish(out)
+    return prep.finish(result, out)
 
 
 def _panels(x: np.ndarray, block: int) -> np.ndarray:

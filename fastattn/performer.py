@@ -75,7 +75,8 @@ def _check_features(features, d: int) -> np.ndarray:
 def performer_attention(q: ArrayLike, k: ArrayLike, v: ArrayLike, *, num_features: int = 256,
                         seed: int = 0, features: ArrayLike | None = None, causal: bool = False,
                         scale: float | None = None, variant: str | None = None,
-                        num_threads: int | None = None) -> np.ndarray:
+                        num_threads: int | None = None,
+                        out: np.ndarray | None = None) -> np.ndarray:
     """FAVOR+: an unbiased estimate of ``softmax(q kᵀ · scale) v`` in O(L·m·(D + Dv)).
 
     ``phi(x) = exp(W x' - |x'|²/2) / sqrt(m)`` with ``x' = x·sqrt(scale)`` on queries and
@@ -101,6 +102,9 @@ def performer_attention(q: ArrayLike, k: ArrayLike, v: ArrayLike, *, num_feature
         The softmax scale estimated; default ``1 / sqrt(D)``. Must be positive.
     num_threads, variant
         As `fastattn.linear_attention`.
+    out : numpy.ndarray, optional
+        As `fastattn.linear_attention`'s: written in place unless it shares memory with q,
+        k, v or ``features``.
 
     Examples
     --------
@@ -124,10 +128,12 @@ def performer_attention(q: ArrayLike, k: ArrayLike, v: ArrayLike, *, num_feature
         w = _check_features(features, d)
     threads = _validate.num_threads(num_threads)
     kernel = _precision.kernel(prep, variant, fp32=PERFORMER_F32)
-    out, out4 = prep.new_output()
+    if out is not None:
+        prep.check_out(out)
+    result, out4 = prep.new_output(out, reads=(w,))
     _core.performer_f32(prep.q, prep.k, prep.v, out4, w, prep.scale,
                         band_hi(causal, prep.lq, prep.lk), kernel.index, threads)
-    return prep.finish(out)
+    return prep.finish(result, out)
 
 
 

@@ -57,6 +57,7 @@ QMAX = 127
 WMAX = 127  # integer weights of P·V: 0..127
 SPLIT, TILE, BLOCK = 256, 64, 16  # keys per split (one job), softmax tile, weight block
 SUM_BITS = 18  # a tile's probabilities are summed as integers p · 2^18 (64 · 2^18 = 2^24)
+# csrc/common/exp2.h's fa_exp2_poly6, Horner order (tests/test_csrc.py checks they agree)
 EXP2_POLY = tuple(np.float32(c) for c in (1.5403530e-4, 1.3333558e-3, 9.6181291e-3,
                                           5.5504109e-2, 2.4022651e-1, 6.9314718e-1, 1.0))
 

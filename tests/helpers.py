@@ -322,3 +322,41 @@ def assert_unseen_rows_zero(out, layout) -> None:
     """A query row that sees no key through `layout` is all zeros."""
     sees_nothing = ~layout.to_dense_mask().any(axis=-1)
     assert np.all(out[np.broadcast_to(sees_nothing, out.shape[:-1])] == 0)
+
+
+# ---- out= (NumPy's convention, fastattn.linear_attention's docstring) --------------------
+def check_out_convention(call, q, k, v) -> None:
+    """`call(q, k, v, out)` runs one op (its other arguments fixed). A C-order float32 `out`
+    is filled and returned, and so is a strided, float64 or float16 one, or one that is q, k
+    or v (shapes allowing), as if the inputs were read first; nothing beside a strided view
+    is written; a bad `out` raises, naming it. q, k, v float32, 3-d."""
+    want = call(q, k, v, None)
+    out = np.full(want.shape, np.nan, np.float32)
+    assert call(q, k, v, out) is out
+    np.testing.assert_array_equal(out, want)
+    wide = np.full(want.shape[:-1] + (2 * want.shape[-1],), 7.0, np.float32)
+    got = call(q, k, v, wide[..., ::2])
+    np.testing.assert_array_equal(got, want)
+    assert np.all(wide[..., 1::2] == 7.0)
+    out64 = np.zeros(want.shape, np.float64)  # the float32 result cast to float64: exact
+    assert call(q, k, v, out64) is out64
+    np.testing.assert_array_equal(out64, want)
+    for name in ("q", "k", "v"):
+        args = {"q": q.copy(), "k": k.copy(), "v": v.copy()}
+        if args[name].shape == want.shape:
+            assert call(args["q"], args["k"], args["v"], args[name]) is args[name]
+            np.testing.assert_array_equal(args[name], want)
+    half = [x.astype(np.float16) for x in (q, k, v)]
+    out16 = np.empty(want.shape, np.float16)
+    assert call(*half, out16) is out16
+    np.testing.assert_array_equal(out16, call(*half, None))
+    for bad, exc, match in ((np.empty(want.shape[:-1] + (want.shape[-1] + 1,), np.float32),
+                             ValueError, "out must have the result's shape"),
+                            (np.empty(want.shape, np.int32), TypeError, "out has dtype int32"),
+                            (want.tolist(), TypeError, "out must be a numpy.ndarray")):
+        with pytest.raises(exc, match=match):
+            call(q, k, v, bad)
+    frozen = np.empty(want.shape, np.float32)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="out is read-only"):
+        call(q, k, v, frozen)

@@ -170,6 +170,18 @@ def test_num_threads_default_from_environment():
     assert result.stdout.strip() == "3"
 
 
+def test_bad_num_threads_default_warns_and_uses_every_cpu(monkeypatch):
+    monkeypatch.delenv("FASTATTN_NUM_THREADS", raising=False)
+    cpus = _dispatch.default_num_threads()
+    for bad in ("lots", "2.5", "0", str(_core.MAX_THREADS + 1)):
+        monkeypatch.setenv("FASTATTN_NUM_THREADS", bad)
+        with pytest.warns(RuntimeWarning, match=rf"FASTATTN_NUM_THREADS='{bad}' is not an "
+                                                rf"integer in \[1, {_core.MAX_THREADS}\]"):
+            assert _dispatch.default_num_threads() == cpus
+    monkeypatch.setenv("FASTATTN_NUM_THREADS", f" {_core.MAX_THREADS} ")
+    assert _dispatch.default_num_threads() == _core.MAX_THREADS
+
+
 def test_lists_and_float16_are_accepted():
     x = [[1.0, 0.0], [0.0, 1.0]]
     out = fastattn.attention(x, x, x)

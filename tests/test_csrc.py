@@ -1,13 +1,17 @@
 """The C layer's one-list rules, checked against the tree: every compiled
 <op>/<dtype>-<isa>.c is a variant of its op's table, ISA names and statuses come from
-their .def files, and the C tile sizes are what the tests are told."""
+their .def files, the C tile sizes are what the tests are told, and the exp2 polynomials
+are written once."""
 
 import platform
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from fastattn import _core, _dispatch
+from fastattn.reference import decode_int8
 
 CSRC = Path(__file__).resolve().parent.parent / "csrc"
 # The emulated run copies tests/ without the source tree.
@@ -54,3 +58,23 @@ def test_tiles_are_positive_and_int8_keys_fit_the_accumulator_bound():
     # flash/i8.h: acc <= keys * 127 * 127 must stay below 2^31; a u8 x s8 pair of P and v
     # (vpmaddubsw) below 2^15
     assert _core.TILES["i8"]["keys"] * 127 * 127 < 2**31 and 2 * 127 * 127 < 2**15
+
+
+def _c_table(text, name):
+    body = re.search(rf"\b{name}\[\d+\]\s*=\s*\{{([^}}]*)\}}", text).group(1)
+    return [np.float32(c.strip().rstrip("f")) for c in body.split(",")]
+
+
+@needs_csrc
+def test_exp2_coefficients_are_written_once():
+    header = (CSRC / "common/exp2.h").read_text()
+    poly6, poly5 = _c_table(header, "fa_exp2_poly6"), _c_table(header, "fa_exp2_poly5")
+    assert len(poly6) == 7 and len(poly5) == 6
+    # the int8 decode reference restates the degree-6 table: it must be the same numbers
+    assert list(decode_int8.EXP2_POLY) == poly6
+    for path in sorted(CSRC.rglob("*.[ch]")):
+        if path.name == "exp2.h":
+            continue
+        for c in re.findall(r"\d\.\d{6,}e-?\d+f?", path.read_text()):
+            assert np.float32(c.rstrip("f")) not in poly6[:-1] + poly5, \
+                f"{path} spells out exp2 coefficient {c}: use common/exp2.h"

@@ -258,3 +258,65 @@ def test_copies_and_pickles_are_independent_caches(precision):
         twin.append(gaussian(rng, 1, 2, 5, 16), gaussian(rng, 1, 2, 5, 16))
         assert len(twin) == 35 and not np.array_equal(twin.attend(q), before)
         assert len(cache) == 30 and np.array_equal(cache.attend(q), before)
+
+
+def _thp_eligible(address: int):
+    """THPeligible of the mapping holding `address` (/proc/self/smaps), or None when
+    the system does not say (no smaps, an emulator's own address space)."""
+    try:
+        with open("/proc/self/smaps") as f:
+            text = f.read()
+    except OSError:
+        return None
+    inside = False
+    for line in text.splitlines():
+        head = line.split(" ", 1)[0]
+        if "-" in head and all(c in "0123456789abcdef-" for c in head):
+            lo, hi = (int(x, 16) for x in head.split("-"))
+            inside = lo <= address < hi
+        elif inside and line.startswith("THPeligible:"):
+            return line.split()[1] == "1"
+    return None
+
+
+@pytest.mark.parametrize("precision", PRECISIONS)
+def test_large_stores_sit_on_huge_pages(precision, monkeypatch):
+    """A store array of MIN_BYTES or more starts on a 2 MiB boundary in a mapping advised
+    for huge pages (where the OS has the advice), holds zeros (ones for int8 scales)
+    before its first token, and attends bit for bit like the same cache on np.zeros."""
+    from fastattn import _pages
+
+    rng = np.random.default_rng(3)
+    per_token = {"fp32": 2 * 32 * 4, "int8": 2 * 32}[precision]  # bytes of k, 2 heads of 32
+    capacity = _pages.MIN_BYTES // per_token + 16
+    big = fastattn.KVCache(1, 2, 32, capacity, precision=precision)
+    key = big._bufs["k"]
+    assert key.nbytes >= _pages.MIN_BYTES and not key.any() and key.flags.writeable
+    if precision == "int8":
+        assert (big._bufs["k_scale"] == 1).all() and (big._bufs["v_scale"] == 1).all()
+    if _pages._ADVICE is None:
+        pytest.skip("no MADV_HUGEPAGE on this platform")
+    assert key.ctypes.data % _pages.HUGE_PAGE == 0
+    if _thp_eligible(key.ctypes.data) is False:
+        thp = "/sys/kernel/mm/transparent_hugepage/enabled"
+        with open(thp) as f:
+            assert "[never]" in f.read(), "the store's mapping was not advised for huge pages"
+    monkeypatch.setattr(_pages, "MIN_BYTES", 1 << 62)
+    plain = fastattn.KVCache(1, 2, 32, capacity, precision=precision)
+    assert plain._bufs["k"].base is None  # np.zeros
+    n = 3000
+    k, v = gaussian(rng, 1, 2, n, 32), gaussian(rng, 1, 2, n, 32)
+    q = gaussian(rng, 1, 4, 1, 32)
+    big.append(k, v)
+    plain.append(k, v)
+    assert np.array_equal(big.attend(q), plain.attend(q))
+
+
+def test_small_buffers_and_platforms_without_the_advice_get_np_zeros(monkeypatch):
+    from fastattn import _pages
+
+    small = _pages.zeros((4, 100), np.float32)
+    assert small.base is None and small.shape == (4, 100) and not small.any()
+    monkeypatch.setattr(_pages, "_ADVICE", None)
+    big = _pages.zeros((_pages.MIN_BYTES // 4,), np.float32)
+    assert big.base is None and big.dtype == np.float32 and not big.any()

@@ -14,6 +14,7 @@ from helpers import (
     F32_EPS,
     attention_shapes,
     check_nan_like_reference,
+    check_out_convention,
     compiled,
     gaussian,
     non_finite_inputs,
@@ -210,39 +211,9 @@ def test_out_is_written_in_place_and_returned(variant):
         np.testing.assert_array_equal(out, want)
 
 
-def test_out_of_any_layout_dtype_or_overlap_gets_the_result():
+@pytest.mark.parametrize("causal", [False, True])
+def test_out_of_any_layout_dtype_or_overlap_gets_the_result(causal):
     rng = np.random.default_rng(9)
     q, k, v = (gaussian(rng, 2, 100, 32) for _ in range(3))
-    want = fastattn.linear_attention(q, k, v, num_threads=1)
-    want_causal = fastattn.linear_attention(q, k, v, num_threads=1, causal=True)
-    wide = np.full((2, 100, 64), 7.0, np.float32)
-    got = fastattn.linear_attention(q, k, v, num_threads=1, out=wide[..., ::2])  # strided
-    np.testing.assert_array_equal(got, want)
-    assert np.all(wide[..., 1::2] == 7.0)  # nothing written beside the view
-    out64 = np.zeros(want.shape, np.float64)  # float32 result cast to float64: exact
-    assert fastattn.linear_attention(q, k, v, num_threads=1, out=out64) is out64
-    np.testing.assert_array_equal(out64, want)
-    for name in ("q", "k", "v"):  # out is an input: as if the inputs were read first
-        args = {"q": q.copy(), "k": k.copy(), "v": v.copy()}
-        got = fastattn.linear_attention(args["q"], args["k"], args["v"], num_threads=1,
-                                        causal=True, out=args[name])
-        assert got is args[name]
-        np.testing.assert_array_equal(got, want_causal)
-    half = q.astype(np.float16)  # float16 inputs, float16 out
-    out16 = np.empty(want.shape, np.float16)
-    fastattn.linear_attention(half, half, half, out=out16)
-    np.testing.assert_array_equal(out16, fastattn.linear_attention(half, half, half))
-
-
-def test_bad_out_names_the_argument():
-    x = np.ones((2, 8, 4), dtype=np.float32)
-    with pytest.raises(ValueError, match="out must have the result's shape"):
-        fastattn.linear_attention(x, x, x, out=np.empty((2, 8, 5), np.float32))
-    with pytest.raises(TypeError, match="out has dtype int32"):
-        fastattn.linear_attention(x, x, x, out=np.empty((2, 8, 4), np.int32))
-    with pytest.raises(TypeError, match="out must be a numpy.ndarray"):
-        fastattn.linear_attention(x, x, x, out=[[0.0] * 4] * 8)
-    frozen = np.empty((2, 8, 4), np.float32)
-    frozen.flags.writeable = False
-    with pytest.raises(ValueError, match="out is read-only"):
-        fastattn.linear_attention(x, x, x, out=frozen)
+    check_out_convention(lambda q, k, v, out: fastattn.linear_attention(
+        q, k, v, causal=causal, num_threads=1, out=out), q, k, v)

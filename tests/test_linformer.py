@@ -14,6 +14,7 @@ from fastattn.reference import linformer as ref
 from helpers import (
     F32_EPS,
     check_nan_like_reference,
+    check_out_convention,
     compiled,
     f32_tolerance,
     gaussian,
@@ -212,3 +213,28 @@ def test_wide_tiles_match_reference(variant, d, dv, r):
         expected = ref.linformer_attention(q, k, v, e, f)
         check_close(out, expected, q, e.astype(np.float64) @ k, (e if f is None else f) @ v,
                     1 / np.sqrt(d))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_out_follows_numpys_convention(variant):
+    rng = np.random.default_rng(12)
+    q, k, v = (gaussian(rng, 2, 96, 32) for _ in range(3))
+    e = fastattn.linformer_projection(96, 40)
+    check_out_convention(lambda q, k, v, out: fastattn.linformer_attention(
+        q, k, v, proj_k=e, variant=variant, num_threads=1, out=out), q, k, v)
+
+
+@pytest.mark.parametrize("which", ["proj_k", "proj_v"])
+def test_out_overlapping_a_projection_gets_the_result(which):
+    rng = np.random.default_rng(13)  # the projection is the first rows of head 0's output
+    q, k, v = (gaussian(rng, 3, 64, 32) for _ in range(3))
+    proj = {"proj_k": fastattn.linformer_projection(64, 16),
+            "proj_v": fastattn.linformer_projection(64, 16, seed=1)}
+    want = fastattn.linformer_attention(q, k, v, **proj, num_threads=1)
+    out = np.empty(want.shape, np.float32)
+    shared = out.reshape(-1)[:proj[which].size].reshape(proj[which].shape)
+    shared[...] = proj[which]
+    got = fastattn.linformer_attention(q, k, v, **{**proj, which: shared}, num_threads=1,
+                                       out=out)
+    assert got is out
+    np.testing.assert_array_equal(out, want)

@@ -84,10 +84,14 @@ def test_tracemalloc_counts_a_block_in_use(qkv):
 
 
 def test_bad_environment_value_warns(monkeypatch):
-    monkeypatch.setenv("FASTATTN_OUTPUT_CACHE_MB", "lots")
-    with pytest.warns(RuntimeWarning, match="FASTATTN_OUTPUT_CACHE_MB"):
+    for bad in ("lots", "-1"):
+        monkeypatch.setenv("FASTATTN_OUTPUT_CACHE_MB", "0")
         _outputs._configure()
-    assert _core.output_cache_limit() == _outputs.DEFAULT_CACHE_MB << 20
+        monkeypatch.setenv("FASTATTN_OUTPUT_CACHE_MB", bad)
+        with pytest.warns(RuntimeWarning, match=f"FASTATTN_OUTPUT_CACHE_MB='{bad}' is not an "
+                                                f"integer >= 0; using {_outputs.DEFAULT_CACHE_MB}"):
+            _outputs._configure()
+        assert _core.output_cache_limit() == _outputs.DEFAULT_CACHE_MB << 20
     monkeypatch.setenv("FASTATTN_OUTPUT_CACHE_MB", "0")
     _outputs._configure()
     assert _core.output_cache_limit() == 0
@@ -108,3 +112,12 @@ def test_idle_list_keeps_the_newest_within_its_limit():
     big = _outputs.empty(((sizes[5] + sizes[4]) // 4 + 1,))  # alone over the limit
     del big
     assert _core.output_cache_idle() == (2, sizes[4] + sizes[5])
+
+
+@pytest.mark.parametrize("shape", [(1,), (3, 5), (4097, 64), (1 << 18,)])
+def test_zeros_start_on_a_line(shape):
+    """_outputs.zeros (the gemm_parts_call operands): zeros of the shape, C order, float32,
+    on a 64-byte line (np.zeros of these sizes often is not)."""
+    x = _outputs.zeros(shape)
+    assert x.shape == shape and x.dtype == np.float32 and x.flags.c_contiguous
+    assert x.ctypes.data % 64 == 0 and not x.any()

@@ -14,7 +14,7 @@ import fastattn
 from fastattn.reference import dense as dense_ref
 from fastattn.reference import linear as linear_ref
 from fastattn.reference import performer as ref
-from helpers import F32_EPS, compiled, gaussian
+from helpers import F32_EPS, check_out_convention, compiled, gaussian
 
 VARIANTS = compiled("performer-f32")
 C = fastattn.linear.CHUNK
@@ -224,6 +224,28 @@ def test_bad_input_names_the_argument():
         fastattn.performer_attention(x, x, x, mask=np.ones((8, 8), bool))
     with pytest.raises(TypeError):
         fastattn.performer_attention(x, x, x, 64)  # keyword-only options
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("causal", [False, True])
+def test_out_follows_numpys_convention(variant, causal):
+    rng = np.random.default_rng(10)
+    q, k, v = (0.3 * gaussian(rng, 2, 100, 32) for _ in range(3))
+    w = fastattn.performer_features(32, num_features=48)
+    check_out_convention(lambda q, k, v, out: fastattn.performer_attention(
+        q, k, v, features=w, causal=causal, variant=variant, num_threads=1, out=out), q, k, v)
+
+
+def test_out_overlapping_the_features_gets_the_result():
+    rng = np.random.default_rng(11)  # the features are the first rows of head 0's output
+    q, k, v = (0.3 * gaussian(rng, 3, 64, 16) for _ in range(3))
+    w = fastattn.performer_features(16, num_features=32)
+    want = fastattn.performer_attention(q, k, v, features=w, num_threads=1)
+    out = np.empty(want.shape, np.float32)
+    shared = out.reshape(-1)[:w.size].reshape(w.shape)
+    shared[...] = w
+    assert fastattn.performer_attention(q, k, v, features=shared, num_threads=1, out=out) is out
+    np.testing.assert_array_equal(out, want)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

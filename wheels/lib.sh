@@ -67,6 +67,14 @@ host_python() {
   echo "/usr/bin/python$PYVER"
 }
 
+# split_args STRING: prints STRING's words, each ending in a NUL byte, split as a shell
+# splits words (quotes group, a backslash escapes) but with nothing expanded or run (shlex,
+# in the host Python), so `-k "a or b"` stays one word. Fails on an unbalanced quote.
+split_args() {
+  "$(host_python)" -c 'import shlex, sys
+sys.stdout.write("".join(w + "\0" for w in shlex.split(sys.argv[1])))' "$1"
+}
+
 # A venv with the pinned build tools (wheels/requirements-tools.txt).
 ensure_tools() {
   local req="$WHEELS_DIR/requirements-tools.txt" stamp="$TOOLS/.requirements"

@@ -10,7 +10,8 @@
 # Usage: wheels/test.sh [CPU ...]        (default: cortex-a72 cortex-a76)
 # Env:   FASTATTN_WHEEL=path.whl         (default: the cp311 aarch64 wheel in wheels/dist)
 #        FASTATTN_EMU_TIMEOUT=seconds    per CPU model (default 2400)
-#        FASTATTN_PYTEST_ARGS="..."      extra pytest arguments, e.g. "-x -k dense"
+#        FASTATTN_PYTEST_ARGS="..."      extra pytest arguments, split as a shell splits
+#                                        words (never evaluated), e.g. '-x -k "dense or decode"'
 # Exits non-zero if any run fails, crashes, times out, or runs no test.
 set -euo pipefail
 # shellcheck source=wheels/lib.sh
@@ -80,6 +81,11 @@ for p in emu ci; do
   fi
 done
 
+# FASTATTN_PYTEST_ARGS as words (quotes kept together): a file, so a bad quote stops the run.
+split_args "${FASTATTN_PYTEST_ARGS:-}" > "$WORK/pytest-args" \
+  || die "FASTATTN_PYTEST_ARGS is not a list of shell words: ${FASTATTN_PYTEST_ARGS:-}"
+mapfile -d '' -t pytest_args < "$WORK/pytest-args"
+
 # The interpreter as a host script that starts qemu: without binfmt_misc the
 # kernel cannot exec an aarch64 ELF, so tests that run sys.executable in a
 # subprocess need sys.executable to be this script (qemu -0 sets argv[0], from
@@ -147,9 +153,8 @@ for cpu in "${CPUS[@]}"; do
   junit="$WORK/junit-$cpu.xml"; rm -f "$junit"
   start=$SECONDS
   rc=0
-  # shellcheck disable=SC2086
   emu "$TIMEOUT" "$cpu" -m pytest -p no:cacheprovider "${profile_args[@]}" \
-    --junitxml="$junit" -o junit_family=xunit2 ${FASTATTN_PYTEST_ARGS:-} tests || rc=$?
+    --junitxml="$junit" -o junit_family=xunit2 "${pytest_args[@]}" tests || rc=$?
   took=$((SECONDS - start))
   [ "$rc" = 124 ] && echo "error: pytest under -cpu $cpu timed out after $TIMEOUT s" >&2
   counts=$("$HOSTPY" - "$junit" <<'EOF'

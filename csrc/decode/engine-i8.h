@@ -164,13 +164,13 @@ static inline fa_vf fa_v_exp2(fa_vf x) {
   const fa_vf zero = {0};
   const fa_vf xc = fa_v_minf(fa_v_maxf(x, zero - 126.0f), zero);
   const fa_vf n = fa_v_rintf(xc), f = xc - n;
-  fa_vf p = zero + 1.5403530e-4f;
-  p = p * f + 1.3333558e-3f;
-  p = p * f + 9.6181291e-3f;
-  p = p * f + 5.5504109e-2f;
-  p = p * f + 2.4022651e-1f;
-  p = p * f + 6.9314718e-1f;
-  p = p * f + 1.0f;
+  fa_vf p = zero + fa_exp2_poly6[0];
+  p = p * f + fa_exp2_poly6[1];
+  p = p * f + fa_exp2_poly6[2];
+  p = p * f + fa_exp2_poly6[3];
+  p = p * f + fa_exp2_poly6[4];
+  p = p * f + fa_exp2_poly6[5];
+  p = p * f + fa_exp2_poly6[6];
   const fa_vi e = __builtin_convertvector(n, fa_vi) * (1 << 23);
   return fa_v_select(x >= zero - 125.0f, (fa_vf)((fa_vi)p + e), zero);
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common/exp2.h"
 #include "fastattn/decode.h"
 #include "fastattn/variant.h"
 #include "flash/f32.h" /* fa_f32_ukernels (max, exp2_sum, scale), fa_round_up, FA_LOG2E */
@@ -98,13 +99,13 @@ static inline float fa_decode_exp2(float x) {
   float xc = x > -126.0f ? x : -126.0f;
   xc = xc < 0.0f ? xc : 0.0f;
   const float n = (xc + magic) - magic, f = xc - n;
-  float p = 1.5403530e-4f;
-  p = p * f + 1.3333558e-3f;
-  p = p * f + 9.6181291e-3f;
-  p = p * f + 5.5504109e-2f;
-  p = p * f + 2.4022651e-1f;
-  p = p * f + 6.9314718e-1f;
-  p = p * f + 1.0f;
+  float p = fa_exp2_poly6[0];
+  p = p * f + fa_exp2_poly6[1];
+  p = p * f + fa_exp2_poly6[2];
+  p = p * f + fa_exp2_poly6[3];
+  p = p * f + fa_exp2_poly6[4];
+  p = p * f + fa_exp2_poly6[5];
+  p = p * f + fa_exp2_poly6[6];
   uint32_t bits;
   memcpy(&bits, &p, sizeof(bits));
   bits += (uint32_t)(int32_t)n << 23;

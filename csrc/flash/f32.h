@@ -24,6 +24,15 @@
 #define FA_F32_FLUSH 32 /* key tiles accumulated in float32 before adding them in double */
 #define FA_LOG2E 1.4426950408889634f
 
+/* Lines for a tile to prefetch between its steps: `count` of them from line `line` of `row`,
+ * `per` lines a row, rows `rs` bytes apart, for writing when `write`. */
+typedef struct fa_f32_lines {
+  const char *row;
+  ptrdiff_t rs;
+  size_t line, per, count;
+  int write;
+} fa_f32_lines;
+
 typedef struct fa_f32_ukernels {
   size_t mr; /* rows per gemm call; divides nothing, rows are padded to it */
   /* c[mr][16] (accumulate ? += : =) a[mr][k] * b[k][16]; strides in elements */
@@ -46,10 +55,12 @@ typedef struct fa_f32_ukernels {
                 size_t ldb, float *c, size_t ldc, int accumulate);
   /* Optional as gemm2 (both NULL / 0 elsewhere): c[mr4][64] (+)= a[mr4][k] * (the four
    * k x 16 blocks b + t bstep, row stride ldb), mr4 <= FA_F32_MR_MAX rows: a wider tile with
-   * fewer rows (AVX-512: 6 x 64, 10 loads per 24 FMAs against 10 per 16 for 8 x 32). */
+   * fewer rows (AVX-512: 6 x 64, 10 loads per 24 FMAs against 10 per 16 for 8 x 32). It
+   * also prefetches min(k, pf->count) lines of pf (NULL: none), one between each two of its
+   * steps, as __builtin_prefetch(line, pf->write, 2) does. */
   size_t mr4;
   void (*gemm4)(size_t k, const float *a, size_t lda, const float *b, size_t bstep, size_t ldb,
-                float *c, size_t ldc, int accumulate);
+                float *c, size_t ldc, int accumulate, const struct fa_f32_lines *pf);
 } fa_f32_ukernels;
 
 /* One (batch, head) problem with its pointers resolved. */

@@ -12,15 +12,10 @@
 #include "lowrank/vec.h"
 #include "ukernels/f32-avx2.h"
 
-/* 2^f for f in [-0.5, 0.5]: a degree-5 near-minimax fit (Lawson's iteration on relative
- * error), 2.1e-7 relative in float32 Horner: as accurate as fa_avx2_exp2_poly's degree-6
- * Taylor coefficients (2.2e-7), one FMA fewer. */
-static const float fa_lr_exp2_poly5[6] = {1.3276471e-3f, 9.6755419e-3f, 5.5507131e-2f,
-                                          2.4022120e-1f, 6.9314694e-1f, 1.0000001f}; /* Horner, highest first */
-
+/* 2^f for f in [-0.5, 0.5] by the degree-5 fit of common/exp2.h. */
 static inline __m256 fa_lr_exp2_poly5_avx2(__m256 f) {
-  __m256 p = _mm256_set1_ps(fa_lr_exp2_poly5[0]);
-  for (int i = 1; i < 6; i++) p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(fa_lr_exp2_poly5[i]));
+  __m256 p = _mm256_set1_ps(fa_exp2_poly5[0]);
+  for (int i = 1; i <= 5; i++) p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(fa_exp2_poly5[i]));
   return p;
 }
 

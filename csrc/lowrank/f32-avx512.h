@@ -54,14 +54,27 @@ static inline void fa_avx512_tile(int panels, size_t k, const float *a, size_t l
   }
 }
 
+/* The next line of a tile's prefetches (l: its index in *row), as fa_lr_pf_issue does. */
+static inline void fa_avx512_prefetch_next(const fa_f32_lines *pf, const char **row, size_t *l) {
+  if (pf->write) __builtin_prefetch(*row + 64 * *l, 1, 2);
+  else __builtin_prefetch(*row + 64 * *l, 0, 2);
+  if (++*l == pf->per) *l = 0, *row += pf->rs;
+}
+
 /* c[6][64] (+)= a[6][k] (4 panels b + t bstep, rows ldb floats apart): 24 accumulators, 4
  * loads of b and 6 broadcasts of a per step of 24 FMAs (8 x 32: 10 per 16). As in
- * fa_avx512_tile, the row pointers move once per 4 steps (base + displacement). */
+ * fa_avx512_tile, the row pointers move once per 4 steps (base + displacement). It issues
+ * the prefetches pf asks for (fa_f32_ukernels.gemm4), one a step: the same lines issued
+ * after the call, as a burst of ~50, filled the L1 miss buffers and stalled the core (the
+ * state update and readout of linear attention ran at 2/3 of the speed they reach with
+ * every line prefetched inside the tile). */
 static void fa_f32_gemm4_6x64_avx512(size_t k, const float *a, size_t lda, const float *b,
                                      size_t bstep, size_t ldb, float *c, size_t ldc,
-                                     int accumulate) {
+                                     int accumulate, const fa_f32_lines *pf) {
   __m512 acc[6][4];
   const float *ar[6], *bt[4];
+  const char *row = pf ? pf->row : NULL;
+  size_t line = pf ? pf->line : 0, left = pf ? (pf->count < k ? pf->count : k) : 0;
   for (int t = 0; t < 4; t++) bt[t] = b + t * bstep;
   for (int i = 0; i < 6; i++) {
     ar[i] = a + i * lda;
@@ -72,6 +85,7 @@ static void fa_f32_gemm4_6x64_avx512(size_t k, const float *a, size_t lda, const
   for (; p + 4 <= k; p += 4) {
     for (int s = 0; s < 4; s++) {
       __m512 y[4];
+      if (left) fa_avx512_prefetch_next(pf, &row, &line), left--;
       for (int t = 0; t < 4; t++) y[t] = _mm512_loadu_ps(bt[t] + s * ldb);
       for (int i = 0; i < 6; i++) {
         const __m512 ai = _mm512_set1_ps(ar[i][s]);
@@ -83,6 +97,7 @@ static void fa_f32_gemm4_6x64_avx512(size_t k, const float *a, size_t lda, const
   }
   for (; p < k; p++) {
     __m512 y[4];
+    if (left) fa_avx512_prefetch_next(pf, &row, &line), left--;
     for (int t = 0; t < 4; t++) y[t] = _mm512_loadu_ps(bt[t]), bt[t] += ldb;
     for (int i = 0; i < 6; i++) {
       const __m512 ai = _mm512_set1_ps(*ar[i]++);
@@ -106,13 +121,13 @@ static void fa_f32_gemm2_8x32_avx512(size_t k, const float *a, size_t lda, const
 
 /* 2^f for f in [-0.5, 0.5]: the AVX2 polynomial, 16 lanes. */
 static inline __m512 fa_avx512_exp2_poly(__m512 f) {
-  __m512 p = _mm512_set1_ps(1.5403530e-4f);
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.3333558e-3f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.6181291e-3f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.5504109e-2f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.4022651e-1f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.9314718e-1f));
-  return _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+  __m512 p = _mm512_set1_ps(fa_exp2_poly6[0]);
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(fa_exp2_poly6[1]));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(fa_exp2_poly6[2]));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(fa_exp2_poly6[3]));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(fa_exp2_poly6[4]));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(fa_exp2_poly6[5]));
+  return _mm512_fmadd_ps(p, f, _mm512_set1_ps(fa_exp2_poly6[6]));
 }
 
 /* 2^x for x in [-126, 127] clamped: round to the nearest integer n, 2^(x - n) by the

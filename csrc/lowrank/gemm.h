@@ -36,15 +36,6 @@ static inline size_t fa_lr_mr(const fa_f32_ukernels *uk, int panels) {
   return panels == 4 ? uk->mr4 : uk->mr;
 }
 
-/* One row tile of C against `panels` panels from b0 (columns j..j+15), bstep floats apart. */
-static inline void fa_lr_tile(const fa_f32_ukernels *uk, int panels, size_t k, const float *a,
-                              size_t lda, const float *b0, size_t bstep, size_t ldb, float *c,
-                              size_t ldc, int accumulate) {
-  if (panels == 4) uk->gemm4(k, a, lda, b0, bstep, ldb, c, ldc, accumulate);
-  else if (panels == 2) uk->gemm2(k, a, lda, b0, b0 + bstep, ldb, c, ldc, accumulate);
-  else uk->gemm(k, a, lda, b0, ldb, c, ldc, accumulate);
-}
-
 /* out rows = num rows / den (lowrank/ukernels.h, divide_rows) */
 typedef void (*fa_lr_divide_fn)(float *out, ptrdiff_t out_rs, const float *num, size_t ld,
                                 const float *den, size_t rows, size_t dv, int fence);
@@ -59,6 +50,7 @@ typedef struct fa_lr_pf {
   size_t rows[4], lines[4], write[4];
   size_t count, s, r, l; /* streams, and the cursor: stream, row, line */
   size_t quota;          /* lines after each GEMM tile call */
+  size_t taken;          /* lines of this call's quota a tile issued itself (fa_lr_pf_run) */
   fa_lr_divide_fn divide; /* the output rows waiting (fa_lr_pf_defer) */
   float *out;
   ptrdiff_t out_rs;
@@ -73,7 +65,9 @@ static inline void fa_lr_pf_init(fa_lr_pf *pf, fa_lr_divide_fn divide) {
 }
 
 /* Drops the prefetch streams (not the waiting output rows). */
-static inline void fa_lr_pf_reset(fa_lr_pf *pf) { pf->count = pf->s = pf->r = pf->l = 0; }
+static inline void fa_lr_pf_reset(fa_lr_pf *pf) {
+  pf->count = pf->s = pf->r = pf->l = pf->taken = 0;
+}
 
 /* Adds rows [r0, min(r1, n)) of x (row stride rs, cols floats used) to the stream. */
 static inline void fa_lr_pf_add(fa_lr_pf *pf, const float *x, ptrdiff_t rs, size_t r0, size_t r1,
@@ -121,11 +115,49 @@ static inline void fa_lr_pf_write(fa_lr_pf *pf, size_t rows, int fence) {
   pf->onext += rows;
 }
 
-/* What follows each GEMM tile call: the quotas of prefetches and output rows (pf NULL: none). */
+/* What follows each GEMM tile call: the quotas of prefetches (less what the tile issued)
+ * and output rows (pf NULL: none). */
 static inline void fa_lr_pf_tick(fa_lr_pf *pf) {
   if (!pf) return;
-  fa_lr_pf_issue(pf, pf->quota);
+  fa_lr_pf_issue(pf, pf->taken < pf->quota ? pf->quota - pf->taken : 0);
+  pf->taken = 0;
   fa_lr_pf_write(pf, pf->oquota, 0);
+}
+
+/* Hands up to `most` lines of the next tick's quota to a tile that issues them between its
+ * steps (into *run: the next lines of the current stream, any number of its rows); 0 when
+ * pf is NULL or nothing is left. */
+static inline size_t fa_lr_pf_run(fa_lr_pf *pf, size_t most, fa_f32_lines *run) {
+  if (!pf || pf->s >= pf->count || pf->taken >= pf->quota) return 0;
+  const size_t s = pf->s, per = pf->lines[s];
+  const size_t left = (pf->rows[s] - pf->r) * per - pf->l;
+  size_t n = pf->quota - pf->taken;
+  n = n < most ? n : most;
+  n = n < left ? n : left;
+  run->row = pf->base[s] + (ptrdiff_t)pf->r * pf->rs[s];
+  run->rs = pf->rs[s];
+  run->line = pf->l, run->per = per, run->count = n, run->write = (int)pf->write[s];
+  pf->l += n;
+  pf->r += pf->l / per, pf->l %= per;
+  if (pf->r == pf->rows[s]) pf->r = 0, pf->s++;
+  pf->taken += n;
+  return n;
+}
+
+/* One row tile of C against `panels` panels from b0 (columns j..j+15), bstep floats apart;
+ * a 4-panel tile issues a run of pf's next lines itself (pf NULL: none). */
+static inline void fa_lr_tile(const fa_f32_ukernels *uk, int panels, size_t k, const float *a,
+                              size_t lda, const float *b0, size_t bstep, size_t ldb, float *c,
+                              size_t ldc, int accumulate, fa_lr_pf *pf) {
+  if (panels == 4) {
+    fa_f32_lines run;
+    const int some = fa_lr_pf_run(pf, k, &run) != 0;
+    uk->gemm4(k, a, lda, b0, bstep, ldb, c, ldc, accumulate, some ? &run : NULL);
+  } else if (panels == 2) {
+    uk->gemm2(k, a, lda, b0, b0 + bstep, ldb, c, ldc, accumulate);
+  } else {
+    uk->gemm(k, a, lda, b0, ldb, c, ldc, accumulate);
+  }
 }
 
 /* Writes what waits, then leaves `rows` output rows (num / den, ld floats apart) waiting, to
@@ -186,7 +218,7 @@ static inline __attribute__((always_inline)) void fa_lr_gemm(
       }
       for (size_t i = 0; i < m; i += mrg) {
         fa_lr_tile(uk, panels, kc, a + i * lda + p0, lda, b0, bstep, ldp, c + i * ldc + j, ldc,
-                   acc);
+                   acc, pf);
         fa_lr_pf_tick(pf);
       }
       j += (size_t)panels * FA_F32_NR;
@@ -224,7 +256,7 @@ static inline __attribute__((always_inline)) void fa_lr_gemm_packed(
       const float *b0 = bp + j * k + p0 * FA_F32_NR;
       for (size_t i = 0; i < m; i += mrg) {
         fa_lr_tile(uk, panels, kc, a + i * lda + p0, lda, b0, FA_F32_NR * k, FA_F32_NR,
-                   c + i * ldc + j, ldc, accumulate || p0 > 0);
+                   c + i * ldc + j, ldc, accumulate || p0 > 0, pf);
         fa_lr_pf_tick(pf);
       }
       j += (size_t)panels * FA_F32_NR;

@@ -20,8 +20,8 @@ static inline __m512 fa_lr_elu1_vec_avx512(__m512 x) {
   const __m512 xc = _mm512_max_ps(_mm512_set1_ps(-110.0f), x);
   const __m512 t = _mm512_fmadd_ps(xc, log2e, magic), n = _mm512_sub_ps(t, magic);
   const __m512 f = _mm512_fmsub_ps(xc, log2e, n);
-  __m512 p = _mm512_set1_ps(fa_lr_exp2_poly5[0]);
-  for (int i = 1; i < 6; i++) p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(fa_lr_exp2_poly5[i]));
+  __m512 p = _mm512_set1_ps(fa_exp2_poly5[0]);
+  for (int i = 1; i <= 5; i++) p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(fa_exp2_poly5[i]));
   const __mmask16 negative = _mm512_movepi32_mask(_mm512_castps_si512(x));
   return _mm512_mask_blend_ps(negative, _mm512_add_ps(x, _mm512_set1_ps(1.0f)),
                               _mm512_scalef_ps(p, n));

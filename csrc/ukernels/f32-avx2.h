@@ -5,6 +5,7 @@
 
 #include <immintrin.h>
 #include <math.h>
+#include "common/exp2.h"
 #include "flash/f32.h"
 
 static inline float fa_avx2_hmax(__m256 v) {
@@ -23,13 +24,13 @@ static inline float fa_avx2_hsum(__m256 v) {
 
 /* 2^f for f in [-0.5, 0.5]: a degree-6 polynomial (relative error < 2e-7). */
 static inline __m256 fa_avx2_exp2_poly(__m256 f) {
-  __m256 p = _mm256_set1_ps(1.5403530e-4f);
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.3333558e-3f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.6181291e-3f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.5504109e-2f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.4022651e-1f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.9314718e-1f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
+  __m256 p = _mm256_set1_ps(fa_exp2_poly6[0]);
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(fa_exp2_poly6[1]));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(fa_exp2_poly6[2]));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(fa_exp2_poly6[3]));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(fa_exp2_poly6[4]));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(fa_exp2_poly6[5]));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(fa_exp2_poly6[6]));
   return p;
 }
 

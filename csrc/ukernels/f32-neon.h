@@ -4,6 +4,7 @@
 
 #include <arm_neon.h>
 #include <math.h>
+#include "common/exp2.h"
 #include "flash/f32.h"
 
 /* exp2(x) as in the AVX2 kernel: 2^round(x) through the exponent field times a
@@ -13,13 +14,13 @@ static inline float32x4_t fa_neon_exp2(float32x4_t x) {
   float32x4_t xc = vminq_f32(vmaxnmq_f32(x, lo), hi);
   float32x4_t n = vrndnq_f32(xc);
   float32x4_t f = vsubq_f32(xc, n);
-  float32x4_t p = vdupq_n_f32(1.5403530e-4f);
-  p = vfmaq_f32(vdupq_n_f32(1.3333558e-3f), p, f);
-  p = vfmaq_f32(vdupq_n_f32(9.6181291e-3f), p, f);
-  p = vfmaq_f32(vdupq_n_f32(5.5504109e-2f), p, f);
-  p = vfmaq_f32(vdupq_n_f32(2.4022651e-1f), p, f);
-  p = vfmaq_f32(vdupq_n_f32(6.9314718e-1f), p, f);
-  p = vfmaq_f32(vdupq_n_f32(1.0f), p, f);
+  float32x4_t p = vdupq_n_f32(fa_exp2_poly6[0]);
+  p = vfmaq_f32(vdupq_n_f32(fa_exp2_poly6[1]), p, f);
+  p = vfmaq_f32(vdupq_n_f32(fa_exp2_poly6[2]), p, f);
+  p = vfmaq_f32(vdupq_n_f32(fa_exp2_poly6[3]), p, f);
+  p = vfmaq_f32(vdupq_n_f32(fa_exp2_poly6[4]), p, f);
+  p = vfmaq_f32(vdupq_n_f32(fa_exp2_poly6[5]), p, f);
+  p = vfmaq_f32(vdupq_n_f32(fa_exp2_poly6[6]), p, f);
   int32x4_t e = vshlq_n_s32(vcvtq_s32_f32(n), 23);
   float32x4_t r = vreinterpretq_f32_s32(vaddq_s32(vreinterpretq_s32_f32(p), e));
   r = vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(r), vcgeq_f32(x, lo)));

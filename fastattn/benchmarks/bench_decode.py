@@ -9,7 +9,8 @@ threads. Implementations:
 - fastattn-int8: ``KVCache(precision="int8").attend`` (int8 keys/values, per-token scales),
   the variant dispatch picks; fastattn-int8:<variant> each other int8 variant that runs here
   (e.g. ``i8-avx2`` beside ``i8-avx512vnni``);
-- read-sweep: one read of a buffer as large as the float32 cache (the floor itself).
+- read-sweep: one read of a buffer as large as the float32 cache (the floor itself), on the
+  pages a cache of that size gets (huge pages where the OS offers them).
 
 The floor of a row is the bytes it must read (keys and values, plus the int8 scales)
 divided by the read bandwidth measured in the same benchmark just before it, the fastest
@@ -27,7 +28,7 @@ import numpy as np
 import pytest
 
 import fastattn
-from fastattn import _core, _dispatch
+from fastattn import _core, _dispatch, _pages
 from fastattn.benchmarks import peers
 from fastattn.benchmarks.conftest import all_threads, alternatives
 
@@ -38,15 +39,22 @@ IMPLS = (["torch-sdpa-f32", "numpy-f32", "fastattn-f32", "fastattn-int8"]
 _ROWS: list = []
 
 
+def _sweep_buffer(nbytes: int) -> np.ndarray:
+    """`nbytes` of ones on 64 bytes, on the pages a KVCache of that size gets (huge pages
+    where the OS offers them, fastattn._pages), written so every page is really mapped."""
+    raw = _pages.zeros((nbytes + 64,), np.uint8)
+    raw.fill(1)
+    offset = (-raw.ctypes.data) % 64
+    return raw[offset:offset + nbytes]
+
+
 def read_bandwidth(nbytes: int, threads: int, repeats: int = 7) -> float:
     """Read bandwidth (bytes/s) of the fastest of `repeats` sweeps of an `nbytes` buffer on
     `threads` threads: a floor is the best the machine did, and on a shared machine the
     median sweep is as disturbed as the call it bounds."""
     step = 64 * threads
     nbytes = max(step, nbytes // step * step)
-    raw = np.ones(nbytes + 64, dtype=np.uint8)  # written, so every page is really mapped
-    offset = (-raw.ctypes.data) % 64
-    buf = raw[offset:offset + nbytes]
+    buf = _sweep_buffer(nbytes)
     _core.read_sweep(buf, threads)
     times = []
     for _ in range(repeats):
@@ -72,9 +80,7 @@ def build(impl, q, k, v, threads):
         return peers.numpy_f32(q, k, v), f32_bytes
     if impl == "read-sweep":
         step = 64 * threads
-        raw = np.ones(f32_bytes + 64, dtype=np.uint8)
-        offset = (-raw.ctypes.data) % 64
-        buf = raw[offset:offset + f32_bytes // step * step]
+        buf = _sweep_buffer(f32_bytes // step * step)
         return (lambda: _core.read_sweep(buf, threads)), buf.nbytes
     precision = "fp32" if impl == "fastattn-f32" else "int8"
     variant = impl.partition(":")[2] or None
