@@ -48,11 +48,11 @@ class KVCache:
 
     Attention is computed by the decode kernels: each key/value token is read once per
     call for all the query heads of its group, keys split across threads and merged
-    exactly; results do not depend on the number of threads. On Linux a store array of
-    4 MiB or more is backed by transparent huge pages where the system grants them (a
-    call streams the whole store; at 16k-64k float32 tokens this is 25-30 % of its time),
-    so it is touched 2 MiB at a time: up to 2 MiB more resident memory per store array and
-    (batch, kv head) than the tokens written need.
+    exactly; results do not depend on the number of threads. Every call streams the whole
+    store, so its arrays start on a cache line, and on Linux an array of 1 MiB or more is
+    backed by transparent huge pages where the system grants them (2 MiB-aligned; 15-30 %
+    of an int8 call at 4k keys here): it is touched 2 MiB at a time, so up to 2 MiB more
+    resident memory per store array and (batch, kv head) than the tokens written need.
 
     Examples
     --------

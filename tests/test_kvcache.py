@@ -260,9 +260,9 @@ def test_copies_and_pickles_are_independent_caches(precision):
         assert len(cache) == 30 and np.array_equal(cache.attend(q), before)
 
 
-def _thp_eligible(address: int):
-    """THPeligible of the mapping holding `address` (/proc/self/smaps), or None when
-    the system does not say (no smaps, an emulator's own address space)."""
+def _vm_flags(address: int):
+    """The VmFlags of the mapping holding `address` (/proc/self/smaps), or None when the
+    system does not say."""
     try:
         with open("/proc/self/smaps") as f:
             text = f.read()
@@ -274,16 +274,20 @@ def _thp_eligible(address: int):
         if "-" in head and all(c in "0123456789abcdef-" for c in head):
             lo, hi = (int(x, 16) for x in head.split("-"))
             inside = lo <= address < hi
-        elif inside and line.startswith("THPeligible:"):
-            return line.split()[1] == "1"
+        elif inside and line.startswith("VmFlags:"):
+            return line.split()[1:]
     return None
 
 
 @pytest.mark.parametrize("precision", PRECISIONS)
 def test_large_stores_sit_on_huge_pages(precision, monkeypatch):
-    """A store array of MIN_BYTES or more starts on a 2 MiB boundary in a mapping advised
-    for huge pages (where the OS has the advice), holds zeros (ones for int8 scales)
-    before its first token, and attends bit for bit like the same cache on np.zeros."""
+    """A store array of MIN_BYTES or more holds zeros (ones for int8 scales) before its
+    first token and attends bit for bit like the same cache on np.zeros; where the OS
+    takes the advice it starts on a 2 MiB boundary in a mapping advised for huge pages
+    (smaps' ``hg`` flag, checked where a mapping of the test's own keeps it: qemu-user
+    drops the advice)."""
+    import mmap
+
     from fastattn import _pages
 
     rng = np.random.default_rng(3)
@@ -294,29 +298,59 @@ def test_large_stores_sit_on_huge_pages(precision, monkeypatch):
     assert key.nbytes >= _pages.MIN_BYTES and not key.any() and key.flags.writeable
     if precision == "int8":
         assert (big._bufs["k_scale"] == 1).all() and (big._bufs["v_scale"] == 1).all()
-    if _pages._ADVICE is None:
-        pytest.skip("no MADV_HUGEPAGE on this platform")
-    assert key.ctypes.data % _pages.HUGE_PAGE == 0
-    if _thp_eligible(key.ctypes.data) is False:
-        thp = "/sys/kernel/mm/transparent_hugepage/enabled"
-        with open(thp) as f:
-            assert "[never]" in f.read(), "the store's mapping was not advised for huge pages"
-    monkeypatch.setattr(_pages, "MIN_BYTES", 1 << 62)
-    plain = fastattn.KVCache(1, 2, 32, capacity, precision=precision)
-    assert plain._bufs["k"].base is None  # np.zeros
+    with monkeypatch.context() as m:
+        m.setattr(_pages, "MIN_BYTES", 1 << 62)
+        plain = fastattn.KVCache(1, 2, 32, capacity, precision=precision)
+    assert not _mapped(plain._bufs["k"]) and plain._bufs["k"].ctypes.data % _pages.LINE == 0
     n = 3000
     k, v = gaussian(rng, 1, 2, n, 32), gaussian(rng, 1, 2, n, 32)
     q = gaussian(rng, 1, 4, 1, 32)
     big.append(k, v)
     plain.append(k, v)
     assert np.array_equal(big.attend(q), plain.attend(q))
+    if _pages._ADVICE is None:
+        pytest.skip("no MADV_HUGEPAGE on this platform")
+    try:
+        control = mmap.mmap(-1, _pages.HUGE_PAGE, flags=_pages._FLAGS)
+        control.madvise(_pages._ADVICE)
+    except (OSError, ValueError):
+        pytest.skip("the OS refuses MADV_HUGEPAGE")
+    assert _mapped(key) and key.ctypes.data % _pages.HUGE_PAGE == 0
+    probe = np.frombuffer(control, np.uint8)
+    probe[0] = 1
+    kept = _vm_flags(probe.ctypes.data)
+    if kept is not None and "hg" in kept:
+        assert "hg" in _vm_flags(key.ctypes.data), "the store's mapping was not advised"
 
 
-def test_small_buffers_and_platforms_without_the_advice_get_np_zeros(monkeypatch):
+def _mapped(a: np.ndarray) -> bool:
+    """Whether `a` lies in an mmap (fastattn._pages' huge-page path), not np.zeros."""
+    import mmap
+
+    while isinstance(a, (np.ndarray, memoryview)):
+        a = a.base if isinstance(a, np.ndarray) else a.obj
+    return isinstance(a, mmap.mmap)
+
+
+def test_small_buffers_and_platforms_without_the_advice_get_aligned_np_zeros(monkeypatch):
     from fastattn import _pages
 
-    small = _pages.zeros((4, 100), np.float32)
-    assert small.base is None and small.shape == (4, 100) and not small.any()
+    for shape, dtype in (((4, 100), np.float32), ((3, 5, 7), np.int8)):
+        small = _pages.zeros(shape, dtype)
+        assert small.shape == shape and small.dtype == dtype and not small.any()
+        assert not _mapped(small) and small.ctypes.data % _pages.LINE == 0
+        assert small.flags.c_contiguous and small.flags.writeable
     monkeypatch.setattr(_pages, "_ADVICE", None)
     big = _pages.zeros((_pages.MIN_BYTES // 4,), np.float32)
-    assert big.base is None and big.dtype == np.float32 and not big.any()
+    assert not _mapped(big) and big.ctypes.data % _pages.LINE == 0 and not big.any()
+
+
+def test_store_arrays_start_on_a_cache_line():
+    """NumPy's own buffers start 16 bytes past a line, which splits every 64-byte load."""
+    from fastattn import _pages
+
+    for precision in PRECISIONS:
+        for capacity in (1, 100, 5000):
+            cache = fastattn.KVCache(1, 3, 24, capacity, precision=precision)
+            for name, buf in cache._bufs.items():
+                assert buf.ctypes.data % _pages.LINE == 0, (precision, capacity, name)

@@ -184,6 +184,24 @@ static inline void fa_linformer_projections(const fa_f32_ukernels *uk,
   }
 }
 
+/* The next block's query and output rows (rows [q0 + mb, q0 + 2 mb) of q and out): with the
+ * 6 x 64 tile, into pf for the block's tile calls to fetch while they run (a burst of them
+ * before the calls stalls on the line fill buffers, as in the projections); else at once. */
+static inline void fa_linformer_next_rows(const fa_f32_ukernels *uk, fa_lr_pf *pf,
+                                          const float *q, ptrdiff_t q_rs, const float *out,
+                                          ptrdiff_t out_rs, size_t q0, size_t mb, size_t lq,
+                                          size_t d, size_t dv, size_t r) {
+  fa_lr_pf_reset(pf);
+  if (!uk->gemm4) {
+    fa_lr_prefetch(q, q_rs, q0 + mb, q0 + 2 * mb, lq, d, 0);
+    fa_lr_prefetch(out, out_rs, q0 + mb, q0 + 2 * mb, lq, dv, 1);
+    return;
+  }
+  fa_lr_pf_add(pf, q, q_rs, q0 + mb, q0 + 2 * mb, lq, d, 0);
+  fa_lr_pf_add(pf, out, out_rs, q0 + mb, q0 + 2 * mb, lq, dv, 1);
+  fa_lr_pf_pace(pf, fa_lr_gemm_calls(uk, mb, r, d) + fa_lr_gemm_calls(uk, mb, dv, r));
+}
+
 /* softmax(scale q KPᵀ) VP for every row of one query head, fa_linformer_rows(mr) at a
  * time: all r scores of a row are in the block, so the softmax is exact in one pass (no
  * running max, no rescaling), and the block is small enough that its scores stay in L1
@@ -197,15 +215,17 @@ static inline void fa_linformer_attend(const fa_lr_ukernels *lr, const fa_f32_pr
   const size_t mb = fa_linformer_rows(fa_linformer_mr(uk, fa_linformer_wide(uk, r, dv)));
   float *qs = buf[L_QS], *sc = buf[L_SC], *o = buf[L_O];
   float inv[FA_LINFORMER_TILES * FA_F32_MR_MAX];
+  fa_lr_pf pf;
+  fa_lr_pf_init(&pf, NULL);
   for (size_t q0 = 0; q0 < lq; q0 += mb) {
     const size_t m = lq - q0 < mb ? lq - q0 : mb;
-    fa_lr_prefetch(prob->q, prob->q_rs, q0 + mb, q0 + 2 * mb, lq, d, 0);
-    fa_lr_prefetch(prob->out, prob->out_rs, q0 + mb, q0 + 2 * mb, lq, dv, 1);
+    fa_linformer_next_rows(uk, &pf, prob->q, prob->q_rs, prob->out, prob->out_rs, q0, mb, lq, d,
+                           dv, r);
     for (size_t i = 0; i < m; i++) {
       const float *qrow = prob->q + (ptrdiff_t)(q0 + i) * prob->q_rs;
       for (size_t x = 0; x < d; x++) qs[i * d + x] = qrow[x] * qscale;
     }
-    fa_lr_gemm_packed(uk, m, r, d, qs, d, buf[L_KT], sc, rp, 0, NULL);
+    fa_lr_gemm_packed(uk, m, r, d, qs, d, buf[L_KT], sc, rp, 0, &pf);
     for (size_t i = 0; i < m; i++) {
       float *srow = sc + i * rp;
       for (size_t c = r; c < rp; c++) srow[c] = -INFINITY;
@@ -219,7 +239,8 @@ static inline void fa_linformer_attend(const fa_lr_ukernels *lr, const fa_f32_pr
         inv[i] = 1.0f / uk->exp2_sum(srow, rp, top);
       }
     }
-    fa_lr_gemm_packed(uk, m, dv, r, sc, rp, buf[L_VT], o, dvp, 0, NULL);
+    fa_lr_gemm_packed(uk, m, dv, r, sc, rp, buf[L_VT], o, dvp, 0, &pf);
+    fa_lr_pf_flush(&pf);
     for (size_t i = 0; i < m; i++) {
       float *orow = prob->out + (ptrdiff_t)(q0 + i) * prob->out_rs;
       for (size_t x = 0; x < dv; x++) orow[x] = o[i * dvp + x] * inv[i];
@@ -298,10 +319,11 @@ static inline void fa_linformer_gemm_parts(const fa_lr_ukernels *lr,
   fa_linformer_pack(buf, r, d, d, dv, dv);
   for (size_t q0 = 0; q0 < p->lq; q0 += mb) {
     const size_t m = p->lq - q0 < mb ? p->lq - q0 : mb;
-    fa_lr_prefetch(p->q, (ptrdiff_t)d, q0 + mb, q0 + 2 * mb, p->lq, d, 0);
-    fa_lr_prefetch(p->out, (ptrdiff_t)dv, q0 + mb, q0 + 2 * mb, p->lq, dv, 1);
-    fa_lr_gemm_packed(uk, m, r, d, p->q + q0 * d, d, buf[L_KT], buf[L_SC], r, 0, NULL);
-    fa_lr_gemm_packed(uk, m, dv, r, buf[L_SC], r, buf[L_VT], p->out + q0 * dv, dv, 0, NULL);
+    fa_linformer_next_rows(uk, &pf, p->q, (ptrdiff_t)d, p->out, (ptrdiff_t)dv, q0, mb, p->lq, d,
+                           dv, r);
+    fa_lr_gemm_packed(uk, m, r, d, p->q + q0 * d, d, buf[L_KT], buf[L_SC], r, 0, &pf);
+    fa_lr_gemm_packed(uk, m, dv, r, buf[L_SC], r, buf[L_VT], p->out + q0 * dv, dv, 0, &pf);
+    fa_lr_pf_flush(&pf);
   }
 }
 
