@@ -193,13 +193,33 @@ static inline fa_status fa_decode_finish(const fa_decode_task *t, size_t b, size
   return FA_OK;
 }
 
+/* Asks for the 64-byte lines of bytes [p, p + bytes) ahead of their use, four lines a step:
+ * the loop's own instructions stay under half of the prefetches'. */
+static inline void fa_decode_prefetch_bytes(const char *p, size_t bytes) {
+  const uintptr_t end = (uintptr_t)p + bytes;
+  uintptr_t a = (uintptr_t)p & ~(uintptr_t)63;
+  for (; a + 192 < end; a += 256) {
+    __builtin_prefetch((const void *)a, 0, 3);
+    __builtin_prefetch((const void *)(a + 64), 0, 3);
+    __builtin_prefetch((const void *)(a + 128), 0, 3);
+    __builtin_prefetch((const void *)(a + 192), 0, 3);
+  }
+  for (; a < end; a += 64) __builtin_prefetch((const void *)a, 0, 3);
+}
+
 /* Asks for rows [j0, j1) of a key or value matrix at m (row stride rs elements of elem
- * bytes, `width` elements read per row) ahead of their use. */
+ * bytes, `width` elements read per row) ahead of their use; rows that lie back to back (a
+ * cache's usual layout) are one range, so the loop runs over lines, not rows (armcount: a
+ * loop per row cost f32-neon decode 41 instructions per key row, 19% of the A72 model). */
 static inline void fa_decode_prefetch_rows(const char *m, ptrdiff_t rs, size_t elem, size_t width,
                                            size_t j0, size_t j1) {
-  for (size_t j = j0; j < j1; j++)
-    for (size_t l = 0; l < width * elem; l += 64)
-      __builtin_prefetch(m + (ptrdiff_t)j * rs * (ptrdiff_t)elem + (ptrdiff_t)l, 0, 3);
+  const size_t row = width * elem;
+  const char *p = m + (ptrdiff_t)j0 * rs * (ptrdiff_t)elem;
+  if (rs == (ptrdiff_t)width) {
+    fa_decode_prefetch_bytes(p, (j1 - j0) * row);
+    return;
+  }
+  for (size_t j = j0; j < j1; j++, p += rs * (ptrdiff_t)elem) fa_decode_prefetch_bytes(p, row);
 }
 
 /* Job {b, kh, k0, k1} (common/split.h): every query row of kv head kh's group against
