@@ -5,6 +5,7 @@
 #ifndef FASTATTN_FLASH_I8_LUT_H
 #define FASTATTN_FLASH_I8_LUT_H
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -56,6 +57,33 @@ static inline float fa_i8_tile_weight(int32_t d) {
   float pow2;
   memcpy(&pow2, &bits, 4);
   return frac * pow2;
+}
+
+/* One row's step at a tile whose max is tile_max, with running max old (returned updated):
+ * the old sums' factor alpha, the tile's weight beta (0: skipped) and its reference point ref,
+ * as reference/int8.py (attend_row) defines them; magic = 1.5 * 2^23, kept opaque by the caller
+ * ((y + magic) - magic = rint(y)). */
+static inline float fa_i8_row_step(float old, float tile_max, float magic, float *alpha,
+                                   float *beta, float *ref) {
+  *alpha = 1.0f, *beta = 1.0f, *ref = old;
+  if (tile_max > old) { /* the max grows: the tile is its own reference */
+    *alpha = old == -INFINITY ? 0.0f : exp2f(old - tile_max);
+    *ref = tile_max;
+    return tile_max;
+  }
+  if (tile_max == -INFINITY) { /* nothing visible in the tile */
+    *beta = 0.0f;
+    return old;
+  }
+  const float y = (old - tile_max) * 256.0f;
+  const int32_t dz = (int32_t)(((y < (float)FA_I8_DSKIP ? y : (float)FA_I8_DSKIP) + magic) - magic);
+  if (dz == FA_I8_DSKIP) {
+    *beta = 0.0f;
+  } else {
+    *beta = fa_i8_tile_weight(dz);
+    *ref = old - (float)dz * (1.0f / 256);
+  }
+  return old;
 }
 
 #endif

@@ -70,6 +70,13 @@ typedef struct fa_i8_ukernels {
    * beta[i], which is the engine's update bit for bit since one of alpha, beta is 1. */
   void (*pv_update)(const uint8_t *p, size_t m, size_t mpad, size_t npad, const int8_t *vp,
                     size_t dvp, const float *alpha, const float *beta, float *o);
+  /* The engine's row steps of a tile in one call (or NULL: the engine's own loops), for rows
+   * i < m with the tile maxima in ref[i]: fa_i8_row_step's alpha, beta, reference point (into
+   * ref) and running max, then P rows (zeros where beta is 0, else exp_lut against ref[i]) and
+   * rsum[i] = rsum[i] * alpha[i] + (float)(sum of the row's P) * beta[i]; P rows are FA_I8_NK
+   * bytes apart, npad bytes each. */
+  void (*softmax)(const float *t, size_t m, size_t npad, float *rmax, float *rsum, float *alpha,
+                  float *beta, float *ref, uint8_t *p);
 } fa_i8_ukernels;
 
 /* One (batch, head) problem with its pointers resolved. q is float32, quantised by
@@ -252,37 +259,24 @@ static inline void fa_i8_attend_tile(const fa_i8_ukernels *uk, const fa_i8_probl
     }
     b->ref[i] = tile_max;
   }
-  const volatile float magic_v = 12582912.0f; /* 1.5 * 2^23: (y + magic) - magic = rint(y) */
-  const float magic = magic_v;
-  for (size_t i = 0; i < m; i++) {
-    const float old = b->rmax[i], tile_max = b->ref[i];
-    float alpha = 1.0f, beta = 1.0f, ref = old;
-    if (tile_max > old) { /* the max grows: the tile is its own reference */
-      alpha = old == -INFINITY ? 0.0f : exp2f(old - tile_max);
-      b->rmax[i] = ref = tile_max;
-    } else if (tile_max == -INFINITY) { /* nothing visible in the tile */
-      beta = 0.0f;
-    } else {
-      const float y = (old - tile_max) * 256.0f;
-      const int32_t dz = (int32_t)(((y < (float)FA_I8_DSKIP ? y : (float)FA_I8_DSKIP) + magic) - magic);
-      if (dz == FA_I8_DSKIP) {
-        beta = 0.0f;
-      } else {
-        beta = fa_i8_tile_weight(dz);
-        ref = old - (float)dz * (1.0f / 256);
+  if (uk->softmax) {
+    uk->softmax(b->t, m, npad, b->rmax, b->rsum, b->alpha, b->beta, b->ref, b->p);
+  } else {
+    const volatile float magic_v = 12582912.0f; /* opaque: never folded */
+    const float magic = magic_v;
+    for (size_t i = 0; i < m; i++)
+      b->rmax[i] = fa_i8_row_step(b->rmax[i], b->ref[i], magic, &b->alpha[i], &b->beta[i],
+                                  &b->ref[i]);
+    for (size_t i = 0; i < m; i++) {
+      uint8_t *prow = b->p + i * FA_I8_NK;
+      if (b->beta[i] == 0.0f) { /* skipped: P = 0, the sums stay */
+        memset(prow, 0, npad);
+        continue;
       }
+      const uint32_t tile_sum = uk->exp_lut(b->t + i * FA_I8_NK, npad, b->ref[i], prow);
+      const float kept = b->rsum[i] * b->alpha[i], added = (float)tile_sum * b->beta[i];
+      b->rsum[i] = kept + added;
     }
-    b->alpha[i] = alpha, b->beta[i] = beta, b->ref[i] = ref;
-  }
-  for (size_t i = 0; i < m; i++) {
-    uint8_t *prow = b->p + i * FA_I8_NK;
-    if (b->beta[i] == 0.0f) { /* skipped: P = 0, the sums stay */
-      memset(prow, 0, npad);
-      continue;
-    }
-    const uint32_t tile_sum = uk->exp_lut(b->t + i * FA_I8_NK, npad, b->ref[i], prow);
-    const float kept = b->rsum[i] * b->alpha[i], added = (float)tile_sum * b->beta[i];
-    b->rsum[i] = kept + added;
   }
   for (size_t i = m; i < mpad; i++) memset(b->p + i * FA_I8_NK, 0, npad);
 

@@ -154,7 +154,8 @@ static inline __attribute__((always_inline)) __m256i fa_i8_plane_avx2(const uint
 }
 
 /* y[idx] for a 16-entry uint16 table given as its low and high byte planes, idx in 0..15 in
- * the low byte of each 16-bit lane (high byte 0). vpshufb fills the lane's high byte with
+ * the low byte of each 16-bit lane (high byte 0; a low byte with bit 7 set gives 0, and its
+ * bits 4-6 are ignored). vpshufb fills the lane's high byte with
  * entry 0 of the plane: 0 in both low planes here (A[0] = 0xFE00, B[0] = 0x8000), and
  * shifted out of the high plane. */
 static inline __m256i fa_i8_lookup16_avx2(__m256i lo, __m256i hi, __m256i idx) {
@@ -187,18 +188,26 @@ static inline __m256i fa_i8_exp16_avx2(__m256 t0, __m256 t1, __m256 r256,
   const __m256 y0 = _mm256_min_ps(_mm256_fnmadd_ps(t0, _mm256_set1_ps(256.0f), r256), zmax);
   const __m256 y1 = _mm256_min_ps(_mm256_fnmadd_ps(t1, _mm256_set1_ps(256.0f), r256), zmax);
   const __m256i z = _mm256_packus_epi32(_mm256_cvtps_epi32(y0), _mm256_cvtps_epi32(y1));
-  const __m256i nib = _mm256_set1_epi16(15);
-  const __m256i a = fa_i8_lookup16_avx2(tb->a_lo, tb->a_hi, _mm256_and_si256(_mm256_srli_epi16(z, 4), nib));
-  const __m256i b = fa_i8_lookup16_avx2(tb->b_lo, tb->b_hi, _mm256_and_si256(z, nib));
+  /* A's index z >> 4 needs no mask: vpshufb reads bits 0-3 and 7 of each byte, and bit 7 (z >=
+   * 2048) gives A = 0, hence P = 0, which is P there (127 * 2^-8 rounds to 0) */
+  const __m256i a = fa_i8_lookup16_avx2(tb->a_lo, tb->a_hi, _mm256_srli_epi16(z, 4));
+  const __m256i b = fa_i8_lookup16_avx2(tb->b_lo, tb->b_hi, _mm256_and_si256(z, _mm256_set1_epi16(15)));
   const __m256i e1 = _mm256_add_epi16(_mm256_srli_epi16(z, 8), _mm256_set1_epi16(1));
   return _mm256_mulhrs_epi16(_mm256_mulhi_epu16(a, b), _mm256_shuffle_epi8(tb->m, e1));
+}
+
+static inline void fa_i8_exp_tables_init_avx2(fa_i8_exp_tables_avx2 *tb) {
+  tb->a_lo = fa_i8_plane_avx2(fa_i8_exp_a_avx2, 0), tb->a_hi = fa_i8_plane_avx2(fa_i8_exp_a_avx2, 8);
+  tb->b_lo = fa_i8_plane_avx2(fa_i8_exp_b, 0), tb->b_hi = fa_i8_plane_avx2(fa_i8_exp_b, 8);
+  tb->m = fa_i8_plane_avx2(fa_i8_exp_m_avx2, 0);
 }
 
 /* P as uint8, 32 scores per step: the two 16-lane results packed to bytes (vpackuswb, exact:
  * P <= 127), whose dword order [0 2 4 6 1 3 5 7] (groups of 4 keys) one vpermd restores; the
  * sum by vpsadbw. 256 * r overflows only for |r| >= 2^120, where the two-rounding form of
  * fa_i8_z1 is used instead (the scalar definition). */
-static uint32_t fa_i8_exp_lut_avx2(const float *t, size_t npad, float r, uint8_t *p) {
+static inline uint32_t fa_i8_exp_row_avx2(const float *t, size_t npad, float r, uint8_t *p,
+                                          const fa_i8_exp_tables_avx2 *tb) {
   if (!(fabsf(r) < 0x1p120f)) {
     uint32_t sum = 0;
     for (size_t c = 0; c < npad; c++) {
@@ -207,29 +216,91 @@ static uint32_t fa_i8_exp_lut_avx2(const float *t, size_t npad, float r, uint8_t
     }
     return sum;
   }
-  fa_i8_exp_tables_avx2 tb;
-  tb.a_lo = fa_i8_plane_avx2(fa_i8_exp_a_avx2, 0), tb.a_hi = fa_i8_plane_avx2(fa_i8_exp_a_avx2, 8);
-  tb.b_lo = fa_i8_plane_avx2(fa_i8_exp_b, 0), tb.b_hi = fa_i8_plane_avx2(fa_i8_exp_b, 8);
-  tb.m = fa_i8_plane_avx2(fa_i8_exp_m_avx2, 0);
   const __m256 r256 = _mm256_set1_ps(r * 256.0f);
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7), zero = _mm256_setzero_si256();
   __m256i sum = zero;
   size_t c = 0;
   for (; c + 32 <= npad; c += 32) {
-    const __m256i e0 = fa_i8_exp16_avx2(_mm256_loadu_ps(t + c), _mm256_loadu_ps(t + c + 8), r256, &tb);
-    const __m256i e1 = fa_i8_exp16_avx2(_mm256_loadu_ps(t + c + 16), _mm256_loadu_ps(t + c + 24), r256, &tb);
+    const __m256i e0 = fa_i8_exp16_avx2(_mm256_loadu_ps(t + c), _mm256_loadu_ps(t + c + 8), r256, tb);
+    const __m256i e1 = fa_i8_exp16_avx2(_mm256_loadu_ps(t + c + 16), _mm256_loadu_ps(t + c + 24), r256, tb);
     const __m256i b = _mm256_packus_epi16(e0, e1);
     sum = _mm256_add_epi64(sum, _mm256_sad_epu8(b, zero));
     _mm256_storeu_si256((__m256i *)(void *)(p + c), _mm256_permutevar8x32_epi32(b, order));
   }
   if (c < npad) { /* 16 scores: the first 16 bytes after the same permute */
-    const __m256i e = fa_i8_exp16_avx2(_mm256_loadu_ps(t + c), _mm256_loadu_ps(t + c + 8), r256, &tb);
+    const __m256i e = fa_i8_exp16_avx2(_mm256_loadu_ps(t + c), _mm256_loadu_ps(t + c + 8), r256, tb);
     const __m128i b = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_packus_epi16(e, e), order));
     sum = _mm256_add_epi64(sum, _mm256_zextsi128_si256(_mm_sad_epu8(b, _mm_setzero_si128())));
     _mm_storeu_si128((__m128i *)(void *)(p + c), b);
   }
   const __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
   return (uint32_t)(_mm_cvtsi128_si64(s2) + _mm_extract_epi64(s2, 1));
+}
+
+static uint32_t fa_i8_exp_lut_avx2(const float *t, size_t npad, float r, uint8_t *p) {
+  fa_i8_exp_tables_avx2 tb;
+  fa_i8_exp_tables_init_avx2(&tb);
+  return fa_i8_exp_row_avx2(t, npad, r, p, &tb);
+}
+
+/* y[idx] of a 16-entry float table, idx in 0..15 per lane: two vpermps and a blend on bit 3. */
+static inline __m256 fa_i8_table16_avx2(const float *x, __m256i idx) {
+  const __m256 lo = _mm256_permutevar8x32_ps(_mm256_loadu_ps(x), idx);
+  const __m256 hi = _mm256_permutevar8x32_ps(_mm256_loadu_ps(x + 8), idx);
+  return _mm256_blendv_ps(lo, hi, _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28)));
+}
+
+/* The engine's row steps (fa_i8_row_step, then P and the sums) with the step taken 8 rows at
+ * a time: every lane computes the scalar formulas (the same float operations, blends for the
+ * branches; exp2f, lane by lane, only where the max grows) and the exp tables are set up once
+ * for all rows. */
+static void fa_i8_softmax_avx2(const float *t, size_t m, size_t npad, float *rmax, float *rsum,
+                               float *alpha, float *beta, float *ref, uint8_t *p) {
+  const volatile float magic_v = 12582912.0f; /* 1.5 * 2^23: (y + magic) - magic = rint(y) */
+  const float magic = magic_v;
+  const __m256 vmagic = _mm256_set1_ps(magic), one = _mm256_set1_ps(1.0f);
+  const __m256 dskip = _mm256_set1_ps((float)FA_I8_DSKIP), zero = _mm256_setzero_ps();
+  const __m256i nib = _mm256_set1_epi32(15);
+  size_t i = 0;
+  for (; i + 8 <= m; i += 8) {
+    const __m256 old = _mm256_loadu_ps(rmax + i), tmax = _mm256_loadu_ps(ref + i);
+    const __m256 grow = _mm256_cmp_ps(tmax, old, _CMP_GT_OQ);
+    const __m256 y = _mm256_mul_ps(_mm256_sub_ps(old, tmax), _mm256_set1_ps(256.0f));
+    /* min_ps(y, c) is y < c ? y : c, NaN included, as in the scalar form */
+    const __m256 dzf = _mm256_sub_ps(_mm256_add_ps(_mm256_min_ps(y, dskip), vmagic), vmagic);
+    const __m256 gone = _mm256_or_ps(_mm256_cmp_ps(tmax, _mm256_set1_ps(-INFINITY), _CMP_EQ_OQ),
+                                     _mm256_cmp_ps(dzf, dskip, _CMP_EQ_OQ));
+    const __m256i dz = _mm256_cvttps_epi32(dzf);
+    const __m256 frac = _mm256_mul_ps(
+        fa_i8_table16_avx2(fa_i8_weight_a, _mm256_and_si256(_mm256_srli_epi32(dz, 4), nib)),
+        fa_i8_table16_avx2(fa_i8_weight_b, _mm256_and_si256(dz, nib)));
+    const __m256i pow2 = _mm256_slli_epi32(_mm256_sub_epi32(_mm256_set1_epi32(127), _mm256_srli_epi32(dz, 8)), 23);
+    const __m256 weight = _mm256_mul_ps(frac, _mm256_castsi256_ps(pow2));
+    const __m256 shifted = _mm256_sub_ps(old, _mm256_mul_ps(_mm256_cvtepi32_ps(dz), _mm256_set1_ps(1.0f / 256)));
+    const __m256 b = _mm256_blendv_ps(_mm256_blendv_ps(weight, zero, gone), one, grow);
+    const __m256 r = _mm256_blendv_ps(_mm256_blendv_ps(shifted, old, gone), tmax, grow);
+    _mm256_storeu_ps(alpha + i, one);
+    for (unsigned g = (unsigned)_mm256_movemask_ps(grow); g; g &= g - 1) {
+      const size_t l = i + (size_t)__builtin_ctz(g);
+      alpha[l] = rmax[l] == -INFINITY ? 0.0f : exp2f(rmax[l] - ref[l]);
+    }
+    _mm256_storeu_ps(beta + i, b);
+    _mm256_storeu_ps(ref + i, r);
+    _mm256_storeu_ps(rmax + i, _mm256_blendv_ps(old, tmax, grow));
+  }
+  for (; i < m; i++) rmax[i] = fa_i8_row_step(rmax[i], ref[i], magic, &alpha[i], &beta[i], &ref[i]);
+  fa_i8_exp_tables_avx2 tb;
+  fa_i8_exp_tables_init_avx2(&tb);
+  for (i = 0; i < m; i++) {
+    uint8_t *prow = p + i * FA_I8_NK;
+    if (beta[i] == 0.0f) { /* skipped: P = 0, the sums stay */
+      memset(prow, 0, npad);
+      continue;
+    }
+    const uint32_t tile_sum = fa_i8_exp_row_avx2(t + i * FA_I8_NK, npad, ref[i], prow, &tb);
+    const float kept = rsum[i] * alpha[i], added = (float)tile_sum * beta[i];
+    rsum[i] = kept + added;
+  }
 }
 
 /* A 4-row x 16-channel tile of P.v over npad keys (a multiple of 16), 4 keys per step:
@@ -268,6 +339,6 @@ static void fa_i8_pv_update_avx2(const uint8_t *p, size_t m, size_t mpad, size_t
 
 static const fa_i8_ukernels fa_i8_ukernels_avx2 = {
     fa_i8_pack_k_biased_x86, NULL, NULL, fa_i8_max_avx2, fa_i8_exp_lut_avx2, fa_i8_pack_v_x86,
-    NULL, fa_i8_qk_scores_avx2, fa_i8_pv_update_avx2};
+    NULL, fa_i8_qk_scores_avx2, fa_i8_pv_update_avx2, fa_i8_softmax_avx2};
 
 #endif
