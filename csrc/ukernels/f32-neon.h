@@ -82,7 +82,11 @@ static float fa_f32_exp2_sum_neon(float *x, size_t n, float shift) {
 }
 
 static void fa_f32_scale_neon(float *x, size_t n, float s) {
-  for (size_t i = 0; i < n; i += 4) vst1q_f32(x + i, vmulq_n_f32(vld1q_f32(x + i), s));
+  float *p = x;
+  for (size_t i = 0; i < n; i += 4, p += 4) {
+    vst1q_f32(p, vmulq_n_f32(vld1q_f32(p), s));
+    __asm__("" : "+r"(p)); /* as in exp2_sum: no increment folded into the store */
+  }
 }
 
 /* Transposes 4 x 4 blocks of the key tile in registers; edges go through the portable loop. */
