@@ -11,6 +11,19 @@
 static const float fa_exp2_poly6[7] = {1.5403530e-4f, 1.3333558e-3f, 9.6181291e-3f,
                                        5.5504109e-2f, 2.4022651e-1f, 6.9314718e-1f, 1.0f};
 
+/* Its six Horner steps on p (holding fa_exp2_poly6[0]) for any type with `*` and `+` by a
+ * float: plain float and GCC vector types (the decode engines); the intrinsic ISAs write
+ * theirs out. */
+#define FA_EXP2_POLY6_STEPS(p, f)                                                             \
+  do {                                                                                       \
+    (p) = (p) * (f) + fa_exp2_poly6[1];                                                      \
+    (p) = (p) * (f) + fa_exp2_poly6[2];                                                      \
+    (p) = (p) * (f) + fa_exp2_poly6[3];                                                      \
+    (p) = (p) * (f) + fa_exp2_poly6[4];                                                      \
+    (p) = (p) * (f) + fa_exp2_poly6[5];                                                      \
+    (p) = (p) * (f) + fa_exp2_poly6[6];                                                      \
+  } while (0)
+
 /* Degree 5, a near-minimax fit (Lawson's iteration on relative error), 2.1e-7 relative in
  * float32 Horner: as accurate as degree 6, one FMA fewer (the low-rank kernels' exp2 on
  * AVX2 and AVX-512). */

@@ -165,12 +165,7 @@ static inline fa_vf fa_v_exp2(fa_vf x) {
   const fa_vf xc = fa_v_minf(fa_v_maxf(x, zero - 126.0f), zero);
   const fa_vf n = fa_v_rintf(xc), f = xc - n;
   fa_vf p = zero + fa_exp2_poly6[0];
-  p = p * f + fa_exp2_poly6[1];
-  p = p * f + fa_exp2_poly6[2];
-  p = p * f + fa_exp2_poly6[3];
-  p = p * f + fa_exp2_poly6[4];
-  p = p * f + fa_exp2_poly6[5];
-  p = p * f + fa_exp2_poly6[6];
+  FA_EXP2_POLY6_STEPS(p, f);
   const fa_vi e = __builtin_convertvector(n, fa_vi) * (1 << 23);
   return fa_v_select(x >= zero - 125.0f, (fa_vf)((fa_vi)p + e), zero);
 }

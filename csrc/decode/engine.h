@@ -100,12 +100,7 @@ static inline float fa_decode_exp2(float x) {
   xc = xc < 0.0f ? xc : 0.0f;
   const float n = (xc + magic) - magic, f = xc - n;
   float p = fa_exp2_poly6[0];
-  p = p * f + fa_exp2_poly6[1];
-  p = p * f + fa_exp2_poly6[2];
-  p = p * f + fa_exp2_poly6[3];
-  p = p * f + fa_exp2_poly6[4];
-  p = p * f + fa_exp2_poly6[5];
-  p = p * f + fa_exp2_poly6[6];
+  FA_EXP2_POLY6_STEPS(p, f);
   uint32_t bits;
   memcpy(&bits, &p, sizeof(bits));
   bits += (uint32_t)(int32_t)n << 23;
